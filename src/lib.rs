@@ -1,0 +1,4 @@
+//! Expressway: an embedded, high-throughput engine for AWS Step Functions Express workflows.
+#![deny(unsafe_code)]
+
+pub mod value;

@@ -1,0 +1,192 @@
+//! JSON text ⇄ `Value`: parsing through serde_json's tokenizer straight into our tree, and a
+//! compact writer that prints numbers the way AWS's answers show them.
+
+use super::{Map, Number, Str, Value};
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use std::fmt;
+use std::sync::Arc;
+
+/// Why a JSON text did not parse: serde_json's message, which names line and column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseError(pub String);
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Parses JSON text. Duplicate keys: the last one wins, at the position of the first.
+pub fn parse(text: &str) -> Result<Value, ParseError> {
+    parse_slice(text.as_bytes())
+}
+
+/// Parses JSON bytes (request bodies). serde_json's recursion limit (128 levels) stays on, so
+/// deeply nested input is an error, never a stack overflow.
+pub fn parse_slice(bytes: &[u8]) -> Result<Value, ParseError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let v = serde::Deserializer::deserialize_any(&mut de, ValueVisitor)
+        .map_err(|e| ParseError(e.to_string()))?;
+    de.end().map_err(|e| ParseError(e.to_string()))?;
+    Ok(v)
+}
+
+pub(super) struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(Number::Int(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(match i64::try_from(v) {
+            Ok(i) => Number::Int(i),
+            Err(_) => Number::Float(v as f64),
+        }))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Number(Number::Float(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(Arc::from(v)))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(Arc::from(v)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(v) = seq.next_element::<Value>()? {
+            items.push(v);
+        }
+        Ok(Value::Array(Arc::new(items)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::with_capacity(access.size_hint().unwrap_or(0));
+        while let Some(k) = access.next_key::<KeyStr>()? {
+            let v = access.next_value::<Value>()?;
+            map.insert(k.0, v);
+        }
+        Ok(Value::Object(Arc::new(map)))
+    }
+}
+
+struct KeyStr(Str);
+
+impl<'de> de::Deserialize<'de> for KeyStr {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<KeyStr, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = KeyStr;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<KeyStr, E> {
+                Ok(KeyStr(Arc::from(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+pub(super) fn number_from_serde(n: &serde_json::Number) -> Number {
+    if let Some(i) = n.as_i64() {
+        Number::Int(i)
+    } else {
+        Number::Float(n.as_f64().unwrap_or(f64::NAN))
+    }
+}
+
+/// Writes compact JSON.
+pub(super) fn write(out: &mut String, v: &Value) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(n) => write_number(out, *n),
+        Value::String(s) => write_str(out, s),
+        Value::Array(a) => {
+            out.push('[');
+            for (i, item) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(o) => {
+            out.push('{');
+            for (i, (k, item)) in o.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(out, k);
+                out.push(':');
+                write(out, item);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// Numbers: integers as integers; floats in the shortest form that round-trips, `null` for
+/// non-finite values (JSON has no NaN).
+pub fn write_number(out: &mut String, n: Number) {
+    match n {
+        Number::Int(i) => {
+            use std::fmt::Write;
+            let _ = write!(out, "{i}");
+        }
+        Number::Float(f) if !f.is_finite() => out.push_str("null"),
+        Number::Float(f) => {
+            let s = serde_json::to_string(&f).expect("finite f64 serialises");
+            out.push_str(&s);
+        }
+    }
+}
+
+/// Writes a JSON string literal with the escapes JSON requires.
+pub fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => {
+                out.push_str(&s[start..i]);
+                use std::fmt::Write;
+                let _ = write!(out, "\\u{b:04x}");
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(esc);
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
