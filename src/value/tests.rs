@@ -6,7 +6,10 @@ fn rt(text: &str) -> String {
 
 #[test]
 fn keeps_key_order_and_number_kinds() {
-    assert_eq!(rt(r#"{"b":1,"a":2.5,"c":[1.0,-3]}"#), r#"{"b":1,"a":2.5,"c":[1.0,-3]}"#);
+    assert_eq!(
+        rt(r#"{"b":1,"a":2.5,"c":[1.0,-3]}"#),
+        r#"{"b":1,"a":2.5,"c":[1.0,-3]}"#
+    );
 }
 
 #[test]
@@ -30,10 +33,16 @@ fn rejects_trailing_garbage_and_deep_nesting() {
 fn numbers_compare_by_value() {
     assert_eq!(parse("1").unwrap(), parse("1.0").unwrap());
     assert_ne!(parse("1").unwrap(), parse("\"1\"").unwrap());
-    assert_eq!(parse(r#"{"a":1,"b":2}"#).unwrap(), parse(r#"{"b":2,"a":1}"#).unwrap());
+    assert_eq!(
+        parse(r#"{"a":1,"b":2}"#).unwrap(),
+        parse(r#"{"b":2,"a":1}"#).unwrap()
+    );
 }
 
 #[test]
 fn big_unsigned_becomes_float() {
-    assert_eq!(parse("18446744073709551615").unwrap().as_f64(), Some(1.8446744073709552e19));
+    assert_eq!(
+        parse("18446744073709551615").unwrap().as_f64(),
+        Some(1.8446744073709552e19)
+    );
 }
