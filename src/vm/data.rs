@@ -55,7 +55,7 @@ impl<'p> Frame<'p> {
         item: Option<(i64, &Value)>,
     ) -> Value {
         let info = &exec.info;
-        let mut e = Map::with_capacity(5);
+        let mut e = Map::with_capacity(6);
         e.insert(Str::from("Id"), Value::String(info.execution_arn.clone()));
         e.insert(Str::from("Input"), info.input.clone());
         e.insert(
@@ -64,6 +64,9 @@ impl<'p> Frame<'p> {
         );
         e.insert(Str::from("Name"), Value::String(info.name.clone()));
         e.insert(Str::from("RoleArn"), Value::String(info.role_arn.clone()));
+        // AWS shows RedriveCount on Express executions too (recorded answers), though they
+        // cannot be redriven.
+        e.insert(Str::from("RedriveCount"), Value::int(0));
         let mut sm = Map::with_capacity(2);
         sm.insert(
             Str::from("Id"),
