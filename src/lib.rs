@@ -2,4 +2,5 @@
 #![deny(unsafe_code)]
 
 pub mod definition;
+pub mod tasks;
 pub mod value;
