@@ -39,6 +39,17 @@ where
 /// mock configuration that overrides both for executions running a test case.
 ///
 /// Built once, then shared (`Arc<TaskRegistry>`) by every execution: lookups take `&self`.
+///
+/// ```
+/// use expressway::tasks::{TaskRegistry, TaskRequest};
+/// use expressway::value::Value;
+///
+/// let mut registry = TaskRegistry::new();
+/// registry.register_fn("arn:aws:states:::my:echo", |req| async move { Ok(req.input) });
+/// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// let req = TaskRequest::new("arn:aws:states:::my:echo", Value::int(1));
+/// assert_eq!(rt.block_on(registry.invoke(req)), Ok(Value::int(1)));
+/// ```
 #[derive(Clone, Default)]
 pub struct TaskRegistry {
     exact: HashMap<Arc<str>, Arc<dyn TaskHandler>>,
