@@ -7,6 +7,7 @@
 mod harness;
 
 use expressway::engine::{Engine, ExecutionMeta, Settings};
+use expressway::tasks::MockLambdas;
 use harness::{Answer, Case};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -157,8 +158,11 @@ fn conformance() {
 /// An engine per case: Lambda cases get their mocked functions.
 fn harness_engine(case: &Case) -> Engine {
     let mut engine = Engine::new(Settings::default());
-    let _ = &mut engine;
-    let _ = case;
+    if !case.raw["mock"].is_null() {
+        let mock = expressway::value::Value::from_serde(&case.raw["mock"]);
+        let lambdas = MockLambdas::from_case_mock(&mock).expect("every case's mock object loads");
+        engine.tasks_mut().register_lambda(Arc::new(lambdas));
+    }
     engine
 }
 
