@@ -47,7 +47,8 @@ async fn run_case(engine: Arc<Engine>, case: &Case) -> Answer {
             };
         }
     };
-    let meta = ExecutionMeta::express(engine.settings(), "conformance", "execution");
+    let mut meta = ExecutionMeta::express(engine.settings(), "conformance", "execution");
+    meta.asynchronous = case.raw["source"]["api"] == "start_execution";
     let o = engine.execute(program, &input, meta).await;
     Answer {
         status: o.status.as_str().to_string(),

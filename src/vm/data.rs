@@ -64,9 +64,10 @@ impl<'p> Frame<'p> {
         );
         e.insert(Str::from("Name"), Value::String(info.name.clone()));
         e.insert(Str::from("RoleArn"), Value::String(info.role_arn.clone()));
-        // AWS shows RedriveCount on Express executions too (recorded answers), though they
-        // cannot be redriven.
-        e.insert(Str::from("RedriveCount"), Value::int(0));
+        // Recorded answers: StartExecution shows RedriveCount (Express too), StartSyncExecution not.
+        if let Some(n) = info.redrive_count {
+            e.insert(Str::from("RedriveCount"), Value::int(n as i64));
+        }
         let mut sm = Map::with_capacity(2);
         sm.insert(
             Str::from("Id"),

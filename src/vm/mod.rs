@@ -32,6 +32,8 @@ pub struct ExecutionInfo {
     pub start_time: SystemTime,
     /// `$$.Execution.Input`.
     pub input: Value,
+    /// `$$.Execution.RedriveCount`: AWS shows it for StartExecution, not StartSyncExecution.
+    pub redrive_count: Option<u32>,
 }
 
 /// Workflow variables visible to one scope: its own, then its parents' (read-only).
