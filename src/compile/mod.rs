@@ -63,8 +63,10 @@ impl CState {
     }
 }
 
-/// The data-flow fields of a state, by query language.
+/// The data-flow fields of a state, by query language. Stored once per state and only
+/// borrowed while running, so the size difference between the variants costs nothing.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Io {
     JsonPath {
         /// `None` = `$` (identity); `Some(None)` = JSON null (the input becomes `{}`).
@@ -519,10 +521,8 @@ impl Compiler {
                  -> Option<FailField> {
                     if let Some(v) = v {
                         let text = v.as_str().unwrap_or_default();
-                        if jsonata {
-                            if let Ok(Some(e)) = JExpr::parse_wrapped(text) {
-                                return Some(FailField::Expr(e));
-                            }
+                        if jsonata && let Ok(Some(e)) = JExpr::parse_wrapped(text) {
+                            return Some(FailField::Expr(e));
                         }
                         return Some(FailField::Literal(Str::from(text)));
                     }

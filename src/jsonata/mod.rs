@@ -20,7 +20,9 @@ pub trait Env {
 
 /// Evaluation bounds.
 #[derive(Debug, Default)]
-pub struct Limits;
+pub struct Limits {
+    pub max_depth: usize,
+}
 
 /// Compiles with Step Functions' function set.
 pub fn compile_step_functions(_src: &str) -> Result<Expr, Error> {

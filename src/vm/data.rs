@@ -400,7 +400,7 @@ impl<'p> Frame<'p> {
         field: &str,
     ) -> Result<Option<u64>, StatesError> {
         let Some(d) = d else { return Ok(None) };
-        let v = self.dyn_value(exec, d, field, |n| Value::int(*n as i64))?;
+        let v = self.dyn_value(exec, d, |n: &u64| Value::int(*n as i64))?;
         match v.as_f64() {
             Some(f) if f >= 0.0 && f.fract() == 0.0 => Ok(Some(f as u64)),
             _ => match (&v, d) {
@@ -419,7 +419,6 @@ impl<'p> Frame<'p> {
         &self,
         exec: &Execution,
         d: &Dyn<T>,
-        field: &str,
         fixed: impl Fn(&T) -> Value,
     ) -> Result<Value, StatesError> {
         let ctx = self.ctx(exec);
@@ -431,11 +430,7 @@ impl<'p> Frame<'p> {
                     .map_err(|e| self.runtime(exec, &format!("Invalid path '{text}' : {e}")))
             }
             Dyn::Expr(e) => jsonata_eval::expr(e, &self.jsonata_states(exec, ctx))
-                .map_err(|d| self.fail(exec, &d.0, &d.1))
-                .map(|v| {
-                    let _ = field;
-                    v
-                }),
+                .map_err(|d| self.fail(exec, &d.0, &d.1)),
         }
     }
 
@@ -606,7 +601,7 @@ impl<'p> Frame<'p> {
         let count = match &m.tolerated_count {
             None => None,
             Some(d) => {
-                let v = self.dyn_value(exec, d, "ToleratedFailureCount", |n| Value::int(*n))?;
+                let v = self.dyn_value(exec, d, |n: &i64| Value::int(*n))?;
                 let n = match (&v, d) {
                     (Value::Number(n), _) if n.as_i64().is_some() => n.as_i64().unwrap_or(0),
                     (Value::String(s), Dyn::Path(..)) if s.parse::<i64>().is_ok() => {
@@ -633,8 +628,7 @@ impl<'p> Frame<'p> {
         let pct = match &m.tolerated_percentage {
             None => None,
             Some(d) => {
-                let v =
-                    self.dyn_value(exec, d, "ToleratedFailurePercentage", |n| Value::float(*n))?;
+                let v = self.dyn_value(exec, d, |n: &f64| Value::float(*n))?;
                 let p = match (&v, d) {
                     (Value::Number(n), _) => n.as_f64(),
                     (Value::String(s), Dyn::Path(..)) if s.parse::<f64>().is_ok() => {
