@@ -62,7 +62,13 @@ pub(crate) fn call(call: &Intrinsic, args: Vec<Value>) -> Result<Value, EvalErro
             if text.is_empty() {
                 return Ok(Value::Null);
             }
-            value::parse(text).map_err(|_| invalid(f))
+            match value::parse(text).map_err(|_| invalid(f))? {
+                // serde reads `-0` as a float; Jackson (and AWS) read an integer 0.
+                Value::Number(Number::Float(x)) if x == 0.0 && !text.contains(['.', 'e', 'E']) => {
+                    Ok(Value::int(0))
+                }
+                v => Ok(v),
+            }
         }
         IntrinsicFn::JsonToString => {
             arity(f, &args, 1, 1)?;
