@@ -242,7 +242,8 @@ impl<'a> Cursor<'a> {
         ))
     }
 
-    /// A quoted string starting at the current quote; `\` escapes the next character.
+    /// A quoted string starting at the current quote. `\` escapes the quote character only;
+    /// before anything else it stays a backslash (AWS reads `$['a\"b']` as the key `a\"b`).
     pub(crate) fn quoted(&mut self) -> Result<String, SyntaxError> {
         let quote = self.peek().ok_or_else(|| self.error("expected a quote"))?;
         self.pos += 1;
@@ -256,15 +257,10 @@ impl<'a> Cursor<'a> {
                     self.pos += 1;
                     return Ok(out);
                 }
-                Some(b'\\') => {
+                Some(b'\\') if self.peek_at(1) == Some(quote) => {
                     out.push_str(&self.text[start..self.pos]);
-                    self.pos += 1;
-                    let c = self.text[self.pos..]
-                        .chars()
-                        .next()
-                        .ok_or_else(|| self.error("unterminated string"))?;
-                    out.push(c);
-                    self.pos += c.len_utf8();
+                    out.push(quote as char);
+                    self.pos += 2;
                     start = self.pos;
                 }
                 Some(_) => self.pos += 1,

@@ -1,9 +1,8 @@
 //! Evaluating a [`Path`] against a document with Jayway's semantics and error texts.
 //!
-//! Definite paths take a loop that allocates nothing (unless it fails); indefinite paths
-//! collect matches in document order. As in Jayway, a step whose upstream is definite reports a
-//! missing member or a type mismatch even inside an indefinite path (`$.missing[*]` fails),
-//! while steps after a wildcard, slice, filter or scan skip what does not fit.
+//! Definite paths take a loop that allocates nothing (unless it fails) and report Jayway's
+//! texts for what is missing; indefinite paths collect matches in document order and skip
+//! whatever does not fit (AWS gives `[]` for `$.missing[*]`).
 
 use super::filter;
 use super::java;
@@ -55,7 +54,9 @@ pub(crate) fn select_segs(
             root,
             out: Vec::new(),
         };
-        walk.step(0, start, true, 0)?;
+        // AWS answers `[]` rather than an error whenever a path is indefinite
+        // (`$.missing[1:5]` on `{}`), as Jayway does with exceptions suppressed.
+        walk.step(0, start, false, 0)?;
         Value::array(walk.out)
     };
     if length {

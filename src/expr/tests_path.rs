@@ -69,6 +69,13 @@ fn members_and_indexes() {
     assert_eq!(sel(r#"{"a":{"b":2}}"#, r#"$["a"].b"#), "2");
     assert_eq!(sel(r#"{"a b":1}"#, "$['a b']"), "1");
     assert_eq!(sel(r#"{"it's":1}"#, r"$['it\'s']"), "1");
+    assert_eq!(
+        sel(
+            r#"{"Test\\\"\"Name\"":"Value\"\\"}"#,
+            r#"$['Test\""Name"']"#
+        ),
+        r#""Value\"\\""#
+    );
     assert_eq!(sel(r#"{"a-b":{"c:d":1}}"#, "$.a-b.c:d"), "1");
     assert_eq!(sel("[1,2,3]", "$[0]"), "1");
     assert_eq!(sel("[1,2,3]", "$[-1]"), "3");
@@ -145,10 +152,10 @@ fn wildcards_and_slices() {
     assert_eq!(sel("[0,1,2,3,4]", "$[0,2]"), "[0,2]");
     assert_eq!(sel("[0,1,2,3,4]", "$[0,9]"), "[0]");
     assert_eq!(sel(r#"{"a":[]}"#, "$.a[*].b"), "[]");
-    assert_eq!(
-        sel("{}", "$.missing[*]"),
-        "ERR Invalid path '$.missing[*]' : Missing property in path $['missing']"
-    );
+    assert_eq!(sel("{}", "$.missing[*]"), "[]");
+    assert_eq!(sel("{}", "$.item.items[1:5].itemValue"), "[]");
+    assert_eq!(sel(r#"{"a":5}"#, "$.a[:1]"), "[]");
+    assert_eq!(sel(r#"{"a":null}"#, "$.a[?(@.b)]"), "[]");
 }
 
 #[test]
