@@ -132,8 +132,12 @@ impl Intrinsic {
         self.eval_field(scope, None)
     }
 
-    /// Evaluates with the template field name (`value.$`) that AWS quotes when an argument's
-    /// path selects nothing.
+    /// Evaluates for a named field (`value.$`, `CausePath`), which AWS quotes when an
+    /// argument's path selects nothing.
+    pub fn eval_for(&self, scope: &Scope, field: &str) -> Result<Value, EvalError> {
+        self.eval_field(scope, Some(field))
+    }
+
     pub(crate) fn eval_field(
         &self,
         scope: &Scope,

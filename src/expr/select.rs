@@ -5,9 +5,10 @@
 //! whatever does not fit (AWS gives `[]` for `$.missing[*]`).
 
 use super::filter;
+use super::intrinsic::path_failure;
 use super::java;
 use super::path::{Path, Root, Seg, render, render_seg};
-use super::{PathError, Scope};
+use super::{EvalError, PathError, Scope};
 use crate::value::{Map, Value};
 
 /// Bound on the input depth a deep scan (`..`) walks.
@@ -26,6 +27,14 @@ impl Path {
                 .ok_or_else(|| PathError::UnknownVariable(name.to_string()))?,
         };
         select_segs(&self.segs, self.definite, doc, doc)
+    }
+
+    /// Selects for a named field (`ErrorPath`, `CausePath`, a template's `x.$`): a definite
+    /// path that finds nothing fails with AWS's text `The JSONPath '$.x' specified for the
+    /// field 'ErrorPath' could not be found in the input '{...}'`.
+    pub fn select_for(&self, scope: &Scope, field: &str) -> Result<Value, EvalError> {
+        self.select(scope)
+            .map_err(|e| path_failure(self, scope, Some(field), e))
     }
 
     /// Selects from `doc` whatever the path's root is (Choice rules and Map item paths that

@@ -1,7 +1,7 @@
 //! Payload templates (`Parameters`, `ResultSelector`, `ItemSelector`, JSONPath `Arguments`):
 //! a JSON value whose `"key.$"` members take their value from a path or an intrinsic call.
 
-use super::intrinsic::{Intrinsic, path_failure};
+use super::intrinsic::Intrinsic;
 use super::path::Path;
 use super::{EvalError, MAX_DEPTH, Scope, SyntaxError};
 use crate::value::{Map, Str, Value};
@@ -143,9 +143,7 @@ fn eval(node: &Node, scope: &Scope) -> Result<Value, EvalError> {
             }
             Ok(Value::array(out))
         }
-        Node::Path { path, field } => path
-            .select(scope)
-            .map_err(|e| path_failure(path, scope, Some(field), e)),
-        Node::Call { call, field } => call.eval_field(scope, Some(field)),
+        Node::Path { path, field } => path.select_for(scope, field),
+        Node::Call { call, field } => call.eval_for(scope, field),
     }
 }

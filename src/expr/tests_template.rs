@@ -138,6 +138,27 @@ fn missing_paths_fail_with_aws_text() {
 }
 
 #[test]
+fn fields_outside_templates() {
+    let input = parse(r#"{"Error":"E","Cause":"C","int-literal":0}"#).expect("parses");
+    let scope = Scope::new(&input, &Value::Null);
+    let p = Path::parse("$.ErrorX").expect("parses");
+    assert_eq!(
+        p.select_for(&scope, "ErrorPath")
+            .expect_err("missing")
+            .detail,
+        r#"The JSONPath '$.ErrorX' specified for the field 'ErrorPath' could not be found in the input '{"Error":"E","Cause":"C","int-literal":0}'"#
+    );
+    let f = Intrinsic::parse("States.Format('custom {}, caused by {}.', $.Error, $.Cause)")
+        .expect("parses");
+    assert_eq!(
+        f.eval_for(&scope, "CausePath")
+            .expect("evaluates")
+            .to_json(),
+        r#""custom E, caused by C.""#
+    );
+}
+
+#[test]
 fn undefined_variables_are_left_to_the_vm() {
     let t = Template::compile(&parse(r#"{"x.$":"$nope.a"}"#).expect("parses")).expect("compiles");
     let v = Value::Null;
