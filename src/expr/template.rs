@@ -51,9 +51,12 @@ impl Template {
     }
 }
 
+/// Bound on how deep `has_dynamic` looks; anything deeper is taken as literal.
+const SCAN_DEPTH: usize = 512;
+
 fn has_dynamic(v: &Value, depth: usize) -> bool {
-    if depth > MAX_DEPTH {
-        return true; // let `compile` report the depth
+    if depth > SCAN_DEPTH {
+        return false;
     }
     match v {
         Value::Object(map) => map

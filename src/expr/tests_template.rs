@@ -184,6 +184,8 @@ fn compile_errors() {
     deep.push_str(r#"{"x.$":"$"}"#);
     deep.push_str(&"}".repeat(100));
     assert!(compile_err(&deep));
+    let literal = format!("{}1{}", "[".repeat(100), "]".repeat(100));
+    assert!(!compile_err(&literal), "deep literals are fine");
 }
 
 #[test]
