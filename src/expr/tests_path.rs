@@ -246,6 +246,24 @@ fn filters() {
 }
 
 #[test]
+fn filter_word_operators() {
+    let doc = r#"[{"s":"S","t":["a","b"]},{"s":"M","t":[]},{"s":"XL","t":["c"]}]"#;
+    assert_eq!(sel(doc, "$[?(@.s in ['S', 'M'])].s"), r#"["S","M"]"#);
+    assert_eq!(sel(doc, "$[?(@.s nin ['S','M'])].s"), r#"["XL"]"#);
+    assert_eq!(
+        sel(doc, "$[?(@.t subsetof ['a','b','c'])].s"),
+        r#"["S","M","XL"]"#
+    );
+    assert_eq!(sel(doc, "$[?(@.t anyof ['b'])].s"), r#"["S"]"#);
+    assert_eq!(sel(doc, "$[?(@.t noneof ['b'])].s"), r#"["M","XL"]"#);
+    assert_eq!(sel(doc, "$[?(@.t size 1)].s"), r#"["XL"]"#);
+    assert_eq!(sel(doc, "$[?(@.s size 2)].s"), r#"["XL"]"#);
+    assert_eq!(sel(doc, "$[?(@.t empty true)].s"), r#"["M"]"#);
+    assert_eq!(sel(doc, "$[?(@.zz in [1])].s"), "[]");
+    assert!(syntax("$[?(@.s in [@.x])]"));
+}
+
+#[test]
 fn length_function() {
     assert_eq!(sel(r#"{"a":[1,2,3]}"#, "$.a.length()"), "3");
     assert_eq!(sel(r#"{"a":"héllo"}"#, "$.a.length()"), "5");
