@@ -143,7 +143,7 @@ fn parse_comparison(cur: &mut Cursor, depth: usize) -> Result<Filter, SyntaxErro
             return Ok(Filter::Regex(left, Box::new(parse_regex(cur)?)));
         }
         _ => WORD_OPS.iter().find_map(|(word, op)| {
-            let rest = &cur.text[cur.pos..];
+            let rest = cur.rest();
             let after = rest.as_bytes().get(word.len()).copied();
             (rest.starts_with(word) && !after.is_some_and(|b| b.is_ascii_alphanumeric()))
                 .then_some((*op, word.len()))
@@ -206,7 +206,7 @@ fn parse_operand(cur: &mut Cursor, depth: usize) -> Result<Operand, SyntaxError>
             ) {
                 cur.pos += 1;
             }
-            let text = &cur.text[start..cur.pos];
+            let text = cur.slice(start, cur.pos);
             if let Ok(i) = text.parse::<i64>() {
                 Ok(Operand::Literal(Value::int(i)))
             } else {
@@ -222,7 +222,7 @@ fn parse_operand(cur: &mut Cursor, depth: usize) -> Result<Operand, SyntaxError>
                 ("false", Value::Bool(false)),
                 ("null", Value::Null),
             ] {
-                if cur.text[cur.pos..].starts_with(word) {
+                if cur.rest().starts_with(word) {
                     cur.pos += word.len();
                     return Ok(Operand::Literal(value));
                 }

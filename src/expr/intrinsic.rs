@@ -223,6 +223,10 @@ impl Parser<'_> {
         self.text.as_bytes().get(self.pos).copied()
     }
 
+    fn slice(&self, a: usize, b: usize) -> &str {
+        self.text.get(a..b).unwrap_or("")
+    }
+
     fn skip_ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.pos += 1;
@@ -248,7 +252,7 @@ impl Parser<'_> {
         {
             self.pos += 1;
         }
-        let name = &self.text[start..self.pos];
+        let name = self.slice(start, self.pos);
         let func = IntrinsicFn::from_name(name)
             .ok_or_else(|| self.error(&format!("unknown function '{name}'")))?;
         self.skip_ws();
@@ -301,7 +305,7 @@ impl Parser<'_> {
             Some(b'$') => Ok((Arg::Path(self.path()?), None)),
             Some(b'-' | b'0'..=b'9') => Ok((Arg::Literal(self.number()?), None)),
             _ => {
-                let rest = &self.text[self.pos..];
+                let rest = self.slice(self.pos, self.text.len());
                 for (word, v) in [
                     ("null", Value::Null),
                     ("true", Value::Bool(true)),
@@ -327,12 +331,12 @@ impl Parser<'_> {
         let start = self.pos;
         let mut value = String::new();
         loop {
-            let rest = &self.text[self.pos..];
+            let rest = self.slice(self.pos, self.text.len());
             let mut chars = rest.chars();
             match chars.next() {
                 None => return Err(self.error("unterminated string")),
                 Some('\'') => {
-                    let raw = self.text[start..self.pos].to_string();
+                    let raw = self.slice(start, self.pos).to_string();
                     self.pos += 1;
                     return Ok((value, raw));
                 }
@@ -360,7 +364,7 @@ impl Parser<'_> {
         ) {
             self.pos += 1;
         }
-        let text = &self.text[start..self.pos];
+        let text = self.slice(start, self.pos);
         if let Ok(i) = text.parse::<i64>() {
             return Ok(Value::Number(Number::Int(i)));
         }

@@ -335,3 +335,49 @@ fn hostile_inputs_fail_cleanly() {
     doc.push_str(&"}".repeat(120));
     assert_eq!(sel(&doc, "$..zz"), "[]");
 }
+
+/// Random concatenations of path and call fragments: parsing and evaluating never panics.
+#[test]
+fn random_texts_never_panic() {
+    const PARTS: [&str; 40] = [
+        "$", "$$", ".", "..", "[", "]", "'", "\"", "\\", "*", "?", "(", ")", "@", "a", "é", "0",
+        "-1", ":", ",", " ", "==", "<", "!", "&&", "||", "=~", "/", "length()", "States.",
+        "Format", "Array", "'{}'", " in ", "true", "null", "MathAdd", "[?(@.a", "$v", "2.5",
+    ];
+    let doc = parse(r#"{"a":[{"a":1},{"b":[1,2]}],"v":{"a":"é"}}"#).expect("parses");
+    let mut vars = crate::value::Map::new();
+    vars.insert("v".into(), doc.clone());
+    let scope = Scope {
+        input: &doc,
+        context: &doc,
+        vars: &vars,
+    };
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..30_000 {
+        let n = 1 + next() % 12;
+        let text: String = (0..n)
+            .map(|_| PARTS[(next() % PARTS.len() as u64) as usize])
+            .collect();
+        if let Ok(p) = Path::parse(&text) {
+            let _ = p.select(&scope);
+            let _ = p.canonical();
+        }
+        if let Ok(f) = Intrinsic::parse(&text) {
+            let _ = f.eval(&scope);
+        }
+        if let Ok(r) = ReferencePath::parse(&text) {
+            let _ = r.set(&doc, Value::Null);
+        }
+        let mut tpl = crate::value::Map::new();
+        tpl.insert("x.$".into(), Value::from(text.as_str()));
+        if let Ok(t) = Template::compile(&Value::object(tpl)) {
+            let _ = t.eval(&scope);
+        }
+    }
+}
