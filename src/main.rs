@@ -164,13 +164,13 @@ fn register_mocks(engine: &mut Engine, args: &RunArgs) -> Result<(), String> {
     }
     if let Some(path) = &args.mock_config {
         let config = MockConfig::parse(&read(path)?).map_err(|e| format!("{path}: {e}"))?;
-        if let Some(case) = &args.test_case {
-            if !config.has_test_case(&args.name, case) {
-                return Err(format!(
-                    "{path}: no test case '{case}' for state machine '{}'",
-                    args.name
-                ));
-            }
+        if let Some(case) = &args.test_case
+            && !config.has_test_case(&args.name, case)
+        {
+            return Err(format!(
+                "{path}: no test case '{case}' for state machine '{}'",
+                args.name
+            ));
         }
         engine.tasks_mut().set_mock_config(config);
     }
