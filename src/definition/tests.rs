@@ -1,0 +1,1 @@
+//! Validation cases, one per line.
