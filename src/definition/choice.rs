@@ -65,14 +65,25 @@ const MAX_RULE_DEPTH: usize = 32;
 
 impl Checker {
     /// A Choice state's `Choices` and `Default`.
-    pub(super) fn choice(&mut self, obj: &Map<String, Value>, loc: &str, lang: Lang, siblings: &Map<String, Value>) {
+    pub(super) fn choice(
+        &mut self,
+        obj: &Map<String, Value>,
+        loc: &str,
+        lang: Lang,
+        siblings: &Map<String, Value>,
+    ) {
         if let Some(v) = obj.get("Default") {
             self.target(v, &format!("{loc}/Default"), siblings);
         }
         let Some(v) = obj.get("Choices") else { return };
-        let Some(rules) = self.array(v, &format!("{loc}/Choices")) else { return };
+        let Some(rules) = self.array(v, &format!("{loc}/Choices")) else {
+            return;
+        };
         if rules.is_empty() {
-            self.schema(&format!("{loc}/Choices"), "The field 'Choices' should be non-empty");
+            self.schema(
+                &format!("{loc}/Choices"),
+                "The field 'Choices' should be non-empty",
+            );
         }
         for (i, r) in rules.iter().enumerate() {
             let here = format!("{loc}/Choices[{i}]");
@@ -85,10 +96,18 @@ impl Checker {
 
     /// A JSONata rule: `Condition` and `Next`, optionally `Output`, `Assign`, `Comment`.
     fn jsonata_rule(&mut self, v: &Value, loc: &str, siblings: &Map<String, Value>) {
-        let Some(rule) = self.object(v, loc) else { return };
-        let missing: Vec<&str> = ["Condition", "Next"].into_iter().filter(|k| !rule.contains_key(*k)).collect();
+        let Some(rule) = self.object(v, loc) else {
+            return;
+        };
+        let missing: Vec<&str> = ["Condition", "Next"]
+            .into_iter()
+            .filter(|k| !rule.contains_key(*k))
+            .collect();
         if !missing.is_empty() {
-            self.schema(loc, format!("These fields are required: [{}]", missing.join(", ")));
+            self.schema(
+                loc,
+                format!("These fields are required: [{}]", missing.join(", ")),
+            );
         }
         for (key, val) in rule {
             let at = format!("{loc}/{key}");
@@ -115,12 +134,24 @@ impl Checker {
 
     /// A JSONPath rule: exactly one operator; comparisons need `Variable`; `Next` (and `Assign`)
     /// only on top-level rules, which `siblings` being `Some` marks.
-    fn jsonpath_rule(&mut self, v: &Value, loc: &str, siblings: Option<&Map<String, Value>>, depth: usize) {
+    fn jsonpath_rule(
+        &mut self,
+        v: &Value,
+        loc: &str,
+        siblings: Option<&Map<String, Value>>,
+        depth: usize,
+    ) {
         if depth > MAX_RULE_DEPTH {
-            self.err(TOO_DEEPLY_NESTED, loc, "The Choice rule is nested too deeply");
+            self.err(
+                TOO_DEEPLY_NESTED,
+                loc,
+                "The Choice rule is nested too deeply",
+            );
             return;
         }
-        let Some(rule) = self.object(v, loc) else { return };
+        let Some(rule) = self.object(v, loc) else {
+            return;
+        };
         let top = siblings.is_some();
         let mut operators = 0;
         let mut compares = false;
@@ -165,7 +196,10 @@ impl Checker {
             self.schema(loc, "These fields are required: [Next]");
         }
         if operators != 1 {
-            self.schema(loc, "A Choice rule must contain exactly one comparison operator or one of And, Or, Not");
+            self.schema(
+                loc,
+                "A Choice rule must contain exactly one comparison operator or one of And, Or, Not",
+            );
         }
         if compares && !rule.contains_key("Variable") {
             self.schema(loc, "These fields are required: [Variable]");
@@ -189,10 +223,10 @@ impl Checker {
                 self.boolean(v, loc);
             }
             Operand::Timestamp => {
-                if let Some(s) = self.string(v, loc) {
-                    if chrono::DateTime::parse_from_rfc3339(s).is_err() {
-                        self.schema(loc, format!("The value of the field '{op}' must be an ISO-8601 extended offset date-time format string"));
-                    }
+                if let Some(s) = self.string(v, loc)
+                    && chrono::DateTime::parse_from_rfc3339(s).is_err()
+                {
+                    self.schema(loc, format!("The value of the field '{op}' must be an ISO-8601 extended offset date-time format string"));
                 }
             }
             Operand::Path => self.path(v, loc, op, PathKind::Path),
@@ -201,5 +235,8 @@ impl Checker {
 }
 
 fn comparator(name: &str) -> Option<Operand> {
-    COMPARATORS.iter().find(|(n, _)| *n == name).map(|(_, o)| *o)
+    COMPARATORS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, o)| *o)
 }

@@ -39,10 +39,14 @@ const MAX_ASSIGN_BYTES: usize = 256 * 1024;
 impl Checker {
     /// A `Retry` array: each retrier's fields, ranges and `ErrorEquals`.
     pub(super) fn retriers(&mut self, v: &Value, loc: &str) {
-        let Some(list) = self.array(v, loc) else { return };
+        let Some(list) = self.array(v, loc) else {
+            return;
+        };
         for (i, r) in list.iter().enumerate() {
             let here = format!("{loc}[{i}]");
-            let Some(obj) = self.object(r, &here) else { continue };
+            let Some(obj) = self.object(r, &here) else {
+                continue;
+            };
             self.handler_errors(obj, &here, i + 1 == list.len());
             for (key, val) in obj {
                 let at = format!("{here}/{key}");
@@ -72,14 +76,28 @@ impl Checker {
 
     /// A `Catch` array: `ErrorEquals`, a `Next` in the same container, and the result fields of
     /// the state's query language.
-    pub(super) fn catchers(&mut self, v: &Value, loc: &str, lang: Lang, siblings: &Map<String, Value>) {
-        let Some(list) = self.array(v, loc) else { return };
+    pub(super) fn catchers(
+        &mut self,
+        v: &Value,
+        loc: &str,
+        lang: Lang,
+        siblings: &Map<String, Value>,
+    ) {
+        let Some(list) = self.array(v, loc) else {
+            return;
+        };
         for (i, c) in list.iter().enumerate() {
             let here = format!("{loc}[{i}]");
-            let Some(obj) = self.object(c, &here) else { continue };
+            let Some(obj) = self.object(c, &here) else {
+                continue;
+            };
             self.handler_errors(obj, &here, i + 1 == list.len());
             if !obj.contains_key("Next") {
-                let missing = if obj.contains_key("ErrorEquals") { "Next" } else { "ErrorEquals, Next" };
+                let missing = if obj.contains_key("ErrorEquals") {
+                    "Next"
+                } else {
+                    "ErrorEquals, Next"
+                };
                 self.schema(&here, format!("These fields are required: [{missing}]"));
             }
             for (key, val) in obj {
@@ -91,10 +109,16 @@ impl Checker {
                     }
                     "Next" => self.target(val, &at, siblings),
                     "Assign" => self.assign(val, &at, lang),
-                    "ResultPath" if lang == Lang::JsonPath => self.path(val, &at, key, PathKind::Result),
+                    "ResultPath" if lang == Lang::JsonPath => {
+                        self.path(val, &at, key, PathKind::Result)
+                    }
                     "Output" if lang == Lang::Jsonata => self.jsonata_strings(val, &at, 0),
                     "ResultPath" | "Output" => {
-                        let other = if lang == Lang::JsonPath { "JSONata" } else { "JSONPath" };
+                        let other = if lang == Lang::JsonPath {
+                            "JSONata"
+                        } else {
+                            "JSONPath"
+                        };
                         self.schema(
                             &here,
                             format!(
@@ -117,34 +141,48 @@ impl Checker {
             return;
         };
         let at = format!("{loc}/ErrorEquals");
-        let Some(names) = self.array(v, &at) else { return };
+        let Some(names) = self.array(v, &at) else {
+            return;
+        };
         if names.is_empty() {
             self.schema(&at, "The field 'ErrorEquals' should be non-empty");
         }
         let mut has_all = false;
         for (i, n) in names.iter().enumerate() {
-            let Some(name) = self.string(n, &format!("{at}[{i}]")) else { continue };
+            let Some(name) = self.string(n, &format!("{at}[{i}]")) else {
+                continue;
+            };
             if name == "States.ALL" {
                 has_all = true;
             } else if name.starts_with("States.") && !STATES_ERRORS.contains(&name) {
                 self.schema(
                     &format!("{at}[{i}]"),
-                    format!("Unknown error name '{name}': names starting with 'States.' are reserved"),
+                    format!(
+                        "Unknown error name '{name}': names starting with 'States.' are reserved"
+                    ),
                 );
             }
         }
         if has_all && names.len() > 1 {
-            self.schema(&at, "The error name 'States.ALL' must appear alone in 'ErrorEquals'");
+            self.schema(
+                &at,
+                "The error name 'States.ALL' must appear alone in 'ErrorEquals'",
+            );
         }
         if has_all && !last {
-            self.schema(loc, "An entry whose 'ErrorEquals' holds 'States.ALL' must be the last one");
+            self.schema(
+                loc,
+                "An entry whose 'ErrorEquals' holds 'States.ALL' must be the last one",
+            );
         }
     }
 
     /// An `Assign` block: an object of valid variable names (JSONPath keys may end in `.$`),
     /// values being templates (JSONPath) or holding JSONata expressions, within the size limit.
     pub(super) fn assign(&mut self, v: &Value, loc: &str, lang: Lang) {
-        let Some(obj) = self.object(v, loc) else { return };
+        let Some(obj) = self.object(v, loc) else {
+            return;
+        };
         for key in obj.keys() {
             let name = match lang {
                 Lang::JsonPath => key.strip_suffix(".$").unwrap_or(key),
@@ -159,7 +197,10 @@ impl Checker {
             Lang::Jsonata => self.jsonata_strings(v, loc, 0),
         }
         if v.to_string().len() > MAX_ASSIGN_BYTES {
-            self.schema(loc, format!("The field 'Assign' exceeds the maximum size of {MAX_ASSIGN_BYTES} bytes"));
+            self.schema(
+                loc,
+                format!("The field 'Assign' exceeds the maximum size of {MAX_ASSIGN_BYTES} bytes"),
+            );
         }
     }
 }

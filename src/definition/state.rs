@@ -8,7 +8,9 @@ use super::syntax;
 use super::validate::{Checker, Lang, PathKind, Scope};
 
 /// The eight state types, in the order AWS lists them in its message.
-const TYPES: &[&str] = &["Task", "Wait", "Pass", "Succeed", "Fail", "Choice", "Parallel", "Map"];
+const TYPES: &[&str] = &[
+    "Task", "Wait", "Pass", "Succeed", "Fail", "Choice", "Parallel", "Map",
+];
 
 /// Which query language a field belongs to.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -19,7 +21,9 @@ enum Only {
 }
 
 const FLOW: &[&str] = &["Pass", "Task", "Wait", "Parallel", "Map"];
-const NOT_FAIL: &[&str] = &["Pass", "Task", "Wait", "Parallel", "Map", "Choice", "Succeed"];
+const NOT_FAIL: &[&str] = &[
+    "Pass", "Task", "Wait", "Parallel", "Map", "Choice", "Succeed",
+];
 const ASSIGNS: &[&str] = &["Pass", "Task", "Wait", "Parallel", "Map", "Choice"];
 const RESULTS: &[&str] = &["Pass", "Task", "Parallel", "Map"];
 const HANDLES: &[&str] = &["Task", "Parallel", "Map"];
@@ -85,8 +89,17 @@ const MAX_LABEL: usize = 40;
 
 impl Checker {
     /// One state at `loc`; `siblings` are the states of its container (transition targets).
-    pub(super) fn state(&mut self, v: &Value, loc: &str, siblings: &Map<String, Value>, top: Lang, depth: usize) {
-        let Some(obj) = self.object(v, loc) else { return };
+    pub(super) fn state(
+        &mut self,
+        v: &Value,
+        loc: &str,
+        siblings: &Map<String, Value>,
+        top: Lang,
+        depth: usize,
+    ) {
+        let Some(obj) = self.object(v, loc) else {
+            return;
+        };
         let Some(type_v) = obj.get("Type") else {
             self.schema(loc, "These fields are required: [Type]");
             return;
@@ -149,19 +162,31 @@ impl Checker {
 
     /// The state's effective language, and whether it illegally downgrades a JSONata machine.
     fn state_language(&mut self, obj: &Map<String, Value>, loc: &str, top: Lang) -> (Lang, bool) {
-        let Some(v) = obj.get("QueryLanguage") else { return (top, false) };
+        let Some(v) = obj.get("QueryLanguage") else {
+            return (top, false);
+        };
         self.query_language_value(v, &format!("{loc}/QueryLanguage"));
         if v.as_str() != Some("JSONPath") {
             return (Lang::Jsonata, false);
         }
         if top == Lang::Jsonata {
-            self.schema(loc, "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine");
+            self.schema(
+                loc,
+                "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
+            );
             return (Lang::JsonPath, true);
         }
         (Lang::JsonPath, false)
     }
 
-    fn allowed_fields(&mut self, obj: &Map<String, Value>, loc: &str, kind: &str, lang: Lang, downgraded: bool) {
+    fn allowed_fields(
+        &mut self,
+        obj: &Map<String, Value>,
+        loc: &str,
+        kind: &str,
+        lang: Lang,
+        downgraded: bool,
+    ) {
         for key in obj.keys() {
             let Some((_, types, only)) = FIELDS.iter().find(|(f, _, _)| f == key) else {
                 self.schema(loc, format!("Field '{key}' is not supported"));
@@ -170,7 +195,11 @@ impl Checker {
             if !types.contains(&kind) {
                 self.schema(loc, format!("Field '{key}' is not supported"));
             } else if !downgraded && !only_allows(*only, lang) {
-                let other = if lang == Lang::JsonPath { Lang::Jsonata } else { Lang::JsonPath };
+                let other = if lang == Lang::JsonPath {
+                    Lang::Jsonata
+                } else {
+                    Lang::JsonPath
+                };
                 self.schema(
                     loc,
                     format!(
@@ -198,11 +227,20 @@ impl Checker {
     }
 
     /// `Next` xor `End: true` on Pass/Task/Wait/Parallel/Map; Choice checks its own targets.
-    fn terminal_rules(&mut self, obj: &Map<String, Value>, loc: &str, kind: &str, siblings: &Map<String, Value>) {
+    fn terminal_rules(
+        &mut self,
+        obj: &Map<String, Value>,
+        loc: &str,
+        kind: &str,
+        siblings: &Map<String, Value>,
+    ) {
         if !FLOW.contains(&kind) {
             return;
         }
-        let end = obj.get("End").and_then(|v| self.boolean(v, &format!("{loc}/End"))) == Some(true);
+        let end = obj
+            .get("End")
+            .and_then(|v| self.boolean(v, &format!("{loc}/End")))
+            == Some(true);
         match obj.get("Next") {
             Some(next) => {
                 if end {
@@ -210,13 +248,23 @@ impl Checker {
                 }
                 self.target(next, &format!("{loc}/Next"), siblings);
             }
-            None if !end => self.schema(loc, "Exactly one of these fields is required: [Next, End]"),
+            None if !end => {
+                self.schema(loc, "Exactly one of these fields is required: [Next, End]")
+            }
             None => {}
         }
     }
 
     /// An integer field, or (in JSONata) a `{% … %}` expression yielding one.
-    fn int_or_jsonata(&mut self, v: &Value, loc: &str, field: &str, min: i64, max: i64, lang: Lang) -> Option<i64> {
+    fn int_or_jsonata(
+        &mut self,
+        v: &Value,
+        loc: &str,
+        field: &str,
+        min: i64,
+        max: i64,
+        lang: Lang,
+    ) -> Option<i64> {
         match v.as_str() {
             Some(s) if lang == Lang::Jsonata && syntax::jsonata_body(s).is_some() => {
                 self.jsonata_string(s, loc);
@@ -237,40 +285,71 @@ impl Checker {
     }
 
     /// At most one of `literal` and `path` (e.g. `TimeoutSeconds` / `TimeoutSecondsPath`).
-    fn exclusive(&mut self, obj: &Map<String, Value>, loc: &str, kind: &str, literal: &str, path: &str) {
+    fn exclusive(
+        &mut self,
+        obj: &Map<String, Value>,
+        loc: &str,
+        kind: &str,
+        literal: &str,
+        path: &str,
+    ) {
         if obj.contains_key(literal) && obj.contains_key(path) {
-            self.schema(loc, format!("A {kind} state cannot include both field '{literal}' and '{path}'"));
+            self.schema(
+                loc,
+                format!("A {kind} state cannot include both field '{literal}' and '{path}'"),
+            );
         }
     }
 
     fn pass(&mut self, obj: &Map<String, Value>, loc: &str) {
-        if let Some(Value::String(s)) = obj.get("Result") {
-            if s.starts_with('$') {
-                self.warn(PASS_RESULT_IS_STATIC, &format!("{loc}/Result"), "The Result of a Pass state is static: a path in it is not evaluated");
-            }
+        if let Some(Value::String(s)) = obj.get("Result")
+            && s.starts_with('$')
+        {
+            self.warn(
+                PASS_RESULT_IS_STATIC,
+                &format!("{loc}/Result"),
+                "The Result of a Pass state is static: a path in it is not evaluated",
+            );
         }
     }
 
     fn task(&mut self, obj: &Map<String, Value>, loc: &str, lang: Lang) {
         let at = |f: &str| format!("{loc}/{f}");
-        if let Some(v) = obj.get("Resource") {
-            if let Some(r) = self.string(v, &at("Resource")) {
-                if !is_arn(r) {
-                    self.schema(
+        if let Some(v) = obj.get("Resource")
+            && let Some(r) = self.string(v, &at("Resource"))
+            && !is_arn(r)
+        {
+            self.schema(
                         &at("Resource"),
                         format!("The resource provided {r} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."),
                     );
-                }
-            }
         }
         self.exclusive(obj, loc, "Task", "TimeoutSeconds", "TimeoutSecondsPath");
         self.exclusive(obj, loc, "Task", "HeartbeatSeconds", "HeartbeatSecondsPath");
-        let timeout = obj.get("TimeoutSeconds").and_then(|v| self.int_or_jsonata(v, &at("TimeoutSeconds"), "TimeoutSeconds", 1, MAX_SECONDS, lang));
-        let heartbeat = obj.get("HeartbeatSeconds").and_then(|v| self.int_or_jsonata(v, &at("HeartbeatSeconds"), "HeartbeatSeconds", 1, MAX_SECONDS, lang));
-        if let (Some(t), Some(h)) = (timeout, heartbeat) {
-            if h >= t {
-                self.schema(&at("HeartbeatSeconds"), "The value of the field 'HeartbeatSeconds' must be smaller than the value of the field 'TimeoutSeconds'");
-            }
+        let timeout = obj.get("TimeoutSeconds").and_then(|v| {
+            self.int_or_jsonata(
+                v,
+                &at("TimeoutSeconds"),
+                "TimeoutSeconds",
+                1,
+                MAX_SECONDS,
+                lang,
+            )
+        });
+        let heartbeat = obj.get("HeartbeatSeconds").and_then(|v| {
+            self.int_or_jsonata(
+                v,
+                &at("HeartbeatSeconds"),
+                "HeartbeatSeconds",
+                1,
+                MAX_SECONDS,
+                lang,
+            )
+        });
+        if let (Some(t), Some(h)) = (timeout, heartbeat)
+            && h >= t
+        {
+            self.schema(&at("HeartbeatSeconds"), "The value of the field 'HeartbeatSeconds' must be smaller than the value of the field 'TimeoutSeconds'");
         }
         for f in ["TimeoutSecondsPath", "HeartbeatSecondsPath"] {
             if let Some(v) = obj.get(f).filter(|_| lang == Lang::JsonPath) {
@@ -291,19 +370,21 @@ impl Checker {
 
     fn wait(&mut self, obj: &Map<String, Value>, loc: &str, lang: Lang) {
         let at = |f: &str| format!("{loc}/{f}");
-        let given = ["Seconds", "Timestamp", "SecondsPath", "TimestampPath"].iter().filter(|f| obj.contains_key(**f)).count();
+        let given = ["Seconds", "Timestamp", "SecondsPath", "TimestampPath"]
+            .iter()
+            .filter(|f| obj.contains_key(**f))
+            .count();
         if given != 1 {
             self.schema(loc, "Exactly one of these fields is required: [Seconds, Timestamp, SecondsPath, TimestampPath]");
         }
         if let Some(v) = obj.get("Seconds") {
             self.int_or_jsonata(v, &at("Seconds"), "Seconds", 0, MAX_SECONDS, lang);
         }
-        if let Some(v) = obj.get("Timestamp") {
-            if let Some(s) = self.string_or_jsonata(v, &at("Timestamp"), lang) {
-                if chrono::DateTime::parse_from_rfc3339(&s).is_err() {
-                    self.schema(&at("Timestamp"), "The value of the field 'Timestamp' must be an ISO-8601 extended offset date-time format string");
-                }
-            }
+        if let Some(v) = obj.get("Timestamp")
+            && let Some(s) = self.string_or_jsonata(v, &at("Timestamp"), lang)
+            && chrono::DateTime::parse_from_rfc3339(&s).is_err()
+        {
+            self.schema(&at("Timestamp"), "The value of the field 'Timestamp' must be an ISO-8601 extended offset date-time format string");
         }
         for f in ["SecondsPath", "TimestampPath"] {
             if let Some(v) = obj.get(f).filter(|_| lang == Lang::JsonPath) {
@@ -330,19 +411,33 @@ impl Checker {
 
     fn parallel(&mut self, obj: &Map<String, Value>, loc: &str, top: Lang, depth: usize) {
         let Some(v) = obj.get("Branches") else { return };
-        let Some(branches) = self.array(v, &format!("{loc}/Branches")) else { return };
+        let Some(branches) = self.array(v, &format!("{loc}/Branches")) else {
+            return;
+        };
         if branches.is_empty() {
-            self.schema(&format!("{loc}/Branches"), "The field 'Branches' should be non-empty");
+            self.schema(
+                &format!("{loc}/Branches"),
+                "The field 'Branches' should be non-empty",
+            );
         }
         for (i, b) in branches.iter().enumerate() {
-            self.definition(b, &format!("{loc}/Branches[{i}]"), Scope::Branch, top, depth + 1);
+            self.definition(
+                b,
+                &format!("{loc}/Branches[{i}]"),
+                Scope::Branch,
+                top,
+                depth + 1,
+            );
         }
     }
 
     fn map(&mut self, obj: &Map<String, Value>, loc: &str, lang: Lang, top: Lang, depth: usize) {
         let at = |f: &str| format!("{loc}/{f}");
         if obj.contains_key("ItemProcessor") && obj.contains_key("Iterator") {
-            self.schema(loc, "A Map state cannot include both field 'ItemProcessor' and 'Iterator'");
+            self.schema(
+                loc,
+                "A Map state cannot include both field 'ItemProcessor' and 'Iterator'",
+            );
         }
         for f in ["ItemProcessor", "Iterator"] {
             if let Some(v) = obj.get(f) {
@@ -355,8 +450,13 @@ impl Checker {
         if let Some(v) = obj.get("Items").filter(|_| lang == Lang::Jsonata) {
             match v {
                 Value::Array(_) => self.jsonata_strings(v, &at("Items"), 0),
-                Value::String(s) if syntax::jsonata_body(s).is_some() => self.jsonata_string(s, &at("Items")),
-                _ => self.schema(&at("Items"), "The field 'Items' must be a JSON array or a JSONata expression"),
+                Value::String(s) if syntax::jsonata_body(s).is_some() => {
+                    self.jsonata_string(s, &at("Items"))
+                }
+                _ => self.schema(
+                    &at("Items"),
+                    "The field 'Items' must be a JSON array or a JSONata expression",
+                ),
             }
         }
         if let Some(v) = obj.get("ItemSelector") {
@@ -370,20 +470,37 @@ impl Checker {
         }
         self.map_limits(obj, loc, lang);
         for (f, fields) in [
-            ("ItemReader", &["Resource", "ReaderConfig", "Parameters", "Arguments"][..]),
-            ("ItemBatcher", &["MaxItemsPerBatch", "MaxItemsPerBatchPath", "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath", "BatchInput"][..]),
-            ("ResultWriter", &["Resource", "Parameters", "Arguments", "WriterConfig"][..]),
+            (
+                "ItemReader",
+                &["Resource", "ReaderConfig", "Parameters", "Arguments"][..],
+            ),
+            (
+                "ItemBatcher",
+                &[
+                    "MaxItemsPerBatch",
+                    "MaxItemsPerBatchPath",
+                    "MaxInputBytesPerBatch",
+                    "MaxInputBytesPerBatchPath",
+                    "BatchInput",
+                ][..],
+            ),
+            (
+                "ResultWriter",
+                &["Resource", "Parameters", "Arguments", "WriterConfig"][..],
+            ),
         ] {
             if let Some(v) = obj.get(f) {
                 self.map_config(v, &at(f), fields, lang);
             }
         }
-        if let Some(v) = obj.get("Label") {
-            if let Some(label) = self.string(v, &at("Label")) {
-                if label.chars().count() > MAX_LABEL || label.chars().any(|c| c.is_whitespace() || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c)) {
-                    self.err(INVALID_LABEL_NAME, &at("Label"), format!("The label '{label}' is not valid: at most {MAX_LABEL} characters, no whitespace or special characters"));
-                }
-            }
+        if let Some(v) = obj.get("Label")
+            && let Some(label) = self.string(v, &at("Label"))
+            && (label.chars().count() > MAX_LABEL
+                || label
+                    .chars()
+                    .any(|c| c.is_whitespace() || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c)))
+        {
+            self.err(INVALID_LABEL_NAME, &at("Label"), format!("The label '{label}' is not valid: at most {MAX_LABEL} characters, no whitespace or special characters"));
         }
     }
 
@@ -393,7 +510,10 @@ impl Checker {
         for (literal, path) in [
             ("MaxConcurrency", "MaxConcurrencyPath"),
             ("ToleratedFailureCount", "ToleratedFailureCountPath"),
-            ("ToleratedFailurePercentage", "ToleratedFailurePercentagePath"),
+            (
+                "ToleratedFailurePercentage",
+                "ToleratedFailurePercentagePath",
+            ),
         ] {
             self.exclusive(obj, loc, "Map", literal, path);
             if let Some(v) = obj.get(path).filter(|_| lang == Lang::JsonPath) {
@@ -401,15 +521,31 @@ impl Checker {
             }
         }
         if let Some(v) = obj.get("MaxConcurrency") {
-            self.int_or_jsonata(v, &at("MaxConcurrency"), "MaxConcurrency", 0, i64::MAX, lang);
+            self.int_or_jsonata(
+                v,
+                &at("MaxConcurrency"),
+                "MaxConcurrency",
+                0,
+                i64::MAX,
+                lang,
+            );
         }
         if let Some(v) = obj.get("ToleratedFailureCount") {
-            self.int_or_jsonata(v, &at("ToleratedFailureCount"), "ToleratedFailureCount", 0, i64::MAX, lang);
+            self.int_or_jsonata(
+                v,
+                &at("ToleratedFailureCount"),
+                "ToleratedFailureCount",
+                0,
+                i64::MAX,
+                lang,
+            );
         }
         if let Some(v) = obj.get("ToleratedFailurePercentage") {
             let loc = at("ToleratedFailurePercentage");
             match v.as_str() {
-                Some(s) if lang == Lang::Jsonata && syntax::jsonata_body(s).is_some() => self.jsonata_string(s, &loc),
+                Some(s) if lang == Lang::Jsonata && syntax::jsonata_body(s).is_some() => {
+                    self.jsonata_string(s, &loc)
+                }
                 _ => {
                     self.number_in(v, &loc, "ToleratedFailurePercentage", 0.0, 100.0);
                 }
@@ -420,18 +556,28 @@ impl Checker {
     /// ItemReader / ItemBatcher / ResultWriter: an object of known fields whose payloads are
     /// templates (JSONPath) or hold JSONata expressions.
     fn map_config(&mut self, v: &Value, loc: &str, fields: &[&str], lang: Lang) {
-        let Some(obj) = self.object(v, loc) else { return };
+        let Some(obj) = self.object(v, loc) else {
+            return;
+        };
         for (key, val) in obj {
             let here = format!("{loc}/{key}");
             if !fields.contains(&key.as_str()) {
                 self.schema(loc, format!("Field '{key}' is not supported"));
-            } else if key == "Parameters" && lang == Lang::Jsonata || key == "Arguments" && lang == Lang::JsonPath {
-                self.schema(&here, format!("The field '{key}' is not supported for the '{}' QueryLanguage", lang.name()));
+            } else if key == "Parameters" && lang == Lang::Jsonata
+                || key == "Arguments" && lang == Lang::JsonPath
+            {
+                self.schema(
+                    &here,
+                    format!(
+                        "The field '{key}' is not supported for the '{}' QueryLanguage",
+                        lang.name()
+                    ),
+                );
             } else if key == "Resource" {
-                if let Some(r) = self.string(val, &here) {
-                    if !is_arn(r) {
-                        self.schema(&here, format!("The resource provided {r} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."));
-                    }
+                if let Some(r) = self.string(val, &here)
+                    && !is_arn(r)
+                {
+                    self.schema(&here, format!("The resource provided {r} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."));
                 }
             } else if lang == Lang::Jsonata {
                 self.jsonata_strings(val, &here, 0);
@@ -455,11 +601,18 @@ fn only_allows(only: Only, lang: Lang) -> bool {
 /// Whether field `f` belongs to (or is shared by) `lang`: wrong-language fields are reported once
 /// by `allowed_fields` and their values are not checked further.
 fn field_in_lang(f: &str, lang: Lang) -> bool {
-    FIELDS.iter().find(|(name, _, _)| *name == f).is_some_and(|(_, _, only)| only_allows(*only, lang))
+    FIELDS
+        .iter()
+        .find(|(name, _, _)| *name == f)
+        .is_some_and(|(_, _, only)| only_allows(*only, lang))
 }
 
 /// `arn:partition:service:region:account:resource`, the shape every Task resource has.
 fn is_arn(s: &str) -> bool {
     let parts: Vec<&str> = s.splitn(6, ':').collect();
-    parts.len() == 6 && parts[0] == "arn" && !parts[1].is_empty() && !parts[2].is_empty() && !parts[5].is_empty()
+    parts.len() == 6
+        && parts[0] == "arn"
+        && !parts[1].is_empty()
+        && !parts[2].is_empty()
+        && !parts[5].is_empty()
 }

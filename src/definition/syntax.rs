@@ -50,7 +50,9 @@ pub fn check_reference_path(s: &str) -> Result<(), String> {
     if parse_path(s)? {
         Ok(())
     } else {
-        Err(format!("'{s}' is not a reference path: it may select more than one node"))
+        Err(format!(
+            "'{s}' is not a reference path: it may select more than one node"
+        ))
     }
 }
 
@@ -94,7 +96,9 @@ fn walk_template(v: &Value, at: String, depth: usize, out: &mut Vec<TemplateProb
     if depth > MAX_TEMPLATE_DEPTH {
         out.push(TemplateProblem {
             at,
-            message: format!("The payload template is nested deeper than {MAX_TEMPLATE_DEPTH} levels"),
+            message: format!(
+                "The payload template is nested deeper than {MAX_TEMPLATE_DEPTH} levels"
+            ),
         });
         return;
     }
@@ -161,9 +165,10 @@ pub fn check_variable_name(name: &str) -> Result<(), String> {
             "The variable name '{name}' exceeds the maximum length of {MAX_VARIABLE_NAME} characters"
         ));
     }
-    if !(first.is_alphabetic() || first == '_') || !chars.all(|c| c.is_alphanumeric() || c == '_')
-    {
-        return Err(format!("The variable name '{name}' is not a valid identifier"));
+    if !(first.is_alphabetic() || first == '_') || !chars.all(|c| c.is_alphanumeric() || c == '_') {
+        return Err(format!(
+            "The variable name '{name}' is not a valid identifier"
+        ));
     }
     if name == "states" {
         return Err("The variable name 'states' is reserved".into());
@@ -215,7 +220,10 @@ pub fn check_jsonata(expr: &str) -> Result<(), String> {
                     _ => b'{',
                 };
                 if stack.pop() != Some(open) {
-                    return Err(format!("Unexpected '{}' in the JSONata expression", c as char));
+                    return Err(format!(
+                        "Unexpected '{}' in the JSONata expression",
+                        c as char
+                    ));
                 }
             }
             _ => {}
@@ -223,7 +231,10 @@ pub fn check_jsonata(expr: &str) -> Result<(), String> {
         i += 1;
     }
     if let Some(open) = stack.pop() {
-        return Err(format!("Unclosed '{}' in the JSONata expression", open as char));
+        return Err(format!(
+            "Unclosed '{}' in the JSONata expression",
+            open as char
+        ));
     }
     Ok(())
 }
@@ -238,9 +249,7 @@ fn parse_path(s: &str) -> Result<bool, String> {
         r
     } else if rest.starts_with(|c: char| c.is_alphabetic() || c == '_') {
         let end = rest.find(['.', '[']).unwrap_or(rest.len());
-        if let Err(e) = check_variable_name(&rest[..end]) {
-            return Err(e);
-        }
+        check_variable_name(&rest[..end])?;
         &rest[end..]
     } else {
         rest
@@ -279,7 +288,8 @@ fn parse_path(s: &str) -> Result<bool, String> {
                 }
             }
             b'[' => {
-                let close = bracket_end(rest, i).ok_or_else(|| format!("'{s}' is not a valid JSONPath: unclosed '['"))?;
+                let close = bracket_end(rest, i)
+                    .ok_or_else(|| format!("'{s}' is not a valid JSONPath: unclosed '['"))?;
                 if !bracket_selector(&rest[i + 1..close], &mut definite) {
                     return bad("invalid selector in brackets");
                 }
@@ -337,7 +347,8 @@ fn bracket_selector(inner: &str, definite: &mut bool) -> bool {
             p.len() > 2
         } else if p.contains(':') {
             *definite = false;
-            p.split(':').all(|n| n.trim().is_empty() || n.trim().parse::<i64>().is_ok())
+            p.split(':')
+                .all(|n| n.trim().is_empty() || n.trim().parse::<i64>().is_ok())
         } else if let Ok(n) = p.parse::<i64>() {
             if n < 0 {
                 *definite = false;

@@ -62,7 +62,11 @@ pub fn invalid_definition_message(diagnostics: &[Diagnostic]) -> String {
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .map(|d| {
-            let at = if d.location.is_empty() { "null" } else { &d.location };
+            let at = if d.location.is_empty() {
+                "null"
+            } else {
+                &d.location
+            };
             format!("{}: {} at {}", d.code, d.message, at)
         })
         .collect();
@@ -140,29 +144,52 @@ impl Checker {
     }
 
     pub(super) fn warn(&mut self, code: &'static str, loc: &str, message: impl Into<String>) {
-        self.out.push(Diagnostic::warning(code, loc, message.into()));
+        self.out
+            .push(Diagnostic::warning(code, loc, message.into()));
     }
 
     /// A definition root, a Parallel branch or a Map processor at `loc` ("" for the root).
     /// `lang` is the machine's top-level language, which nested states inherit.
-    pub(super) fn definition(&mut self, def: &Value, loc: &str, scope: Scope, lang: Lang, depth: usize) {
+    pub(super) fn definition(
+        &mut self,
+        def: &Value,
+        loc: &str,
+        scope: Scope,
+        lang: Lang,
+        depth: usize,
+    ) {
         let here = if loc.is_empty() { "/" } else { loc };
         if depth > MAX_NESTING {
             self.err(TOO_DEEPLY_NESTED, here, "The states are too deeply nested");
             return;
         }
-        let Some(obj) = self.object(def, here) else { return };
+        let Some(obj) = self.object(def, here) else {
+            return;
+        };
         let allowed: &[&str] = match scope {
-            Scope::Root => &["Comment", "StartAt", "States", "Version", "TimeoutSeconds", "QueryLanguage"],
+            Scope::Root => &[
+                "Comment",
+                "StartAt",
+                "States",
+                "Version",
+                "TimeoutSeconds",
+                "QueryLanguage",
+            ],
             Scope::Branch => &["Comment", "StartAt", "States"],
             Scope::Processor => &["Comment", "StartAt", "States", "ProcessorConfig"],
         };
         for key in obj.keys().filter(|k| !allowed.contains(&k.as_str())) {
             self.schema(here, format!("Field '{key}' is not supported"));
         }
-        let missing: Vec<&str> = ["States", "StartAt"].into_iter().filter(|k| !obj.contains_key(*k)).collect();
+        let missing: Vec<&str> = ["States", "StartAt"]
+            .into_iter()
+            .filter(|k| !obj.contains_key(*k))
+            .collect();
         if !missing.is_empty() {
-            self.schema(here, format!("These fields are required: [{}]", missing.join(", ")));
+            self.schema(
+                here,
+                format!("These fields are required: [{}]", missing.join(", ")),
+            );
         }
         let lang = match scope {
             Scope::Root => self.root_fields(obj, loc),
@@ -171,11 +198,20 @@ impl Checker {
         if let Some(cfg) = obj.get("ProcessorConfig") {
             self.processor_config(cfg, &format!("{loc}/ProcessorConfig"));
         }
-        let start_at = obj.get("StartAt").and_then(|v| self.string(v, &format!("{loc}/StartAt")));
-        let Some(states_v) = obj.get("States") else { return };
-        let Some(states) = self.object(states_v, &format!("{loc}/States")) else { return };
+        let start_at = obj
+            .get("StartAt")
+            .and_then(|v| self.string(v, &format!("{loc}/StartAt")));
+        let Some(states_v) = obj.get("States") else {
+            return;
+        };
+        let Some(states) = self.object(states_v, &format!("{loc}/States")) else {
+            return;
+        };
         if states.is_empty() {
-            self.schema(&format!("{loc}/States"), "The field 'States' should be non-empty");
+            self.schema(
+                &format!("{loc}/States"),
+                "The field 'States' should be non-empty",
+            );
             return;
         }
         for (name, state) in states {
@@ -183,10 +219,14 @@ impl Checker {
             self.state_name(name, &state_loc);
             self.state(state, &state_loc, states, lang, depth);
         }
-        if let Some(start) = start_at {
-            if !states.contains_key(start) {
-                self.err(MISSING_TRANSITION_TARGET, &format!("{loc}/StartAt"), format!("Missing 'Next' target: {start}"));
-            }
+        if let Some(start) = start_at
+            && !states.contains_key(start)
+        {
+            self.err(
+                MISSING_TRANSITION_TARGET,
+                &format!("{loc}/StartAt"),
+                format!("Missing 'Next' target: {start}"),
+            );
         }
         if scope == Scope::Root && !states.values().any(is_terminal) {
             self.err(MISSING_END_STATE, "", "Workflow has no terminal state");
@@ -198,7 +238,13 @@ impl Checker {
     /// Top-level `QueryLanguage`, `TimeoutSeconds` and `Version`; returns the machine's language.
     fn root_fields(&mut self, obj: &Map<String, Value>, loc: &str) -> Lang {
         if let Some(v) = obj.get("TimeoutSeconds") {
-            self.int_in(v, &format!("{loc}/TimeoutSeconds"), "TimeoutSeconds", 1, 99_999_999);
+            self.int_in(
+                v,
+                &format!("{loc}/TimeoutSeconds"),
+                "TimeoutSeconds",
+                1,
+                99_999_999,
+            );
         }
         if let Some(v) = obj.get("Version") {
             self.string(v, &format!("{loc}/Version"));
@@ -207,27 +253,39 @@ impl Checker {
             None => Lang::JsonPath,
             Some(v) => {
                 self.query_language_value(v, &format!("{loc}/QueryLanguage"));
-                if v.as_str() == Some("JSONPath") { Lang::JsonPath } else { Lang::Jsonata }
+                if v.as_str() == Some("JSONPath") {
+                    Lang::JsonPath
+                } else {
+                    Lang::Jsonata
+                }
             }
         }
     }
 
     /// A `QueryLanguage` value: one of AWS's two spellings.
     pub(super) fn query_language_value(&mut self, v: &Value, loc: &str) {
-        if let Some(s) = self.string(v, loc) {
-            if s != "JSONPath" && s != "JSONata" {
-                self.schema(loc, "Value should be one of the following: [JSONPath, JSONata]");
-            }
+        if let Some(s) = self.string(v, loc)
+            && s != "JSONPath"
+            && s != "JSONata"
+        {
+            self.schema(
+                loc,
+                "Value should be one of the following: [JSONPath, JSONata]",
+            );
         }
     }
 
     fn processor_config(&mut self, v: &Value, loc: &str) {
-        let Some(cfg) = self.object(v, loc) else { return };
+        let Some(cfg) = self.object(v, loc) else {
+            return;
+        };
         for (key, val) in cfg {
             let here = format!("{loc}/{key}");
             match key.as_str() {
                 "Mode" => self.one_of(val, &here, "Mode", &["INLINE", "DISTRIBUTED"]),
-                "ExecutionType" => self.one_of(val, &here, "ExecutionType", &["STANDARD", "EXPRESS"]),
+                "ExecutionType" => {
+                    self.one_of(val, &here, "ExecutionType", &["STANDARD", "EXPRESS"])
+                }
                 _ => self.schema(loc, format!("Field '{key}' is not supported")),
             }
         }
@@ -241,38 +299,59 @@ impl Checker {
             self.err(
                 INVALID_STATE_NAME,
                 loc,
-                format!("State name '{name}' exceeds the maximum length of {MAX_STATE_NAME} characters"),
+                format!(
+                    "State name '{name}' exceeds the maximum length of {MAX_STATE_NAME} characters"
+                ),
             );
         }
         if !self.names.insert(name.to_string()) {
-            self.err(DUPLICATE_STATE_NAME, loc, format!("Duplicate State name: {name}"));
+            self.err(
+                DUPLICATE_STATE_NAME,
+                loc,
+                format!("Duplicate State name: {name}"),
+            );
         }
     }
 
     /// Every state of one container that no path from `StartAt` reaches.
     fn reachability(&mut self, states: &Map<String, Value>, start_at: Option<&str>, loc: &str) {
         let mut reached: HashSet<&str> = HashSet::new();
-        let mut todo: Vec<&str> = start_at.filter(|s| states.contains_key(*s)).into_iter().collect();
+        let mut todo: Vec<&str> = start_at
+            .filter(|s| states.contains_key(*s))
+            .into_iter()
+            .collect();
         while let Some(name) = todo.pop() {
             if !reached.insert(name) {
                 continue;
             }
             if let Some(state) = states.get(name) {
-                todo.extend(transitions(state).into_iter().filter(|t| states.contains_key(*t)));
+                todo.extend(
+                    transitions(state)
+                        .into_iter()
+                        .filter(|t| states.contains_key(*t)),
+                );
             }
         }
         for name in states.keys().filter(|n| !reached.contains(n.as_str())) {
-            self.err(MISSING_TRANSITION_TARGET, &format!("{loc}/States/{name}"), format!("State \"{name}\" is not reachable."));
+            self.err(
+                MISSING_TRANSITION_TARGET,
+                &format!("{loc}/States/{name}"),
+                format!("State \"{name}\" is not reachable."),
+            );
         }
     }
 
     /// A transition field (`Next`, `Default`, a Choice rule's or catcher's `Next`): a string
     /// naming a state of the same container.
     pub(super) fn target(&mut self, v: &Value, loc: &str, states: &Map<String, Value>) {
-        if let Some(name) = self.string(v, loc) {
-            if !states.contains_key(name) {
-                self.err(MISSING_TRANSITION_TARGET, loc, format!("Missing 'Next' target: {name}"));
-            }
+        if let Some(name) = self.string(v, loc)
+            && !states.contains_key(name)
+        {
+            self.err(
+                MISSING_TRANSITION_TARGET,
+                loc,
+                format!("Missing 'Next' target: {name}"),
+            );
         }
     }
 
@@ -315,7 +394,14 @@ impl Checker {
     }
 
     /// An integer field within `[min, max]`.
-    pub(super) fn int_in(&mut self, v: &Value, loc: &str, field: &str, min: i64, max: i64) -> Option<i64> {
+    pub(super) fn int_in(
+        &mut self,
+        v: &Value,
+        loc: &str,
+        field: &str,
+        min: i64,
+        max: i64,
+    ) -> Option<i64> {
         let n = match v {
             Value::Number(n) if n.is_i64() => n.as_i64(),
             Value::Number(n) if n.is_u64() => Some(i64::MAX),
@@ -325,20 +411,33 @@ impl Checker {
             }
         }?;
         if n < min || n > max {
-            self.schema(loc, format!("The value of the field '{field}' must be between {min} and {max}"));
+            self.schema(
+                loc,
+                format!("The value of the field '{field}' must be between {min} and {max}"),
+            );
             return None;
         }
         Some(n)
     }
 
     /// A number field within `[min, max]`.
-    pub(super) fn number_in(&mut self, v: &Value, loc: &str, field: &str, min: f64, max: f64) -> Option<f64> {
+    pub(super) fn number_in(
+        &mut self,
+        v: &Value,
+        loc: &str,
+        field: &str,
+        min: f64,
+        max: f64,
+    ) -> Option<f64> {
         let Some(n) = v.as_f64() else {
             self.type_error(loc, "NUMBER");
             return None;
         };
         if !(min..=max).contains(&n) {
-            self.schema(loc, format!("The value of the field '{field}' must be between {min} and {max}"));
+            self.schema(
+                loc,
+                format!("The value of the field '{field}' must be between {min} and {max}"),
+            );
             return None;
         }
         Some(n)
@@ -346,10 +445,16 @@ impl Checker {
 
     /// A string field restricted to an enumeration.
     pub(super) fn one_of(&mut self, v: &Value, loc: &str, field: &str, values: &[&str]) {
-        if let Some(s) = self.string(v, loc) {
-            if !values.contains(&s) {
-                self.schema(loc, format!("The field '{field}' should have one of these values: [{}]", values.join(", ")));
-            }
+        if let Some(s) = self.string(v, loc)
+            && !values.contains(&s)
+        {
+            self.schema(
+                loc,
+                format!(
+                    "The field '{field}' should have one of these values: [{}]",
+                    values.join(", ")
+                ),
+            );
         }
     }
 
@@ -362,10 +467,13 @@ impl Checker {
         let ok = match kind {
             PathKind::Path | PathKind::NullablePath => syntax::check_path(s).is_ok(),
             PathKind::Reference => syntax::check_reference_path(s).is_ok(),
-            PathKind::Result => !s.starts_with("$$") && s.starts_with("$") && {
-                let is_input_root = matches!(s.as_bytes().get(1), None | Some(b'.') | Some(b'['));
-                is_input_root && syntax::check_reference_path(s).is_ok()
-            },
+            PathKind::Result => {
+                !s.starts_with("$$") && s.starts_with("$") && {
+                    let is_input_root =
+                        matches!(s.as_bytes().get(1), None | Some(b'.') | Some(b'['));
+                    is_input_root && syntax::check_reference_path(s).is_ok()
+                }
+            }
             PathKind::ReferenceOrIntrinsic => {
                 if s.starts_with("States.") {
                     syntax::check_intrinsic(s).is_ok()
@@ -378,9 +486,14 @@ impl Checker {
             let what = match kind {
                 PathKind::Path | PathKind::NullablePath => "a valid JSONPath",
                 PathKind::Reference | PathKind::Result => "a valid ReferencePath",
-                PathKind::ReferenceOrIntrinsic => "a valid ReferencePath or a valid intrinsic function call",
+                PathKind::ReferenceOrIntrinsic => {
+                    "a valid ReferencePath or a valid intrinsic function call"
+                }
             };
-            self.schema(loc, format!("The value for the field '{field}' must be {what}"));
+            self.schema(
+                loc,
+                format!("The value for the field '{field}' must be {what}"),
+            );
         }
     }
 
@@ -413,7 +526,10 @@ impl Checker {
             return;
         }
         match syntax::jsonata_body(s) {
-            None => self.schema(loc, "The JSONata expression must start with '{%' and end with '%}'"),
+            None => self.schema(
+                loc,
+                "The JSONata expression must start with '{%' and end with '%}'",
+            ),
             Some(body) => {
                 if let Err(e) = syntax::check_jsonata(body) {
                     self.schema(loc, format!("The JSONata expression '{s}' is invalid: {e}"));
@@ -455,13 +571,18 @@ impl PathKind {
 
 /// Succeed, Fail and `End: true` states end a workflow.
 fn is_terminal(state: &Value) -> bool {
-    matches!(state.get("Type").and_then(Value::as_str), Some("Succeed" | "Fail"))
-        || state.get("End").and_then(Value::as_bool) == Some(true)
+    matches!(
+        state.get("Type").and_then(Value::as_str),
+        Some("Succeed" | "Fail")
+    ) || state.get("End").and_then(Value::as_bool) == Some(true)
 }
 
 /// The names a state can transition to: `Next`, `Default`, Choice rules' and catchers' `Next`.
 fn transitions(state: &Value) -> Vec<&str> {
-    let mut out: Vec<&str> = ["Next", "Default"].iter().filter_map(|k| state.get(*k)?.as_str()).collect();
+    let mut out: Vec<&str> = ["Next", "Default"]
+        .iter()
+        .filter_map(|k| state.get(*k)?.as_str())
+        .collect();
     for list in ["Choices", "Catch"] {
         if let Some(items) = state.get(list).and_then(Value::as_array) {
             out.extend(items.iter().filter_map(|r| r.get("Next")?.as_str()));
