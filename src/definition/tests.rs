@@ -9,30 +9,19 @@ fn conformance_definitions_are_accepted() {
     let text = std::fs::read_to_string(path).expect("tests/conformance/cases.jsonl is checked in");
     let (mut total, mut rejected) = (0, 0);
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let case: serde_json::Value =
-            serde_json::from_str(line).expect("cases.jsonl holds JSON lines");
+        let case: serde_json::Value = serde_json::from_str(line).expect("cases.jsonl holds JSON lines");
         total += 1;
         let def = &case["definition"];
-        let errors: Vec<_> = validate(def)
-            .into_iter()
-            .filter(|d| d.severity == Severity::Error)
-            .collect();
+        let errors: Vec<_> = validate(def).into_iter().filter(|d| d.severity == Severity::Error).collect();
         if !errors.is_empty() {
             rejected += 1;
-            println!(
-                "REJECTED {}: {}",
-                case["id"],
-                invalid_definition_message(&errors)
-            );
+            println!("REJECTED {}: {}", case["id"], invalid_definition_message(&errors));
         } else if let Err(e) = load_json(def) {
             rejected += 1;
             println!("NOT LOADED {}: {:?}", case["id"], e);
         }
     }
-    println!(
-        "conformance definitions: {} accepted, {rejected} rejected",
-        total - rejected
-    );
+    println!("conformance definitions: {} accepted, {rejected} rejected", total - rejected);
     assert_eq!(rejected, 0);
 }
 
@@ -58,8 +47,7 @@ fn diagnostics(def: &str) -> Vec<Diagnostic> {
 fn bad(def: impl AsRef<str>, code: &str, location: &str) {
     let ds = diagnostics(def.as_ref());
     assert!(
-        ds.iter()
-            .any(|d| d.severity == Severity::Error && d.code == code && d.location == location),
+        ds.iter().any(|d| d.severity == Severity::Error && d.code == code && d.location == location),
         "expected {code} at {location:?} for {}\n got {ds:#?}",
         def.as_ref()
     );
@@ -70,8 +58,7 @@ fn bad(def: impl AsRef<str>, code: &str, location: &str) {
 fn bad_msg(def: impl AsRef<str>, code: &str, location: &str, message: &str) {
     let ds = diagnostics(def.as_ref());
     assert!(
-        ds.iter()
-            .any(|d| d.code == code && d.location == location && d.message == message),
+        ds.iter().any(|d| d.code == code && d.location == location && d.message == message),
         "expected {code} at {location:?}: {message:?} for {}\n got {ds:#?}",
         def.as_ref()
     );
@@ -81,507 +68,125 @@ fn bad_msg(def: impl AsRef<str>, code: &str, location: &str, message: &str) {
 #[track_caller]
 fn good(def: impl AsRef<str>) {
     let ds = diagnostics(def.as_ref());
-    let errors: Vec<_> = ds
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "expected no errors for {}\n got {errors:#?}",
-        def.as_ref()
-    );
+    let errors: Vec<_> = ds.iter().filter(|d| d.severity == Severity::Error).collect();
+    assert!(errors.is_empty(), "expected no errors for {}\n got {errors:#?}", def.as_ref());
 }
 
 const PASS_END: &str = r#""A":{"Type":"Pass","End":true}"#;
 
 #[test]
 fn definition_shape() {
-    bad_msg(
-        "[]",
-        "SCHEMA_VALIDATION_FAILED",
-        "",
-        "Definition must be a valid JSON object",
-    );
-    bad_msg(
-        "{}",
-        "SCHEMA_VALIDATION_FAILED",
-        "/",
-        "These fields are required: [States, StartAt]",
-    );
-    bad_msg(
-        r#"{"States":{"A":{"Type":"Pass","End":true}}}"#,
-        "SCHEMA_VALIDATION_FAILED",
-        "/",
-        "These fields are required: [StartAt]",
-    );
-    bad_msg(
-        r#"{"StartAt":"A"}"#,
-        "SCHEMA_VALIDATION_FAILED",
-        "/",
-        "These fields are required: [States]",
-    );
-    bad_msg(
-        r#"{"Coment":"x","StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#,
-        "SCHEMA_VALIDATION_FAILED",
-        "/",
-        "Field 'Coment' is not supported",
-    );
-    bad(
-        r#"{"StartAt":1,"States":{"A":{"Type":"Pass","End":true}}}"#,
-        "SCHEMA_VALIDATION_FAILED",
-        "/StartAt",
-    );
-    bad(
-        r#"{"StartAt":"A","States":[]}"#,
-        "SCHEMA_VALIDATION_FAILED",
-        "/States",
-    );
-    bad(
-        r#"{"StartAt":"A","States":{}}"#,
-        "SCHEMA_VALIDATION_FAILED",
-        "/States",
-    );
-    bad(
-        r#"{"StartAt":"A","TimeoutSeconds":0,"States":{"A":{"Type":"Pass","End":true}}}"#,
-        "SCHEMA_VALIDATION_FAILED",
-        "/TimeoutSeconds",
-    );
-    good(
-        r#"{"Comment":"c","Version":"1.0","TimeoutSeconds":30,"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#,
-    );
+    bad_msg("[]", "SCHEMA_VALIDATION_FAILED", "", "Definition must be a valid JSON object");
+    bad_msg("{}", "SCHEMA_VALIDATION_FAILED", "/", "These fields are required: [States, StartAt]");
+    bad_msg(r#"{"States":{"A":{"Type":"Pass","End":true}}}"#, "SCHEMA_VALIDATION_FAILED", "/", "These fields are required: [StartAt]");
+    bad_msg(r#"{"StartAt":"A"}"#, "SCHEMA_VALIDATION_FAILED", "/", "These fields are required: [States]");
+    bad_msg(r#"{"Coment":"x","StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#, "SCHEMA_VALIDATION_FAILED", "/", "Field 'Coment' is not supported");
+    bad(r#"{"StartAt":1,"States":{"A":{"Type":"Pass","End":true}}}"#, "SCHEMA_VALIDATION_FAILED", "/StartAt");
+    bad(r#"{"StartAt":"A","States":[]}"#, "SCHEMA_VALIDATION_FAILED", "/States");
+    bad(r#"{"StartAt":"A","States":{}}"#, "SCHEMA_VALIDATION_FAILED", "/States");
+    bad(r#"{"StartAt":"A","TimeoutSeconds":0,"States":{"A":{"Type":"Pass","End":true}}}"#, "SCHEMA_VALIDATION_FAILED", "/TimeoutSeconds");
+    good(r#"{"Comment":"c","Version":"1.0","TimeoutSeconds":30,"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#);
 }
 
 #[test]
 fn transitions_and_reachability() {
-    bad_msg(
-        r#"{"StartAt":"B","States":{"A":{"Type":"Pass","End":true}}}"#,
-        "MISSING_TRANSITION_TARGET",
-        "/StartAt",
-        "Missing 'Next' target: B",
-    );
-    bad_msg(
-        sm(r#""A":{"Type":"Pass","Next":"Foo"},"B":{"Type":"Succeed"}"#),
-        "MISSING_TRANSITION_TARGET",
-        "/States/A/Next",
-        "Missing 'Next' target: Foo",
-    );
-    bad(
-        sm(
-            r#""A":{"Type":"Choice","Choices":[{"Variable":"$.x","IsNull":true,"Next":"Z"}],"Default":"B"},"B":{"Type":"Succeed"}"#,
-        ),
-        "MISSING_TRANSITION_TARGET",
-        "/States/A/Choices[0]/Next",
-    );
-    bad(
-        sm(
-            r#""A":{"Type":"Choice","Choices":[{"Variable":"$.x","IsNull":true,"Next":"B"}],"Default":"Z"},"B":{"Type":"Succeed"}"#,
-        ),
-        "MISSING_TRANSITION_TARGET",
-        "/States/A/Default",
-    );
-    bad(
-        sm(
-            r#""A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Catch":[{"ErrorEquals":["States.ALL"],"Next":"Z"}],"End":true}"#,
-        ),
-        "MISSING_TRANSITION_TARGET",
-        "/States/A/Catch[0]/Next",
-    );
-    bad_msg(
-        sm(r#""A":{"Type":"Pass","End":true},"C":{"Type":"Pass","End":true}"#),
-        "MISSING_TRANSITION_TARGET",
-        "/States/C",
-        "State \"C\" is not reachable.",
-    );
-    bad_msg(
-        sm(r#""A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}"#),
-        "MISSING_END_STATE",
-        "",
-        "Workflow has no terminal state",
-    );
-    bad(
-        sm(
-            r#""A":{"Type":"Parallel","Branches":[{"StartAt":"X","States":{"X":{"Type":"Pass","Next":"A"}}}],"End":true}"#,
-        ),
-        "MISSING_TRANSITION_TARGET",
-        "/States/A/Branches[0]/States/X/Next",
-    );
-    bad(
-        sm(
-            r#""A":{"Type":"Map","ItemProcessor":{"StartAt":"Q","States":{"X":{"Type":"Pass","End":true}}},"End":true}"#,
-        ),
-        "MISSING_TRANSITION_TARGET",
-        "/States/A/ItemProcessor/StartAt",
-    );
-    bad(
-        sm(
-            r#""A":{"Type":"Map","Iterator":{"StartAt":"X","States":{"X":{"Type":"Pass","End":true},"Y":{"Type":"Pass","End":true}}},"End":true}"#,
-        ),
-        "MISSING_TRANSITION_TARGET",
-        "/States/A/Iterator/States/Y",
-    );
-    good(sm(
-        r#""A":{"Type":"Pass","Next":"B"},"B":{"Type":"Wait","Seconds":1,"Next":"C"},"C":{"Type":"Succeed"}"#,
-    ));
+    bad_msg(r#"{"StartAt":"B","States":{"A":{"Type":"Pass","End":true}}}"#, "MISSING_TRANSITION_TARGET", "/StartAt", "Missing 'Next' target: B");
+    bad_msg(sm(r#""A":{"Type":"Pass","Next":"Foo"},"B":{"Type":"Succeed"}"#), "MISSING_TRANSITION_TARGET", "/States/A/Next", "Missing 'Next' target: Foo");
+    bad(sm(r#""A":{"Type":"Choice","Choices":[{"Variable":"$.x","IsNull":true,"Next":"Z"}],"Default":"B"},"B":{"Type":"Succeed"}"#), "MISSING_TRANSITION_TARGET", "/States/A/Choices[0]/Next");
+    bad(sm(r#""A":{"Type":"Choice","Choices":[{"Variable":"$.x","IsNull":true,"Next":"B"}],"Default":"Z"},"B":{"Type":"Succeed"}"#), "MISSING_TRANSITION_TARGET", "/States/A/Default");
+    bad(sm(r#""A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Catch":[{"ErrorEquals":["States.ALL"],"Next":"Z"}],"End":true}"#), "MISSING_TRANSITION_TARGET", "/States/A/Catch[0]/Next");
+    bad_msg(sm(r#""A":{"Type":"Pass","End":true},"C":{"Type":"Pass","End":true}"#), "MISSING_TRANSITION_TARGET", "/States/C", "State \"C\" is not reachable.");
+    bad_msg(sm(r#""A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}"#), "MISSING_END_STATE", "", "Workflow has no terminal state");
+    bad(sm(r#""A":{"Type":"Parallel","Branches":[{"StartAt":"X","States":{"X":{"Type":"Pass","Next":"A"}}}],"End":true}"#), "MISSING_TRANSITION_TARGET", "/States/A/Branches[0]/States/X/Next");
+    bad(sm(r#""A":{"Type":"Map","ItemProcessor":{"StartAt":"Q","States":{"X":{"Type":"Pass","End":true}}},"End":true}"#), "MISSING_TRANSITION_TARGET", "/States/A/ItemProcessor/StartAt");
+    bad(sm(r#""A":{"Type":"Map","Iterator":{"StartAt":"X","States":{"X":{"Type":"Pass","End":true},"Y":{"Type":"Pass","End":true}}},"End":true}"#), "MISSING_TRANSITION_TARGET", "/States/A/Iterator/States/Y");
+    good(sm(r#""A":{"Type":"Pass","Next":"B"},"B":{"Type":"Wait","Seconds":1,"Next":"C"},"C":{"Type":"Succeed"}"#));
 }
 
 #[test]
 fn state_names() {
     let long = "N".repeat(81);
-    bad(
-        format!(r#"{{"StartAt":"{long}","States":{{"{long}":{{"Type":"Pass","End":true}}}}}}"#),
-        "INVALID_STATE_NAME",
-        &format!("/States/{long}"),
-    );
-    bad(
-        r#"{"StartAt":"","States":{"":{"Type":"Pass","End":true}}}"#,
-        "INVALID_STATE_NAME",
-        "/States/",
-    );
+    bad(format!(r#"{{"StartAt":"{long}","States":{{"{long}":{{"Type":"Pass","End":true}}}}}}"#), "INVALID_STATE_NAME", &format!("/States/{long}"));
+    bad(r#"{"StartAt":"","States":{"":{"Type":"Pass","End":true}}}"#, "INVALID_STATE_NAME", "/States/");
     let ok80 = "N".repeat(80);
-    good(format!(
-        r#"{{"StartAt":"{ok80}","States":{{"{ok80}":{{"Type":"Pass","End":true}}}}}}"#
-    ));
-    bad_msg(
-        sm(
-            r#""A":{"Type":"Parallel","Branches":[{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}],"End":true}"#,
-        ),
-        "DUPLICATE_STATE_NAME",
-        "/States/A/Branches[0]/States/A",
-        "Duplicate State name: A",
-    );
+    good(format!(r#"{{"StartAt":"{ok80}","States":{{"{ok80}":{{"Type":"Pass","End":true}}}}}}"#));
+    bad_msg(sm(r#""A":{"Type":"Parallel","Branches":[{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}],"End":true}"#), "DUPLICATE_STATE_NAME", "/States/A/Branches[0]/States/A", "Duplicate State name: A");
 }
 
 #[test]
 fn terminal_rules() {
-    bad(
-        sm(r#""A":{"Type":"Pass"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-    );
-    bad(
-        sm(r#""A":{"Type":"Pass","End":true,"Next":"A"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-    );
-    bad(
-        sm(r#""A":{"Type":"Pass","End":"yes"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/End",
-    );
-    bad_msg(
-        sm(r#""A":{"Type":"Succeed","End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-        "Field 'End' is not supported",
-    );
-    bad_msg(
-        sm(r#""A":{"Type":"Fail","Next":"A"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-        "Field 'Next' is not supported",
-    );
-    bad(
-        sm(
-            r#""A":{"Type":"Choice","Choices":[{"Variable":"$.x","IsNull":true,"Next":"B"}],"End":true},"B":{"Type":"Succeed"}"#,
-        ),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-    );
+    bad(sm(r#""A":{"Type":"Pass"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad(sm(r#""A":{"Type":"Pass","End":true,"Next":"A"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad(sm(r#""A":{"Type":"Pass","End":"yes"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/End");
+    bad_msg(sm(r#""A":{"Type":"Succeed","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "Field 'End' is not supported");
+    bad_msg(sm(r#""A":{"Type":"Fail","Next":"A"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "Field 'Next' is not supported");
+    bad(sm(r#""A":{"Type":"Choice","Choices":[{"Variable":"$.x","IsNull":true,"Next":"B"}],"End":true},"B":{"Type":"Succeed"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A");
 }
 
 #[test]
 fn types_and_fields() {
-    bad_msg(
-        sm(r#""A":{"End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-        "These fields are required: [Type]",
-    );
-    bad_msg(
-        sm(r#""A":{"Type":"Bogus","End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Type",
-        "The field 'Type' should have one of these values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]",
-    );
+    bad_msg(sm(r#""A":{"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "These fields are required: [Type]");
+    bad_msg(sm(r#""A":{"Type":"Bogus","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Type", "The field 'Type' should have one of these values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]");
     bad(sm(r#""A":"Pass""#), "SCHEMA_VALIDATION_FAILED", "/States/A");
-    bad_msg(
-        sm(r#""A":{"Type":"Pass","Foo":1,"End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-        "Field 'Foo' is not supported",
-    );
-    bad_msg(
-        sm(r#""A":{"Type":"Pass","TimeoutSeconds":1,"End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-        "Field 'TimeoutSeconds' is not supported",
-    );
-    bad_msg(
-        sm(r#""A":{"Type":"Pass","Retry":[],"End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-        "Field 'Retry' is not supported",
-    );
-    bad(
-        sm(
-            r#""A":{"Type":"Map","TimeoutSeconds":5,"ItemProcessor":{"StartAt":"X","States":{"X":{"Type":"Pass","End":true}}},"End":true}"#,
-        ),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-    );
-    bad_msg(
-        sm(r#""A":{"Type":"Task","End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-        "These fields are required: [Resource]",
-    );
-    bad_msg(
-        sm(r#""A":{"Type":"Parallel","End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-        "These fields are required: [Branches]",
-    );
-    bad_msg(
-        sm(r#""A":{"Type":"Map","End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-        "These fields are required: [ItemProcessor]",
-    );
-    bad_msg(
-        sm(r#""A":{"Type":"Choice"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-        "These fields are required: [Choices]",
-    );
-    bad(
-        sm(r#""A":{"Type":"Pass","Comment":5,"End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Comment",
-    );
-    bad(
-        sm(r#""A":{"Type":"Task","Resource":"lambda","End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Resource",
-    );
-    bad(
-        sm(r#""A":{"Type":"Parallel","Branches":[],"End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Branches",
-    );
-    bad(
-        sm(
-            r#""A":{"Type":"Parallel","Branches":[{"StartAt":"X","States":{"X":{"Type":"Pass","End":true}},"Version":"1.0"}],"End":true}"#,
-        ),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Branches[0]",
-    );
+    bad_msg(sm(r#""A":{"Type":"Pass","Foo":1,"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "Field 'Foo' is not supported");
+    bad_msg(sm(r#""A":{"Type":"Pass","TimeoutSeconds":1,"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "Field 'TimeoutSeconds' is not supported");
+    bad_msg(sm(r#""A":{"Type":"Pass","Retry":[],"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "Field 'Retry' is not supported");
+    bad(sm(r#""A":{"Type":"Map","TimeoutSeconds":5,"ItemProcessor":{"StartAt":"X","States":{"X":{"Type":"Pass","End":true}}},"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad_msg(sm(r#""A":{"Type":"Task","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "These fields are required: [Resource]");
+    bad_msg(sm(r#""A":{"Type":"Parallel","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "These fields are required: [Branches]");
+    bad_msg(sm(r#""A":{"Type":"Map","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "These fields are required: [ItemProcessor]");
+    bad_msg(sm(r#""A":{"Type":"Choice"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "These fields are required: [Choices]");
+    bad(sm(r#""A":{"Type":"Pass","Comment":5,"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Comment");
+    bad(sm(r#""A":{"Type":"Task","Resource":"lambda","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Resource");
+    bad(sm(r#""A":{"Type":"Parallel","Branches":[],"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Branches");
+    bad(sm(r#""A":{"Type":"Parallel","Branches":[{"StartAt":"X","States":{"X":{"Type":"Pass","End":true}},"Version":"1.0"}],"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Branches[0]");
 }
 
 #[test]
 fn query_language() {
-    bad_msg(
-        r#"{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","QueryLanguage":"JSONPath","End":true}}}"#,
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-        "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
-    );
-    good(sm(
-        r#""A":{"Type":"Pass","QueryLanguage":"JSONata","Output":"{% $states.input %}","End":true}"#,
-    ));
-    bad_msg(
-        r#"{"QueryLanguage":"Python","StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#,
-        "SCHEMA_VALIDATION_FAILED",
-        "/QueryLanguage",
-        "Value should be one of the following: [JSONPath, JSONata]",
-    );
-    bad(
-        sm(r#""A":{"Type":"Pass","QueryLanguage":7,"End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/QueryLanguage",
-    );
-    bad_msg(
-        ata(r#""A":{"Type":"Pass","InputPath":"$.a","End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-        "The QueryLanguage is set to 'JSONata', but field 'InputPath' is only supported for the 'JSONPath' QueryLanguage",
-    );
-    bad(
-        ata(r#""A":{"Type":"Pass","Parameters":{},"End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-    );
-    bad(
-        ata(
-            r#""A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","ResultSelector":{},"End":true}"#,
-        ),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-    );
-    bad(
-        ata(
-            r#""A":{"Type":"Map","ItemsPath":"$.x","ItemProcessor":{"StartAt":"X","States":{"X":{"Type":"Pass","End":true}}},"End":true}"#,
-        ),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-    );
-    bad(
-        ata(r#""A":{"Type":"Wait","SecondsPath":"$.x","End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-    );
-    bad_msg(
-        sm(r#""A":{"Type":"Pass","Output":{},"End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-        "The QueryLanguage is set to 'JSONPath', but field 'Output' is only supported for the 'JSONata' QueryLanguage",
-    );
-    bad(
-        sm(
-            r#""A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Arguments":{},"End":true}"#,
-        ),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-    );
-    bad(
-        sm(
-            r#""A":{"Type":"Map","Items":[1],"ItemProcessor":{"StartAt":"X","States":{"X":{"Type":"Pass","End":true}}},"End":true}"#,
-        ),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-    );
-    bad_msg(
-        sm(
-            r#""A":{"Type":"Map","ItemProcessor":{"QueryLanguage":"JSONata","StartAt":"X","States":{"X":{"Type":"Pass","End":true}}},"End":true}"#,
-        ),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/ItemProcessor",
-        "Field 'QueryLanguage' is not supported",
-    );
+    bad_msg(r#"{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","QueryLanguage":"JSONPath","End":true}}}"#, "SCHEMA_VALIDATION_FAILED", "/States/A", "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine");
+    good(sm(r#""A":{"Type":"Pass","QueryLanguage":"JSONata","Output":"{% $states.input %}","End":true}"#));
+    bad_msg(r#"{"QueryLanguage":"Python","StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#, "SCHEMA_VALIDATION_FAILED", "/QueryLanguage", "Value should be one of the following: [JSONPath, JSONata]");
+    bad(sm(r#""A":{"Type":"Pass","QueryLanguage":7,"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/QueryLanguage");
+    bad_msg(ata(r#""A":{"Type":"Pass","InputPath":"$.a","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "The QueryLanguage is set to 'JSONata', but field 'InputPath' is only supported for the 'JSONPath' QueryLanguage");
+    bad(ata(r#""A":{"Type":"Pass","Parameters":{},"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad(ata(r#""A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","ResultSelector":{},"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad(ata(r#""A":{"Type":"Map","ItemsPath":"$.x","ItemProcessor":{"StartAt":"X","States":{"X":{"Type":"Pass","End":true}}},"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad(ata(r#""A":{"Type":"Wait","SecondsPath":"$.x","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad_msg(sm(r#""A":{"Type":"Pass","Output":{},"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "The QueryLanguage is set to 'JSONPath', but field 'Output' is only supported for the 'JSONata' QueryLanguage");
+    bad(sm(r#""A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Arguments":{},"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad(sm(r#""A":{"Type":"Map","Items":[1],"ItemProcessor":{"StartAt":"X","States":{"X":{"Type":"Pass","End":true}}},"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad_msg(sm(r#""A":{"Type":"Map","ItemProcessor":{"QueryLanguage":"JSONata","StartAt":"X","States":{"X":{"Type":"Pass","End":true}}},"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemProcessor", "Field 'QueryLanguage' is not supported");
     // Nested states inherit the machine's language, not the Map's.
-    bad(
-        ata(
-            r#""A":{"Type":"Map","ItemProcessor":{"StartAt":"X","States":{"X":{"Type":"Pass","InputPath":"$","End":true}}},"End":true}"#,
-        ),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/ItemProcessor/States/X",
-    );
-    good(ata(
-        r#""A":{"Type":"Map","Items":"{% [1,2] %}","ItemProcessor":{"StartAt":"X","States":{"X":{"Type":"Pass","Output":"{% $states.input %}","End":true}}},"End":true}"#,
-    ));
+    bad(ata(r#""A":{"Type":"Map","ItemProcessor":{"StartAt":"X","States":{"X":{"Type":"Pass","InputPath":"$","End":true}}},"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemProcessor/States/X");
+    good(ata(r#""A":{"Type":"Map","Items":"{% [1,2] %}","ItemProcessor":{"StartAt":"X","States":{"X":{"Type":"Pass","Output":"{% $states.input %}","End":true}}},"End":true}"#));
 }
 
 #[test]
 fn choice_rules() {
-    let choice = |rule: &str| {
-        sm(&format!(
-            r#""A":{{"Type":"Choice","Choices":[{rule}],"Default":"B"}},"B":{{"Type":"Succeed"}}"#
-        ))
-    };
-    good(choice(
-        r#"{"Variable":"$.x","StringEquals":"a","Next":"B"}"#,
-    ));
-    good(choice(
-        r#"{"And":[{"Variable":"$.x","IsPresent":true},{"Not":{"Variable":"$$.Execution.Id","IsNull":true}}],"Next":"B"}"#,
-    ));
-    bad(
-        choice(r#"{"Variable":"$.x","StringEquals":"a","NumericEquals":1,"Next":"B"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Choices[0]",
-    );
-    bad(
-        choice(r#"{"Variable":"$.x","Next":"B"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Choices[0]",
-    );
-    bad(
-        choice(r#"{"Variable":"$.x","StringEqualz":"a","Next":"B"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Choices[0]",
-    );
-    bad_msg(
-        choice(r#"{"StringEquals":"a","Next":"B"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Choices[0]",
-        "These fields are required: [Variable]",
-    );
-    bad_msg(
-        choice(r#"{"Variable":"$.x","StringEquals":"a"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Choices[0]",
-        "These fields are required: [Next]",
-    );
-    bad_msg(
-        choice(r#"{"Not":{"Variable":"$.x","IsNull":true,"Next":"B"},"Next":"B"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Choices[0]/Not",
-        "Field 'Next' is not supported",
-    );
-    bad(
-        choice(r#"{"Variable":"$.x","StringEquals":1,"Next":"B"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Choices[0]/StringEquals",
-    );
-    bad(
-        choice(r#"{"Variable":"$.x","NumericEquals":"1","Next":"B"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Choices[0]/NumericEquals",
-    );
-    bad(
-        choice(r#"{"Variable":"$.x","BooleanEquals":"true","Next":"B"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Choices[0]/BooleanEquals",
-    );
-    bad(
-        choice(r#"{"Variable":"$.x","TimestampEquals":"yesterday","Next":"B"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Choices[0]/TimestampEquals",
-    );
-    good(choice(
-        r#"{"Variable":"$.x","TimestampLessThan":"2016-03-14T01:59:00Z","Next":"B"}"#,
-    ));
-    bad(
-        choice(r#"{"Variable":"$.x","StringEqualsPath":"x","Next":"B"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Choices[0]/StringEqualsPath",
-    );
-    bad(
-        choice(r#"{"Variable":"x","IsNull":true,"Next":"B"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Choices[0]/Variable",
-    );
-    bad(
-        choice(r#"{"And":[],"Next":"B"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Choices[0]/And",
-    );
-    bad(
-        sm(r#""A":{"Type":"Choice","Choices":[],"Default":"B"},"B":{"Type":"Succeed"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Choices",
-    );
-    let jchoice = |rule: &str| {
-        ata(&format!(
-            r#""A":{{"Type":"Choice","Choices":[{rule}],"Default":"B"}},"B":{{"Type":"Succeed"}}"#
-        ))
-    };
-    good(jchoice(
-        r#"{"Condition":"{% $states.input.x = 1 %}","Next":"B","Output":{"a":1}}"#,
-    ));
-    bad(
-        jchoice(r#"{"Variable":"$.x","IsNull":true,"Next":"B"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Choices[0]",
-    );
-    bad(
-        jchoice(r#"{"Condition":"$.x","Next":"B"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Choices[0]/Condition",
-    );
-    bad(
-        choice(r#"{"Condition":"{% true %}","Next":"B"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Choices[0]",
-    );
+    let choice = |rule: &str| sm(&format!(r#""A":{{"Type":"Choice","Choices":[{rule}],"Default":"B"}},"B":{{"Type":"Succeed"}}"#));
+    good(choice(r#"{"Variable":"$.x","StringEquals":"a","Next":"B"}"#));
+    good(choice(r#"{"And":[{"Variable":"$.x","IsPresent":true},{"Not":{"Variable":"$$.Execution.Id","IsNull":true}}],"Next":"B"}"#));
+    bad(choice(r#"{"Variable":"$.x","StringEquals":"a","NumericEquals":1,"Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]");
+    bad(choice(r#"{"Variable":"$.x","Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]");
+    bad(choice(r#"{"Variable":"$.x","StringEqualz":"a","Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]");
+    bad_msg(choice(r#"{"StringEquals":"a","Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]", "These fields are required: [Variable]");
+    bad_msg(choice(r#"{"Variable":"$.x","StringEquals":"a"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]", "These fields are required: [Next]");
+    bad_msg(choice(r#"{"Not":{"Variable":"$.x","IsNull":true,"Next":"B"},"Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]/Not", "Field 'Next' is not supported");
+    bad(choice(r#"{"Variable":"$.x","StringEquals":1,"Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]/StringEquals");
+    bad(choice(r#"{"Variable":"$.x","NumericEquals":"1","Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]/NumericEquals");
+    bad(choice(r#"{"Variable":"$.x","BooleanEquals":"true","Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]/BooleanEquals");
+    bad(choice(r#"{"Variable":"$.x","TimestampEquals":"yesterday","Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]/TimestampEquals");
+    good(choice(r#"{"Variable":"$.x","TimestampLessThan":"2016-03-14T01:59:00Z","Next":"B"}"#));
+    bad(choice(r#"{"Variable":"$.x","StringEqualsPath":"x","Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]/StringEqualsPath");
+    bad(choice(r#"{"Variable":"x","IsNull":true,"Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]/Variable");
+    bad(choice(r#"{"And":[],"Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]/And");
+    bad(sm(r#""A":{"Type":"Choice","Choices":[],"Default":"B"},"B":{"Type":"Succeed"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices");
+    let jchoice = |rule: &str| ata(&format!(r#""A":{{"Type":"Choice","Choices":[{rule}],"Default":"B"}},"B":{{"Type":"Succeed"}}"#));
+    good(jchoice(r#"{"Condition":"{% $states.input.x = 1 %}","Next":"B","Output":{"a":1}}"#));
+    bad(jchoice(r#"{"Variable":"$.x","IsNull":true,"Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]");
+    bad(jchoice(r#"{"Condition":"$.x","Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]/Condition");
+    bad(choice(r#"{"Condition":"{% true %}","Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]");
 }
 
 const TASK: &str = r#""Type":"Task","Resource":"arn:aws:states:::lambda:invoke""#;
@@ -589,477 +194,140 @@ const TASK: &str = r#""Type":"Task","Resource":"arn:aws:states:::lambda:invoke""
 #[test]
 fn retry_and_catch() {
     let retry = |r: &str| sm(&format!(r#""A":{{{TASK},"Retry":[{r}],"End":true}}"#));
-    good(retry(
-        r#"{"ErrorEquals":["States.Timeout","Custom"],"IntervalSeconds":1,"MaxAttempts":0,"BackoffRate":1.5,"MaxDelaySeconds":10,"JitterStrategy":"FULL"}"#,
-    ));
-    bad_msg(
-        retry(r#"{"ErrorEquals":[]}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Retry[0]/ErrorEquals",
-        "The field 'ErrorEquals' should be non-empty",
-    );
-    bad(
-        retry(r#"{"MaxAttempts":1}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Retry[0]",
-    );
-    bad(
-        retry(r#"{"ErrorEquals":["States.ALL","X"]}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Retry[0]/ErrorEquals",
-    );
-    bad(
-        retry(r#"{"ErrorEquals":["States.ALL"]},{"ErrorEquals":["X"]}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Retry[0]",
-    );
-    bad(
-        retry(r#"{"ErrorEquals":["States.Bogus"]}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Retry[0]/ErrorEquals[0]",
-    );
-    bad(
-        retry(r#"{"ErrorEquals":["X"],"MaxAttempts":-1}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Retry[0]/MaxAttempts",
-    );
-    bad(
-        retry(r#"{"ErrorEquals":["X"],"BackoffRate":0.5}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Retry[0]/BackoffRate",
-    );
-    bad(
-        retry(r#"{"ErrorEquals":["X"],"IntervalSeconds":0}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Retry[0]/IntervalSeconds",
-    );
-    bad(
-        retry(r#"{"ErrorEquals":["X"],"MaxDelaySeconds":0}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Retry[0]/MaxDelaySeconds",
-    );
-    bad(
-        retry(r#"{"ErrorEquals":["X"],"JitterStrategy":"SOME"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Retry[0]/JitterStrategy",
-    );
-    bad_msg(
-        retry(r#"{"ErrorEquals":["X"],"_comment":"x"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Retry[0]",
-        "Field '_comment' is not supported",
-    );
-    let catch = |c: &str| {
-        sm(&format!(
-            r#""A":{{{TASK},"Catch":[{c}],"End":true}},"B":{{"Type":"Succeed"}}"#
-        ))
-    };
-    good(catch(
-        r#"{"ErrorEquals":["States.ALL"],"Next":"B","ResultPath":"$.error"}"#,
-    ));
-    bad_msg(
-        catch(r#"{"ErrorEquals":["X"]}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Catch[0]",
-        "These fields are required: [Next]",
-    );
-    bad(
-        catch(r#"{"ErrorEquals":["X"],"Next":"B","ResultPath":"$.a[*]"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Catch[0]/ResultPath",
-    );
-    bad(
-        catch(r#"{"ErrorEquals":["X"],"Next":"B","Output":{}}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Catch[0]",
-    );
-    good(ata(&format!(
-        r#""A":{{{TASK},"Catch":[{{"ErrorEquals":["States.ALL"],"Next":"B","Output":"{{% $states.errorOutput %}}"}}],"End":true}},"B":{{"Type":"Succeed"}}"#
-    )));
+    good(retry(r#"{"ErrorEquals":["States.Timeout","Custom"],"IntervalSeconds":1,"MaxAttempts":0,"BackoffRate":1.5,"MaxDelaySeconds":10,"JitterStrategy":"FULL"}"#));
+    bad_msg(retry(r#"{"ErrorEquals":[]}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/ErrorEquals", "The field 'ErrorEquals' should be non-empty");
+    bad(retry(r#"{"MaxAttempts":1}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]");
+    bad(retry(r#"{"ErrorEquals":["States.ALL","X"]}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/ErrorEquals");
+    bad(retry(r#"{"ErrorEquals":["States.ALL"]},{"ErrorEquals":["X"]}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]");
+    bad(retry(r#"{"ErrorEquals":["States.Bogus"]}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/ErrorEquals[0]");
+    bad(retry(r#"{"ErrorEquals":["X"],"MaxAttempts":-1}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/MaxAttempts");
+    bad(retry(r#"{"ErrorEquals":["X"],"BackoffRate":0.5}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/BackoffRate");
+    bad(retry(r#"{"ErrorEquals":["X"],"IntervalSeconds":0}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/IntervalSeconds");
+    bad(retry(r#"{"ErrorEquals":["X"],"MaxDelaySeconds":0}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/MaxDelaySeconds");
+    bad(retry(r#"{"ErrorEquals":["X"],"JitterStrategy":"SOME"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/JitterStrategy");
+    bad_msg(retry(r#"{"ErrorEquals":["X"],"_comment":"x"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]", "Field '_comment' is not supported");
+    let catch = |c: &str| sm(&format!(r#""A":{{{TASK},"Catch":[{c}],"End":true}},"B":{{"Type":"Succeed"}}"#));
+    good(catch(r#"{"ErrorEquals":["States.ALL"],"Next":"B","ResultPath":"$.error"}"#));
+    bad_msg(catch(r#"{"ErrorEquals":["X"]}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Catch[0]", "These fields are required: [Next]");
+    bad(catch(r#"{"ErrorEquals":["X"],"Next":"B","ResultPath":"$.a[*]"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Catch[0]/ResultPath");
+    bad(catch(r#"{"ErrorEquals":["X"],"Next":"B","Output":{}}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Catch[0]");
+    good(ata(&format!(r#""A":{{{TASK},"Catch":[{{"ErrorEquals":["States.ALL"],"Next":"B","Output":"{{% $states.errorOutput %}}"}}],"End":true}},"B":{{"Type":"Succeed"}}"#)));
 }
 
 #[test]
 fn wait_fail_task_map_fields() {
-    bad(
-        sm(r#""A":{"Type":"Wait","End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-    );
-    bad(
-        sm(r#""A":{"Type":"Wait","Seconds":1,"SecondsPath":"$.s","End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-    );
-    bad(
-        sm(r#""A":{"Type":"Wait","Seconds":-1,"End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Seconds",
-    );
-    bad(
-        sm(r#""A":{"Type":"Wait","Timestamp":"tomorrow","End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Timestamp",
-    );
-    good(ata(
-        r#""A":{"Type":"Wait","Seconds":"{% $states.input.s %}","End":true}"#,
-    ));
-    bad(
-        ata(r#""A":{"Type":"Wait","Seconds":"5","End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Seconds",
-    );
-    bad_msg(
-        sm(r#""A":{"Type":"Fail","Error":"E","ErrorPath":"$.e"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-        "A Fail state cannot include both field 'Error' and 'ErrorPath'",
-    );
-    bad(
-        sm(r#""A":{"Type":"Fail","Cause":"C","CausePath":"$.c"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-    );
-    bad(
-        sm(r#""A":{"Type":"Fail","ErrorPath":5}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/ErrorPath",
-    );
-    good(sm(
-        r#""A":{"Type":"Fail","ErrorPath":"$.e","CausePath":"States.Format('x {}', $.c)"}"#,
-    ));
-    bad(
-        sm(&format!(
-            r#""A":{{{TASK},"TimeoutSeconds":5,"TimeoutSecondsPath":"$.t","End":true}}"#
-        )),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-    );
-    bad(
-        sm(&format!(
-            r#""A":{{{TASK},"TimeoutSeconds":5,"HeartbeatSeconds":5,"End":true}}"#
-        )),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/HeartbeatSeconds",
-    );
-    bad(
-        sm(&format!(r#""A":{{{TASK},"TimeoutSeconds":0,"End":true}}"#)),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/TimeoutSeconds",
-    );
-    bad(
-        sm(&format!(
-            r#""A":{{{TASK},"TimeoutSecondsPath":"$.t[*]","End":true}}"#
-        )),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/TimeoutSecondsPath",
-    );
-    let map = |extra: &str| {
-        sm(&format!(
-            r#""A":{{"Type":"Map",{extra}"ItemProcessor":{{"StartAt":"X","States":{{"X":{{"Type":"Pass","End":true}}}}}},"End":true}}"#
-        ))
-    };
-    bad(
-        map(r#""MaxConcurrency":2,"MaxConcurrencyPath":"$.m","#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-    );
-    bad(
-        map(r#""MaxConcurrency":-1,"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/MaxConcurrency",
-    );
-    bad(
-        map(r#""MaxConcurrencyPath":"$.limits[*]","#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/MaxConcurrencyPath",
-    );
-    bad(
-        map(r#""ToleratedFailurePercentage":101,"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/ToleratedFailurePercentage",
-    );
-    bad(
-        map(r#""ToleratedFailureCount":1,"ToleratedFailureCountPath":"$.c","#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-    );
-    bad(
-        map(r#""ItemsPath":"$..items","#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/ItemsPath",
-    );
-    bad(
-        map(r#""Label":"has space","#),
-        "INVALID_LABEL_NAME",
-        "/States/A/Label",
-    );
-    bad(
-        sm(
-            r#""A":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"FAST"},"StartAt":"X","States":{"X":{"Type":"Pass","End":true}}},"End":true}"#,
-        ),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/ItemProcessor/ProcessorConfig/Mode",
-    );
-    bad(
-        map(r#""ItemReader":{"Resource":"arn:aws:states:::s3:getObject","Bogus":1},"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/ItemReader",
-    );
-    good(map(
-        r#""MaxConcurrency":0,"ToleratedFailurePercentage":5.5,"ItemsPath":"$.items","ItemSelector":{"v.$":"$$.Map.Item.Value"},"#,
-    ));
+    bad(sm(r#""A":{"Type":"Wait","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad(sm(r#""A":{"Type":"Wait","Seconds":1,"SecondsPath":"$.s","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad(sm(r#""A":{"Type":"Wait","Seconds":-1,"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Seconds");
+    bad(sm(r#""A":{"Type":"Wait","Timestamp":"tomorrow","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Timestamp");
+    good(ata(r#""A":{"Type":"Wait","Seconds":"{% $states.input.s %}","End":true}"#));
+    bad(ata(r#""A":{"Type":"Wait","Seconds":"5","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Seconds");
+    bad_msg(sm(r#""A":{"Type":"Fail","Error":"E","ErrorPath":"$.e"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "A Fail state cannot include both field 'Error' and 'ErrorPath'");
+    bad(sm(r#""A":{"Type":"Fail","Cause":"C","CausePath":"$.c"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad(sm(r#""A":{"Type":"Fail","ErrorPath":5}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ErrorPath");
+    good(sm(r#""A":{"Type":"Fail","ErrorPath":"$.e","CausePath":"States.Format('x {}', $.c)"}"#));
+    bad(sm(&format!(r#""A":{{{TASK},"TimeoutSeconds":5,"TimeoutSecondsPath":"$.t","End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad(sm(&format!(r#""A":{{{TASK},"TimeoutSeconds":5,"HeartbeatSeconds":5,"End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/HeartbeatSeconds");
+    bad(sm(&format!(r#""A":{{{TASK},"TimeoutSeconds":0,"End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/TimeoutSeconds");
+    bad(sm(&format!(r#""A":{{{TASK},"TimeoutSecondsPath":"$.t[*]","End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/TimeoutSecondsPath");
+    let map = |extra: &str| sm(&format!(r#""A":{{"Type":"Map",{extra}"ItemProcessor":{{"StartAt":"X","States":{{"X":{{"Type":"Pass","End":true}}}}}},"End":true}}"#));
+    bad(map(r#""MaxConcurrency":2,"MaxConcurrencyPath":"$.m","#), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad(map(r#""MaxConcurrency":-1,"#), "SCHEMA_VALIDATION_FAILED", "/States/A/MaxConcurrency");
+    bad(map(r#""MaxConcurrencyPath":"$.limits[*]","#), "SCHEMA_VALIDATION_FAILED", "/States/A/MaxConcurrencyPath");
+    bad(map(r#""ToleratedFailurePercentage":101,"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ToleratedFailurePercentage");
+    bad(map(r#""ToleratedFailureCount":1,"ToleratedFailureCountPath":"$.c","#), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad(map(r#""ItemsPath":"$..items","#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemsPath");
+    bad(map(r#""Label":"has space","#), "INVALID_LABEL_NAME", "/States/A/Label");
+    bad(sm(r#""A":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"FAST"},"StartAt":"X","States":{"X":{"Type":"Pass","End":true}}},"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemProcessor/ProcessorConfig/Mode");
+    bad(map(r#""ItemReader":{"Resource":"arn:aws:states:::s3:getObject","Bogus":1},"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemReader");
+    good(map(r#""MaxConcurrency":0,"ToleratedFailurePercentage":5.5,"ItemsPath":"$.items","ItemSelector":{"v.$":"$$.Map.Item.Value"},"#));
 }
 
 #[test]
 fn paths_and_templates() {
     let pass = |fields: &str| sm(&format!(r#""A":{{"Type":"Pass",{fields},"End":true}}"#));
-    good(pass(
-        r#""InputPath":"$.a.b[0]","OutputPath":null,"ResultPath":null"#,
-    ));
+    good(pass(r#""InputPath":"$.a.b[0]","OutputPath":null,"ResultPath":null"#));
     good(pass(r#""InputPath":"$.a[?(@.x > 1)]","OutputPath":"$..b""#));
-    bad_msg(
-        pass(r#""InputPath":"a.b""#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/InputPath",
-        "The value for the field 'InputPath' must be a valid JSONPath",
-    );
-    bad(
-        pass(r#""OutputPath":"$.a[""#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/OutputPath",
-    );
-    bad(
-        pass(r#""ResultPath":"$.a[*]""#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/ResultPath",
-    );
-    bad(
-        pass(r#""ResultPath":"$.a[?(@.x)]""#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/ResultPath",
-    );
-    bad(
-        pass(r#""ResultPath":"$$.Execution""#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/ResultPath",
-    );
+    bad_msg(pass(r#""InputPath":"a.b""#), "SCHEMA_VALIDATION_FAILED", "/States/A/InputPath", "The value for the field 'InputPath' must be a valid JSONPath");
+    bad(pass(r#""OutputPath":"$.a[""#), "SCHEMA_VALIDATION_FAILED", "/States/A/OutputPath");
+    bad(pass(r#""ResultPath":"$.a[*]""#), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultPath");
+    bad(pass(r#""ResultPath":"$.a[?(@.x)]""#), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultPath");
+    bad(pass(r#""ResultPath":"$$.Execution""#), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultPath");
     good(pass(r#""ResultPath":"$.a['b c'][2]""#));
-    good(pass(
-        r#""Parameters":{"a.$":"$.x","b.$":"$$.Execution.Id","c.$":"$myVar.field","d.$":"States.Format('{} {}', $.a, 'x')","e":{"f.$":"States.ArrayLength(States.Array(1, 2))"},"g":[{"h.$":"$"}]}"#,
-    ));
-    bad_msg(
-        pass(r#""Parameters":{"a.$":"x"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Parameters/a.$",
-        "The value for the field 'a.$' must be a valid JSONPath or a valid intrinsic function call",
-    );
-    bad(
-        pass(r#""Parameters":{"a.$":5}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Parameters/a.$",
-    );
-    bad(
-        pass(r#""Parameters":{"n":{"a.$":"States.Nope(1)"}}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Parameters/n/a.$",
-    );
-    bad(
-        pass(r#""Parameters":{"l":[{"a.$":"States.Format('x'"}]}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Parameters/l[0]/a.$",
-    );
-    bad(
-        pass(r#""Parameters":"$.x""#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Parameters",
-    );
-    bad(
-        sm(&format!(
-            r#""A":{{{TASK},"ResultSelector":{{"x.$":"States.Format('{{}}', $.a) extra"}},"End":true}}"#
-        )),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/ResultSelector/x.$",
-    );
-    bad(
-        pass(r#""InputPath":"$bad-var.x""#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/InputPath",
-    );
+    good(pass(r#""Parameters":{"a.$":"$.x","b.$":"$$.Execution.Id","c.$":"$myVar.field","d.$":"States.Format('{} {}', $.a, 'x')","e":{"f.$":"States.ArrayLength(States.Array(1, 2))"},"g":[{"h.$":"$"}]}"#));
+    bad_msg(pass(r#""Parameters":{"a.$":"x"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Parameters/a.$", "The value for the field 'a.$' must be a valid JSONPath or a valid intrinsic function call");
+    bad(pass(r#""Parameters":{"a.$":5}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Parameters/a.$");
+    bad(pass(r#""Parameters":{"n":{"a.$":"States.Nope(1)"}}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Parameters/n/a.$");
+    bad(pass(r#""Parameters":{"l":[{"a.$":"States.Format('x'"}]}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Parameters/l[0]/a.$");
+    bad(pass(r#""Parameters":"$.x""#), "SCHEMA_VALIDATION_FAILED", "/States/A/Parameters");
+    bad(sm(&format!(r#""A":{{{TASK},"ResultSelector":{{"x.$":"States.Format('{{}}', $.a) extra"}},"End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultSelector/x.$");
+    bad(pass(r#""InputPath":"$bad-var.x""#), "SCHEMA_VALIDATION_FAILED", "/States/A/InputPath");
 }
 
 #[test]
 fn jsonata_expressions() {
     let pass = |fields: &str| ata(&format!(r#""A":{{"Type":"Pass",{fields},"End":true}}"#));
-    good(pass(
-        r#""Output":{"a":"{% $states.input.a %}","b":"literal","c":[1,"{% 1 + 2 %}"]}"#,
-    ));
-    bad(
-        pass(r#""Output":"{% $states.input""#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Output",
-    );
-    bad(
-        pass(r#""Output":{"x":"{% ($states.input %}"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Output/x",
-    );
-    bad(
-        pass(r#""Output":"{%   %}""#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Output",
-    );
-    bad(
-        pass(r#""Output":["{% 'unclosed %}"]"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Output[0]",
-    );
-    bad(
-        ata(&format!(
-            r#""A":{{{TASK},"Arguments":{{"p":"{{% $x ] %}}"}},"End":true}}"#
-        )),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Arguments/p",
-    );
-    bad(
-        ata(&format!(
-            r#""A":{{{TASK},"TimeoutSeconds":"{{% $t %}}}}","End":true}}"#
-        )),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/TimeoutSeconds",
-    );
-    good(ata(&format!(
-        r#""A":{{{TASK},"TimeoutSeconds":"{{% $t %}}","HeartbeatSeconds":"{{% $h %}}","End":true}}"#
-    )));
-    good(ata(
-        r#""A":{"Type":"Fail","Error":"{% 'E' %}","Cause":"plain"}"#,
-    ));
+    good(pass(r#""Output":{"a":"{% $states.input.a %}","b":"literal","c":[1,"{% 1 + 2 %}"]}"#));
+    bad(pass(r#""Output":"{% $states.input""#), "SCHEMA_VALIDATION_FAILED", "/States/A/Output");
+    bad(pass(r#""Output":{"x":"{% ($states.input %}"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Output/x");
+    bad(pass(r#""Output":"{%   %}""#), "SCHEMA_VALIDATION_FAILED", "/States/A/Output");
+    bad(pass(r#""Output":["{% 'unclosed %}"]"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Output[0]");
+    bad(ata(&format!(r#""A":{{{TASK},"Arguments":{{"p":"{{% $x ] %}}"}},"End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/Arguments/p");
+    bad(ata(&format!(r#""A":{{{TASK},"TimeoutSeconds":"{{% $t %}}}}","End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/TimeoutSeconds");
+    good(ata(&format!(r#""A":{{{TASK},"TimeoutSeconds":"{{% $t %}}","HeartbeatSeconds":"{{% $h %}}","End":true}}"#)));
+    good(ata(r#""A":{"Type":"Fail","Error":"{% 'E' %}","Cause":"plain"}"#));
 }
 
 #[test]
 fn variables() {
     let pass = |fields: &str| sm(&format!(r#""A":{{"Type":"Pass",{fields},"End":true}}"#));
     good(pass(r#""Assign":{"x":1,"y.$":"$.a","_z":"s","ü":true}"#));
-    bad(
-        pass(r#""Assign":{"states":1}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Assign/states",
-    );
-    bad(
-        pass(r#""Assign":{"1x":1}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Assign/1x",
-    );
-    bad(
-        pass(r#""Assign":{"a-b":1}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Assign/a-b",
-    );
-    bad(
-        pass(r#""Assign":{"y.$":"nope"}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Assign/y.$",
-    );
-    bad(
-        pass(r#""Assign":[]"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Assign",
-    );
+    bad(pass(r#""Assign":{"states":1}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Assign/states");
+    bad(pass(r#""Assign":{"1x":1}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Assign/1x");
+    bad(pass(r#""Assign":{"a-b":1}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Assign/a-b");
+    bad(pass(r#""Assign":{"y.$":"nope"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Assign/y.$");
+    bad(pass(r#""Assign":[]"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Assign");
     let long = "v".repeat(81);
-    bad(
-        pass(&format!(r#""Assign":{{"{long}":1}}"#)),
-        "SCHEMA_VALIDATION_FAILED",
-        &format!("/States/A/Assign/{long}"),
-    );
-    bad(
-        ata(r#""A":{"Type":"Pass","Assign":{"x.$":"{% 1 %}"},"End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Assign/x.$",
-    );
-    bad(
-        ata(r#""A":{"Type":"Pass","Assign":{"x":"{% (1 %}"},"End":true}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Assign/x",
-    );
-    bad_msg(
-        sm(r#""A":{"Type":"Succeed","Assign":{"x":1}}"#),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A",
-        "Field 'Assign' is not supported",
-    );
+    bad(pass(&format!(r#""Assign":{{"{long}":1}}"#)), "SCHEMA_VALIDATION_FAILED", &format!("/States/A/Assign/{long}"));
+    bad(ata(r#""A":{"Type":"Pass","Assign":{"x.$":"{% 1 %}"},"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Assign/x.$");
+    bad(ata(r#""A":{"Type":"Pass","Assign":{"x":"{% (1 %}"},"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Assign/x");
+    bad_msg(sm(r#""A":{"Type":"Succeed","Assign":{"x":1}}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "Field 'Assign' is not supported");
     let big = "x".repeat(300 * 1024);
-    bad(
-        pass(&format!(r#""Assign":{{"x":"{big}"}}"#)),
-        "SCHEMA_VALIDATION_FAILED",
-        "/States/A/Assign",
-    );
+    bad(pass(&format!(r#""Assign":{{"x":"{big}"}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/Assign");
 }
 
 #[test]
 fn every_problem_is_reported() {
-    let ds = diagnostics(&sm(
-        r#""A":{"Type":"Pass","Next":"X","Foo":1},"B":{"Type":"Bogus"}"#,
-    ));
-    let codes: Vec<(&str, &str)> = ds.iter().map(|d| (d.code, d.location.as_str())).collect();
-    assert_eq!(
-        codes,
-        vec![
-            ("SCHEMA_VALIDATION_FAILED", "/States/A"),
-            ("MISSING_TRANSITION_TARGET", "/States/A/Next"),
-            ("SCHEMA_VALIDATION_FAILED", "/States/B/Type"),
-            ("MISSING_END_STATE", ""),
-        ]
-    );
+    let ds = diagnostics(&sm(r#""A":{"Type":"Pass","Next":"X","Foo":1},"B":{"Type":"Bogus"}"#));
+    let found: Vec<(&str, &str)> = ds.iter().map(|d| (d.code, d.location.as_str())).collect();
+    let expected = [
+        ("SCHEMA_VALIDATION_FAILED", "/States/A"),
+        ("MISSING_TRANSITION_TARGET", "/States/A/Next"),
+        ("SCHEMA_VALIDATION_FAILED", "/States/B/Type"),
+        ("MISSING_END_STATE", ""),
+    ];
+    assert_eq!(found, expected);
 }
 
 #[test]
 fn invalid_definition_messages() {
-    let one = diagnostics(&sm(
-        r#""A":{"Type":"Pass","Next":"Foo"},"B":{"Type":"Succeed"}"#,
-    ));
-    let one: Vec<_> = one
-        .into_iter()
-        .filter(|d| d.location == "/States/A/Next")
-        .collect();
-    assert_eq!(
-        invalid_definition_message(&one),
-        "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: Foo at /States/A/Next'"
-    );
+    let one: Vec<_> = diagnostics(&sm(r#""A":{"Type":"Pass","Next":"Foo"},"B":{"Type":"Succeed"}"#)).into_iter().filter(|d| d.location == "/States/A/Next").collect();
+    assert_eq!(invalid_definition_message(&one), "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: Foo at /States/A/Next'");
     let loop_ = diagnostics(&sm(r#""A":{"Type":"Pass","Next":"A"}"#));
-    assert_eq!(
-        invalid_definition_message(&loop_),
-        "Invalid State Machine Definition: 'MISSING_END_STATE: Workflow has no terminal state at null'"
-    );
+    assert_eq!(invalid_definition_message(&loop_), "Invalid State Machine Definition: 'MISSING_END_STATE: Workflow has no terminal state at null'");
     let two = [
-        Diagnostic::error(
-            "DUPLICATE_STATE_NAME",
-            "/States/A",
-            "Duplicate State name: A".into(),
-        ),
+        Diagnostic::error("DUPLICATE_STATE_NAME", "/States/A", "Duplicate State name: A".into()),
         Diagnostic::warning("NO_DOLLAR", "/States/A/Parameters", "ignored".into()),
-        Diagnostic::error(
-            "DUPLICATE_STATE_NAME",
-            "/States/B",
-            "Duplicate State name: B".into(),
-        ),
+        Diagnostic::error("DUPLICATE_STATE_NAME", "/States/B", "Duplicate State name: B".into()),
     ];
-    assert_eq!(
-        invalid_definition_message(&two),
-        "Invalid State Machine Definition: ''DUPLICATE_STATE_NAME: Duplicate State name: A at /States/A', 'DUPLICATE_STATE_NAME: Duplicate State name: B at /States/B''"
-    );
+    assert_eq!(invalid_definition_message(&two), "Invalid State Machine Definition: ''DUPLICATE_STATE_NAME: Duplicate State name: A at /States/A', 'DUPLICATE_STATE_NAME: Duplicate State name: B at /States/B''");
 }
 
 #[test]
 fn load_reports_or_builds() {
-    let e = load("not a definition").unwrap_err();
-    assert_eq!(e[0].code, "INVALID_JSON_DESCRIPTION");
-    assert_eq!(
-        load("").unwrap_err()[0].message,
-        "Definition must be a valid JSON object"
-    );
-    assert_eq!(
-        load(&sm(r#""A":{"Type":"Pass","Next":"Z"}"#)).unwrap_err()[0].code,
-        "MISSING_TRANSITION_TARGET"
-    );
+    assert_eq!(load("not a definition").unwrap_err()[0].code, "INVALID_JSON_DESCRIPTION");
+    assert_eq!(load("").unwrap_err()[0].message, "Definition must be a valid JSON object");
+    assert_eq!(load(&sm(r#""A":{"Type":"Pass","Next":"Z"}"#)).unwrap_err()[0].code, "MISSING_TRANSITION_TARGET");
     let def = load(&sm(PASS_END)).expect("a one-state machine loads");
     assert_eq!(def.start_at, "A");
     assert_eq!(def.states["A"].kind, StateType::Pass);
@@ -1068,8 +336,7 @@ fn load_reports_or_builds() {
 #[test]
 fn hostile_input_does_not_panic() {
     // Deeply nested Parallel branches: reported, not recursed without bound.
-    let mut raw =
-        serde_json::json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}});
+    let mut raw = serde_json::json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}});
     for _ in 0..(validate::MAX_NESTING + 5) {
         raw = serde_json::json!({"StartAt": "A", "States": {"A": {"Type": "Parallel", "Branches": [raw], "End": true}}});
     }
@@ -1080,32 +347,9 @@ fn hostile_input_does_not_panic() {
         rule = format!(r#"{{"Not":{rule}}}"#);
     }
     let rule = format!(r#"{{"Not":{rule},"Next":"B"}}"#);
-    bad(
-        sm(&format!(
-            r#""A":{{"Type":"Choice","Choices":[{rule}]}},"B":{{"Type":"Succeed"}}"#
-        )),
-        "TOO_DEEPLY_NESTED",
-        &format!("/States/A/Choices[0]{}", "/Not".repeat(33)),
-    );
+    bad(sm(&format!(r#""A":{{"Type":"Choice","Choices":[{rule}]}},"B":{{"Type":"Succeed"}}"#)), "TOO_DEEPLY_NESTED", &format!("/States/A/Choices[0]{}", "/Not".repeat(33)));
     // Odd strings in every syntax check.
-    for s in [
-        "$",
-        "$$",
-        "$[",
-        "$.[",
-        "$['",
-        "$[?(",
-        "States.",
-        "States.Format(",
-        "States.Format('\\",
-        "$.é[0]",
-        "{%",
-        "{%%}",
-        "{% '\\ %}",
-        "$..",
-        "$.a..",
-        "$[1:2:x]",
-    ] {
+    for s in ["$", "$$", "$[", "$.[", "$['", "$[?(", "States.", "States.Format(", "States.Format('\\", "$.é[0]", "{%", "{%%}", "{% '\\ %}", "$..", "$.a..", "$[1:2:x]"] {
         let _ = syntax::check_path(s);
         let _ = syntax::check_reference_path(s);
         let _ = syntax::check_intrinsic(s);
