@@ -11,6 +11,7 @@ mod handlers;
 pub mod model;
 mod state;
 pub mod syntax;
+mod text;
 mod validate;
 
 // Tests are tables: one case per line, so rustfmt leaves them alone.
@@ -19,25 +20,17 @@ mod validate;
 mod tests;
 
 pub use model::*;
+pub use text::validate_text;
 pub use validate::{Diagnostic, Severity, invalid_definition_message, validate};
 
 /// Parses and validates definition text: the typed definition, or every diagnostic found.
 pub fn load(text: &str) -> Result<Definition, Vec<Diagnostic>> {
-    if text.trim().is_empty() {
-        return Err(vec![Diagnostic::error(
-            codes::SCHEMA_VALIDATION_FAILED,
-            "",
-            "Definition must be a valid JSON object".into(),
-        )]);
+    match validate_text(text) {
+        (Some(raw), diagnostics) if !diagnostics.iter().any(|d| d.severity == Severity::Error) => {
+            from_validated(&raw)
+        }
+        (_, diagnostics) => Err(diagnostics),
     }
-    let raw: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        vec![Diagnostic::error(
-            codes::INVALID_JSON_DESCRIPTION,
-            &format!("line: {}, column: {}", e.line(), e.column()),
-            e.to_string(),
-        )]
-    })?;
-    load_json(&raw)
 }
 
 /// Validates an already parsed definition and returns its typed form.
@@ -46,6 +39,12 @@ pub fn load_json(raw: &serde_json::Value) -> Result<Definition, Vec<Diagnostic>>
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
         return Err(diagnostics);
     }
+    from_validated(raw)
+}
+
+/// The typed form of a definition `validate` accepted. A shape serde still rejects is our bug,
+/// reported as a schema diagnostic rather than a panic.
+fn from_validated(raw: &serde_json::Value) -> Result<Definition, Vec<Diagnostic>> {
     Definition::from_json(raw).map_err(|e| {
         vec![Diagnostic::error(
             codes::SCHEMA_VALIDATION_FAILED,

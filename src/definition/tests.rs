@@ -357,3 +357,67 @@ fn hostile_input_does_not_panic() {
         let _ = syntax::check_jsonata(s);
     }
 }
+
+/// Every JSON pointer under `v`, `v` itself excluded.
+fn pointers(v: &serde_json::Value, at: String, out: &mut Vec<String>) {
+    let children: Vec<(String, &serde_json::Value)> = match v {
+        serde_json::Value::Object(m) => m.iter().map(|(k, c)| (format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), c)).collect(),
+        serde_json::Value::Array(a) => a.iter().enumerate().map(|(i, c)| (format!("{at}/{i}"), c)).collect(),
+        _ => return,
+    };
+    for (p, c) in children {
+        out.push(p.clone());
+        pointers(c, p, out);
+    }
+}
+
+/// Replaces every value inside AWS-accepted definitions by values of other types: validation
+/// never panics, and whatever it accepts, serde loads.
+#[test]
+fn mutated_conformance_definitions_never_slip_past_validation() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/cases.jsonl");
+    let text = std::fs::read_to_string(path).expect("tests/conformance/cases.jsonl is checked in");
+    let replacements = [serde_json::json!(null), serde_json::json!(-1), serde_json::json!(1.5), serde_json::json!("x"), serde_json::json!("$"), serde_json::json!([]), serde_json::json!({}), serde_json::json!(true)];
+    let (mut tried, mut slipped) = (0, Vec::new());
+    for line in text.lines().filter(|l| !l.trim().is_empty()).step_by(5) {
+        let case: serde_json::Value = serde_json::from_str(line).expect("cases.jsonl holds JSON lines");
+        let def = &case["definition"];
+        let mut all = Vec::new();
+        pointers(def, String::new(), &mut all);
+        for p in &all {
+            for r in &replacements {
+                let mut m = def.clone();
+                let Some(slot) = m.pointer_mut(p) else { continue };
+                *slot = r.clone();
+                tried += 1;
+                let accepted = !validate(&m).iter().any(|d| d.severity == Severity::Error);
+                if accepted && Definition::from_json(&m).is_err() {
+                    slipped.push(format!("{} {p} = {r}: {}", case["id"], Definition::from_json(&m).unwrap_err()));
+                }
+            }
+        }
+    }
+    println!("mutations tried: {tried}, accepted by validate but not by serde: {}", slipped.len());
+    assert!(slipped.is_empty(), "{slipped:#?}");
+}
+
+/// `validate_text` finds what the parsed JSON no longer shows: a name repeated in one `States`.
+#[track_caller]
+fn bad_text(text: &str, code: &str, location: &str) {
+    let (_, ds) = validate_text(text);
+    assert!(ds.iter().any(|d| d.code == code && d.location == location), "expected {code} at {location:?} for {text}\n got {ds:#?}");
+}
+
+#[test]
+fn definition_text() {
+    bad_text(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true},"A":{"Type":"Succeed"}}}"#, "DUPLICATE_STATE_NAME", "/States/A");
+    bad_text(r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"X","States":{"X":{"Type":"Pass","End":true},"X":{"Type":"Pass","End":true}}}],"End":true}}}"#, "DUPLICATE_STATE_NAME", "/States/P/Branches[0]/States/X");
+    bad_text(r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"X","States":{"X":{"Type":"Pass","End":true},"X":{"Type":"Pass","End":true}}},"End":true}}}"#, "DUPLICATE_STATE_NAME", "/States/M/ItemProcessor/States/X");
+    bad_text("not a definition", "INVALID_JSON_DESCRIPTION", "line: 1, column: 2");
+    bad_text(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}} trailing"#, "INVALID_JSON_DESCRIPTION", "line: 1, column: 59");
+    bad_text("   ", "SCHEMA_VALIDATION_FAILED", "");
+    // A repeated key inside a payload is not a state name.
+    let (raw, ds) = validate_text(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"States":{"k":1,"k":2}},"End":true}}}"#);
+    assert!(raw.is_some() && ds.is_empty(), "{ds:#?}");
+    assert_eq!(load(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true},"A":{"Type":"Pass","End":true}}}"#).unwrap_err()[0].code, "DUPLICATE_STATE_NAME");
+}

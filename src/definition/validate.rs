@@ -195,6 +195,9 @@ impl Checker {
             Scope::Root => self.root_fields(obj, loc),
             _ => lang,
         };
+        if let Some(v) = obj.get("Comment") {
+            self.string(v, &format!("{loc}/Comment"));
+        }
         if let Some(cfg) = obj.get("ProcessorConfig") {
             self.processor_config(cfg, &format!("{loc}/ProcessorConfig"));
         }
