@@ -7,6 +7,7 @@
 
 mod choice;
 pub mod codes;
+mod express;
 mod handlers;
 pub mod model;
 mod state;
@@ -19,6 +20,7 @@ mod validate;
 #[rustfmt::skip]
 mod tests;
 
+pub use express::express_diagnostics;
 pub use model::*;
 pub use text::validate_text;
 pub use validate::{Diagnostic, Severity, invalid_definition_message, validate};

@@ -421,3 +421,25 @@ fn definition_text() {
     assert!(raw.is_some() && ds.is_empty(), "{ds:#?}");
     assert_eq!(load(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true},"A":{"Type":"Pass","End":true}}}"#).unwrap_err()[0].code, "DUPLICATE_STATE_NAME");
 }
+
+#[test]
+fn express_only_rules() {
+    let express = |def: &str| express_diagnostics(&serde_json::from_str(def).expect("test JSON"));
+    let ds = express(&sm(r#""A":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","End":true}"#));
+    assert_eq!((ds[0].location.as_str(), ds[0].message.as_str()), ("/States/A/Resource", "Express state machine does not support '.waitForTaskToken' service integration "));
+    let ds = express(&sm(r#""A":{"Type":"Parallel","Branches":[{"StartAt":"B","States":{"B":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync:2","End":true}}}],"End":true}"#));
+    assert_eq!((ds[0].location.as_str(), ds[0].message.as_str()), ("/States/A/Branches[0]/States/B/Resource", "Express state machine does not support '.sync' service integration "));
+    assert_eq!(express(&sm(r#""A":{"Type":"Task","Resource":"arn:aws:states:us-east-1:111111111111:activity:a","End":true}"#)).len(), 1);
+    assert!(express(&sm(r#""A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}"#)).is_empty());
+}
+
+#[test]
+fn processor_config() {
+    let map = |cfg: &str| sm(&format!(r#""A":{{"Type":"Map","ItemProcessor":{{"ProcessorConfig":{cfg},"StartAt":"X","States":{{"X":{{"Type":"Pass","End":true}}}}}},"End":true}}"#));
+    good(map(r#"{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"}"#));
+    good(map(r#"{"Mode":"INLINE"}"#));
+    bad_msg(map(r#"{"Mode":"DISTRIBUTED"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemProcessor/ProcessorConfig", "These fields are required: [ExecutionType]");
+    bad_msg(map(r#"{"Mode":"INLINE","ExecutionType":"EXPRESS"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemProcessor/ProcessorConfig", "Field 'ExecutionType' is not supported");
+    bad(map(r#"{"Mode":"DISTRIBUTED","ExecutionType":"FAST"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemProcessor/ProcessorConfig/ExecutionType");
+    bad(map(r#"{"Mode":"INLINE","Extra":1}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemProcessor/ProcessorConfig");
+}

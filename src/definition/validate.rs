@@ -282,6 +282,13 @@ impl Checker {
         let Some(cfg) = self.object(v, loc) else {
             return;
         };
+        let distributed = cfg.get("Mode").and_then(Value::as_str) == Some("DISTRIBUTED");
+        if distributed && !cfg.contains_key("ExecutionType") {
+            self.schema(loc, "These fields are required: [ExecutionType]");
+        }
+        if !distributed && cfg.contains_key("ExecutionType") {
+            self.schema(loc, "Field 'ExecutionType' is not supported");
+        }
         for (key, val) in cfg {
             let here = format!("{loc}/{key}");
             match key.as_str() {
