@@ -443,3 +443,11 @@ fn processor_config() {
     bad(map(r#"{"Mode":"DISTRIBUTED","ExecutionType":"FAST"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemProcessor/ProcessorConfig/ExecutionType");
     bad(map(r#"{"Mode":"INLINE","Extra":1}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemProcessor/ProcessorConfig");
 }
+
+#[test]
+fn warnings_do_not_reject() {
+    let ds = diagnostics(&sm(r#""A":{"Type":"Pass","Parameters":{"a":"$.x","b":{"c":"States.UUID()"},"d":"plain"},"Result":"$.y","End":true}"#));
+    let found: Vec<(Severity, &str, &str)> = ds.iter().map(|d| (d.severity, d.code, d.location.as_str())).collect();
+    assert_eq!(found, [(Severity::Warning, "NO_DOLLAR", "/States/A/Parameters/a"), (Severity::Warning, "NO_DOLLAR", "/States/A/Parameters/b/c"), (Severity::Warning, "PASS_RESULT_IS_STATIC", "/States/A/Result")]);
+    assert!(load(&sm(r#""A":{"Type":"Pass","Parameters":{"a":"$.x"},"End":true}"#)).is_ok());
+}

@@ -555,6 +555,36 @@ impl Checker {
                 self.schema(&format!("{loc}{}", p.at), p.message);
             }
         }
+        self.no_dollar(v, loc, 0);
+    }
+
+    /// Warns about template keys without `.$` whose value looks like a path or intrinsic call:
+    /// such a value is passed on as a literal string, which is rarely what was meant.
+    fn no_dollar(&mut self, v: &Value, loc: &str, depth: usize) {
+        if depth > syntax::MAX_TEMPLATE_DEPTH {
+            return;
+        }
+        match v {
+            Value::Object(map) => {
+                for (k, val) in map.iter().filter(|(k, _)| !k.ends_with(".$")) {
+                    let here = format!("{loc}/{k}");
+                    match val {
+                        Value::String(s) if looks_dynamic(s) => self.warn(
+                            NO_DOLLAR,
+                            &here,
+                            format!("The value of the field '{k}' looks like a JSONPath or an intrinsic function, but the field name does not end with '.$'"),
+                        ),
+                        _ => self.no_dollar(val, &here, depth + 1),
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.no_dollar(item, &format!("{loc}[{i}]"), depth + 1);
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -599,4 +629,13 @@ fn transitions(state: &Value) -> Vec<&str> {
         }
     }
     out
+}
+
+/// A string that would be evaluated had its key ended in `.$`.
+fn looks_dynamic(s: &str) -> bool {
+    s == "$"
+        || s.starts_with("$.")
+        || s.starts_with("$$.")
+        || s.starts_with("$[")
+        || (s.starts_with("States.") && s.ends_with(')') && syntax::check_intrinsic(s).is_ok())
 }
