@@ -80,7 +80,9 @@ pub fn check_dynamic_value(s: &str) -> Result<(), String> {
 /// (`/a/b.$`, `/list[0]/x.$`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TemplateProblem {
+    /// Where, relative to the template root, so the caller can prefix its own location.
     pub at: String,
+    /// What is wrong, in AWS's wording where we know it.
     pub message: String,
 }
 

@@ -78,7 +78,7 @@ const PASS_END: &str = r#""A":{"Type":"Pass","End":true}"#;
 fn definition_shape() {
     bad_msg("[]", "SCHEMA_VALIDATION_FAILED", "", "Definition must be a valid JSON object");
     bad_msg("{}", "SCHEMA_VALIDATION_FAILED", "/", "These fields are required: [States, StartAt]");
-    bad_msg(r#"{"States":{"A":{"Type":"Pass","End":true}}}"#, "SCHEMA_VALIDATION_FAILED", "/", "These fields are required: [StartAt]");
+    assert_eq!(diagnostics(r#"{"States":{"A":{"Type":"Pass","End":true}}}"#), [Diagnostic::error("SCHEMA_VALIDATION_FAILED", "/", "These fields are required: [StartAt]".into())]);
     bad_msg(r#"{"StartAt":"A"}"#, "SCHEMA_VALIDATION_FAILED", "/", "These fields are required: [States]");
     bad_msg(r#"{"Coment":"x","StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#, "SCHEMA_VALIDATION_FAILED", "/", "Field 'Coment' is not supported");
     bad(r#"{"StartAt":1,"States":{"A":{"Type":"Pass","End":true}}}"#, "SCHEMA_VALIDATION_FAILED", "/StartAt");

@@ -23,11 +23,13 @@ pub enum Severity {
 /// One finding, shaped like a ValidateStateMachineDefinition diagnostic.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diagnostic {
+    /// Whether the definition is rejected (`Error`) or only flagged (`Warning`).
     pub severity: Severity,
     /// AWS's code, e.g. `MISSING_TRANSITION_TARGET` (see `codes`).
     pub code: &'static str,
     /// JSON-pointer-like location, e.g. `/States/Foo/Next`; empty when AWS gives none.
     pub location: String,
+    /// Human-readable explanation, in AWS's wording where we know it.
     pub message: String,
 }
 
@@ -233,7 +235,8 @@ impl Checker {
         }
         if scope == Scope::Root && !states.values().any(is_terminal) {
             self.err(MISSING_END_STATE, "", "Workflow has no terminal state");
-        } else {
+        } else if start_at.is_some() {
+            // Without a StartAt, "required" is the whole story: nothing is reachable from nowhere.
             self.reachability(states, start_at, loc);
         }
     }
