@@ -80,10 +80,7 @@ impl Checker {
             return;
         };
         if rules.is_empty() {
-            self.schema(
-                &format!("{loc}/Choices"),
-                "The field 'Choices' should be non-empty",
-            );
+            self.schema(&format!("{loc}/Choices"), "Value cannot be empty");
         }
         for (i, r) in rules.iter().enumerate() {
             let here = format!("{loc}/Choices[{i}]");
@@ -163,12 +160,12 @@ impl Checker {
                 ("Comment", _) => {
                     self.string(val, &at);
                 }
-                ("Variable", _) => self.path(val, &at, "Variable", PathKind::Path),
+                ("Variable", _) => self.path(val, &at, PathKind::Reference),
                 ("And" | "Or", _) => {
                     operators += 1;
                     let Some(list) = self.array(val, &at) else { continue };
                     if list.is_empty() {
-                        self.schema(&at, format!("The field '{key}' should be non-empty"));
+                        self.schema(&at, "Value cannot be empty");
                     }
                     for (i, sub) in list.iter().enumerate() {
                         self.jsonpath_rule(sub, &format!("{at}[{i}]"), None, depth + 1);
@@ -216,7 +213,7 @@ impl Checker {
             }
             Operand::Number => {
                 if !v.is_number() {
-                    self.type_error(loc, "NUMBER");
+                    self.schema(loc, "Expected value of type Number");
                 }
             }
             Operand::Boolean => {
@@ -229,7 +226,7 @@ impl Checker {
                     self.schema(loc, format!("The value of the field '{op}' must be an ISO-8601 extended offset date-time format string"));
                 }
             }
-            Operand::Path => self.path(v, loc, op, PathKind::Path),
+            Operand::Path => self.path(v, loc, PathKind::Reference),
         }
     }
 }

@@ -56,18 +56,18 @@ impl Checker {
                         self.string(val, &at);
                     }
                     "IntervalSeconds" => {
-                        self.int_in(val, &at, key, 1, MAX_RETRY);
+                        self.int_in(val, &at, 0, MAX_RETRY);
                     }
                     "MaxAttempts" => {
-                        self.int_in(val, &at, key, 0, MAX_RETRY);
+                        self.int_in(val, &at, 0, MAX_RETRY);
                     }
                     "MaxDelaySeconds" => {
-                        self.int_in(val, &at, key, 1, MAX_DELAY);
+                        self.int_in(val, &at, 1, MAX_DELAY);
                     }
                     "BackoffRate" => {
-                        self.number_in(val, &at, key, 1.0, f64::MAX);
+                        self.number_in(val, &at, 1.0, f64::MAX);
                     }
-                    "JitterStrategy" => self.one_of(val, &at, key, &["FULL", "NONE"]),
+                    "JitterStrategy" => self.one_of(val, &at, &["NONE", "FULL"]),
                     _ => self.schema(&here, format!("Field '{key}' is not supported")),
                 }
             }
@@ -109,9 +109,7 @@ impl Checker {
                     }
                     "Next" => self.target(val, &at, siblings),
                     "Assign" => self.assign(val, &at, lang),
-                    "ResultPath" if lang == Lang::JsonPath => {
-                        self.path(val, &at, key, PathKind::Result)
-                    }
+                    "ResultPath" if lang == Lang::JsonPath => self.path(val, &at, PathKind::Result),
                     "Output" if lang == Lang::Jsonata => self.jsonata_strings(val, &at, 0),
                     "ResultPath" | "Output" => {
                         let other = if lang == Lang::JsonPath {
@@ -145,7 +143,7 @@ impl Checker {
             return;
         };
         if names.is_empty() {
-            self.schema(&at, "The field 'ErrorEquals' should be non-empty");
+            self.schema(&at, "Value cannot be empty");
         }
         let mut has_all = false;
         for (i, n) in names.iter().enumerate() {
@@ -163,17 +161,8 @@ impl Checker {
                 );
             }
         }
-        if has_all && names.len() > 1 {
-            self.schema(
-                &at,
-                "The error name 'States.ALL' must appear alone in 'ErrorEquals'",
-            );
-        }
-        if has_all && !last {
-            self.schema(
-                loc,
-                "An entry whose 'ErrorEquals' holds 'States.ALL' must be the last one",
-            );
+        if has_all && (names.len() > 1 || !last) {
+            self.schema(&at, "States.ALL must appear alone and at end of list");
         }
     }
 

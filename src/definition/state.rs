@@ -122,11 +122,11 @@ impl Checker {
         }
         for f in ["InputPath", "OutputPath"] {
             if let Some(v) = field(f) {
-                self.path(v, &at(f), f, PathKind::NullablePath);
+                self.path(v, &at(f), PathKind::NullablePath);
             }
         }
         if let Some(v) = field("ResultPath") {
-            self.path(v, &at("ResultPath"), "ResultPath", PathKind::Result);
+            self.path(v, &at("ResultPath"), PathKind::Result);
         }
         for f in ["Parameters", "ResultSelector"] {
             if let Some(v) = field(f) {
@@ -260,7 +260,6 @@ impl Checker {
         &mut self,
         v: &Value,
         loc: &str,
-        field: &str,
         min: i64,
         max: i64,
         lang: Lang,
@@ -270,7 +269,7 @@ impl Checker {
                 self.jsonata_string(s, loc);
                 None
             }
-            _ => self.int_in(v, loc, field, min, max),
+            _ => self.int_in(v, loc, min, max),
         }
     }
 
@@ -319,33 +318,16 @@ impl Checker {
             && let Some(r) = self.string(v, &at("Resource"))
             && !is_arn(r)
         {
-            self.schema(
-                        &at("Resource"),
-                        format!("The resource provided {r} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."),
-                    );
+            self.schema(&at("Resource"), "Value is not a valid resource ARN");
         }
         self.exclusive(obj, loc, "Task", "TimeoutSeconds", "TimeoutSecondsPath");
         self.exclusive(obj, loc, "Task", "HeartbeatSeconds", "HeartbeatSecondsPath");
-        let timeout = obj.get("TimeoutSeconds").and_then(|v| {
-            self.int_or_jsonata(
-                v,
-                &at("TimeoutSeconds"),
-                "TimeoutSeconds",
-                1,
-                MAX_SECONDS,
-                lang,
-            )
-        });
-        let heartbeat = obj.get("HeartbeatSeconds").and_then(|v| {
-            self.int_or_jsonata(
-                v,
-                &at("HeartbeatSeconds"),
-                "HeartbeatSeconds",
-                1,
-                MAX_SECONDS,
-                lang,
-            )
-        });
+        let timeout = obj
+            .get("TimeoutSeconds")
+            .and_then(|v| self.int_or_jsonata(v, &at("TimeoutSeconds"), 1, MAX_SECONDS, lang));
+        let heartbeat = obj
+            .get("HeartbeatSeconds")
+            .and_then(|v| self.int_or_jsonata(v, &at("HeartbeatSeconds"), 1, MAX_SECONDS, lang));
         if let (Some(t), Some(h)) = (timeout, heartbeat)
             && h >= t
         {
@@ -353,7 +335,7 @@ impl Checker {
         }
         for f in ["TimeoutSecondsPath", "HeartbeatSecondsPath"] {
             if let Some(v) = obj.get(f).filter(|_| lang == Lang::JsonPath) {
-                self.path(v, &at(f), f, PathKind::Reference);
+                self.path(v, &at(f), PathKind::Reference);
             }
         }
         if let Some(v) = obj.get("Credentials") {
@@ -378,7 +360,7 @@ impl Checker {
             self.schema(loc, "Exactly one of these fields is required: [Seconds, Timestamp, SecondsPath, TimestampPath]");
         }
         if let Some(v) = obj.get("Seconds") {
-            self.int_or_jsonata(v, &at("Seconds"), "Seconds", 0, MAX_SECONDS, lang);
+            self.int_or_jsonata(v, &at("Seconds"), 0, MAX_SECONDS, lang);
         }
         if let Some(v) = obj.get("Timestamp")
             && let Some(s) = self.string_or_jsonata(v, &at("Timestamp"), lang)
@@ -388,7 +370,7 @@ impl Checker {
         }
         for f in ["SecondsPath", "TimestampPath"] {
             if let Some(v) = obj.get(f).filter(|_| lang == Lang::JsonPath) {
-                self.path(v, &at(f), f, PathKind::Reference);
+                self.path(v, &at(f), PathKind::Reference);
             }
         }
     }
@@ -404,7 +386,7 @@ impl Checker {
         }
         for f in ["ErrorPath", "CausePath"] {
             if let Some(v) = obj.get(f).filter(|_| lang == Lang::JsonPath) {
-                self.path(v, &at(f), f, PathKind::ReferenceOrIntrinsic);
+                self.path(v, &at(f), PathKind::ReferenceOrIntrinsic);
             }
         }
     }
@@ -415,10 +397,7 @@ impl Checker {
             return;
         };
         if branches.is_empty() {
-            self.schema(
-                &format!("{loc}/Branches"),
-                "The field 'Branches' should be non-empty",
-            );
+            self.schema(&format!("{loc}/Branches"), "Value cannot be empty");
         }
         for (i, b) in branches.iter().enumerate() {
             self.definition(
@@ -445,7 +424,7 @@ impl Checker {
             }
         }
         if let Some(v) = obj.get("ItemsPath").filter(|_| lang == Lang::JsonPath) {
-            self.path(v, &at("ItemsPath"), "ItemsPath", PathKind::Reference);
+            self.path(v, &at("ItemsPath"), PathKind::Reference);
         }
         if let Some(v) = obj.get("Items").filter(|_| lang == Lang::Jsonata) {
             match v {
@@ -517,28 +496,14 @@ impl Checker {
         ] {
             self.exclusive(obj, loc, "Map", literal, path);
             if let Some(v) = obj.get(path).filter(|_| lang == Lang::JsonPath) {
-                self.path(v, &at(path), path, PathKind::Reference);
+                self.path(v, &at(path), PathKind::Reference);
             }
         }
         if let Some(v) = obj.get("MaxConcurrency") {
-            self.int_or_jsonata(
-                v,
-                &at("MaxConcurrency"),
-                "MaxConcurrency",
-                0,
-                i64::MAX,
-                lang,
-            );
+            self.int_or_jsonata(v, &at("MaxConcurrency"), 0, i64::MAX, lang);
         }
         if let Some(v) = obj.get("ToleratedFailureCount") {
-            self.int_or_jsonata(
-                v,
-                &at("ToleratedFailureCount"),
-                "ToleratedFailureCount",
-                0,
-                i64::MAX,
-                lang,
-            );
+            self.int_or_jsonata(v, &at("ToleratedFailureCount"), 0, i64::MAX, lang);
         }
         if let Some(v) = obj.get("ToleratedFailurePercentage") {
             let loc = at("ToleratedFailurePercentage");
@@ -547,7 +512,7 @@ impl Checker {
                     self.jsonata_string(s, &loc)
                 }
                 _ => {
-                    self.number_in(v, &loc, "ToleratedFailurePercentage", 0.0, 100.0);
+                    self.number_in(v, &loc, 0.0, 100.0);
                 }
             }
         }
@@ -577,14 +542,14 @@ impl Checker {
                 if let Some(r) = self.string(val, &here)
                     && !is_arn(r)
                 {
-                    self.schema(&here, format!("The resource provided {r} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."));
+                    self.schema(&here, "Value is not a valid resource ARN");
                 }
             } else if lang == Lang::Jsonata {
                 self.jsonata_strings(val, &here, 0);
             } else if key == "Parameters" || key == "BatchInput" {
                 self.template(val, &here);
             } else if key.ends_with("Path") {
-                self.path(val, &here, key, PathKind::Reference);
+                self.path(val, &here, PathKind::Reference);
             }
         }
     }

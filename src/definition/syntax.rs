@@ -112,12 +112,14 @@ fn walk_template(v: &Value, at: String, depth: usize, out: &mut Vec<TemplateProb
                     match val {
                         Value::String(s) => {
                             if check_dynamic_value(s).is_err() {
-                                out.push(TemplateProblem {
-                                    at: here,
-                                    message: format!(
+                                let message = if s.starts_with('$') {
+                                    format!("The value for the field '{k}' must be a valid JSONPath")
+                                } else {
+                                    format!(
                                         "The value for the field '{k}' must be a valid JSONPath or a valid intrinsic function call"
-                                    ),
-                                });
+                                    )
+                                };
+                                out.push(TemplateProblem { at: here, message });
                             }
                         }
                         _ => out.push(TemplateProblem {

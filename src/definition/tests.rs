@@ -84,7 +84,8 @@ fn definition_shape() {
     bad(r#"{"StartAt":1,"States":{"A":{"Type":"Pass","End":true}}}"#, "SCHEMA_VALIDATION_FAILED", "/StartAt");
     bad(r#"{"StartAt":"A","States":[]}"#, "SCHEMA_VALIDATION_FAILED", "/States");
     bad(r#"{"StartAt":"A","States":{}}"#, "SCHEMA_VALIDATION_FAILED", "/States");
-    bad(r#"{"StartAt":"A","TimeoutSeconds":0,"States":{"A":{"Type":"Pass","End":true}}}"#, "SCHEMA_VALIDATION_FAILED", "/TimeoutSeconds");
+    bad_msg(r#"{"StartAt":"A","TimeoutSeconds":-1,"States":{"A":{"Type":"Pass","End":true}}}"#, "SCHEMA_VALIDATION_FAILED", "/TimeoutSeconds", "Minimum value is 0");
+    good(r#"{"StartAt":"A","TimeoutSeconds":0,"States":{"A":{"Type":"Pass","End":true}}}"#);
     good(r#"{"Comment":"c","Version":"1.0","TimeoutSeconds":30,"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#);
 }
 
@@ -195,14 +196,14 @@ const TASK: &str = r#""Type":"Task","Resource":"arn:aws:states:::lambda:invoke""
 fn retry_and_catch() {
     let retry = |r: &str| sm(&format!(r#""A":{{{TASK},"Retry":[{r}],"End":true}}"#));
     good(retry(r#"{"ErrorEquals":["States.Timeout","Custom"],"IntervalSeconds":1,"MaxAttempts":0,"BackoffRate":1.5,"MaxDelaySeconds":10,"JitterStrategy":"FULL"}"#));
-    bad_msg(retry(r#"{"ErrorEquals":[]}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/ErrorEquals", "The field 'ErrorEquals' should be non-empty");
+    bad_msg(retry(r#"{"ErrorEquals":[]}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/ErrorEquals", "Value cannot be empty");
     bad(retry(r#"{"MaxAttempts":1}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]");
     bad(retry(r#"{"ErrorEquals":["States.ALL","X"]}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/ErrorEquals");
-    bad(retry(r#"{"ErrorEquals":["States.ALL"]},{"ErrorEquals":["X"]}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]");
+    bad(retry(r#"{"ErrorEquals":["States.ALL"]},{"ErrorEquals":["X"]}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/ErrorEquals");
     bad(retry(r#"{"ErrorEquals":["States.Bogus"]}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/ErrorEquals[0]");
     bad(retry(r#"{"ErrorEquals":["X"],"MaxAttempts":-1}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/MaxAttempts");
     bad(retry(r#"{"ErrorEquals":["X"],"BackoffRate":0.5}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/BackoffRate");
-    bad(retry(r#"{"ErrorEquals":["X"],"IntervalSeconds":0}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/IntervalSeconds");
+    bad(retry(r#"{"ErrorEquals":["X"],"IntervalSeconds":-1}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/IntervalSeconds");
     bad(retry(r#"{"ErrorEquals":["X"],"MaxDelaySeconds":0}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/MaxDelaySeconds");
     bad(retry(r#"{"ErrorEquals":["X"],"JitterStrategy":"SOME"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/JitterStrategy");
     bad_msg(retry(r#"{"ErrorEquals":["X"],"_comment":"x"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]", "Field '_comment' is not supported");
@@ -248,7 +249,7 @@ fn paths_and_templates() {
     let pass = |fields: &str| sm(&format!(r#""A":{{"Type":"Pass",{fields},"End":true}}"#));
     good(pass(r#""InputPath":"$.a.b[0]","OutputPath":null,"ResultPath":null"#));
     good(pass(r#""InputPath":"$.a[?(@.x > 1)]","OutputPath":"$..b""#));
-    bad_msg(pass(r#""InputPath":"a.b""#), "SCHEMA_VALIDATION_FAILED", "/States/A/InputPath", "The value for the field 'InputPath' must be a valid JSONPath");
+    bad_msg(pass(r#""InputPath":"a.b""#), "SCHEMA_VALIDATION_FAILED", "/States/A/InputPath", "Value must be a valid JSONPath.");
     bad(pass(r#""OutputPath":"$.a[""#), "SCHEMA_VALIDATION_FAILED", "/States/A/OutputPath");
     bad(pass(r#""ResultPath":"$.a[*]""#), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultPath");
     bad(pass(r#""ResultPath":"$.a[?(@.x)]""#), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultPath");
@@ -450,4 +451,21 @@ fn warnings_do_not_reject() {
     let found: Vec<(Severity, &str, &str)> = ds.iter().map(|d| (d.severity, d.code, d.location.as_str())).collect();
     assert_eq!(found, [(Severity::Warning, "NO_DOLLAR", "/States/A/Parameters/a"), (Severity::Warning, "NO_DOLLAR", "/States/A/Parameters/b/c"), (Severity::Warning, "PASS_RESULT_IS_STATIC", "/States/A/Result")]);
     assert!(load(&sm(r#""A":{"Type":"Pass","Parameters":{"a":"$.x"},"End":true}"#)).is_ok());
+}
+
+/// Message texts AWS is known to use, each pinned once.
+#[test]
+fn aws_message_texts() {
+    let pass = |fields: &str| sm(&format!(r#""A":{{"Type":"Pass",{fields},"End":true}}"#));
+    bad_msg(pass(r#""ResultPath":"$.a[*]""#), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultPath", "Value is not a Reference Path");
+    bad_msg(pass(r#""ResultPath":"a""#), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultPath", "Value is not a Reference Path: Reference path didn't start with '$'");
+    bad_msg(pass(r#""Parameters":{"a.$":"$.a["}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Parameters/a.$", "The value for the field 'a.$' must be a valid JSONPath");
+    bad_msg(sm(&format!(r#""A":{{{TASK},"TimeoutSeconds":"5","End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/TimeoutSeconds", "Expected value of type Integer");
+    bad_msg(sm(&format!(r#""A":{{{TASK},"TimeoutSeconds":100000000,"End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/TimeoutSeconds", "Maximum value is 99999999");
+    bad_msg(sm(&format!(r#""A":{{{TASK},"Retry":[{{"ErrorEquals":["X"],"BackoffRate":0.5}}],"End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/BackoffRate", "Minimum value is 1");
+    bad_msg(sm(&format!(r#""A":{{{TASK},"Retry":[{{"ErrorEquals":["X"],"JitterStrategy":"ALL"}}],"End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/JitterStrategy", "Value should be one of the following: [NONE, FULL]");
+    bad_msg(sm(&format!(r#""A":{{{TASK},"Retry":[{{"ErrorEquals":["States.ALL"]}},{{"ErrorEquals":["X"]}}],"End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/ErrorEquals", "States.ALL must appear alone and at end of list");
+    good(sm(&format!(r#""A":{{{TASK},"Retry":[{{"ErrorEquals":["X"],"IntervalSeconds":0}}],"End":true}}"#)));
+    bad_msg(sm(r#""A":{"Type":"Task","Resource":"${LambdaArn}","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Resource", "Value is not a valid resource ARN");
+    bad_msg(sm(r#""A":{"Type":"Choice","Choices":[],"Default":"B"},"B":{"Type":"Succeed"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices", "Value cannot be empty");
 }

@@ -213,10 +213,7 @@ impl Checker {
             return;
         };
         if states.is_empty() {
-            self.schema(
-                &format!("{loc}/States"),
-                "The field 'States' should be non-empty",
-            );
+            self.schema(&format!("{loc}/States"), "Value cannot be empty");
             return;
         }
         for (name, state) in states {
@@ -244,13 +241,7 @@ impl Checker {
     /// Top-level `QueryLanguage`, `TimeoutSeconds` and `Version`; returns the machine's language.
     fn root_fields(&mut self, obj: &Map<String, Value>, loc: &str) -> Lang {
         if let Some(v) = obj.get("TimeoutSeconds") {
-            self.int_in(
-                v,
-                &format!("{loc}/TimeoutSeconds"),
-                "TimeoutSeconds",
-                1,
-                99_999_999,
-            );
+            self.int_in(v, &format!("{loc}/TimeoutSeconds"), 0, 99_999_999);
         }
         if let Some(v) = obj.get("Version") {
             self.string(v, &format!("{loc}/Version"));
@@ -295,10 +286,8 @@ impl Checker {
         for (key, val) in cfg {
             let here = format!("{loc}/{key}");
             match key.as_str() {
-                "Mode" => self.one_of(val, &here, "Mode", &["INLINE", "DISTRIBUTED"]),
-                "ExecutionType" => {
-                    self.one_of(val, &here, "ExecutionType", &["STANDARD", "EXPRESS"])
-                }
+                "Mode" => self.one_of(val, &here, &["INLINE", "DISTRIBUTED"]),
+                "ExecutionType" => self.one_of(val, &here, &["STANDARD", "EXPRESS"]),
                 _ => self.schema(loc, format!("Field '{key}' is not supported")),
             }
         }
@@ -407,64 +396,52 @@ impl Checker {
     }
 
     /// An integer field within `[min, max]`.
-    pub(super) fn int_in(
-        &mut self,
-        v: &Value,
-        loc: &str,
-        field: &str,
-        min: i64,
-        max: i64,
-    ) -> Option<i64> {
+    pub(super) fn int_in(&mut self, v: &Value, loc: &str, min: i64, max: i64) -> Option<i64> {
         let n = match v {
             Value::Number(n) if n.is_i64() => n.as_i64(),
             Value::Number(n) if n.is_u64() => Some(i64::MAX),
             _ => {
-                self.type_error(loc, "INTEGER");
+                self.schema(loc, "Expected value of type Integer");
                 return None;
             }
         }?;
-        if n < min || n > max {
-            self.schema(
-                loc,
-                format!("The value of the field '{field}' must be between {min} and {max}"),
-            );
+        if n < min {
+            self.schema(loc, format!("Minimum value is {min}"));
+            return None;
+        }
+        if n > max {
+            self.schema(loc, format!("Maximum value is {max}"));
             return None;
         }
         Some(n)
     }
 
     /// A number field within `[min, max]`.
-    pub(super) fn number_in(
-        &mut self,
-        v: &Value,
-        loc: &str,
-        field: &str,
-        min: f64,
-        max: f64,
-    ) -> Option<f64> {
+    pub(super) fn number_in(&mut self, v: &Value, loc: &str, min: f64, max: f64) -> Option<f64> {
         let Some(n) = v.as_f64() else {
-            self.type_error(loc, "NUMBER");
+            self.schema(loc, "Expected value of type Number");
             return None;
         };
-        if !(min..=max).contains(&n) {
-            self.schema(
-                loc,
-                format!("The value of the field '{field}' must be between {min} and {max}"),
-            );
+        if n < min {
+            self.schema(loc, format!("Minimum value is {min}"));
+            return None;
+        }
+        if n > max {
+            self.schema(loc, format!("Maximum value is {max}"));
             return None;
         }
         Some(n)
     }
 
     /// A string field restricted to an enumeration.
-    pub(super) fn one_of(&mut self, v: &Value, loc: &str, field: &str, values: &[&str]) {
+    pub(super) fn one_of(&mut self, v: &Value, loc: &str, values: &[&str]) {
         if let Some(s) = self.string(v, loc)
             && !values.contains(&s)
         {
             self.schema(
                 loc,
                 format!(
-                    "The field '{field}' should have one of these values: [{}]",
+                    "Value should be one of the following: [{}]",
                     values.join(", ")
                 ),
             );
@@ -472,13 +449,13 @@ impl Checker {
     }
 
     /// A JSONPath-style path field. `null` is allowed where AWS gives it a meaning.
-    pub(super) fn path(&mut self, v: &Value, loc: &str, field: &str, kind: PathKind) {
+    pub(super) fn path(&mut self, v: &Value, loc: &str, kind: PathKind) {
         if v.is_null() && kind.nullable() {
             return;
         }
         let Some(s) = self.string(v, loc) else { return };
         let ok = match kind {
-            PathKind::Path | PathKind::NullablePath => syntax::check_path(s).is_ok(),
+            PathKind::NullablePath => syntax::check_path(s).is_ok(),
             PathKind::Reference => syntax::check_reference_path(s).is_ok(),
             PathKind::Result => {
                 !s.starts_with("$$") && s.starts_with("$") && {
@@ -496,17 +473,14 @@ impl Checker {
             }
         };
         if !ok {
-            let what = match kind {
-                PathKind::Path | PathKind::NullablePath => "a valid JSONPath",
-                PathKind::Reference | PathKind::Result => "a valid ReferencePath",
-                PathKind::ReferenceOrIntrinsic => {
-                    "a valid ReferencePath or a valid intrinsic function call"
+            let message = match kind {
+                PathKind::NullablePath => "Value must be a valid JSONPath.",
+                _ if !s.starts_with('$') && !s.starts_with("States.") => {
+                    "Value is not a Reference Path: Reference path didn't start with '$'"
                 }
+                _ => "Value is not a Reference Path",
             };
-            self.schema(
-                loc,
-                format!("The value for the field '{field}' must be {what}"),
-            );
+            self.schema(loc, message);
         }
     }
 
@@ -594,8 +568,6 @@ impl Checker {
 /// What a path field must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum PathKind {
-    /// Any path (`$`, `$$`, `$var`); not null.
-    Path,
     /// InputPath/OutputPath: any path, or null.
     NullablePath,
     /// A definite path naming one value.
