@@ -60,6 +60,9 @@ const COMPARATORS: &[(&str, Operand)] = &[
     ("IsTimestamp", Operand::Boolean),
 ];
 
+/// The fields that make a JSONPath Choice rule what it is; a rule has exactly one.
+const SELECTORS: &[&str] = &["And", "Or", "Not", "Variable", "Condition"];
+
 /// Deepest `And`/`Or`/`Not` nesting we walk.
 const MAX_RULE_DEPTH: usize = 32;
 
@@ -149,9 +152,8 @@ impl Checker {
         let Some(rule) = self.object(v, loc) else {
             return;
         };
-        let top = siblings.is_some();
-        let mut operators = 0;
-        let mut compares = false;
+        let has_variable = rule.contains_key("Variable");
+        let mut comparisons = 0;
         for (key, val) in rule {
             let at = format!("{loc}/{key}");
             match (key.as_str(), siblings) {
@@ -162,7 +164,6 @@ impl Checker {
                 }
                 ("Variable", _) => self.path(val, &at, PathKind::Reference),
                 ("And" | "Or", _) => {
-                    operators += 1;
                     let Some(list) = self.array(val, &at) else { continue };
                     if list.is_empty() {
                         self.schema(&at, "Value cannot be empty");
@@ -171,38 +172,42 @@ impl Checker {
                         self.jsonpath_rule(sub, &format!("{at}[{i}]"), None, depth + 1);
                     }
                 }
-                ("Not", _) => {
-                    operators += 1;
-                    self.jsonpath_rule(val, &at, None, depth + 1);
-                }
+                ("Not", _) => self.jsonpath_rule(val, &at, None, depth + 1),
                 ("Output" | "Condition", _) => self.schema(
                     loc,
                     format!("The QueryLanguage is set to 'JSONPath', but field '{key}' is only supported for the 'JSONata' QueryLanguage"),
                 ),
                 (k, _) => match comparator(k) {
-                    Some(operand) => {
-                        operators += 1;
-                        compares = true;
+                    Some(operand) if has_variable => {
+                        comparisons += 1;
                         self.operand(val, &at, k, operand);
                     }
-                    None => self.schema(loc, format!("Field '{key}' is not supported")),
+                    _ => self.schema(loc, format!("Field '{key}' is not supported")),
                 },
             }
         }
-        if top && !rule.contains_key("Next") {
+        if siblings.is_some() && !rule.contains_key("Next") {
             self.schema(loc, "These fields are required: [Next]");
         }
-        if operators != 1 {
+        let selectors = SELECTORS.iter().filter(|k| rule.contains_key(**k)).count();
+        if selectors != 1 {
             self.schema(
                 loc,
-                "A Choice rule must contain exactly one comparison operator or one of And, Or, Not",
+                format!(
+                    "The object must have only one of the following fields, [{}]",
+                    SELECTORS.join(", ")
+                ),
             );
         }
-        if compares && !rule.contains_key("Variable") {
-            self.schema(loc, "These fields are required: [Variable]");
-        }
-        if !compares && operators == 1 && rule.contains_key("Variable") {
-            self.schema(loc, "Field 'Variable' is not supported");
+        if has_variable && comparisons != 1 {
+            let all: Vec<&str> = COMPARATORS.iter().map(|(name, _)| *name).collect();
+            self.schema(
+                loc,
+                format!(
+                    "There should only be one of the following fields: [{}]",
+                    all.join(", ")
+                ),
+            );
         }
     }
 

@@ -34,6 +34,10 @@ pub const DUPLICATE_LABEL_NAME: &str = "DUPLICATE_LABEL_NAME";
 pub const INVALID_LABEL_NAME: &str = "INVALID_LABEL_NAME";
 /// A `Next`/`Default`/`StartAt` names no state in its scope, or a state is unreachable.
 pub const MISSING_TRANSITION_TARGET: &str = "MISSING_TRANSITION_TARGET";
+/// An `Assign` key is not a valid variable name.
+pub const INVALID_VARIABLE_NAME: &str = "INVALID_VARIABLE_NAME";
+/// An `Assign` key is the reserved `states`.
+pub const RESERVED_VARIABLE_NAME: &str = "RESERVED_VARIABLE_NAME";
 /// Parallel/Map nesting (or Choice rule nesting) is deeper than we accept.
 pub const TOO_DEEPLY_NESTED: &str = "TOO_DEEPLY_NESTED";
 

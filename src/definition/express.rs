@@ -1,5 +1,6 @@
 //! Rules that only apply when the state machine is created as EXPRESS: no `.sync` or
-//! `.waitForTaskToken` integration patterns and no activities, which need a durable execution.
+//! `.waitForTaskToken` integration patterns, no activities and no Distributed Map, which need a
+//! durable (Standard) execution.
 
 use serde_json::Value;
 
@@ -50,9 +51,16 @@ fn walk(def: &Value, loc: &str, depth: usize, out: &mut Vec<Diagnostic>) {
             }
         }
         for f in ["ItemProcessor", "Iterator"] {
-            if let Some(p) = state.get(f) {
-                walk(p, &format!("{here}/{f}"), depth + 1, out);
+            let Some(p) = state.get(f) else { continue };
+            let mode = p.get("ProcessorConfig").and_then(|c| c.get("Mode"));
+            if mode.and_then(Value::as_str) == Some("DISTRIBUTED") {
+                out.push(Diagnostic::error(
+                    SCHEMA_VALIDATION_FAILED,
+                    &format!("{here}/{f}/ProcessorConfig/Mode"),
+                    "The field 'Mode' with value 'DISTRIBUTED' is not supported inside 'EXPRESS' state machines".into(),
+                ));
             }
+            walk(p, &format!("{here}/{f}"), depth + 1, out);
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use super::codes::*;
 use super::syntax;
 use super::validate::{Checker, Lang, PathKind};
 
@@ -178,7 +179,12 @@ impl Checker {
                 Lang::Jsonata => key.as_str(),
             };
             if let Err(e) = syntax::check_variable_name(name) {
-                self.schema(&format!("{loc}/{key}"), e);
+                let code = if name == "states" {
+                    RESERVED_VARIABLE_NAME
+                } else {
+                    INVALID_VARIABLE_NAME
+                };
+                self.err(code, &format!("{loc}/{key}"), e);
             }
         }
         match lang {

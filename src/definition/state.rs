@@ -341,7 +341,13 @@ impl Checker {
         if let Some(v) = obj.get("Credentials") {
             if lang == Lang::Jsonata && v.is_string() {
                 self.jsonata_strings(v, &at("Credentials"), 0);
-            } else if self.object(v, &at("Credentials")).is_some() {
+            } else if let Some(cred) = self.object(v, &at("Credentials")) {
+                if !cred.contains_key("RoleArn") && !cred.contains_key("RoleArn.$") {
+                    self.schema(
+                        &at("Credentials"),
+                        "The field 'RoleArn' is required but was missing",
+                    );
+                }
                 match lang {
                     Lang::JsonPath => self.template(v, &at("Credentials")),
                     Lang::Jsonata => self.jsonata_strings(v, &at("Credentials"), 0),

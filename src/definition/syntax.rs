@@ -160,22 +160,25 @@ pub fn kind_name(v: &Value) -> &'static str {
 /// A variable name (an `Assign` key, the root of `$name.field`): an identifier of at most 80
 /// characters that is not the reserved `states`.
 pub fn check_variable_name(name: &str) -> Result<(), String> {
+    let invalid = |why: &str| {
+        Err(format!(
+            "Invalid variable name '{name}': the variable name {why}."
+        ))
+    };
     let mut chars = name.chars();
     let Some(first) = chars.next() else {
-        return Err("A variable name cannot be empty".into());
+        return invalid("cannot be empty");
     };
     if name.chars().count() > MAX_VARIABLE_NAME {
-        return Err(format!(
-            "The variable name '{name}' exceeds the maximum length of {MAX_VARIABLE_NAME} characters"
+        return invalid(&format!(
+            "exceeds the maximum length of {MAX_VARIABLE_NAME} characters"
         ));
     }
     if !(first.is_alphabetic() || first == '_') || !chars.all(|c| c.is_alphanumeric() || c == '_') {
-        return Err(format!(
-            "The variable name '{name}' is not a valid identifier"
-        ));
+        return invalid("contains invalid characters");
     }
     if name == "states" {
-        return Err("The variable name 'states' is reserved".into());
+        return Err("Cannot assign to reserved variable '$states'.".into());
     }
     Ok(())
 }

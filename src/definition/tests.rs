@@ -169,9 +169,11 @@ fn choice_rules() {
     good(choice(r#"{"Variable":"$.x","StringEquals":"a","Next":"B"}"#));
     good(choice(r#"{"And":[{"Variable":"$.x","IsPresent":true},{"Not":{"Variable":"$$.Execution.Id","IsNull":true}}],"Next":"B"}"#));
     bad(choice(r#"{"Variable":"$.x","StringEquals":"a","NumericEquals":1,"Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]");
+    bad(choice(r#"{"Variable":"$.x","IsNull":true,"And":[{"Variable":"$.y","IsNull":true}],"Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]");
+    bad(choice(r#"{"And":[{"Variable":"$.y","IsNull":true}],"IsNull":true,"Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]");
     bad(choice(r#"{"Variable":"$.x","Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]");
     bad(choice(r#"{"Variable":"$.x","StringEqualz":"a","Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]");
-    bad_msg(choice(r#"{"StringEquals":"a","Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]", "These fields are required: [Variable]");
+    bad_msg(choice(r#"{"StringEquals":"a","Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]", "The object must have only one of the following fields, [And, Or, Not, Variable, Condition]");
     bad_msg(choice(r#"{"Variable":"$.x","StringEquals":"a"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]", "These fields are required: [Next]");
     bad_msg(choice(r#"{"Not":{"Variable":"$.x","IsNull":true,"Next":"B"},"Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]/Not", "Field 'Next' is not supported");
     bad(choice(r#"{"Variable":"$.x","StringEquals":1,"Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]/StringEquals");
@@ -283,14 +285,14 @@ fn jsonata_expressions() {
 fn variables() {
     let pass = |fields: &str| sm(&format!(r#""A":{{"Type":"Pass",{fields},"End":true}}"#));
     good(pass(r#""Assign":{"x":1,"y.$":"$.a","_z":"s","ü":true}"#));
-    bad(pass(r#""Assign":{"states":1}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Assign/states");
-    bad(pass(r#""Assign":{"1x":1}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Assign/1x");
-    bad(pass(r#""Assign":{"a-b":1}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Assign/a-b");
+    bad_msg(pass(r#""Assign":{"states":1}"#), "RESERVED_VARIABLE_NAME", "/States/A/Assign/states", "Cannot assign to reserved variable '$states'.");
+    bad(pass(r#""Assign":{"1x":1}"#), "INVALID_VARIABLE_NAME", "/States/A/Assign/1x");
+    bad_msg(pass(r#""Assign":{"a-b":1}"#), "INVALID_VARIABLE_NAME", "/States/A/Assign/a-b", "Invalid variable name 'a-b': the variable name contains invalid characters.");
     bad(pass(r#""Assign":{"y.$":"nope"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Assign/y.$");
     bad(pass(r#""Assign":[]"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Assign");
     let long = "v".repeat(81);
-    bad(pass(&format!(r#""Assign":{{"{long}":1}}"#)), "SCHEMA_VALIDATION_FAILED", &format!("/States/A/Assign/{long}"));
-    bad(ata(r#""A":{"Type":"Pass","Assign":{"x.$":"{% 1 %}"},"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Assign/x.$");
+    bad(pass(&format!(r#""Assign":{{"{long}":1}}"#)), "INVALID_VARIABLE_NAME", &format!("/States/A/Assign/{long}"));
+    bad(ata(r#""A":{"Type":"Pass","Assign":{"x.$":"{% 1 %}"},"End":true}"#), "INVALID_VARIABLE_NAME", "/States/A/Assign/x.$");
     bad(ata(r#""A":{"Type":"Pass","Assign":{"x":"{% (1 %}"},"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Assign/x");
     bad_msg(sm(r#""A":{"Type":"Succeed","Assign":{"x":1}}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "Field 'Assign' is not supported");
     let big = "x".repeat(300 * 1024);
@@ -468,4 +470,13 @@ fn aws_message_texts() {
     good(sm(&format!(r#""A":{{{TASK},"Retry":[{{"ErrorEquals":["X"],"IntervalSeconds":0}}],"End":true}}"#)));
     bad_msg(sm(r#""A":{"Type":"Task","Resource":"${LambdaArn}","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Resource", "Value is not a valid resource ARN");
     bad_msg(sm(r#""A":{"Type":"Choice","Choices":[],"Default":"B"},"B":{"Type":"Succeed"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Choices", "Value cannot be empty");
+}
+
+#[test]
+fn credentials_and_distributed_express() {
+    good(sm(&format!(r#""A":{{{TASK},"Credentials":{{"RoleArn.$":"$.role"}},"End":true}}"#)));
+    bad_msg(sm(&format!(r#""A":{{{TASK},"Credentials":{{}},"End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/Credentials", "The field 'RoleArn' is required but was missing");
+    let map = sm(r#""A":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},"StartAt":"X","States":{"X":{"Type":"Pass","End":true}}},"End":true}"#);
+    let ds = express_diagnostics(&serde_json::from_str(&map).expect("test JSON"));
+    assert_eq!(ds[0].location, "/States/A/ItemProcessor/ProcessorConfig/Mode");
 }
