@@ -545,11 +545,17 @@ impl Checker {
                     ),
                 );
             } else if key == "Resource" {
-                if let Some(r) = self.string(val, &here)
-                    && !is_arn(r)
-                {
-                    self.schema(&here, "Value is not a valid resource ARN");
+                let reader = loc.ends_with("/ItemReader");
+                match self.string(val, &here) {
+                    Some(r) if !is_arn(r) => self.schema(&here, "Value is not a valid resource ARN"),
+                    Some(r) if reader && !is_item_reader_resource(r) => self.schema(
+                        &here,
+                        "The field 'Resource' does not match any of the allowed values. Examples: [arn:<partition>:states:::s3:getObject, arn:<partition>:states:::s3:listObjectsV2]",
+                    ),
+                    _ => {}
                 }
+            } else if key == "ReaderConfig" {
+                self.reader_config(val, &here, lang);
             } else if lang == Lang::Jsonata {
                 self.jsonata_strings(val, &here, 0);
             } else if key == "Parameters" || key == "BatchInput" {
@@ -559,6 +565,71 @@ impl Checker {
             }
         }
     }
+}
+
+impl Checker {
+    /// `ItemReader.ReaderConfig`: the input type and the CSV header rules.
+    fn reader_config(&mut self, v: &Value, loc: &str, lang: Lang) {
+        let Some(cfg) = self.object(v, loc) else {
+            return;
+        };
+        let at = |f: &str| format!("{loc}/{f}");
+        let input_type = cfg.get("InputType").and_then(Value::as_str);
+        if let Some(t) = cfg.get("InputType") {
+            self.one_of(
+                t,
+                &at("InputType"),
+                &["MANIFEST", "JSON", "CSV", "JSONL", "PARQUET"],
+            );
+        }
+        if let Some(h) = cfg.get("CSVHeaderLocation") {
+            if input_type == Some("JSON") {
+                self.schema(
+                    &at("CSVHeaderLocation"),
+                    "Field 'CSVHeaderLocation' is not supported",
+                );
+            }
+            self.one_of(h, &at("CSVHeaderLocation"), &["FIRST_ROW", "GIVEN"]);
+        } else if input_type == Some("CSV") {
+            self.schema(loc, "The field 'CSVHeaderLocation' is required");
+        }
+        if cfg.get("CSVHeaderLocation").and_then(Value::as_str) == Some("GIVEN")
+            && !cfg.contains_key("CSVHeaders")
+        {
+            self.schema(loc, "These fields are required: [CSVHeaders]");
+        }
+        if let Some(v) = cfg.get("MaxItems") {
+            match v.as_str() {
+                Some(s) if lang == Lang::Jsonata && syntax::jsonata_body(s).is_some() => {
+                    self.jsonata_string(s, &at("MaxItems"))
+                }
+                _ => {
+                    self.int_in(v, &at("MaxItems"), 0, 100_000_000);
+                }
+            }
+        }
+        if let Some(v) = cfg.get("MaxItemsPath").filter(|_| lang == Lang::JsonPath) {
+            self.path(v, &at("MaxItemsPath"), PathKind::Reference);
+        }
+    }
+}
+
+/// The two S3 reads a Distributed Map's `ItemReader` can use.
+fn is_item_reader_resource(r: &str) -> bool {
+    let mut parts = r.splitn(6, ':');
+    let (arn, _partition, service, region, account, api) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    );
+    arn == Some("arn")
+        && service == Some("states")
+        && region == Some("")
+        && account == Some("")
+        && matches!(api, Some("s3:getObject" | "s3:listObjectsV2"))
 }
 
 fn only_allows(only: Only, lang: Lang) -> bool {

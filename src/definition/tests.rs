@@ -480,3 +480,16 @@ fn credentials_and_distributed_express() {
     let ds = express_diagnostics(&serde_json::from_str(&map).expect("test JSON"));
     assert_eq!(ds[0].location, "/States/A/ItemProcessor/ProcessorConfig/Mode");
 }
+
+#[test]
+fn item_reader() {
+    let map = |reader: &str| sm(&format!(r#""A":{{"Type":"Map","ItemReader":{reader},"ItemProcessor":{{"ProcessorConfig":{{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"}},"StartAt":"X","States":{{"X":{{"Type":"Pass","End":true}}}}}},"End":true}}"#));
+    good(map(r#"{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"CSV","CSVHeaderLocation":"GIVEN","CSVHeaders":["a"]},"Parameters":{"Bucket.$":"$.b","Key":"k"}}"#));
+    bad(map(r#"{"Resource":"arn:aws:states:::s3:unknownOperation","Parameters":{}}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemReader/Resource");
+    bad_msg(map(r#"{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"XML"}}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemReader/ReaderConfig/InputType", "Value should be one of the following: [MANIFEST, JSON, CSV, JSONL, PARQUET]");
+    bad_msg(map(r#"{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"CSV"}}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemReader/ReaderConfig", "The field 'CSVHeaderLocation' is required");
+    bad(map(r#"{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON","CSVHeaderLocation":"FIRST_ROW"}}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemReader/ReaderConfig/CSVHeaderLocation");
+    bad_msg(map(r#"{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"CSV","CSVHeaderLocation":"GIVEN"}}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemReader/ReaderConfig", "These fields are required: [CSVHeaders]");
+    bad(map(r#"{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON","MaxItems":-1}}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemReader/ReaderConfig/MaxItems");
+    bad(map(r#"{"Resource":"arn:aws:states:::s3:getObject","Parameters":{"Bucket.$":"bucket"}}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemReader/Parameters/Bucket.$");
+}
