@@ -44,7 +44,7 @@ const FIELDS: &[(&str, &[&str], Only)] = &[
     ("ResultPath", RESULTS, Only::JsonPath),
     ("ResultSelector", HANDLES, Only::JsonPath),
     ("Arguments", &["Task", "Parallel"], Only::Jsonata),
-    ("Result", &["Pass"], Only::Both),
+    ("Result", &["Pass"], Only::JsonPath),
     ("Retry", HANDLES, Only::Both),
     ("Catch", HANDLES, Only::Both),
     ("Resource", &["Task"], Only::Both),
@@ -217,8 +217,12 @@ impl Checker {
             "Task" => "Resource",
             "Choice" => "Choices",
             "Parallel" => "Branches",
-            "Map" if obj.contains_key("Iterator") => "Iterator",
-            "Map" => "ItemProcessor",
+            "Map" if !obj.contains_key("Iterator") && !obj.contains_key("ItemProcessor") => {
+                return self.schema(
+                    loc,
+                    "This object should have only one of the following fields: [ItemProcessor, Iterator]",
+                );
+            }
             _ => return,
         };
         if !obj.contains_key(required) {
@@ -244,13 +248,17 @@ impl Checker {
         match obj.get("Next") {
             Some(next) => {
                 if end {
-                    self.schema(loc, "Only one of these fields may be set: [Next, End]");
+                    self.schema(
+                        loc,
+                        "There should only be one of the following fields: [Next, End]",
+                    );
                 }
                 self.target(next, &format!("{loc}/Next"), siblings);
             }
-            None if !end => {
-                self.schema(loc, "Exactly one of these fields is required: [Next, End]")
-            }
+            None if !end => self.schema(
+                loc,
+                "This object should have only one of the following fields: [Next, End]",
+            ),
             None => {}
         }
     }
@@ -284,18 +292,11 @@ impl Checker {
     }
 
     /// At most one of `literal` and `path` (e.g. `TimeoutSeconds` / `TimeoutSecondsPath`).
-    fn exclusive(
-        &mut self,
-        obj: &Map<String, Value>,
-        loc: &str,
-        kind: &str,
-        literal: &str,
-        path: &str,
-    ) {
+    fn exclusive(&mut self, obj: &Map<String, Value>, loc: &str, literal: &str, path: &str) {
         if obj.contains_key(literal) && obj.contains_key(path) {
             self.schema(
-                loc,
-                format!("A {kind} state cannot include both field '{literal}' and '{path}'"),
+                &format!("{loc}/{path}"),
+                format!("There should only be one of the following fields: [{literal}, {path}]"),
             );
         }
     }
@@ -320,8 +321,8 @@ impl Checker {
         {
             self.schema(&at("Resource"), "Value is not a valid resource ARN");
         }
-        self.exclusive(obj, loc, "Task", "TimeoutSeconds", "TimeoutSecondsPath");
-        self.exclusive(obj, loc, "Task", "HeartbeatSeconds", "HeartbeatSecondsPath");
+        self.exclusive(obj, loc, "TimeoutSeconds", "TimeoutSecondsPath");
+        self.exclusive(obj, loc, "HeartbeatSeconds", "HeartbeatSecondsPath");
         let timeout = obj
             .get("TimeoutSeconds")
             .and_then(|v| self.int_or_jsonata(v, &at("TimeoutSeconds"), 1, MAX_SECONDS, lang));
@@ -362,8 +363,17 @@ impl Checker {
             .iter()
             .filter(|f| obj.contains_key(**f))
             .count();
-        if given != 1 {
-            self.schema(loc, "Exactly one of these fields is required: [Seconds, Timestamp, SecondsPath, TimestampPath]");
+        let fields = "[Seconds, Timestamp, SecondsPath, TimestampPath]";
+        if given == 0 {
+            self.schema(
+                loc,
+                format!("This object should have only one of the following fields: {fields}"),
+            );
+        } else if given > 1 {
+            self.schema(
+                loc,
+                format!("There should only be one of the following fields: {fields}"),
+            );
         }
         if let Some(v) = obj.get("Seconds") {
             self.int_or_jsonata(v, &at("Seconds"), 0, MAX_SECONDS, lang);
@@ -383,8 +393,8 @@ impl Checker {
 
     fn fail(&mut self, obj: &Map<String, Value>, loc: &str, lang: Lang) {
         let at = |f: &str| format!("{loc}/{f}");
-        self.exclusive(obj, loc, "Fail", "Error", "ErrorPath");
-        self.exclusive(obj, loc, "Fail", "Cause", "CausePath");
+        self.exclusive(obj, loc, "Error", "ErrorPath");
+        self.exclusive(obj, loc, "Cause", "CausePath");
         for f in ["Error", "Cause"] {
             if let Some(v) = obj.get(f) {
                 self.string_or_jsonata(v, &at(f), lang);
@@ -418,12 +428,7 @@ impl Checker {
 
     fn map(&mut self, obj: &Map<String, Value>, loc: &str, lang: Lang, top: Lang, depth: usize) {
         let at = |f: &str| format!("{loc}/{f}");
-        if obj.contains_key("ItemProcessor") && obj.contains_key("Iterator") {
-            self.schema(
-                loc,
-                "A Map state cannot include both field 'ItemProcessor' and 'Iterator'",
-            );
-        }
+        self.exclusive(obj, loc, "ItemProcessor", "Iterator");
         for f in ["ItemProcessor", "Iterator"] {
             if let Some(v) = obj.get(f) {
                 self.definition(v, &at(f), Scope::Processor, top, depth + 1);
@@ -500,7 +505,7 @@ impl Checker {
                 "ToleratedFailurePercentagePath",
             ),
         ] {
-            self.exclusive(obj, loc, "Map", literal, path);
+            self.exclusive(obj, loc, literal, path);
             if let Some(v) = obj.get(path).filter(|_| lang == Lang::JsonPath) {
                 self.path(v, &at(path), PathKind::Reference);
             }

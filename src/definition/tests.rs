@@ -86,6 +86,7 @@ fn definition_shape() {
     bad(r#"{"StartAt":"A","States":{}}"#, "SCHEMA_VALIDATION_FAILED", "/States");
     bad_msg(r#"{"StartAt":"A","TimeoutSeconds":-1,"States":{"A":{"Type":"Pass","End":true}}}"#, "SCHEMA_VALIDATION_FAILED", "/TimeoutSeconds", "Minimum value is 0");
     good(r#"{"StartAt":"A","TimeoutSeconds":0,"States":{"A":{"Type":"Pass","End":true}}}"#);
+    bad_msg(r#"{"Version":"2.0","StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#, "SCHEMA_VALIDATION_FAILED", "/Version", "Value should be one of the following: [1.0]");
     good(r#"{"Comment":"c","Version":"1.0","TimeoutSeconds":30,"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#);
 }
 
@@ -116,8 +117,8 @@ fn state_names() {
 
 #[test]
 fn terminal_rules() {
-    bad(sm(r#""A":{"Type":"Pass"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A");
-    bad(sm(r#""A":{"Type":"Pass","End":true,"Next":"A"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad_msg(sm(r#""A":{"Type":"Pass"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "This object should have only one of the following fields: [Next, End]");
+    bad_msg(sm(r#""A":{"Type":"Pass","End":true,"Next":"A"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "There should only be one of the following fields: [Next, End]");
     bad(sm(r#""A":{"Type":"Pass","End":"yes"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/End");
     bad_msg(sm(r#""A":{"Type":"Succeed","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "Field 'End' is not supported");
     bad_msg(sm(r#""A":{"Type":"Fail","Next":"A"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "Field 'Next' is not supported");
@@ -135,7 +136,7 @@ fn types_and_fields() {
     bad(sm(r#""A":{"Type":"Map","TimeoutSeconds":5,"ItemProcessor":{"StartAt":"X","States":{"X":{"Type":"Pass","End":true}}},"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A");
     bad_msg(sm(r#""A":{"Type":"Task","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "These fields are required: [Resource]");
     bad_msg(sm(r#""A":{"Type":"Parallel","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "These fields are required: [Branches]");
-    bad_msg(sm(r#""A":{"Type":"Map","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "These fields are required: [ItemProcessor]");
+    bad_msg(sm(r#""A":{"Type":"Map","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "This object should have only one of the following fields: [ItemProcessor, Iterator]");
     bad_msg(sm(r#""A":{"Type":"Choice"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "These fields are required: [Choices]");
     bad(sm(r#""A":{"Type":"Pass","Comment":5,"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Comment");
     bad(sm(r#""A":{"Type":"Task","Resource":"lambda","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Resource");
@@ -225,20 +226,20 @@ fn wait_fail_task_map_fields() {
     bad(sm(r#""A":{"Type":"Wait","Timestamp":"tomorrow","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Timestamp");
     good(ata(r#""A":{"Type":"Wait","Seconds":"{% $states.input.s %}","End":true}"#));
     bad(ata(r#""A":{"Type":"Wait","Seconds":"5","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Seconds");
-    bad_msg(sm(r#""A":{"Type":"Fail","Error":"E","ErrorPath":"$.e"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "A Fail state cannot include both field 'Error' and 'ErrorPath'");
-    bad(sm(r#""A":{"Type":"Fail","Cause":"C","CausePath":"$.c"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad_msg(sm(r#""A":{"Type":"Fail","Error":"E","ErrorPath":"$.e"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ErrorPath", "There should only be one of the following fields: [Error, ErrorPath]");
+    bad(sm(r#""A":{"Type":"Fail","Cause":"C","CausePath":"$.c"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/CausePath");
     bad(sm(r#""A":{"Type":"Fail","ErrorPath":5}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ErrorPath");
     good(sm(r#""A":{"Type":"Fail","ErrorPath":"$.e","CausePath":"States.Format('x {}', $.c)"}"#));
-    bad(sm(&format!(r#""A":{{{TASK},"TimeoutSeconds":5,"TimeoutSecondsPath":"$.t","End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad(sm(&format!(r#""A":{{{TASK},"TimeoutSeconds":5,"TimeoutSecondsPath":"$.t","End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/TimeoutSecondsPath");
     bad(sm(&format!(r#""A":{{{TASK},"TimeoutSeconds":5,"HeartbeatSeconds":5,"End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/HeartbeatSeconds");
     bad(sm(&format!(r#""A":{{{TASK},"TimeoutSeconds":0,"End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/TimeoutSeconds");
     bad(sm(&format!(r#""A":{{{TASK},"TimeoutSecondsPath":"$.t[*]","End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/TimeoutSecondsPath");
     let map = |extra: &str| sm(&format!(r#""A":{{"Type":"Map",{extra}"ItemProcessor":{{"StartAt":"X","States":{{"X":{{"Type":"Pass","End":true}}}}}},"End":true}}"#));
-    bad(map(r#""MaxConcurrency":2,"MaxConcurrencyPath":"$.m","#), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad_msg(map(r#""MaxConcurrency":2,"MaxConcurrencyPath":"$.m","#), "SCHEMA_VALIDATION_FAILED", "/States/A/MaxConcurrencyPath", "There should only be one of the following fields: [MaxConcurrency, MaxConcurrencyPath]");
     bad(map(r#""MaxConcurrency":-1,"#), "SCHEMA_VALIDATION_FAILED", "/States/A/MaxConcurrency");
     bad(map(r#""MaxConcurrencyPath":"$.limits[*]","#), "SCHEMA_VALIDATION_FAILED", "/States/A/MaxConcurrencyPath");
     bad(map(r#""ToleratedFailurePercentage":101,"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ToleratedFailurePercentage");
-    bad(map(r#""ToleratedFailureCount":1,"ToleratedFailureCountPath":"$.c","#), "SCHEMA_VALIDATION_FAILED", "/States/A");
+    bad(map(r#""ToleratedFailureCount":1,"ToleratedFailureCountPath":"$.c","#), "SCHEMA_VALIDATION_FAILED", "/States/A/ToleratedFailureCountPath");
     bad(map(r#""ItemsPath":"$..items","#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemsPath");
     bad(map(r#""Label":"has space","#), "INVALID_LABEL_NAME", "/States/A/Label");
     bad(sm(r#""A":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"FAST"},"StartAt":"X","States":{"X":{"Type":"Pass","End":true}}},"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemProcessor/ProcessorConfig/Mode");
@@ -271,7 +272,8 @@ fn paths_and_templates() {
 fn jsonata_expressions() {
     let pass = |fields: &str| ata(&format!(r#""A":{{"Type":"Pass",{fields},"End":true}}"#));
     good(pass(r#""Output":{"a":"{% $states.input.a %}","b":"literal","c":[1,"{% 1 + 2 %}"]}"#));
-    bad(pass(r#""Output":"{% $states.input""#), "SCHEMA_VALIDATION_FAILED", "/States/A/Output");
+    bad_msg(pass(r#""Output":"{% $states.input""#), "SCHEMA_VALIDATION_FAILED", "/States/A/Output", "JSONata string must start with {% and end with %}");
+    bad_msg(pass(r#""Result":{}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "The QueryLanguage is set to 'JSONata', but field 'Result' is only supported for the 'JSONPath' QueryLanguage");
     bad(pass(r#""Output":{"x":"{% ($states.input %}"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Output/x");
     bad(pass(r#""Output":"{%   %}""#), "SCHEMA_VALIDATION_FAILED", "/States/A/Output");
     bad(pass(r#""Output":["{% 'unclosed %}"]"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Output[0]");

@@ -244,7 +244,7 @@ impl Checker {
             self.int_in(v, &format!("{loc}/TimeoutSeconds"), 0, 99_999_999);
         }
         if let Some(v) = obj.get("Version") {
-            self.string(v, &format!("{loc}/Version"));
+            self.one_of(v, &format!("{loc}/Version"), &["1.0"]);
         }
         match obj.get("QueryLanguage") {
             None => Lang::JsonPath,
@@ -513,10 +513,7 @@ impl Checker {
             return;
         }
         match syntax::jsonata_body(s) {
-            None => self.schema(
-                loc,
-                "The JSONata expression must start with '{%' and end with '%}'",
-            ),
+            None => self.schema(loc, "JSONata string must start with {% and end with %}"),
             Some(body) => {
                 if let Err(e) = syntax::check_jsonata(body) {
                     self.schema(loc, format!("The JSONata expression '{s}' is invalid: {e}"));
