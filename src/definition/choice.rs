@@ -180,7 +180,7 @@ impl Checker {
                 (k, _) => match comparator(k) {
                     Some(operand) if has_variable => {
                         comparisons += 1;
-                        self.operand(val, &at, k, operand);
+                        self.operand(val, &at, operand);
                     }
                     _ => self.schema(loc, format!("Field '{key}' is not supported")),
                 },
@@ -211,7 +211,7 @@ impl Checker {
         }
     }
 
-    fn operand(&mut self, v: &Value, loc: &str, op: &str, operand: Operand) {
+    fn operand(&mut self, v: &Value, loc: &str, operand: Operand) {
         match operand {
             Operand::String => {
                 self.string(v, loc);
@@ -226,9 +226,9 @@ impl Checker {
             }
             Operand::Timestamp => {
                 if let Some(s) = self.string(v, loc)
-                    && chrono::DateTime::parse_from_rfc3339(s).is_err()
+                    && !super::state::is_timestamp(s)
                 {
-                    self.schema(loc, format!("The value of the field '{op}' must be an ISO-8601 extended offset date-time format string"));
+                    self.schema(loc, "String does not match RFC3339 timestamp");
                 }
             }
             Operand::Path => self.path(v, loc, PathKind::Reference),

@@ -317,9 +317,15 @@ impl Checker {
         let at = |f: &str| format!("{loc}/{f}");
         if let Some(v) = obj.get("Resource")
             && let Some(r) = self.string(v, &at("Resource"))
-            && !is_arn(r)
         {
-            self.schema(&at("Resource"), "Value is not a valid resource ARN");
+            if !is_arn(r) {
+                self.schema(&at("Resource"), "Value is not a valid resource ARN");
+            } else if !integration_pattern_exists(r) {
+                self.schema(
+                    &at("Resource"),
+                    format!("The resource provided {r} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."),
+                );
+            }
         }
         self.exclusive(obj, loc, "TimeoutSeconds", "TimeoutSecondsPath");
         self.exclusive(obj, loc, "HeartbeatSeconds", "HeartbeatSecondsPath");
@@ -363,7 +369,7 @@ impl Checker {
             .iter()
             .filter(|f| obj.contains_key(**f))
             .count();
-        let fields = "[Seconds, Timestamp, SecondsPath, TimestampPath]";
+        let fields = "[SecondsPath, Seconds, TimestampPath, Timestamp]";
         if given == 0 {
             self.schema(
                 loc,
@@ -380,9 +386,9 @@ impl Checker {
         }
         if let Some(v) = obj.get("Timestamp")
             && let Some(s) = self.string_or_jsonata(v, &at("Timestamp"), lang)
-            && chrono::DateTime::parse_from_rfc3339(&s).is_err()
+            && !is_timestamp(&s)
         {
-            self.schema(&at("Timestamp"), "The value of the field 'Timestamp' must be an ISO-8601 extended offset date-time format string");
+            self.schema(&at("Timestamp"), "String does not match RFC3339 timestamp");
         }
         for f in ["SecondsPath", "TimestampPath"] {
             if let Some(v) = obj.get(f).filter(|_| lang == Lang::JsonPath) {
@@ -617,6 +623,55 @@ impl Checker {
             self.path(v, &at("MaxItemsPath"), PathKind::Reference);
         }
     }
+}
+
+/// An RFC 3339 timestamp as AWS writes them: `2016-03-14T01:59:00Z`, upper-case `T`.
+pub(super) fn is_timestamp(s: &str) -> bool {
+    s.as_bytes().get(10) == Some(&b'T') && chrono::DateTime::parse_from_rfc3339(s).is_ok()
+}
+
+/// Optimized integrations whose service never offers the `.sync` (run a job) or
+/// `.waitForTaskToken` (callback) pattern; AWS does not recognize such a resource.
+const NO_SYNC: &[&str] = &[
+    "lambda",
+    "sns",
+    "sqs",
+    "dynamodb",
+    "events",
+    "apigateway",
+    "aws-sdk",
+];
+const NO_CALLBACK: &[&str] = &[
+    "athena",
+    "batch",
+    "codebuild",
+    "elasticmapreduce",
+    "emr-containers",
+    "emr-serverless",
+    "glue",
+    "databrew",
+    "mediaconvert",
+    "sagemaker",
+    "dynamodb",
+];
+
+/// Whether an `arn:…:states:::service:api[.pattern]` resource names a pattern its service has.
+fn integration_pattern_exists(r: &str) -> bool {
+    let parts: Vec<&str> = r.splitn(6, ':').collect();
+    let ["arn", _, "states", "", "", rest] = parts.as_slice() else {
+        return true;
+    };
+    let service = rest.split(':').next().unwrap_or_default();
+    if rest.ends_with(".sync:2") {
+        return service == "states";
+    }
+    if rest.ends_with(".sync") {
+        return !NO_SYNC.contains(&service);
+    }
+    if rest.ends_with(".waitForTaskToken") {
+        return !NO_CALLBACK.contains(&service);
+    }
+    true
 }
 
 /// The two S3 reads a Distributed Map's `ItemReader` can use.

@@ -495,3 +495,16 @@ fn item_reader() {
     bad(map(r#"{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON","MaxItems":-1}}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemReader/ReaderConfig/MaxItems");
     bad(map(r#"{"Resource":"arn:aws:states:::s3:getObject","Parameters":{"Bucket.$":"bucket"}}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemReader/Parameters/Bucket.$");
 }
+
+#[test]
+fn integration_patterns_and_timestamps() {
+    let task = |resource: &str| sm(&format!(r#""A":{{"Type":"Task","Resource":"{resource}","End":true}}"#));
+    good(task("arn:aws:states:::lambda:invoke.waitForTaskToken"));
+    good(task("arn:aws:states:::states:startExecution.sync:2"));
+    good(task("arn:aws:states:::glue:startJobRun.sync"));
+    bad_msg(task("arn:aws:states:::lambda:invoke.sync"), "SCHEMA_VALIDATION_FAILED", "/States/A/Resource", "The resource provided arn:aws:states:::lambda:invoke.sync is not recognized. The value is not a valid resource ARN, or the resource is not available in this region.");
+    bad(task("arn:aws:states:::glue:startJobRun.waitForTaskToken"), "SCHEMA_VALIDATION_FAILED", "/States/A/Resource");
+    bad(task("arn:aws:states:::ecs:runTask.sync:2"), "SCHEMA_VALIDATION_FAILED", "/States/A/Resource");
+    bad_msg(sm(r#""A":{"Type":"Wait","Timestamp":"2016-03-14t01:59:00Z","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Timestamp", "String does not match RFC3339 timestamp");
+    bad_msg(sm(r#""A":{"Type":"Wait","Seconds":1,"Timestamp":"2016-03-14T01:59:00Z","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "There should only be one of the following fields: [SecondsPath, Seconds, TimestampPath, Timestamp]");
+}
