@@ -508,3 +508,28 @@ fn integration_patterns_and_timestamps() {
     bad_msg(sm(r#""A":{"Type":"Wait","Timestamp":"2016-03-14t01:59:00Z","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Timestamp", "String does not match RFC3339 timestamp");
     bad_msg(sm(r#""A":{"Type":"Wait","Seconds":1,"Timestamp":"2016-03-14T01:59:00Z","End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "There should only be one of the following fields: [SecondsPath, Seconds, TimestampPath, Timestamp]");
 }
+
+/// Pseudo-random strings over the characters the syntax checks care about (and some multi-byte
+/// ones): no check may panic, whatever it answers.
+#[test]
+fn syntax_checks_never_panic() {
+    let alphabet: Vec<char> = "$.[]()'\"\\,{}%@?*:-1 aSé€States.Format".chars().collect();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    };
+    for _ in 0..20_000 {
+        let len = next() % 24;
+        let s: String = (0..len).map(|_| alphabet[next() % alphabet.len()]).collect();
+        for candidate in [s.clone(), format!("${s}"), format!("States.Format({s})"), format!("{{%{s}%}}")] {
+            let _ = syntax::check_path(&candidate);
+            let _ = syntax::check_reference_path(&candidate);
+            let _ = syntax::check_intrinsic(&candidate);
+            let _ = syntax::check_dynamic_value(&candidate);
+            let _ = syntax::check_variable_name(&candidate);
+            let _ = syntax::check_jsonata(&candidate);
+            let _ = syntax::jsonata_body(&candidate).map(syntax::check_jsonata);
+        }
+    }
+}
