@@ -4,6 +4,20 @@
 //! `Diagnostic`s in the shape of ValidateStateMachineDefinition (AWS's code, a location such as
 //! `/States/Foo/Next`, a message), renderable as CreateStateMachine's `InvalidDefinition` text.
 //! Nothing here executes: no path is evaluated, no task is called.
+//!
+//! Entry points: `load` (text → `Definition`), `validate_text` (text → diagnostics, including
+//! state names repeated in one `States` object), `validate` (parsed JSON → diagnostics),
+//! `express_diagnostics` (the extra EXPRESS-only rules) and `invalid_definition_message`.
+//! The walk lives in `validate` (definitions, names, reachability), `state` (fields per type and
+//! query language), `choice`, `handlers` (Retry/Catch/Assign); `syntax` holds the string-level
+//! checks (paths, intrinsics, JSONata) that `crate::expr` and `crate::jsonata` will take over.
+//!
+//! ```
+//! use expressway::definition::{invalid_definition_message, validate};
+//! let raw = serde_json::json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}});
+//! let message = invalid_definition_message(&validate(&raw));
+//! assert!(message.starts_with("Invalid State Machine Definition: ''MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Next'"));
+//! ```
 
 mod choice;
 pub mod codes;

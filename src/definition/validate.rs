@@ -16,7 +16,9 @@ use super::syntax;
 /// How bad a finding is: errors reject the definition, warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
+    /// AWS refuses the definition (`result: FAIL`).
     Error,
+    /// Reported, but the definition is accepted.
     Warning,
 }
 
