@@ -34,6 +34,11 @@ pub const DUPLICATE_LABEL_NAME: &str = "DUPLICATE_LABEL_NAME";
 pub const INVALID_LABEL_NAME: &str = "INVALID_LABEL_NAME";
 /// A `Next`/`Default`/`StartAt` names no state in its scope, or a state is unreachable.
 pub const MISSING_TRANSITION_TARGET: &str = "MISSING_TRANSITION_TARGET";
+/// A `{% … %}` expression does not parse as JSONata.
+pub const INVALID_JSONATA_EXPRESSION: &str = "INVALID_JSONATA_EXPRESSION";
+/// A JSONata expression reads what Step Functions does not provide there (the context item,
+/// `$$`, `$states.errorOutput` outside a catcher).
+pub const UNSUPPORTED_JSONATA_EXPRESSION: &str = "UNSUPPORTED_JSONATA_EXPRESSION";
 /// An `Assign` key is not a valid variable name.
 pub const INVALID_VARIABLE_NAME: &str = "INVALID_VARIABLE_NAME";
 /// An `Assign` key is the reserved `states`.

@@ -109,9 +109,17 @@ impl Checker {
                         self.string(val, &at);
                     }
                     "Next" => self.target(val, &at, siblings),
-                    "Assign" => self.assign(val, &at, lang),
+                    "Assign" => {
+                        self.in_catcher = true;
+                        self.assign(val, &at, lang);
+                        self.in_catcher = false;
+                    }
                     "ResultPath" if lang == Lang::JsonPath => self.path(val, &at, PathKind::Result),
-                    "Output" if lang == Lang::Jsonata => self.jsonata_strings(val, &at, 0),
+                    "Output" if lang == Lang::Jsonata => {
+                        self.in_catcher = true;
+                        self.jsonata_strings(val, &at, 0);
+                        self.in_catcher = false;
+                    }
                     "ResultPath" | "Output" => {
                         let other = if lang == Lang::JsonPath {
                             "JSONata"

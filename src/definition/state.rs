@@ -345,20 +345,18 @@ impl Checker {
                 self.path(v, &at(f), PathKind::Reference);
             }
         }
-        if let Some(v) = obj.get("Credentials") {
-            if lang == Lang::Jsonata && v.is_string() {
-                self.jsonata_strings(v, &at("Credentials"), 0);
-            } else if let Some(cred) = self.object(v, &at("Credentials")) {
-                if !cred.contains_key("RoleArn") && !cred.contains_key("RoleArn.$") {
-                    self.schema(
-                        &at("Credentials"),
-                        "The field 'RoleArn' is required but was missing",
-                    );
-                }
-                match lang {
-                    Lang::JsonPath => self.template(v, &at("Credentials")),
-                    Lang::Jsonata => self.jsonata_strings(v, &at("Credentials"), 0),
-                }
+        // AWS leaves `{% %}` strings in Credentials alone at creation time, so do we.
+        if let Some(v) = obj.get("Credentials")
+            && let Some(cred) = self.object(v, &at("Credentials"))
+        {
+            if !cred.contains_key("RoleArn") && !cred.contains_key("RoleArn.$") {
+                self.schema(
+                    &at("Credentials"),
+                    "The field 'RoleArn' is required but was missing",
+                );
+            }
+            if lang == Lang::JsonPath {
+                self.template(v, &at("Credentials"));
             }
         }
     }

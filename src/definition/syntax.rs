@@ -246,6 +246,76 @@ pub fn check_jsonata(expr: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// What a JSONata expression reads that Step Functions does not provide: the context item (`$`,
+/// or a bare field name such as `phone`, both of which read the missing top-level input), `$$`,
+/// and `$states.errorOutput` (which exists only in a catcher). Without a JSONata parser this sees
+/// only the plain cases: an expression that is nothing but a path, and the literal text
+/// `$states.errorOutput` outside string literals. `crate::jsonata` will walk the real tree.
+pub fn jsonata_top_level_references(expr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if outside_strings(expr).contains("$states.errorOutput") {
+        out.push("$states.errorOutput".to_string());
+    }
+    let e = expr.trim();
+    let (first, rest) = if let Some(rest) = e.strip_prefix("$$") {
+        ("$$".to_string(), rest)
+    } else if let Some(rest) = e.strip_prefix('$') {
+        if rest.starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '$') {
+            return out; // a variable or function: provided by Step Functions
+        }
+        ("$".to_string(), rest)
+    } else {
+        let end = e
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(e.len());
+        let name = &e[..end];
+        let keyword = matches!(
+            name,
+            "true" | "false" | "null" | "and" | "or" | "in" | "function"
+        );
+        if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) || keyword {
+            return out;
+        }
+        (name.to_string(), &e[end..])
+    };
+    let plain_path = rest
+        .split('.')
+        .skip(1)
+        .all(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_alphanumeric() || c == '_'));
+    if (rest.is_empty() || rest.starts_with('.')) && plain_path {
+        out.push(first);
+    }
+    out
+}
+
+/// The expression with its string literals blanked out, so that text inside quotes is not
+/// mistaken for code.
+fn outside_strings(expr: &str) -> String {
+    let mut out = String::with_capacity(expr.len());
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in expr.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+                out.push(' ');
+            }
+            None if c == '"' || c == '\'' => {
+                quote = Some(c);
+                out.push(' ');
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
+
 /// Parses a path; `Ok(true)` when it is definite (selects at most one node).
 fn parse_path(s: &str) -> Result<bool, String> {
     let bad = |why: &str| Err(format!("'{s}' is not a valid JSONPath: {why}"));

@@ -274,10 +274,10 @@ fn jsonata_expressions() {
     good(pass(r#""Output":{"a":"{% $states.input.a %}","b":"literal","c":[1,"{% 1 + 2 %}"]}"#));
     bad_msg(pass(r#""Output":"{% $states.input""#), "SCHEMA_VALIDATION_FAILED", "/States/A/Output", "JSONata string must start with {% and end with %}");
     bad_msg(pass(r#""Result":{}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "The QueryLanguage is set to 'JSONata', but field 'Result' is only supported for the 'JSONPath' QueryLanguage");
-    bad(pass(r#""Output":{"x":"{% ($states.input %}"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Output/x");
-    bad(pass(r#""Output":"{%   %}""#), "SCHEMA_VALIDATION_FAILED", "/States/A/Output");
-    bad(pass(r#""Output":["{% 'unclosed %}"]"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Output[0]");
-    bad(ata(&format!(r#""A":{{{TASK},"Arguments":{{"p":"{{% $x ] %}}"}},"End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/Arguments/p");
+    bad(pass(r#""Output":{"x":"{% ($states.input %}"}"#), "INVALID_JSONATA_EXPRESSION", "/States/A/Output/x");
+    bad(pass(r#""Output":"{%   %}""#), "INVALID_JSONATA_EXPRESSION", "/States/A/Output");
+    bad(pass(r#""Output":["{% 'unclosed %}"]"#), "INVALID_JSONATA_EXPRESSION", "/States/A/Output[0]");
+    bad(ata(&format!(r#""A":{{{TASK},"Arguments":{{"p":"{{% $x ] %}}"}},"End":true}}"#)), "INVALID_JSONATA_EXPRESSION", "/States/A/Arguments/p");
     bad(ata(&format!(r#""A":{{{TASK},"TimeoutSeconds":"{{% $t %}}}}","End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/TimeoutSeconds");
     good(ata(&format!(r#""A":{{{TASK},"TimeoutSeconds":"{{% $t %}}","HeartbeatSeconds":"{{% $h %}}","End":true}}"#)));
     good(ata(r#""A":{"Type":"Fail","Error":"{% 'E' %}","Cause":"plain"}"#));
@@ -295,7 +295,7 @@ fn variables() {
     let long = "v".repeat(81);
     bad(pass(&format!(r#""Assign":{{"{long}":1}}"#)), "INVALID_VARIABLE_NAME", &format!("/States/A/Assign/{long}"));
     bad(ata(r#""A":{"Type":"Pass","Assign":{"x.$":"{% 1 %}"},"End":true}"#), "INVALID_VARIABLE_NAME", "/States/A/Assign/x.$");
-    bad(ata(r#""A":{"Type":"Pass","Assign":{"x":"{% (1 %}"},"End":true}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Assign/x");
+    bad(ata(r#""A":{"Type":"Pass","Assign":{"x":"{% (1 %}"},"End":true}"#), "INVALID_JSONATA_EXPRESSION", "/States/A/Assign/x");
     bad_msg(sm(r#""A":{"Type":"Succeed","Assign":{"x":1}}"#), "SCHEMA_VALIDATION_FAILED", "/States/A", "Field 'Assign' is not supported");
     let big = "x".repeat(300 * 1024);
     bad(pass(&format!(r#""Assign":{{"x":"{big}"}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/Assign");
@@ -532,4 +532,18 @@ fn syntax_checks_never_panic() {
             let _ = syntax::jsonata_body(&candidate).map(syntax::check_jsonata);
         }
     }
+}
+
+#[test]
+fn jsonata_references_step_functions_does_not_provide() {
+    let pass = |output: &str| ata(&format!(r#""A":{{"Type":"Pass","Output":{output},"End":true}}"#));
+    bad_msg(pass(r#"{"p":"{% phone %}"}"#), "UNSUPPORTED_JSONATA_EXPRESSION", "/States/A/Output/p", "Reference to 'phone' at the top level is not supported.");
+    bad_msg(pass(r#""{% $.a %}""#), "UNSUPPORTED_JSONATA_EXPRESSION", "/States/A/Output", "Reference to '$' at the top level is not supported.");
+    bad_msg(pass(r#""{% $$ %}""#), "UNSUPPORTED_JSONATA_EXPRESSION", "/States/A/Output", "Reference to '$$' is not supported.");
+    bad_msg(pass(r#""{% $states.errorOutput %}""#), "UNSUPPORTED_JSONATA_EXPRESSION", "/States/A/Output", "Field '$states.errorOutput' does not exist.");
+    bad_msg(pass(r#""{% (1 %}""#), "INVALID_JSONATA_EXPRESSION", "/States/A/Output", "Unclosed '(' in the JSONata expression");
+    for fine in [r#""{% $states.input.phone %}""#, r#""{% true %}""#, r#""{% 1 + 2 %}""#, r#""{% '$states.errorOutput' %}""#, r#""{% $x.y %}""#, r#""{% $count($states.input) %}""#] {
+        good(pass(fine));
+    }
+    good(ata(&format!(r#""A":{{{TASK},"Catch":[{{"ErrorEquals":["States.ALL"],"Next":"B","Assign":{{"e":"{{% $states.errorOutput.Error %}}"}}}}],"End":true}},"B":{{"Type":"Succeed"}}"#)));
 }

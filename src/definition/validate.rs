@@ -136,6 +136,8 @@ pub(super) enum Scope {
 pub(super) struct Checker {
     pub(super) out: Vec<Diagnostic>,
     names: HashSet<String>,
+    /// Inside a catcher's `Output`/`Assign`, the one place `$states.errorOutput` exists.
+    pub(super) in_catcher: bool,
 }
 
 impl Checker {
@@ -508,19 +510,28 @@ impl Checker {
         }
     }
 
-    /// One string of a JSONata state: a literal, or a complete expression that parses.
+    /// One string of a JSONata state: a literal, or a complete expression that parses and reads
+    /// only what Step Functions provides (`$states`, variables, functions).
     pub(super) fn jsonata_string(&mut self, s: &str, loc: &str) {
-        let opens = s.starts_with("{%");
-        if !opens {
+        if !s.starts_with("{%") {
             return;
         }
-        match syntax::jsonata_body(s) {
-            None => self.schema(loc, "JSONata string must start with {% and end with %}"),
-            Some(body) => {
-                if let Err(e) = syntax::check_jsonata(body) {
-                    self.schema(loc, format!("The JSONata expression '{s}' is invalid: {e}"));
-                }
-            }
+        let Some(body) = syntax::jsonata_body(s) else {
+            self.schema(loc, "JSONata string must start with {% and end with %}");
+            return;
+        };
+        if let Err(e) = syntax::check_jsonata(body) {
+            self.err(INVALID_JSONATA_EXPRESSION, loc, e);
+            return;
+        }
+        for reference in syntax::jsonata_top_level_references(body) {
+            let message = match reference.as_str() {
+                "$$" => "Reference to '$$' is not supported.".to_string(),
+                "$states.errorOutput" if self.in_catcher => continue,
+                "$states.errorOutput" => "Field '$states.errorOutput' does not exist.".to_string(),
+                name => format!("Reference to '{name}' at the top level is not supported."),
+            };
+            self.err(UNSUPPORTED_JSONATA_EXPRESSION, loc, message);
         }
     }
 
