@@ -7,7 +7,8 @@
 //!
 //! Entry points: `load` (text → `Definition`), `validate_text` (text → diagnostics, including
 //! state names repeated in one `States` object), `validate` (parsed JSON → diagnostics),
-//! `express_diagnostics` (the extra EXPRESS-only rules) and `invalid_definition_message`.
+//! `express_diagnostics` (the extra EXPRESS-only rules), `invalid_definition_message`
+//! (CreateStateMachine's error text) and `validation_response` (ValidateStateMachineDefinition's body).
 //! The walk lives in `validate` (definitions, names, reachability), `state` (fields per type and
 //! query language), `choice`, `handlers` (Retry/Catch/Assign); `syntax` holds the string-level
 //! checks (paths, intrinsics, JSONata) that `crate::expr` and `crate::jsonata` will take over.
@@ -37,7 +38,9 @@ mod tests;
 pub use express::express_diagnostics;
 pub use model::*;
 pub use text::validate_text;
-pub use validate::{Diagnostic, Severity, invalid_definition_message, validate};
+pub use validate::{
+    Diagnostic, Severity, invalid_definition_message, validate, validation_response,
+};
 
 /// Parses and validates definition text: the typed definition, or every diagnostic found.
 pub fn load(text: &str) -> Result<Definition, Vec<Diagnostic>> {

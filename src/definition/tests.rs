@@ -547,3 +547,15 @@ fn jsonata_references_step_functions_does_not_provide() {
     }
     good(ata(&format!(r#""A":{{{TASK},"Catch":[{{"ErrorEquals":["States.ALL"],"Next":"B","Assign":{{"e":"{{% $states.errorOutput.Error %}}"}}}}],"End":true}},"B":{{"Type":"Succeed"}}"#)));
 }
+
+#[test]
+fn validation_response_shape() {
+    let (_, ds) = validate_text(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"A","Parameters":{"a":"$.x"}}}}"#);
+    let body = validation_response(&ds, 100);
+    assert_eq!(body, serde_json::json!({"result": "FAIL", "truncated": false, "diagnostics": [
+        {"severity": "ERROR", "code": "MISSING_END_STATE", "message": "Workflow has no terminal state"},
+        {"severity": "WARNING", "code": "NO_DOLLAR", "location": "/States/A/Parameters/a", "message": "The value of the field 'a' looks like a JSONPath or an intrinsic function, but the field name does not end with '.$'"},
+    ]}));
+    assert_eq!(validation_response(&ds, 1)["truncated"], true);
+    assert_eq!(validation_response(&[], 100), serde_json::json!({"result": "OK", "diagnostics": [], "truncated": false}));
+}

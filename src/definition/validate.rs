@@ -624,3 +624,43 @@ fn looks_dynamic(s: &str) -> bool {
         || s.starts_with("$[")
         || (s.starts_with("States.") && s.ends_with(')') && syntax::check_intrinsic(s).is_ok())
 }
+
+/// The body of a ValidateStateMachineDefinition answer: `result` (`OK` unless an error was
+/// found), `diagnostics` (errors first, at most `max_results`; a diagnostic without a location
+/// has no `location` member, as AWS omits it) and `truncated`.
+pub fn validation_response(diagnostics: &[Diagnostic], max_results: usize) -> serde_json::Value {
+    let failed = diagnostics.iter().any(|d| d.severity == Severity::Error);
+    let mut ordered: Vec<&Diagnostic> = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    ordered.extend(
+        diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning),
+    );
+    let shown: Vec<serde_json::Value> = ordered
+        .iter()
+        .take(max_results)
+        .map(|d| {
+            let mut m = Map::new();
+            let severity = if d.severity == Severity::Error {
+                "ERROR"
+            } else {
+                "WARNING"
+            };
+            m.insert("severity".into(), severity.into());
+            m.insert("code".into(), d.code.into());
+            m.insert("message".into(), d.message.clone().into());
+            if !d.location.is_empty() {
+                m.insert("location".into(), d.location.clone().into());
+            }
+            Value::Object(m)
+        })
+        .collect();
+    serde_json::json!({
+        "result": if failed { "FAIL" } else { "OK" },
+        "diagnostics": shown,
+        "truncated": ordered.len() > max_results,
+    })
+}
