@@ -161,7 +161,10 @@ impl Checker {
             };
             if name == "States.ALL" {
                 has_all = true;
-            } else if name.starts_with("States.") && !STATES_ERRORS.contains(&name) {
+            } else if name.starts_with("States.")
+                && !STATES_ERRORS.contains(&name)
+                && !name.starts_with("States.Http.StatusCode.")
+            {
                 self.schema(
                     &format!("{at}[{i}]"),
                     format!(

@@ -198,6 +198,7 @@ const TASK: &str = r#""Type":"Task","Resource":"arn:aws:states:::lambda:invoke""
 #[test]
 fn retry_and_catch() {
     let retry = |r: &str| sm(&format!(r#""A":{{{TASK},"Retry":[{r}],"End":true}}"#));
+    good(retry(r#"{"ErrorEquals":["States.Http.StatusCode.404","States.Http.Socket"]}"#));
     good(retry(r#"{"ErrorEquals":["States.Timeout","Custom"],"IntervalSeconds":1,"MaxAttempts":0,"BackoffRate":1.5,"MaxDelaySeconds":10,"JitterStrategy":"FULL"}"#));
     bad_msg(retry(r#"{"ErrorEquals":[]}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/ErrorEquals", "Value cannot be empty");
     bad(retry(r#"{"MaxAttempts":1}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]");
