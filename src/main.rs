@@ -1,1 +1,206 @@
-fn main() {}
+//! `expressway`: run, validate and serve Step Functions Express workflows.
+
+use clap::{Parser, Subcommand};
+use expressway::definition;
+use expressway::engine::{Engine, ExecutionMeta, Settings, Status};
+use expressway::tasks::{MockConfig, MockLambdas};
+use std::io::Read;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "expressway",
+    version,
+    about = "An engine for AWS Step Functions Express workflows"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one execution and print a StartSyncExecution-shaped JSON result.
+    Run(RunArgs),
+    /// Validate a definition and print its diagnostics.
+    Validate {
+        /// The ASL definition file (`-` for stdin).
+        definition: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The ASL definition file (`-` for stdin).
+    definition: String,
+    /// The execution input file (`-` for stdin); `{}` when absent.
+    #[arg(long)]
+    input: Option<String>,
+    /// The state machine's name (shown in `$$.StateMachine`).
+    #[arg(long, default_value = "StateMachine")]
+    name: String,
+    /// The execution's name (shown in `$$.Execution`).
+    #[arg(long, default_value = "execution")]
+    execution_name: String,
+    /// Lambda mocks in the conformance cases' format (`{"lambda": {<arn>: {"kind": …}}}`).
+    #[arg(long)]
+    mocks: Option<String>,
+    /// A Step Functions Local mock configuration file (also `SFN_MOCK_CONFIG`).
+    #[arg(long, env = "SFN_MOCK_CONFIG")]
+    mock_config: Option<String>,
+    /// The mock configuration's test case to run (`--name` names the state machine).
+    #[arg(long)]
+    test_case: Option<String>,
+    /// Express timeout ceiling in seconds.
+    #[arg(long, default_value_t = 300)]
+    max_duration: u64,
+}
+
+fn read(path: &str) -> Result<String, String> {
+    if path == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("cannot read stdin: {e}"))?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+    }
+}
+
+fn print_diagnostics(diags: &[definition::Diagnostic]) {
+    let list: Vec<serde_json::Value> = diags
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "severity": match d.severity { definition::Severity::Error => "ERROR", definition::Severity::Warning => "WARNING" },
+                "code": d.code,
+                "location": d.location,
+                "message": d.message,
+            })
+        })
+        .collect();
+    let ok = !diags
+        .iter()
+        .any(|d| d.severity == definition::Severity::Error);
+    let out = serde_json::json!({ "result": if ok { "OK" } else { "FAIL" }, "diagnostics": list });
+    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let definition = match read(&args.definition) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let input = match args.input.as_deref().map(read).transpose() {
+        Ok(i) => i.unwrap_or_else(|| "{}".into()),
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let settings = Settings {
+        max_execution_duration: std::time::Duration::from_secs(args.max_duration),
+        ..Settings::default()
+    };
+    let mut engine = Engine::new(settings);
+    if let Err(e) = register_mocks(&mut engine, &args) {
+        eprintln!("expressway: {e}");
+        return ExitCode::from(2);
+    }
+    let program = match engine.compile(&definition) {
+        Ok(p) => p,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = expressway::value::parse(&input) {
+        eprintln!("expressway: the input is not valid JSON: {e}");
+        return ExitCode::from(2);
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("expressway: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut meta = ExecutionMeta::express(engine.settings(), &args.name, &args.execution_name);
+    meta.test_case = args.test_case.clone();
+    let outcome = rt.block_on(engine.execute(program, &input, meta));
+    let output = outcome
+        .output
+        .as_deref()
+        .and_then(|o| serde_json::from_str::<serde_json::Value>(o).ok());
+    let result = serde_json::json!({
+        "status": outcome.status.as_str(),
+        "output": output,
+        "error": outcome.error,
+        "cause": outcome.cause,
+        "account": engine.settings().account,
+    });
+    println!("{result}");
+    if outcome.status == Status::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Loads `--mocks` and `--mock-config` into the engine's task registry.
+fn register_mocks(engine: &mut Engine, args: &RunArgs) -> Result<(), String> {
+    if let Some(path) = &args.mocks {
+        let mock = expressway::value::parse(&read(path)?).map_err(|e| format!("{path}: {e}"))?;
+        let lambdas = MockLambdas::from_case_mock(&mock).map_err(|e| format!("{path}: {e}"))?;
+        engine.tasks_mut().register_lambda(Arc::new(lambdas));
+    }
+    if let Some(path) = &args.mock_config {
+        let config = MockConfig::parse(&read(path)?).map_err(|e| format!("{path}: {e}"))?;
+        if let Some(case) = &args.test_case {
+            if !config.has_test_case(&args.name, case) {
+                return Err(format!(
+                    "{path}: no test case '{case}' for state machine '{}'",
+                    args.name
+                ));
+            }
+        }
+        engine.tasks_mut().set_mock_config(config);
+    }
+    Ok(())
+}
+
+fn validate(path: &str) -> ExitCode {
+    let text = match read(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match definition::load(&text) {
+        Ok(_) => {
+            print_diagnostics(&[]);
+            ExitCode::SUCCESS
+        }
+        Err(diags) => {
+            print_diagnostics(&diags);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Validate { definition } => validate(&definition),
+    }
+}
