@@ -690,6 +690,62 @@ impl<'p> Frame<'p> {
     }
 }
 
+impl Frame<'_> {
+    /// ItemBatcher: groups items into `{"BatchInput": …, "Items": [...]}` by count and size.
+    pub fn batch(
+        &self,
+        exec: &Execution,
+        b: &crate::compile::Batcher,
+        effective: &Value,
+        items: Vec<Value>,
+    ) -> Result<Vec<Value>, StatesError> {
+        let max_items = self
+            .dyn_u64_named(exec, b.max_items.as_ref(), "MaxItemsPerBatch")?
+            .filter(|n| *n > 0)
+            .unwrap_or(u64::MAX) as usize;
+        let max_bytes = self
+            .dyn_u64_named(exec, b.max_bytes.as_ref(), "MaxInputBytesPerBatch")?
+            .filter(|n| *n > 0)
+            .unwrap_or(256 * 1024) as usize;
+        let ctx = self.ctx(exec);
+        let batch_input = match &b.batch_input {
+            None => None,
+            Some(ItemSelector::JsonPath(t)) => Some(
+                t.eval(&self.scope(exec, effective, &ctx))
+                    .map_err(|e| self.eval_err(exec, e))?,
+            ),
+            Some(ItemSelector::JsonAta(t)) => Some(
+                jsonata_eval::template(t, &States::new(exec, &exec.input, ctx), None)
+                    .map_err(|d| self.fail(exec, &d.0, &d.1))?,
+            ),
+        };
+        let wrap = |batch: Vec<Value>| {
+            let mut m = Map::with_capacity(2);
+            if let Some(bi) = &batch_input {
+                m.insert(Str::from("BatchInput"), bi.clone());
+            }
+            m.insert(Str::from("Items"), Value::array(batch));
+            Value::object(m)
+        };
+        let mut out = Vec::new();
+        let mut batch = Vec::new();
+        let mut bytes = 0usize;
+        for item in items {
+            let size = item.to_json().len() + 1;
+            if !batch.is_empty() && (batch.len() >= max_items || bytes + size > max_bytes) {
+                out.push(wrap(std::mem::take(&mut batch)));
+                bytes = 0;
+            }
+            bytes += size;
+            batch.push(item);
+        }
+        if !batch.is_empty() {
+            out.push(wrap(batch));
+        }
+        Ok(out)
+    }
+}
+
 /// A value as AWS prints it after `==` in Wait causes: strings bare, the rest as JSON.
 fn display_plain(v: &Value) -> String {
     match v {

@@ -407,6 +407,10 @@ impl Execution {
                 .unwrap_or(0);
             let (tolerated_count, tolerated_percentage) = f.tolerance(self, m)?;
             let items = f.select_items(self, m, &effective, items)?;
+            let items = match &m.batcher {
+                Some(b) => f.batch(self, b, &effective, items)?,
+                None => items,
+            };
             Ok(MapRun {
                 processor: m.processor,
                 items,
