@@ -1,0 +1,7 @@
+//! Date/time built-ins: `$now`, `$millis`, `$fromMillis`, `$toMillis`.
+
+use super::functions::Builtin;
+
+pub(crate) fn table() -> Vec<Builtin> {
+    vec![]
+}
