@@ -325,14 +325,17 @@ fn wildcard(input: Option<&V>) -> Option<V> {
     }
     let mut out: Vec<V> = Vec::new();
     let mut plain = false;
-    if let V::Obj(o) = input {
-        for v in o.values() {
-            if let V::Arr(_) = v {
-                flatten_into(v, &mut out);
-                plain = true;
-            } else {
-                out.push(v.clone());
-            }
+    let values: Vec<V> = match input {
+        V::Obj(o) => o.values().cloned().collect(),
+        V::Arr(a) => a.items.clone(),
+        _ => vec![],
+    };
+    for v in &values {
+        if let V::Arr(_) = v {
+            flatten_into(v, &mut out);
+            plain = true;
+        } else {
+            out.push(v.clone());
         }
     }
     Some(V::Arr(Rc::new(Arr { items: out, seq: !plain, ..Arr::default() })))
@@ -682,6 +685,13 @@ fn binary_values(op: BinOp, lhs: Option<V>, rhs: Option<V>, cx: &Ctx) -> R {
     };
     match op {
         BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
+            for v in [&lhs, &rhs].into_iter().flatten() {
+                if let V::Num(x) = v
+                    && !x.is_finite()
+                {
+                    return Err(val_err("D1001", v));
+                }
+            }
             if let Some(l) = &lhs
                 && !matches!(l, V::Num(_))
             {

@@ -103,7 +103,12 @@ pub(crate) fn lookup(name: &str, opts: Options) -> Option<&'static Builtin> {
 /// Short JSON-ish text of a value for error messages.
 pub(crate) fn describe(v: &V) -> String {
     let mut s = String::new();
-    numfmt::stringify(v, 0, 0, &mut s);
+    if numfmt::stringify(v, 0, 0, &mut s).is_err() {
+        s = match v {
+            V::Num(x) => numfmt::js_number(*x),
+            _ => "<value>".into(),
+        };
+    }
     if s.len() > 200 {
         let mut cut = 200;
         while !s.is_char_boundary(cut) {
@@ -130,7 +135,7 @@ pub(crate) fn to_string(v: &V, pretty: bool) -> Result<String, Error> {
         }
         other => {
             let mut s = String::new();
-            numfmt::stringify(other, if pretty { 2 } else { 0 }, 0, &mut s);
+            numfmt::stringify(other, if pretty { 2 } else { 0 }, 0, &mut s)?;
             s
         }
     })
@@ -305,7 +310,11 @@ fn apply_inner(cx: &Ctx, proc: Option<&V>, args: Vec<Option<V>>, input: Option<&
             eval(&def.body, li.as_ref(), &frame, cx)
         }
         Func::Builtin(bi) => {
-            let args = bi.signature().validate(&args, input)?;
+            let context = match input {
+                Some(V::Arr(a)) if a.outer => a.items.first(),
+                other => other,
+            };
+            let args = bi.signature().validate(&args, context)?;
             (bi.f)(cx, &args, &CallCx { input, env })
         }
         Func::Partial { func, args: pargs } => {

@@ -238,7 +238,7 @@ fn match_fn(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
     let limit = limit_arg(a, 2, "D3040")?;
     let mut out = Vec::new();
     if limit.is_none_or(|l| l > 0.0) {
-        let mut m = apply(cx, a[1].as_ref(), vec![Some(V::Str(s))], None, call.env)?;
+        let mut m = check_match(apply(cx, a[1].as_ref(), vec![Some(V::Str(s))], None, call.env)?)?;
         while let Some(V::Obj(o)) = &m {
             if limit.is_some_and(|l| out.len() as f64 >= l) {
                 break;
@@ -249,7 +249,7 @@ fn match_fn(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
             r.insert("groups".into(), o.get("groups").cloned().unwrap_or(V::arr(vec![])));
             out.push(V::obj(r));
             m = match o.get("next") {
-                Some(next) => apply(cx, Some(next), vec![], None, call.env)?,
+                Some(next) => check_match(apply(cx, Some(next), vec![], None, call.env)?)?,
                 None => None,
             };
         }
@@ -261,14 +261,14 @@ fn contains(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
     let Some(s) = s0(a) else { return Ok(None) };
     Ok(Some(V::Bool(match &a[1] {
         Some(V::Str(t)) => s.contains(&**t),
-        other => apply(cx, other.as_ref(), vec![Some(V::Str(s))], None, call.env)?.is_some(),
+        other => check_match(apply(cx, other.as_ref(), vec![Some(V::Str(s))], None, call.env)?)?.is_some(),
     })))
 }
 
 /// Matches of `pattern` (a matcher function) over `s` as (start char, end char, match, groups).
 fn all_matches(cx: &Ctx, pattern: &V, s: &Arc<str>, env: &Rc<Frame>, limit: Option<f64>) -> Result<Vec<(usize, usize, V)>, Error> {
     let mut out = Vec::new();
-    let mut m = apply(cx, Some(pattern), vec![Some(V::Str(s.clone()))], None, env)?;
+    let mut m = check_match(apply(cx, Some(pattern), vec![Some(V::Str(s.clone()))], None, env)?)?;
     while let Some(V::Obj(o)) = &m {
         if limit.is_some_and(|l| out.len() as f64 >= l) {
             break;
@@ -277,12 +277,20 @@ fn all_matches(cx: &Ctx, pattern: &V, s: &Arc<str>, env: &Rc<Frame>, limit: Opti
         let mlen = o.get("match").and_then(|x| x.as_str().map(|s| s.chars().count())).unwrap_or(0);
         out.push((start, start + mlen, V::Obj(o.clone())));
         m = match o.get("next") {
-            Some(next) => apply(cx, Some(next), vec![], None, env)?,
+            Some(next) => check_match(apply(cx, Some(next), vec![], None, env)?)?,
             None => None,
         };
         cx.check_items(out.len())?;
     }
     Ok(out)
+}
+
+fn check_match(m: Option<V>) -> Result<Option<V>, Error> {
+    match &m {
+        None => Ok(None),
+        Some(V::Obj(o)) if o.get("match").is_some() && o.get("start").is_some() => Ok(m),
+        Some(_) => Err(Error::new("T1010", None, None)),
+    }
 }
 
 fn char_slice(chars: &[char], from: usize, to: usize) -> String {
@@ -450,14 +458,10 @@ pub(crate) fn parse_number(s: &str) -> Option<f64> {
         i += 1;
     }
     let digits_start = i;
-    if b.get(i) == Some(&b'0') {
+    while i < b.len() && b[i].is_ascii_digit() {
         i += 1;
-    } else {
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
     }
-    let json_like = i > digits_start && {
+    let json_like = i > digits_start && b.len() < 400 && {
         if b.get(i) == Some(&b'.') {
             i += 1;
             let f = i;

@@ -87,7 +87,7 @@ pub(crate) fn json_string(s: &str, out: &mut String) {
 
 /// `JSON.stringify(v, replacer, indent)` with jsonata's replacer (numbers to 15 significant
 /// digits, functions as `""`). `indent` 0 is compact.
-pub(crate) fn stringify(v: &V, indent: usize, level: usize, out: &mut String) {
+pub(crate) fn stringify(v: &V, indent: usize, level: usize, out: &mut String) -> Result<(), super::Error> {
     let nl = |out: &mut String, lvl: usize| {
         if indent > 0 {
             out.push('\n');
@@ -101,7 +101,9 @@ pub(crate) fn stringify(v: &V, indent: usize, level: usize, out: &mut String) {
             if x.is_finite() {
                 out.push_str(&js_number(round15(*x)));
             } else {
-                out.push_str("null");
+                let mut e = super::Error::new("D1001", None, None);
+                e.value = Some(js_number(*x));
+                return Err(e);
             }
         }
         V::Str(s) => json_string(s, out),
@@ -109,7 +111,7 @@ pub(crate) fn stringify(v: &V, indent: usize, level: usize, out: &mut String) {
         V::Arr(a) => {
             if a.items.is_empty() {
                 out.push_str("[]");
-                return;
+                return Ok(());
             }
             out.push('[');
             for (i, x) in a.items.iter().enumerate() {
@@ -117,7 +119,7 @@ pub(crate) fn stringify(v: &V, indent: usize, level: usize, out: &mut String) {
                     out.push(',');
                 }
                 nl(out, level + 1);
-                stringify(x, indent, level + 1, out);
+                stringify(x, indent, level + 1, out)?;
             }
             nl(out, level);
             out.push(']');
@@ -125,7 +127,7 @@ pub(crate) fn stringify(v: &V, indent: usize, level: usize, out: &mut String) {
         V::Obj(o) => {
             if o.is_empty() {
                 out.push_str("{}");
-                return;
+                return Ok(());
             }
             out.push('{');
             for (i, (k, x)) in o.iter().enumerate() {
@@ -138,10 +140,11 @@ pub(crate) fn stringify(v: &V, indent: usize, level: usize, out: &mut String) {
                 if indent > 0 {
                     out.push(' ');
                 }
-                stringify(x, indent, level + 1, out);
+                stringify(x, indent, level + 1, out)?;
             }
             nl(out, level);
             out.push('}');
         }
     }
+    Ok(())
 }

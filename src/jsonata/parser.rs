@@ -106,6 +106,9 @@ impl Parser {
                 | Tok::Op("}")
         );
         let (t, p) = self.lx.next(regex_ok)?;
+        if matches!(t, Tok::Op("!") | Tok::Op("~")) {
+            return Err(Error::new("S0204", Some(p), tok_text(&t)));
+        }
         let old = std::mem::replace(&mut self.tok, t);
         let old_pos = std::mem::replace(&mut self.pos, p);
         Ok((old, old_pos))
