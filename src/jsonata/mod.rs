@@ -13,6 +13,7 @@ mod eval;
 mod format;
 mod functions;
 mod functions2;
+mod intfmt;
 mod lexer;
 mod numfmt;
 mod parser;
