@@ -478,7 +478,7 @@ fn int_regex(f: &IntFormat, n: i64) -> String {
     match f.primary {
         Primary::Letters => "[a-zA-Z]+".into(),
         Primary::Roman => "[MDCLXVImdclxvi]+".into(),
-        Primary::Words => "[a-zA-Z]+(?:(?:, | and |[ -])[a-zA-Z]+)*".into(),
+        Primary::Words => intfmt::words_regex(),
         _ => {
             let mut r = if n > 0 {
                 format!("[0-9]{{{n}}}")

@@ -68,6 +68,25 @@ fn words(num: f64, prev: bool, ord: bool) -> String {
     }
 }
 
+/// A regex alternation of every number word (for parsing `[Yw]`-style pictures).
+pub(crate) fn words_regex() -> String {
+    let mut alts: Vec<String> = Vec::new();
+    for w in FEW.iter().chain(ORDINALS.iter()).chain(MAGNITUDES.iter()) {
+        alts.push(w.to_lowercase());
+    }
+    for w in MAGNITUDES.iter() {
+        alts.push(format!("{}th", w.to_lowercase()));
+    }
+    for w in DECADES.iter() {
+        let l = w.to_lowercase();
+        alts.push(format!("{}ieth", &l[..l.len() - 1]));
+        alts.push(l);
+    }
+    alts.push("hundredth".into());
+    alts.sort_by_key(|a| std::cmp::Reverse(a.len()));
+    format!("(?:{}|and|[\\-, ])+", alts.join("|"))
+}
+
 fn word_value(w: &str) -> Option<f64> {
     for (i, x) in FEW.iter().enumerate() {
         if x.eq_ignore_ascii_case(w) {
