@@ -3,11 +3,13 @@
 //! JSONata `{% … %}` expressions.
 //!
 //! In: one string (or a template value). Out: `Ok(())` or a short reason. These are the only
-//! places where `validate` looks inside a string, so that their bodies can later delegate to
-//! `crate::expr` (`Path::parse`, `ReferencePath::parse`, `Intrinsic::parse`) and
-//! `crate::jsonata::compile` without touching the validator. Nothing here evaluates anything.
+//! places where `validate` looks inside a string. Paths and intrinsic calls are parsed by
+//! `crate::expr` (the parsers `compile` uses, so what validates also compiles); JSONata gets
+//! bracket-level checks until `crate::jsonata` can parse it. Nothing here evaluates anything.
 
 use serde_json::Value;
+
+use crate::expr::{Intrinsic, Path, ReferencePath};
 
 /// Deepest payload template (nested objects/arrays) we walk; deeper input is reported, not
 /// recursed into.
@@ -16,38 +18,17 @@ pub const MAX_TEMPLATE_DEPTH: usize = 64;
 /// Longest variable name AWS accepts.
 pub const MAX_VARIABLE_NAME: usize = 80;
 
-/// The intrinsic functions Step Functions knows; any other `States.X(...)` is rejected.
-pub const INTRINSICS: &[&str] = &[
-    "States.Array",
-    "States.ArrayContains",
-    "States.ArrayGetItem",
-    "States.ArrayLength",
-    "States.ArrayPartition",
-    "States.ArrayRange",
-    "States.ArrayUnique",
-    "States.Base64Decode",
-    "States.Base64Encode",
-    "States.Format",
-    "States.Hash",
-    "States.JsonMerge",
-    "States.JsonToString",
-    "States.MathAdd",
-    "States.MathRandom",
-    "States.StringSplit",
-    "States.StringToJson",
-    "States.UUID",
-];
-
 /// A JSONPath `Path` (InputPath, OutputPath, Choice `Variable`, `*Path` fields): `$`-rooted,
 /// `$$`-rooted (context object) or `$name`-rooted (variable); wildcards, slices and filters allowed.
 pub fn check_path(s: &str) -> Result<(), String> {
-    parse_path(s).map(|_| ())
+    Path::parse(s).map(|_| ()).map_err(|e| e.message)
 }
 
-/// A reference path: like `check_path`, but it must select exactly one node (no wildcard, deep
-/// scan, slice, union or filter), as ResultPath and the `*Path` fields that name one value need.
+/// A path that selects exactly one node (no wildcard, deep scan, slice, union or filter), from
+/// any root: what the `*Path` fields that name one value need.
 pub fn check_reference_path(s: &str) -> Result<(), String> {
-    if parse_path(s)? {
+    let path = Path::parse(s).map_err(|e| e.message)?;
+    if path.is_definite() {
         Ok(())
     } else {
         Err(format!(
@@ -56,20 +37,19 @@ pub fn check_reference_path(s: &str) -> Result<(), String> {
     }
 }
 
+/// A `ResultPath`: a reference path rooted at the state input (`$`), never `$$` or a variable.
+pub fn check_result_path(s: &str) -> Result<(), String> {
+    ReferencePath::parse(s).map(|_| ()).map_err(|e| e.message)
+}
+
 /// An intrinsic function call such as `States.Format('{}', $.a)`, arguments included.
 pub fn check_intrinsic(s: &str) -> Result<(), String> {
-    let mut p = Cursor { s, i: 0 };
-    p.call(0)?;
-    p.ws();
-    if p.i != s.len() {
-        return Err(format!("unexpected text after the intrinsic call in '{s}'"));
-    }
-    Ok(())
+    Intrinsic::parse(s).map(|_| ()).map_err(|e| e.message)
 }
 
 /// The value of a `"key.$"` field: a path, a context path, a variable path or an intrinsic call.
 pub fn check_dynamic_value(s: &str) -> Result<(), String> {
-    if s.starts_with("States.") {
+    if Intrinsic::looks_like(s) {
         check_intrinsic(s)
     } else {
         check_path(s)
@@ -314,240 +294,4 @@ fn outside_strings(expr: &str) -> String {
         }
     }
     out
-}
-
-/// Parses a path; `Ok(true)` when it is definite (selects at most one node).
-fn parse_path(s: &str) -> Result<bool, String> {
-    let bad = |why: &str| Err(format!("'{s}' is not a valid JSONPath: {why}"));
-    let Some(rest) = s.strip_prefix('$') else {
-        return bad("it must start with '$'");
-    };
-    let rest = if let Some(r) = rest.strip_prefix('$') {
-        r
-    } else if rest.starts_with(|c: char| c.is_alphabetic() || c == '_') {
-        let end = rest.find(['.', '[']).unwrap_or(rest.len());
-        check_variable_name(&rest[..end])?;
-        &rest[end..]
-    } else {
-        rest
-    };
-    let mut definite = true;
-    let b = rest.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'.' => {
-                i += 1;
-                if b.get(i) == Some(&b'.') {
-                    definite = false;
-                    i += 1;
-                    if b.get(i) == Some(&b'[') {
-                        continue;
-                    }
-                }
-                if b.get(i) == Some(&b'*') {
-                    definite = false;
-                    i += 1;
-                    continue;
-                }
-                if b.get(i) == Some(&b'[') {
-                    continue;
-                }
-                let start = i;
-                while i < b.len() && b[i] != b'.' && b[i] != b'[' {
-                    i += 1;
-                }
-                if i == start {
-                    return bad("a field name is missing after '.'");
-                }
-                if rest[start..i].ends_with("()") {
-                    definite = false;
-                }
-            }
-            b'[' => {
-                let close = bracket_end(rest, i)
-                    .ok_or_else(|| format!("'{s}' is not a valid JSONPath: unclosed '['"))?;
-                if !bracket_selector(&rest[i + 1..close], &mut definite) {
-                    return bad("invalid selector in brackets");
-                }
-                i = close + 1;
-            }
-            _ => return bad("expected '.' or '['"),
-        }
-    }
-    Ok(definite)
-}
-
-/// Index of the `]` closing the `[` at `open`, skipping quoted text and nested brackets.
-fn bracket_end(s: &str, open: usize) -> Option<usize> {
-    let b = s.as_bytes();
-    let mut depth = 0usize;
-    let mut i = open;
-    while i < b.len() {
-        match b[i] {
-            q @ (b'\'' | b'"') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    if b[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
-            b'[' | b'(' => depth += 1,
-            b']' | b')' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return (b[i] == b']').then_some(i);
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
-/// Checks the text between brackets; clears `definite` for multi-node selectors.
-fn bracket_selector(inner: &str, definite: &mut bool) -> bool {
-    let t = inner.trim();
-    if t == "*" || t.starts_with("?(") || t.starts_with('(') {
-        *definite = false;
-        return t == "*" || t.ends_with(')');
-    }
-    let parts: Vec<&str> = t.split(',').map(str::trim).collect();
-    if parts.len() > 1 {
-        *definite = false;
-    }
-    parts.iter().all(|p| {
-        if is_quoted(p) {
-            p.len() > 2
-        } else if p.contains(':') {
-            *definite = false;
-            p.split(':')
-                .all(|n| n.trim().is_empty() || n.trim().parse::<i64>().is_ok())
-        } else if let Ok(n) = p.parse::<i64>() {
-            if n < 0 {
-                *definite = false;
-            }
-            true
-        } else {
-            false
-        }
-    })
-}
-
-fn is_quoted(p: &str) -> bool {
-    p.len() >= 2
-        && ((p.starts_with('\'') && p.ends_with('\'')) || (p.starts_with('"') && p.ends_with('"')))
-}
-
-/// Deepest nesting of intrinsic calls inside one another.
-const MAX_INTRINSIC_DEPTH: usize = 32;
-
-/// A tiny recursive-descent reader for intrinsic calls.
-struct Cursor<'a> {
-    s: &'a str,
-    i: usize,
-}
-
-impl Cursor<'_> {
-    fn ws(&mut self) {
-        while self.s[self.i..].starts_with(' ') {
-            self.i += 1;
-        }
-    }
-
-    fn call(&mut self, depth: usize) -> Result<(), String> {
-        if depth > MAX_INTRINSIC_DEPTH {
-            return Err("intrinsic calls are nested too deeply".into());
-        }
-        let rest = &self.s[self.i..];
-        let open = rest
-            .find('(')
-            .ok_or_else(|| format!("'{}' is not an intrinsic function call", self.s))?;
-        let name = rest[..open].trim();
-        if !INTRINSICS.contains(&name) {
-            return Err(format!("Unknown intrinsic function '{name}'"));
-        }
-        self.i += open + 1;
-        self.ws();
-        if self.s[self.i..].starts_with(')') {
-            self.i += 1;
-            return Ok(());
-        }
-        loop {
-            self.ws();
-            self.arg(depth)?;
-            self.ws();
-            match self.s[self.i..].chars().next() {
-                Some(',') => self.i += 1,
-                Some(')') => {
-                    self.i += 1;
-                    return Ok(());
-                }
-                _ => return Err(format!("expected ',' or ')' in '{}'", self.s)),
-            }
-        }
-    }
-
-    fn arg(&mut self, depth: usize) -> Result<(), String> {
-        let rest = &self.s[self.i..];
-        if rest.starts_with('\'') {
-            let b = rest.as_bytes();
-            let mut j = 1;
-            while j < b.len() && b[j] != b'\'' {
-                if b[j] == b'\\' {
-                    j += 1;
-                }
-                j += 1;
-            }
-            if j >= b.len() {
-                return Err(format!("unterminated string literal in '{}'", self.s));
-            }
-            self.i += j + 1;
-            return Ok(());
-        }
-        if rest.starts_with("States.") {
-            return self.call(depth + 1);
-        }
-        let end = arg_end(rest);
-        let token = rest[..end].trim();
-        self.i += end;
-        if token.starts_with('$') {
-            return check_path(token);
-        }
-        if matches!(token, "true" | "false" | "null") || token.parse::<f64>().is_ok() {
-            return Ok(());
-        }
-        Err(format!("invalid argument '{token}' in '{}'", self.s))
-    }
-}
-
-/// Length of an unquoted argument: up to the `,` or `)` that ends it at bracket depth zero.
-fn arg_end(rest: &str) -> usize {
-    let b = rest.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            q @ (b'\'' | b'"') if depth > 0 => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    if b[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
-            b'[' | b'(' => depth += 1,
-            b']' => depth = depth.saturating_sub(1),
-            b')' if depth == 0 => return i,
-            b')' => depth -= 1,
-            b',' if depth == 0 => return i,
-            _ => {}
-        }
-        i += 1;
-    }
-    b.len().min(i)
 }

@@ -461,13 +461,7 @@ impl Checker {
         let ok = match kind {
             PathKind::NullablePath => syntax::check_path(s).is_ok(),
             PathKind::Reference => syntax::check_reference_path(s).is_ok(),
-            PathKind::Result => {
-                !s.starts_with("$$") && s.starts_with("$") && {
-                    let is_input_root =
-                        matches!(s.as_bytes().get(1), None | Some(b'.') | Some(b'['));
-                    is_input_root && syntax::check_reference_path(s).is_ok()
-                }
-            }
+            PathKind::Result => syntax::check_result_path(s).is_ok(),
             PathKind::ReferenceOrIntrinsic => {
                 if s.starts_with("States.") {
                     syntax::check_intrinsic(s).is_ok()
