@@ -142,7 +142,8 @@ fn run(args: RunArgs) -> ExitCode {
         .and_then(|o| serde_json::from_str::<serde_json::Value>(o).ok());
     let result = serde_json::json!({
         "status": outcome.status.as_str(),
-        "output": output,
+        // JSON text, as StartSyncExecution returns it.
+        "output": outcome.output,
         "error": outcome.error,
         "cause": outcome.cause,
         "account": engine.settings().account,
