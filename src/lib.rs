@@ -2,4 +2,6 @@
 #![deny(unsafe_code)]
 
 pub mod definition;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod value;
