@@ -68,7 +68,7 @@ pub trait Backend: Send + Sync + 'static {
     fn execute(&self, program: Program, input: String, meta: ExecMeta) -> ExecFuture;
 }
 
-/// A stand-in for the engine: runs Pass (`Result`, `InputPath`, `ResultPath`, `OutputPath` as
+/// A stand-in for the engine: runs Pass (`Result`, flat `Parameters`, `InputPath`, `ResultPath`, `OutputPath` as
 /// `$` or `$.a.b`), Succeed and Fail, and fails any other state with `States.Runtime`. It lets
 /// the protocol be tested end to end without the engine.
 #[derive(Default)]
@@ -135,6 +135,10 @@ fn run_stand_in(p: &StandInProgram, input: &str) -> ExecResult {
         match state["Type"].as_str().unwrap_or_default() {
             "Pass" => {
                 let effective = select(&data, state.get("InputPath"));
+                let effective = match state.get("Parameters").and_then(J::as_object) {
+                    Some(params) => parameters(params, &effective),
+                    None => effective,
+                };
                 let result = state.get("Result").cloned().unwrap_or(effective);
                 data = graft(data, state.get("ResultPath"), result);
                 data = select(&data, state.get("OutputPath"));
@@ -182,6 +186,21 @@ fn succeeded(out: serde_json::Value, transitions: u64) -> ExecResult {
         transitions,
         duration: Duration::ZERO,
     }
+}
+
+/// `Parameters` one level deep: `"k.$": "$.path"` selects, other members are literal.
+fn parameters(
+    params: &serde_json::Map<String, serde_json::Value>,
+    input: &serde_json::Value,
+) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for (k, v) in params {
+        match k.strip_suffix(".$") {
+            Some(key) => out.insert(key.to_string(), select(input, Some(v))),
+            None => out.insert(k.clone(), v.clone()),
+        };
+    }
+    serde_json::Value::Object(out)
 }
 
 fn path_keys(path: &str) -> Option<Vec<&str>> {
