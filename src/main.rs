@@ -1,10 +1,17 @@
-use std::process::ExitCode;
+//! `expressway`: run, validate and serve Step Functions Express workflows.
 
 use clap::{Parser, Subcommand};
+use expressway::definition;
+use expressway::engine::{Engine, ExecutionMeta, Settings, Status};
+use std::io::Read;
+use std::process::ExitCode;
 
-/// Expressway: AWS Step Functions Express workflows, embedded or served.
 #[derive(Parser)]
-#[command(name = "expressway", version)]
+#[command(
+    name = "expressway",
+    version,
+    about = "An engine for AWS Step Functions Express workflows"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -12,12 +19,153 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run one execution and print a StartSyncExecution-shaped JSON result.
+    Run(RunArgs),
+    /// Validate a definition and print its diagnostics.
+    Validate {
+        /// The ASL definition file (`-` for stdin).
+        definition: String,
+    },
     /// Serve the AWS Step Functions API over HTTP.
     Serve(expressway::server::ServeArgs),
 }
 
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The ASL definition file (`-` for stdin).
+    definition: String,
+    /// The execution input file (`-` for stdin); `{}` when absent.
+    #[arg(long)]
+    input: Option<String>,
+    /// The state machine's name (shown in `$$.StateMachine`).
+    #[arg(long, default_value = "StateMachine")]
+    name: String,
+    /// The execution's name (shown in `$$.Execution`).
+    #[arg(long, default_value = "execution")]
+    execution_name: String,
+    /// Express timeout ceiling in seconds.
+    #[arg(long, default_value_t = 300)]
+    max_duration: u64,
+}
+
+fn read(path: &str) -> Result<String, String> {
+    if path == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("cannot read stdin: {e}"))?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+    }
+}
+
+fn print_diagnostics(diags: &[definition::Diagnostic]) {
+    let list: Vec<serde_json::Value> = diags
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "severity": match d.severity { definition::Severity::Error => "ERROR", definition::Severity::Warning => "WARNING" },
+                "code": d.code,
+                "location": d.location,
+                "message": d.message,
+            })
+        })
+        .collect();
+    let ok = !diags
+        .iter()
+        .any(|d| d.severity == definition::Severity::Error);
+    let out = serde_json::json!({ "result": if ok { "OK" } else { "FAIL" }, "diagnostics": list });
+    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let definition = match read(&args.definition) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let input = match args.input.as_deref().map(read).transpose() {
+        Ok(i) => i.unwrap_or_else(|| "{}".into()),
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let settings = Settings {
+        max_execution_duration: std::time::Duration::from_secs(args.max_duration),
+        ..Settings::default()
+    };
+    let engine = Engine::new(settings);
+    let program = match engine.compile(&definition) {
+        Ok(p) => p,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = expressway::value::parse(&input) {
+        eprintln!("expressway: the input is not valid JSON: {e}");
+        return ExitCode::from(2);
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("expressway: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let meta = ExecutionMeta::express(engine.settings(), &args.name, &args.execution_name);
+    let outcome = rt.block_on(engine.execute(program, &input, meta));
+    let output = outcome
+        .output
+        .as_deref()
+        .and_then(|o| serde_json::from_str::<serde_json::Value>(o).ok());
+    let result = serde_json::json!({
+        "status": outcome.status.as_str(),
+        "output": output,
+        "error": outcome.error,
+        "cause": outcome.cause,
+        "account": engine.settings().account,
+    });
+    println!("{result}");
+    if outcome.status == Status::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn validate(path: &str) -> ExitCode {
+    let text = match read(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match definition::load(&text) {
+        Ok(_) => {
+            print_diagnostics(&[]);
+            ExitCode::SUCCESS
+        }
+        Err(diags) => {
+            print_diagnostics(&diags);
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Validate { definition } => validate(&definition),
         Command::Serve(args) => expressway::server::serve_main(args),
     }
 }

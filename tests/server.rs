@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use expressway::server::{Config, ExecLog, Server, StandIn, serve};
+use expressway::engine::{Engine, Settings};
+use expressway::server::{Config, EngineBackend, ExecLog, Server, serve};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -25,7 +26,8 @@ impl Srv {
     }
 
     async fn with(config: Config) -> Srv {
-        let server = Server::new(Arc::new(StandIn), config)
+        let backend = EngineBackend::new(Engine::new(Settings::default()));
+        let server = Server::new(Arc::new(backend), config)
             .with_log(ExecLog::new(Box::new(std::io::sink())));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();

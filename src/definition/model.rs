@@ -7,13 +7,13 @@
 //! `MaxConcurrency`, …) are kept as raw JSON (`Json`) and typed in `compile`.
 
 use indexmap::IndexMap;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Raw JSON for fields whose type depends on the query language or that hold payload templates.
 pub type Json = serde_json::Value;
 
 /// A whole state machine (or a Parallel branch / Map processor: the same shape).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Definition {
     pub comment: Option<String>,
@@ -27,14 +27,14 @@ pub struct Definition {
 }
 
 /// `QueryLanguage`, top level or per state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 pub enum QueryLanguage {
     JSONPath,
     JSONata,
 }
 
 /// The eight state types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 pub enum StateType {
     Pass,
     Task,
@@ -47,7 +47,7 @@ pub enum StateType {
 }
 
 /// Every field a state of any type can carry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct State {
     #[serde(rename = "Type")]
@@ -124,7 +124,7 @@ pub struct State {
 
 /// A Choice rule: a comparison on `Variable` (JSONPath), a JSONata `Condition`, or a boolean
 /// combination. Only top-level rules carry `Next` (and, in JSONata, `Output`/`Assign`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ChoiceRule {
     pub variable: Option<String>,
@@ -142,7 +142,7 @@ pub struct ChoiceRule {
 }
 
 /// A `Retry` entry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Retrier {
     pub error_equals: Vec<String>,
@@ -155,7 +155,7 @@ pub struct Retrier {
 }
 
 /// A `Catch` entry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Catcher {
     pub error_equals: Vec<String>,
@@ -168,7 +168,7 @@ pub struct Catcher {
 }
 
 /// `ItemProcessor.ProcessorConfig`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ProcessorConfig {
     pub mode: Option<String>,

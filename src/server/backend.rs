@@ -1,8 +1,8 @@
 //! What the server needs from the engine, as one object-safe trait.
 //!
-//! The engine (`crate::engine::Engine`) implements `Backend`; the server holds an
-//! `Arc<dyn Backend>` so that tests (and the protocol layer before the engine existed) can run on
-//! `StandIn`, a tiny interpreter of Pass/Succeed/Fail that stands in for the engine.
+//! `EngineBackend` puts the engine (`crate::engine::Engine`) behind `Backend`; the server holds
+//! an `Arc<dyn Backend>`, so protocol tests can also run on `StandIn`, a tiny interpreter of
+//! Pass/Succeed/Fail that needs nothing else.
 
 use std::any::Any;
 use std::future::Future;
@@ -259,5 +259,61 @@ fn graft(
             }
             root
         }
+    }
+}
+
+/// The real engine behind the server.
+pub struct EngineBackend {
+    engine: Arc<crate::engine::Engine>,
+}
+
+impl EngineBackend {
+    /// Serves executions with `engine`.
+    pub fn new(engine: crate::engine::Engine) -> EngineBackend {
+        EngineBackend {
+            engine: Arc::new(engine),
+        }
+    }
+}
+
+impl Backend for EngineBackend {
+    fn compile(&self, definition: &str) -> Result<Program, Vec<Diagnostic>> {
+        let program: Program = self.engine.compile(definition)?;
+        Ok(program)
+    }
+
+    fn execute(&self, program: Program, input: String, meta: ExecMeta) -> ExecFuture {
+        let engine = self.engine.clone();
+        Box::pin(async move {
+            let Ok(program) = program.downcast::<crate::compile::Program>() else {
+                return failed(
+                    "States.Runtime",
+                    "program was not compiled by this backend",
+                    0,
+                );
+            };
+            let meta = crate::engine::ExecutionMeta {
+                execution_arn: meta.execution_arn,
+                name: meta.name,
+                state_machine_arn: meta.state_machine_arn,
+                state_machine_name: meta.state_machine_name,
+                role_arn: meta.role_arn,
+                start_time: meta.start_time,
+                test_case: meta.test_case,
+            };
+            let out = engine.execute(program, &input, meta).await;
+            ExecResult {
+                status: match out.status {
+                    crate::engine::Status::Succeeded => ExecStatus::Succeeded,
+                    crate::engine::Status::Failed => ExecStatus::Failed,
+                    crate::engine::Status::TimedOut => ExecStatus::TimedOut,
+                },
+                output: out.output,
+                error: out.error,
+                cause: out.cause,
+                transitions: out.transitions,
+                duration: out.duration,
+            }
+        })
     }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Backend, Config, Credentials, ExecLog, Server, StandIn, definitions, serve};
+use super::{Backend, Config, Credentials, EngineBackend, ExecLog, Server, definitions, serve};
 
 /// Flags of `expressway serve`.
 #[derive(clap::Args, Debug, Clone)]
@@ -54,9 +54,14 @@ fn say(args: &ServeArgs, level: &str, msg: &str) {
     }
 }
 
-/// The engine the CLI serves with.
-fn backend(_args: &ServeArgs) -> Arc<dyn Backend> {
-    Arc::new(StandIn)
+/// The engine the CLI serves with, making ARNs in the server's region and account.
+fn backend(args: &ServeArgs) -> Arc<dyn Backend> {
+    let settings = crate::engine::Settings {
+        region: args.region.clone(),
+        account: args.account.clone(),
+        ..crate::engine::Settings::default()
+    };
+    Arc::new(EngineBackend::new(crate::engine::Engine::new(settings)))
 }
 
 fn build(args: &ServeArgs) -> Result<Server, String> {

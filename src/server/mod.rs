@@ -34,7 +34,7 @@ use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
 
-pub use backend::{Backend, ExecMeta, ExecResult, ExecStatus, Program, StandIn};
+pub use backend::{Backend, EngineBackend, ExecMeta, ExecResult, ExecStatus, Program, StandIn};
 #[cfg(feature = "cli")]
 pub use cli::{ServeArgs, serve_main};
 pub use logs::ExecLog;

@@ -1,0 +1,254 @@
+//! Performing effects: one `Run` per execution drives the VM and its child scopes.
+
+use super::Engine;
+use crate::compile::{Program, ScopeId};
+use crate::tasks::TaskRequest;
+use crate::value::{Map, Str, Value};
+use crate::vm::{
+    Effect, ErrorName, Execution, ExecutionInfo, Invoke, MapRun, Resume, StatesError, Step,
+};
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+/// The state of one execution's driver, shared by all of its scopes.
+pub(super) struct Run<'e> {
+    engine: &'e Engine,
+    program: &'e Arc<Program>,
+    test_case: Option<Str>,
+    transitions: AtomicU64,
+    /// Invocations so far per Task state name: mocked responses are chosen by this count.
+    /// A std mutex: it is held for one increment, never across an await.
+    invocations: Mutex<HashMap<Str, u32>>,
+}
+
+impl<'e> Run<'e> {
+    pub fn new(engine: &'e Engine, program: &'e Arc<Program>, test_case: Option<Str>) -> Run<'e> {
+        Run {
+            engine,
+            program,
+            test_case,
+            transitions: AtomicU64::new(0),
+            invocations: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn transitions(&self) -> u64 {
+        self.transitions.load(Ordering::Relaxed)
+    }
+
+    pub async fn execute(
+        &self,
+        info: Arc<ExecutionInfo>,
+        input: Value,
+    ) -> Result<Value, StatesError> {
+        let mut exec = Execution::new(self.program, info, input, SystemTime::now());
+        let step = exec.step(self.program, SystemTime::now());
+        self.drive(exec, step).await
+    }
+
+    /// Drives one scope from `step` to its end.
+    fn drive<'a>(
+        &'a self,
+        mut exec: Execution,
+        mut step: Step,
+    ) -> BoxFuture<'a, Result<Value, StatesError>> {
+        Box::pin(async move {
+            loop {
+                match step {
+                    Step::Done(r) => {
+                        self.transitions
+                            .fetch_add(exec.transitions, Ordering::Relaxed);
+                        return r;
+                    }
+                    Step::Effect(effect) => {
+                        let resume = self.perform(&exec, effect).await;
+                        step = exec.resume(self.program, resume, SystemTime::now());
+                    }
+                }
+            }
+        })
+    }
+
+    async fn perform(&self, exec: &Execution, effect: Effect) -> Resume {
+        match effect {
+            Effect::Invoke(inv) => Resume::Task(self.invoke(exec, inv).await),
+            Effect::Sleep { until } => {
+                if let Ok(d) = until.duration_since(SystemTime::now()) {
+                    tokio::time::sleep(d).await;
+                }
+                Resume::Woke
+            }
+            Effect::Parallel { branches, input } => {
+                let children = branches.iter().map(|b| (*b, input.clone(), None)).collect();
+                Resume::Children(self.children(exec, children, 0, Tolerance::None).await)
+            }
+            Effect::Map(run) => Resume::Children(self.map(exec, run).await),
+        }
+    }
+
+    async fn invoke(&self, exec: &Execution, inv: Invoke) -> Result<Value, StatesError> {
+        let invocation = {
+            let mut counts = self
+                .invocations
+                .lock()
+                .expect("invocation counter lock is never poisoned: no panics under it");
+            let n = counts.entry(inv.state_name.clone()).or_insert(0);
+            let current = *n;
+            *n += 1;
+            current
+        };
+        let req = TaskRequest {
+            resource: inv.resource.clone(),
+            state_name: inv.state_name.clone(),
+            state_machine_name: exec.info().state_machine_name.clone(),
+            test_case: self.test_case.clone(),
+            input: inv.input,
+            attempt: inv.attempt,
+            invocation,
+            context: inv.context,
+        };
+        let fut = self.engine.tasks.invoke(req);
+        let result = match inv.timeout {
+            Some(t) => match tokio::time::timeout(t, fut).await {
+                Ok(r) => r,
+                Err(_) => {
+                    return Err(StatesError {
+                        error: Some(Str::from(ErrorName::TIMEOUT)),
+                        cause: None,
+                    });
+                }
+            },
+            None => fut.await,
+        };
+        result.map_err(|e| StatesError {
+            error: Some(Str::from(e.error.as_str())),
+            cause: e.cause.map(|c| Str::from(c.as_str())),
+        })
+    }
+
+    async fn map(&self, exec: &Execution, run: MapRun) -> Result<Vec<Value>, StatesError> {
+        let tolerance = if run.tolerated_count.is_some() || run.tolerated_percentage.is_some() {
+            Tolerance::Limits {
+                count: run.tolerated_count,
+                percentage: run.tolerated_percentage,
+            }
+        } else {
+            Tolerance::None
+        };
+        let n = run.items.len();
+        let children = run
+            .items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| (run.processor, item, Some(i)))
+            .collect::<Vec<_>>();
+        let limit = if run.max_concurrency == 0 {
+            self.engine.settings.map_unbounded_concurrency
+        } else {
+            run.max_concurrency as usize
+        };
+        let _ = n;
+        self.children(exec, children, limit, tolerance).await
+    }
+
+    /// Runs child scopes: inline while they need nothing, concurrently (up to `limit`, 0 = no
+    /// limit) when they wait on the outside world. Outputs in order; the first failure that
+    /// is not tolerated fails them all (dropping the others' futures cancels them).
+    async fn children(
+        &self,
+        exec: &Execution,
+        children: Vec<(ScopeId, Value, Option<usize>)>,
+        limit: usize,
+        tolerance: Tolerance,
+    ) -> Result<Vec<Value>, StatesError> {
+        let total = children.len();
+        let mut results: Vec<Value> = vec![Value::Null; total];
+        let mut failures = 0usize;
+        let mut pending = FuturesUnordered::new();
+        let mut queue = children.into_iter().enumerate();
+        let limit = if limit == 0 { usize::MAX } else { limit };
+        loop {
+            while pending.len() < limit {
+                let Some((i, (scope, input, _item))) = queue.next() else {
+                    break;
+                };
+                let mut child = exec.child(self.program, scope, input, SystemTime::now());
+                match child.step(self.program, SystemTime::now()) {
+                    Step::Done(r) => {
+                        self.transitions
+                            .fetch_add(child.transitions, Ordering::Relaxed);
+                        self.record(&mut results, &mut failures, i, r, total, &tolerance)?;
+                    }
+                    step => pending.push(async move { (i, self.drive(child, step).await) }),
+                }
+            }
+            match pending.next().await {
+                Some((i, r)) => {
+                    self.record(&mut results, &mut failures, i, r, total, &tolerance)?
+                }
+                None => break,
+            }
+        }
+        Ok(results)
+    }
+
+    fn record(
+        &self,
+        results: &mut [Value],
+        failures: &mut usize,
+        i: usize,
+        r: Result<Value, StatesError>,
+        total: usize,
+        tolerance: &Tolerance,
+    ) -> Result<(), StatesError> {
+        match r {
+            Ok(v) => {
+                results[i] = v;
+                Ok(())
+            }
+            Err(e) => match tolerance {
+                Tolerance::None => Err(e),
+                Tolerance::Limits { count, percentage } => {
+                    *failures += 1;
+                    let over_count = count.is_some_and(|c| *failures as u64 > c);
+                    let over_pct = percentage
+                        .is_some_and(|p| (*failures as f64) * 100.0 / (total.max(1) as f64) > p);
+                    let over = match (count, percentage) {
+                        (Some(_), Some(_)) => over_count && over_pct,
+                        _ => over_count || over_pct,
+                    };
+                    if over {
+                        return Err(StatesError::new(
+                            ErrorName::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                            "The specified tolerated failure threshold was exceeded",
+                        ));
+                    }
+                    let mut m = Map::new();
+                    m.insert(
+                        Str::from("Error"),
+                        e.error.map(Value::String).unwrap_or(Value::Null),
+                    );
+                    m.insert(
+                        Str::from("Cause"),
+                        e.cause.map(Value::String).unwrap_or(Value::Null),
+                    );
+                    results[i] = Value::object(m);
+                    Ok(())
+                }
+            },
+        }
+    }
+}
+
+enum Tolerance {
+    None,
+    Limits {
+        count: Option<u64>,
+        percentage: Option<f64>,
+    },
+}

@@ -1,0 +1,249 @@
+//! The async shell around the VM.
+//!
+//! In: compiled `Program`s, execution inputs, task handlers. Out: `Outcome`s (status, output,
+//! error, cause). It performs the VM's effects on tokio: invokes tasks (with their timeouts),
+//! sleeps for Wait states and retry backoff, runs Parallel branches and Map iterations
+//! concurrently within their limits, and enforces the execution timeout and payload limits.
+//! Cheap iterations (a Map of Pass states) run inline: a task is spawned for nothing.
+
+mod driver;
+#[cfg(test)]
+mod tests;
+
+use crate::compile::{self, Program};
+use crate::definition::Diagnostic;
+use crate::tasks::TaskRegistry;
+use crate::value::{self, Str};
+use crate::vm::{ErrorName, ExecutionInfo};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Limits and defaults. Each one is AWS's value by default and an embedder may raise it.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Express executions stop after this long (AWS: 5 minutes).
+    pub max_execution_duration: Duration,
+    /// Largest input/output/result payload in bytes (AWS: 256 KiB).
+    pub max_payload_bytes: usize,
+    /// Region and account used to make ARNs.
+    pub region: String,
+    pub account: String,
+    /// Inline Map iterations running at once when `MaxConcurrency` is 0 (unbounded in AWS;
+    /// a bound keeps one execution from taking every worker).
+    pub map_unbounded_concurrency: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            max_execution_duration: Duration::from_secs(300),
+            max_payload_bytes: 256 * 1024,
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+            map_unbounded_concurrency: 1_000,
+        }
+    }
+}
+
+/// Who started an execution and under which names; `$$` shows these.
+#[derive(Debug, Clone)]
+pub struct ExecutionMeta {
+    pub execution_arn: String,
+    pub name: String,
+    pub state_machine_arn: String,
+    pub state_machine_name: String,
+    pub role_arn: String,
+    pub start_time: SystemTime,
+    /// Step Functions Local mock test case (`…:stateMachine:<sm>#<case>`).
+    pub test_case: Option<String>,
+}
+
+impl ExecutionMeta {
+    /// Names for an execution of state machine `sm` under `settings`' region and account.
+    pub fn express(settings: &Settings, sm: &str, name: &str) -> ExecutionMeta {
+        let (r, a) = (&settings.region, &settings.account);
+        ExecutionMeta {
+            execution_arn: format!(
+                "arn:aws:states:{r}:{a}:express:{sm}:{name}:{}",
+                uuid::Uuid::new_v4()
+            ),
+            name: name.to_string(),
+            state_machine_arn: format!("arn:aws:states:{r}:{a}:stateMachine:{sm}"),
+            state_machine_name: sm.to_string(),
+            role_arn: format!("arn:aws:iam::{a}:role/expressway"),
+            start_time: SystemTime::now(),
+            test_case: None,
+        }
+    }
+}
+
+/// How an execution ended, as StartSyncExecution reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Succeeded,
+    Failed,
+    TimedOut,
+}
+
+impl Status {
+    /// AWS's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Succeeded => "SUCCEEDED",
+            Status::Failed => "FAILED",
+            Status::TimedOut => "TIMED_OUT",
+        }
+    }
+}
+
+/// The end of one execution.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub status: Status,
+    /// JSON text of the output (SUCCEEDED only).
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub transitions: u64,
+    pub duration: Duration,
+}
+
+/// Runs compiled state machines. Cheap to share as `Arc<Engine>`.
+pub struct Engine {
+    settings: Settings,
+    tasks: TaskRegistry,
+}
+
+impl Engine {
+    /// An engine with no task handlers registered.
+    pub fn new(settings: Settings) -> Engine {
+        Engine {
+            settings,
+            tasks: TaskRegistry::default(),
+        }
+    }
+
+    /// The engine's limits.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Registers handlers for Task resources.
+    pub fn tasks_mut(&mut self) -> &mut TaskRegistry {
+        &mut self.tasks
+    }
+
+    /// The task handlers.
+    pub fn tasks(&self) -> &TaskRegistry {
+        &self.tasks
+    }
+
+    /// Validates and compiles a definition: the program, or every diagnostic.
+    pub fn compile(&self, definition: &str) -> Result<Arc<Program>, Vec<Diagnostic>> {
+        compile::compile_text(definition).map(Arc::new)
+    }
+
+    /// Runs one execution to completion.
+    pub async fn execute(
+        &self,
+        program: Arc<Program>,
+        input: &str,
+        meta: ExecutionMeta,
+    ) -> Outcome {
+        let started = Instant::now();
+        if input.len() > self.settings.max_payload_bytes {
+            return failed(
+                ErrorName::DATA_LIMIT_EXCEEDED,
+                "The input to the execution exceeds the maximum number of bytes service limit.",
+                started,
+            );
+        }
+        let input = match value::parse(input) {
+            Ok(v) => v,
+            Err(e) => {
+                return failed(
+                    "States.Runtime",
+                    &format!("Invalid execution input: {e}"),
+                    started,
+                );
+            }
+        };
+        self.execute_value(program, input, meta).await
+    }
+
+    /// Runs one execution on an already parsed input.
+    pub async fn execute_value(
+        &self,
+        program: Arc<Program>,
+        input: value::Value,
+        meta: ExecutionMeta,
+    ) -> Outcome {
+        let started = Instant::now();
+        let info = Arc::new(ExecutionInfo {
+            execution_arn: Str::from(meta.execution_arn.as_str()),
+            name: Str::from(meta.name.as_str()),
+            state_machine_arn: Str::from(meta.state_machine_arn.as_str()),
+            state_machine_name: Str::from(meta.state_machine_name.as_str()),
+            role_arn: Str::from(meta.role_arn.as_str()),
+            start_time: meta.start_time,
+            input: input.clone(),
+        });
+        let limit = program
+            .timeout_seconds
+            .map(Duration::from_secs)
+            .unwrap_or(self.settings.max_execution_duration)
+            .min(self.settings.max_execution_duration);
+        let run = driver::Run::new(self, &program, meta.test_case.as_deref().map(Str::from));
+        let result = tokio::time::timeout(limit, run.execute(info, input)).await;
+        let transitions = run.transitions();
+        let mut outcome = match result {
+            Err(_) => Outcome {
+                status: Status::TimedOut,
+                output: None,
+                error: Some(ErrorName::TIMEOUT.into()),
+                cause: None,
+                transitions,
+                duration: started.elapsed(),
+            },
+            Ok(Err(e)) => Outcome {
+                status: Status::Failed,
+                output: None,
+                error: e.error.map(|s| s.to_string()),
+                cause: e.cause.map(|s| s.to_string()),
+                transitions,
+                duration: started.elapsed(),
+            },
+            Ok(Ok(v)) => Outcome {
+                status: Status::Succeeded,
+                output: Some(v.to_json()),
+                error: None,
+                cause: None,
+                transitions,
+                duration: started.elapsed(),
+            },
+        };
+        if outcome
+            .output
+            .as_ref()
+            .is_some_and(|o| o.len() > self.settings.max_payload_bytes)
+        {
+            outcome = failed(
+                ErrorName::DATA_LIMIT_EXCEEDED,
+                "The state/task returned a result with a size exceeding the maximum number of bytes service limit.",
+                started,
+            );
+        }
+        outcome
+    }
+}
+
+fn failed(error: &str, cause: &str, started: Instant) -> Outcome {
+    Outcome {
+        status: Status::Failed,
+        output: None,
+        error: Some(error.into()),
+        cause: Some(cause.into()),
+        transitions: 0,
+        duration: started.elapsed(),
+    }
+}

@@ -1,0 +1,259 @@
+//! Filter expressions `[?(...)]`: parsing and Jayway's predicate semantics.
+//!
+//! `@` paths are relative to the candidate node, `$` paths to the document the whole path is
+//! evaluated on. A path operand that selects nothing is "undefined": every comparison with it
+//! is false (`!=` is the negation of `==`, as in Jayway).
+
+use super::path::{Cursor, Seg, parse_segments, segs_definite};
+use super::select::select_segs;
+use super::{MAX_DEPTH, SyntaxError};
+use crate::value::{Number, Value};
+use std::cmp::Ordering;
+
+/// A parsed filter predicate.
+#[derive(Clone, Debug)]
+pub(crate) enum Filter {
+    Or(Box<Filter>, Box<Filter>),
+    And(Box<Filter>, Box<Filter>),
+    Not(Box<Filter>),
+    /// `[?(@.isbn)]`: the path selects something (null included).
+    Exists(Operand),
+    Cmp(Operand, CmpOp, Operand),
+    /// `@.name =~ /pattern/i`: the whole string matches (Java `Matcher.matches`).
+    Regex(Operand, Box<regex::Regex>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Operand {
+    /// `@...`: relative to the candidate node.
+    Current(Box<[Seg]>, bool),
+    /// `$...`: relative to the document root.
+    Root(Box<[Seg]>, bool),
+    Literal(Value),
+}
+
+/// Parses the predicate inside `[?(` ... `)]`; the cursor stops before the closing `)`.
+pub(crate) fn parse(cur: &mut Cursor, depth: usize) -> Result<Filter, SyntaxError> {
+    parse_or(cur, depth)
+}
+
+fn check_depth(cur: &Cursor, depth: usize) -> Result<(), SyntaxError> {
+    if depth > MAX_DEPTH {
+        Err(cur.error("filter nested too deeply"))
+    } else {
+        Ok(())
+    }
+}
+
+fn parse_or(cur: &mut Cursor, depth: usize) -> Result<Filter, SyntaxError> {
+    check_depth(cur, depth)?;
+    let mut left = parse_and(cur, depth)?;
+    loop {
+        cur.skip_ws();
+        if cur.peek() == Some(b'|') && cur.peek_at(1) == Some(b'|') {
+            cur.pos += 2;
+            let right = parse_and(cur, depth)?;
+            left = Filter::Or(Box::new(left), Box::new(right));
+        } else {
+            return Ok(left);
+        }
+    }
+}
+
+fn parse_and(cur: &mut Cursor, depth: usize) -> Result<Filter, SyntaxError> {
+    let mut left = parse_unary(cur, depth)?;
+    loop {
+        cur.skip_ws();
+        if cur.peek() == Some(b'&') && cur.peek_at(1) == Some(b'&') {
+            cur.pos += 2;
+            let right = parse_unary(cur, depth)?;
+            left = Filter::And(Box::new(left), Box::new(right));
+        } else {
+            return Ok(left);
+        }
+    }
+}
+
+fn parse_unary(cur: &mut Cursor, depth: usize) -> Result<Filter, SyntaxError> {
+    check_depth(cur, depth)?;
+    cur.skip_ws();
+    match cur.peek() {
+        Some(b'!') => {
+            cur.pos += 1;
+            Ok(Filter::Not(Box::new(parse_unary(cur, depth + 1)?)))
+        }
+        Some(b'(') => {
+            cur.pos += 1;
+            let inner = parse_or(cur, depth + 1)?;
+            cur.skip_ws();
+            cur.expect(b')')?;
+            Ok(inner)
+        }
+        _ => parse_comparison(cur, depth),
+    }
+}
+
+fn parse_comparison(cur: &mut Cursor, depth: usize) -> Result<Filter, SyntaxError> {
+    let left = parse_operand(cur, depth)?;
+    cur.skip_ws();
+    let op = match (cur.peek(), cur.peek_at(1)) {
+        (Some(b'='), Some(b'=')) => Some((CmpOp::Eq, 2)),
+        (Some(b'!'), Some(b'=')) => Some((CmpOp::Ne, 2)),
+        (Some(b'<'), Some(b'=')) => Some((CmpOp::Le, 2)),
+        (Some(b'>'), Some(b'=')) => Some((CmpOp::Ge, 2)),
+        (Some(b'<'), _) => Some((CmpOp::Lt, 1)),
+        (Some(b'>'), _) => Some((CmpOp::Gt, 1)),
+        (Some(b'='), Some(b'~')) => {
+            cur.pos += 2;
+            cur.skip_ws();
+            return Ok(Filter::Regex(left, Box::new(parse_regex(cur)?)));
+        }
+        _ => None,
+    };
+    match op {
+        Some((op, len)) => {
+            cur.pos += len;
+            let right = parse_operand(cur, depth)?;
+            Ok(Filter::Cmp(left, op, right))
+        }
+        None => match left {
+            Operand::Literal(_) => Err(cur.error("expected a comparison operator")),
+            path => Ok(Filter::Exists(path)),
+        },
+    }
+}
+
+fn parse_operand(cur: &mut Cursor, depth: usize) -> Result<Operand, SyntaxError> {
+    cur.skip_ws();
+    match cur.peek() {
+        Some(b'@') => {
+            cur.pos += 1;
+            let segs = parse_segments(cur, true, depth + 1)?;
+            let definite = segs_definite(&segs);
+            Ok(Operand::Current(segs.into_boxed_slice(), definite))
+        }
+        Some(b'$') => {
+            cur.pos += 1;
+            let segs = parse_segments(cur, true, depth + 1)?;
+            let definite = segs_definite(&segs);
+            Ok(Operand::Root(segs.into_boxed_slice(), definite))
+        }
+        Some(b'\'' | b'"') => Ok(Operand::Literal(Value::from(cur.quoted()?))),
+        Some(b'-' | b'0'..=b'9') => {
+            let start = cur.pos;
+            cur.pos += 1;
+            while matches!(
+                cur.peek(),
+                Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+            ) {
+                cur.pos += 1;
+            }
+            let text = &cur.text[start..cur.pos];
+            if let Ok(i) = text.parse::<i64>() {
+                Ok(Operand::Literal(Value::int(i)))
+            } else {
+                match text.parse::<f64>() {
+                    Ok(f) if f.is_finite() => Ok(Operand::Literal(Value::float(f))),
+                    _ => Err(cur.error("invalid number")),
+                }
+            }
+        }
+        _ => {
+            for (word, value) in [
+                ("true", Value::Bool(true)),
+                ("false", Value::Bool(false)),
+                ("null", Value::Null),
+            ] {
+                if cur.text[cur.pos..].starts_with(word) {
+                    cur.pos += word.len();
+                    return Ok(Operand::Literal(value));
+                }
+            }
+            Err(cur.error("expected a filter operand"))
+        }
+    }
+}
+
+/// `/pattern/flags` (flag `i` only), compiled to match the whole input.
+fn parse_regex(cur: &mut Cursor) -> Result<regex::Regex, SyntaxError> {
+    cur.expect(b'/')?;
+    let start = cur.pos;
+    loop {
+        match cur.peek() {
+            None => return Err(cur.error("unterminated regular expression")),
+            Some(b'\\') => cur.pos += 2,
+            Some(b'/') => break,
+            Some(_) => cur.pos += 1,
+        }
+    }
+    let pattern = cur
+        .text
+        .get(start..cur.pos)
+        .ok_or_else(|| cur.error("invalid regex"))?;
+    cur.pos += 1;
+    let mut insensitive = false;
+    while let Some(b) = cur.peek().filter(u8::is_ascii_alphabetic) {
+        insensitive |= b == b'i';
+        cur.pos += 1;
+    }
+    regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+        .case_insensitive(insensitive)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| cur.error(&format!("invalid regular expression: {e}")))
+}
+
+/// Whether `node` satisfies the predicate; `root` is the document for `$` operands.
+pub(crate) fn matches(f: &Filter, node: &Value, root: &Value) -> bool {
+    match f {
+        Filter::Or(a, b) => matches(a, node, root) || matches(b, node, root),
+        Filter::And(a, b) => matches(a, node, root) && matches(b, node, root),
+        Filter::Not(a) => !matches(a, node, root),
+        Filter::Exists(op) => operand(op, node, root).is_some(),
+        Filter::Regex(op, re) => match operand(op, node, root) {
+            Some(Value::String(s)) => re.is_match(&s),
+            _ => false,
+        },
+        Filter::Cmp(l, op, r) => {
+            let (Some(l), Some(r)) = (operand(l, node, root), operand(r, node, root)) else {
+                return *op == CmpOp::Ne;
+            };
+            match op {
+                CmpOp::Eq => l == r,
+                CmpOp::Ne => l != r,
+                CmpOp::Lt => order(&l, &r) == Some(Ordering::Less),
+                CmpOp::Le => matches!(order(&l, &r), Some(Ordering::Less | Ordering::Equal)),
+                CmpOp::Gt => order(&l, &r) == Some(Ordering::Greater),
+                CmpOp::Ge => matches!(order(&l, &r), Some(Ordering::Greater | Ordering::Equal)),
+            }
+        }
+    }
+}
+
+fn operand(op: &Operand, node: &Value, root: &Value) -> Option<Value> {
+    match op {
+        Operand::Literal(v) => Some(v.clone()),
+        Operand::Current(segs, definite) => select_segs(segs, *definite, node, root).ok(),
+        Operand::Root(segs, definite) => select_segs(segs, *definite, root, root).ok(),
+    }
+}
+
+/// Numbers order by value, strings lexicographically; other pairs do not order.
+fn order(l: &Value, r: &Value) -> Option<Ordering> {
+    match (l, r) {
+        (Value::Number(Number::Int(a)), Value::Number(Number::Int(b))) => Some(a.cmp(b)),
+        (Value::Number(a), Value::Number(b)) => a.as_f64().partial_cmp(&b.as_f64()),
+        (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
+        _ => None,
+    }
+}

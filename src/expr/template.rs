@@ -1,0 +1,151 @@
+//! Payload templates (`Parameters`, `ResultSelector`, `ItemSelector`, JSONPath `Arguments`):
+//! a JSON value whose `"key.$"` members take their value from a path or an intrinsic call.
+
+use super::intrinsic::{Intrinsic, path_failure};
+use super::path::Path;
+use super::{EvalError, MAX_DEPTH, Scope, SyntaxError};
+use crate::value::{Map, Str, Value};
+
+/// A compiled template. Subtrees without any `.$` key are kept as one shared literal.
+#[derive(Clone, Debug)]
+pub struct Template {
+    node: Node,
+}
+
+#[derive(Clone, Debug)]
+enum Node {
+    /// A subtree with nothing to evaluate: cloned in O(1).
+    Literal(Value),
+    /// An object with at least one dynamic member somewhere below.
+    Object(Box<[(Str, Node)]>),
+    Array(Box<[Node]>),
+    /// `"key.$": "$.path"`; `field` is the key as written (AWS quotes it in errors).
+    Path {
+        path: Path,
+        field: Str,
+    },
+    /// `"key.$": "States.Fn(...)"`.
+    Call {
+        call: Intrinsic,
+        field: Str,
+    },
+}
+
+impl Template {
+    /// Compiles a template from its JSON. A `.$` key needs a string value that is a path
+    /// (`$.x`, `$$.x`, `$var`) or an intrinsic call; keys must stay unique once `.$` is dropped.
+    pub fn compile(v: &Value) -> Result<Template, SyntaxError> {
+        Ok(Template {
+            node: compile(v, 0)?,
+        })
+    }
+
+    /// Whether evaluating can only return the literal itself (no `.$` key anywhere).
+    pub fn is_literal(&self) -> bool {
+        matches!(self.node, Node::Literal(_))
+    }
+
+    /// Builds the payload for one evaluation.
+    pub fn eval(&self, scope: &Scope) -> Result<Value, EvalError> {
+        eval(&self.node, scope)
+    }
+}
+
+fn has_dynamic(v: &Value, depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        return true; // let `compile` report the depth
+    }
+    match v {
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, item)| k.ends_with(".$") || has_dynamic(item, depth + 1)),
+        Value::Array(items) => items.iter().any(|item| has_dynamic(item, depth + 1)),
+        _ => false,
+    }
+}
+
+fn compile(v: &Value, depth: usize) -> Result<Node, SyntaxError> {
+    if depth > MAX_DEPTH {
+        return Err(SyntaxError::new(
+            "The payload template is nested too deeply",
+        ));
+    }
+    if !has_dynamic(v, depth) {
+        return Ok(Node::Literal(v.clone()));
+    }
+    match v {
+        Value::Object(map) => {
+            let mut members: Vec<(Str, Node)> = Vec::with_capacity(map.len());
+            for (key, item) in map.iter() {
+                let (name, node) = match key.strip_suffix(".$") {
+                    Some(name) => (Str::from(name), dynamic(key, item)?),
+                    None => (key.clone(), compile(item, depth + 1)?),
+                };
+                if members.iter().any(|(n, _)| *n == name) {
+                    return Err(SyntaxError::new(format!(
+                        "The field '{name}' appears more than once once '.$' suffixes are removed"
+                    )));
+                }
+                members.push((name, node));
+            }
+            Ok(Node::Object(members.into_boxed_slice()))
+        }
+        Value::Array(items) => {
+            let nodes = items
+                .iter()
+                .map(|item| compile(item, depth + 1))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Node::Array(nodes.into_boxed_slice()))
+        }
+        other => Ok(Node::Literal(other.clone())),
+    }
+}
+
+fn dynamic(key: &Str, item: &Value) -> Result<Node, SyntaxError> {
+    let Some(text) = item.as_str() else {
+        return Err(SyntaxError::new(format!(
+            "The value for the field '{key}' must be a STRING that contains a JSONPath or an intrinsic function call"
+        )));
+    };
+    if Intrinsic::looks_like(text) {
+        let call = Intrinsic::parse(text)?;
+        Ok(Node::Call {
+            call,
+            field: key.clone(),
+        })
+    } else if text.starts_with('$') {
+        let path = Path::parse(text)?;
+        Ok(Node::Path {
+            path,
+            field: key.clone(),
+        })
+    } else {
+        Err(SyntaxError::new(format!(
+            "The value for the field '{key}' must be a valid JSONPath or a valid intrinsic function call"
+        )))
+    }
+}
+
+fn eval(node: &Node, scope: &Scope) -> Result<Value, EvalError> {
+    match node {
+        Node::Literal(v) => Ok(v.clone()),
+        Node::Object(members) => {
+            let mut map = Map::with_capacity(members.len());
+            for (name, item) in members.iter() {
+                map.insert(name.clone(), eval(item, scope)?);
+            }
+            Ok(Value::object(map))
+        }
+        Node::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items.iter() {
+                out.push(eval(item, scope)?);
+            }
+            Ok(Value::array(out))
+        }
+        Node::Path { path, field } => path
+            .select(scope)
+            .map_err(|e| path_failure(path, scope, Some(field), e)),
+        Node::Call { call, field } => call.eval_field(scope, Some(field)),
+    }
+}

@@ -1,0 +1,249 @@
+//! Choice: evaluate the rules in order on the state's input.
+
+use super::data::Frame;
+use super::jsonata_eval;
+use super::{ErrorName, Execution, Flow, StatesError, time};
+use crate::compile::{ChoiceRule, Comparison, Cond, Operand, Operator, Program, StateId};
+use crate::expr::Scope;
+use crate::value::{Number, Value};
+use std::cmp::Ordering;
+
+/// Choice: first matching rule wins, else Default, else `States.NoChoiceMatched`.
+pub(super) fn run(
+    exec: &mut Execution,
+    program: &Program,
+    f: &Frame,
+    rules: &[ChoiceRule],
+    default: Option<StateId>,
+) -> Flow {
+    let (input, ctx) = match f.choice_input(exec) {
+        Ok(x) => x,
+        Err(e) => return Flow::Fail(e),
+    };
+    let mut matched = None;
+    for rule in rules {
+        match eval(exec, f, &rule.cond, &input, &ctx) {
+            Ok(true) => {
+                matched = Some(rule);
+                break;
+            }
+            Ok(false) => {}
+            Err(e) => return Flow::Fail(e),
+        }
+    }
+    let next = match (matched, default) {
+        (Some(r), _) => r.next,
+        (None, Some(d)) => d,
+        (None, None) => {
+            return Flow::Fail(StatesError::new(
+                ErrorName::NO_CHOICE_MATCHED,
+                format!("No Matches! (state '{}')", f.state.name)
+                    .replace(&format!(" (state '{}')", f.state.name), ""),
+            ));
+        }
+    };
+    let output = f.choice_output(
+        exec,
+        &input,
+        &ctx,
+        matched.and_then(|r| r.output.as_ref()),
+        matched.and_then(|r| r.assign.as_ref()),
+    );
+    match output {
+        Ok(out) => {
+            if let Some(a) = f.take_assigned() {
+                exec.vars.set_all(a);
+            }
+            let _ = program;
+            Flow::Next(next, out)
+        }
+        Err(e) => Flow::Fail(e),
+    }
+}
+
+fn eval(
+    exec: &Execution,
+    f: &Frame,
+    cond: &Cond,
+    input: &Value,
+    ctx: &Value,
+) -> Result<bool, StatesError> {
+    match cond {
+        Cond::And(all) => {
+            for c in all.iter() {
+                if !eval(exec, f, c, input, ctx)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        Cond::Or(any) => {
+            for c in any.iter() {
+                if eval(exec, f, c, input, ctx)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        Cond::Not(c) => Ok(!eval(exec, f, c, input, ctx)?),
+        Cond::Jsonata(e) => {
+            let states = f.jsonata_states(exec, ctx.clone());
+            match jsonata_eval::expr(e, &states) {
+                Ok(Value::Bool(b)) => Ok(b),
+                Ok(v) => Err(f.fail_jsonata(
+                    exec,
+                    jsonata_eval::Failure(
+                        ErrorName::QUERY_EVALUATION_ERROR.into(),
+                        format!(
+                            "The JSONata expression '{}' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {}",
+                            e.src,
+                            v.type_name(),
+                            v.to_json()
+                        ),
+                    ),
+                )),
+                Err(d) => Err(f.fail_jsonata(exec, d)),
+            }
+        }
+        Cond::Compare(c) => compare(exec, f, c, &f.scope_for(exec, input, ctx)),
+    }
+}
+
+fn compare(
+    exec: &Execution,
+    f: &Frame,
+    c: &Comparison,
+    scope: &Scope,
+) -> Result<bool, StatesError> {
+    let var = c.variable.select(scope);
+    if c.operator == Operator::IsPresent {
+        let present = match &var {
+            Ok(Value::Array(a)) if !c.variable.is_definite() => !a.is_empty(),
+            Ok(_) => true,
+            Err(_) => false,
+        };
+        return Ok(present == matches!(c.operand, Operand::Literal(Value::Bool(true))));
+    }
+    let var = var.map_err(|e| {
+        f.runtime_error(exec, &format!("Invalid path '{}' : {}", c.variable_text, e))
+    })?;
+    let operand = match &c.operand {
+        Operand::Literal(v) => v.clone(),
+        Operand::Path(p, text) => p
+            .select(scope)
+            .map_err(|e| f.runtime_error(exec, &format!("Invalid path '{text}' : {e}")))?,
+    };
+    let flag = |b: bool| matches!(operand, Value::Bool(x) if x == b);
+    use Operator::*;
+    Ok(match c.operator {
+        IsNull => flag(var.is_null()),
+        IsNumeric => flag(matches!(var, Value::Number(_))),
+        IsString => flag(matches!(var, Value::String(_))),
+        IsBoolean => flag(matches!(var, Value::Bool(_))),
+        IsTimestamp => flag(var.as_str().and_then(time::parse_timestamp).is_some()),
+        IsPresent => unreachable!("handled above"),
+        StringEquals
+        | StringLessThan
+        | StringGreaterThan
+        | StringLessThanEquals
+        | StringGreaterThanEquals => match (var.as_str(), operand.as_str()) {
+            (Some(a), Some(b)) => ordered(c.operator, a.cmp(b)),
+            _ => false,
+        },
+        StringMatches => match (var.as_str(), operand.as_str()) {
+            (Some(a), Some(p)) => string_matches(a, p),
+            _ => false,
+        },
+        NumericEquals
+        | NumericLessThan
+        | NumericGreaterThan
+        | NumericLessThanEquals
+        | NumericGreaterThanEquals => match (var.as_number(), operand.as_number()) {
+            (Some(a), Some(b)) => num_cmp(a, b).is_some_and(|o| ordered(c.operator, o)),
+            _ => false,
+        },
+        BooleanEquals => matches!((&var, &operand), (Value::Bool(a), Value::Bool(b)) if a == b),
+        TimestampEquals
+        | TimestampLessThan
+        | TimestampGreaterThan
+        | TimestampLessThanEquals
+        | TimestampGreaterThanEquals => {
+            match (
+                var.as_str().and_then(time::parse_timestamp),
+                operand.as_str().and_then(time::parse_timestamp),
+            ) {
+                (Some(a), Some(b)) => ordered(c.operator, a.cmp(&b)),
+                _ => false,
+            }
+        }
+    })
+}
+
+fn num_cmp(a: Number, b: Number) -> Option<Ordering> {
+    match (a, b) {
+        (Number::Int(x), Number::Int(y)) => Some(x.cmp(&y)),
+        _ => a.as_f64().partial_cmp(&b.as_f64()),
+    }
+}
+
+fn ordered(op: Operator, o: Ordering) -> bool {
+    use Operator::*;
+    match op {
+        StringEquals | NumericEquals | TimestampEquals => o == Ordering::Equal,
+        StringLessThan | NumericLessThan | TimestampLessThan => o == Ordering::Less,
+        StringGreaterThan | NumericGreaterThan | TimestampGreaterThan => o == Ordering::Greater,
+        StringLessThanEquals | NumericLessThanEquals | TimestampLessThanEquals => {
+            o != Ordering::Greater
+        }
+        StringGreaterThanEquals | NumericGreaterThanEquals | TimestampGreaterThanEquals => {
+            o != Ordering::Less
+        }
+        _ => false,
+    }
+}
+
+/// `StringMatches`: `*` matches any run of characters; `\*` and `\\` are literal.
+pub(super) fn string_matches(text: &str, pattern: &str) -> bool {
+    #[derive(PartialEq)]
+    enum Tok {
+        Star,
+        Char(char),
+    }
+    let mut toks = Vec::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '\\' => match chars.next() {
+                Some(n) => toks.push(Tok::Char(n)),
+                None => toks.push(Tok::Char('\\')),
+            },
+            '*' => toks.push(Tok::Star),
+            c => toks.push(Tok::Char(c)),
+        }
+    }
+    let text: Vec<char> = text.chars().collect();
+    // Greedy matching with backtracking to the last star: linear in practice, no recursion.
+    let (mut t, mut p) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match toks.get(p) {
+            Some(Tok::Char(c)) if *c == text[t] => {
+                t += 1;
+                p += 1;
+            }
+            Some(Tok::Star) => {
+                star = Some((p, t));
+                p += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    toks[p..].iter().all(|t| *t == Tok::Star)
+}

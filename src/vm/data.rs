@@ -1,0 +1,704 @@
+//! The data flow of one state: InputPath → Parameters → (work) → ResultSelector → ResultPath →
+//! OutputPath in JSONPath states, Arguments → (work) → Output/Assign in JSONata states, and the
+//! context object. AWS's cause texts for every failure on the way.
+
+use super::jsonata_eval::{self, States};
+use super::{Execution, StatesError, prefix, time};
+use crate::compile::{
+    Assign, CState, Catcher, Dyn, FailField, Io, ItemSelector, MapOp, Program, WaitOp,
+};
+use crate::expr::{EvalError, Path, Scope};
+use crate::value::{Map, Str, Value};
+use std::cell::RefCell;
+use std::time::{Duration, SystemTime};
+
+/// Borrowed view of one state while its data flows.
+pub(super) struct Frame<'p> {
+    pub state: &'p CState,
+    /// Variables assigned by this state, committed after its output is computed.
+    assigned: RefCell<Option<Map>>,
+}
+
+impl<'p> Frame<'p> {
+    pub fn new(_exec: &Execution, state: &'p CState, _program: &'p Program) -> Frame<'p> {
+        Frame {
+            state,
+            assigned: RefCell::new(None),
+        }
+    }
+
+    pub fn take_assigned(&self) -> Option<Map> {
+        self.assigned.borrow_mut().take()
+    }
+
+    fn fail(&self, exec: &Execution, error: &str, detail: &str) -> StatesError {
+        StatesError::new(error, prefix(&self.state.name, exec.entered_event, detail))
+    }
+
+    fn runtime(&self, exec: &Execution, detail: &str) -> StatesError {
+        self.fail(exec, super::ErrorName::RUNTIME, detail)
+    }
+
+    fn eval_err(&self, exec: &Execution, e: EvalError) -> StatesError {
+        self.fail(exec, e.error, &e.detail)
+    }
+
+    /// The context object `$$` as an Express execution shows it.
+    pub fn context(&self, exec: &Execution, with_retry: bool) -> Value {
+        self.context_with_item(exec, with_retry, None)
+    }
+
+    fn context_with_item(
+        &self,
+        exec: &Execution,
+        with_retry: bool,
+        item: Option<(i64, &Value)>,
+    ) -> Value {
+        let info = &exec.info;
+        let mut e = Map::with_capacity(6);
+        e.insert(Str::from("Id"), Value::String(info.execution_arn.clone()));
+        e.insert(Str::from("Input"), info.input.clone());
+        e.insert(
+            Str::from("StartTime"),
+            Value::from(time::iso_millis(info.start_time)),
+        );
+        e.insert(Str::from("Name"), Value::String(info.name.clone()));
+        e.insert(Str::from("RoleArn"), Value::String(info.role_arn.clone()));
+        // AWS shows RedriveCount on Express executions too (recorded answers), though they
+        // cannot be redriven.
+        e.insert(Str::from("RedriveCount"), Value::int(0));
+        let mut sm = Map::with_capacity(2);
+        sm.insert(
+            Str::from("Id"),
+            Value::String(info.state_machine_arn.clone()),
+        );
+        sm.insert(
+            Str::from("Name"),
+            Value::String(info.state_machine_name.clone()),
+        );
+        let mut st = Map::with_capacity(3);
+        st.insert(Str::from("Name"), Value::String(self.state.name.clone()));
+        st.insert(
+            Str::from("EnteredTime"),
+            Value::from(time::iso_millis(exec.entered_time)),
+        );
+        if with_retry {
+            st.insert(Str::from("RetryCount"), Value::int(exec.retry_count as i64));
+        }
+        let mut ctx = Map::with_capacity(4);
+        ctx.insert(Str::from("Execution"), Value::object(e));
+        ctx.insert(Str::from("StateMachine"), Value::object(sm));
+        ctx.insert(Str::from("State"), Value::object(st));
+        let item = item.or(exec.map_item.as_ref().map(|(i, v)| (*i, v)));
+        if let Some((index, value)) = item {
+            let mut it = Map::with_capacity(2);
+            it.insert(Str::from("Index"), Value::int(index));
+            it.insert(Str::from("Value"), value.clone());
+            let mut m = Map::with_capacity(1);
+            m.insert(Str::from("Item"), Value::object(it));
+            ctx.insert(Str::from("Map"), Value::object(m));
+        }
+        Value::object(ctx)
+    }
+
+    fn scope<'a>(&self, exec: &'a Execution, input: &'a Value, ctx: &'a Value) -> Scope<'a> {
+        Scope {
+            input,
+            context: ctx,
+            vars: &exec.vars,
+        }
+    }
+
+    /// Context only for states that mention it; others get `null` (no allocation).
+    fn ctx(&self, exec: &Execution) -> Value {
+        if self.state.uses_context {
+            self.context(exec, self.state.has_retry_count())
+        } else {
+            Value::Null
+        }
+    }
+
+    /// `InputPath`/`OutputPath`: `$` → identity, null → `{}`, else a path selection.
+    fn apply_path(
+        &self,
+        exec: &Execution,
+        path: &Option<Option<Path>>,
+        input: &Value,
+        ctx: &Value,
+    ) -> Result<Value, StatesError> {
+        match path {
+            None => Ok(input.clone()),
+            Some(None) => Ok(Value::empty_object()),
+            Some(Some(p)) => p
+                .select(&self.scope(exec, input, ctx))
+                .map_err(|e| self.runtime(exec, &format!("Invalid path '{}' : {}", p.text(), e))),
+        }
+    }
+
+    /// The effective input: InputPath then Parameters (JSONPath), or Arguments (JSONata).
+    pub fn effective_input(&self, exec: &Execution) -> Result<Value, StatesError> {
+        let ctx = self.ctx(exec);
+        match &self.state.io {
+            Io::JsonPath {
+                input_path,
+                parameters,
+                ..
+            } => {
+                let v = self.apply_path(exec, input_path, &exec.input, &ctx)?;
+                match parameters {
+                    Some(t) => t
+                        .eval(&self.scope(exec, &v, &ctx))
+                        .map_err(|e| self.eval_err(exec, e)),
+                    None => Ok(v),
+                }
+            }
+            Io::JsonAta { arguments, .. } => match arguments {
+                Some(t) => jsonata_eval::template(t, &States::new(exec, &exec.input, ctx), None)
+                    .map_err(|d| self.fail(exec, &d.0, &d.1)),
+                None => Ok(exec.input.clone()),
+            },
+        }
+    }
+
+    /// The result becomes the state output (and variables are computed).
+    pub fn output_from_result(
+        &self,
+        exec: &Execution,
+        result: Value,
+        selector: bool,
+    ) -> Result<Value, StatesError> {
+        let ctx = self.ctx(exec);
+        match &self.state.io {
+            Io::JsonPath {
+                result_selector,
+                result_path,
+                output_path,
+                ..
+            } => {
+                let result = match result_selector {
+                    Some(t) if selector => t
+                        .eval(&self.scope(exec, &result, &ctx))
+                        .map_err(|e| self.eval_err(exec, e))?,
+                    _ => result,
+                };
+                self.assign_jsonpath(exec, &result, &ctx)?;
+                let combined = self.apply_result_path(exec, result_path, result)?;
+                self.apply_path(exec, output_path, &combined, &ctx)
+            }
+            Io::JsonAta { output, .. } => {
+                let states = States::new(exec, &exec.input, ctx).with_result(result.clone());
+                self.assign_jsonata(exec, &states)?;
+                match output {
+                    Some(t) => jsonata_eval::template(t, &states, None)
+                        .map_err(|d| self.fail(exec, &d.0, &d.1)),
+                    None => Ok(result),
+                }
+            }
+        }
+    }
+
+    fn apply_result_path(
+        &self,
+        exec: &Execution,
+        result_path: &Option<Option<crate::expr::ReferencePath>>,
+        result: Value,
+    ) -> Result<Value, StatesError> {
+        match result_path {
+            None => Ok(result),
+            Some(None) => Ok(exec.input.clone()),
+            Some(Some(rp)) => rp
+                .set(&exec.input, result)
+                .map_err(|e| self.runtime(exec, &format!("Invalid path '{}' : {}", rp.text(), e))),
+        }
+    }
+
+    fn assign_jsonpath(
+        &self,
+        exec: &Execution,
+        result: &Value,
+        ctx: &Value,
+    ) -> Result<(), StatesError> {
+        if let Some(Assign::JsonPath(t)) = &self.state.assign {
+            let v = t
+                .eval(&self.scope(exec, result, ctx))
+                .map_err(|e| self.eval_err(exec, e))?;
+            self.store(v);
+        }
+        Ok(())
+    }
+
+    fn assign_jsonata(&self, exec: &Execution, states: &States) -> Result<(), StatesError> {
+        if let Some(Assign::JsonAta(t)) = &self.state.assign {
+            let v =
+                jsonata_eval::template(t, states, None).map_err(|d| self.fail(exec, &d.0, &d.1))?;
+            self.store(v);
+        }
+        Ok(())
+    }
+
+    pub(super) fn store(&self, v: Value) {
+        if let Value::Object(o) = v {
+            let mut slot = self.assigned.borrow_mut();
+            let map = slot.get_or_insert_with(Map::new);
+            for (k, v) in o.iter() {
+                map.insert(k.clone(), v.clone());
+            }
+        }
+    }
+
+    /// Output of states without a result (Choice, Wait, Succeed): the input, filtered.
+    pub fn passthrough_output(&self, exec: &Execution) -> Result<Value, StatesError> {
+        let ctx = self.ctx(exec);
+        match &self.state.io {
+            Io::JsonPath {
+                input_path,
+                output_path,
+                ..
+            } => {
+                let v = self.apply_path(exec, input_path, &exec.input, &ctx)?;
+                self.assign_jsonpath(exec, &v, &ctx)?;
+                self.apply_path(exec, output_path, &v, &ctx)
+            }
+            Io::JsonAta { output, .. } => {
+                let states = States::new(exec, &exec.input, ctx);
+                self.assign_jsonata(exec, &states)?;
+                match output {
+                    Some(t) => jsonata_eval::template(t, &states, None)
+                        .map_err(|d| self.fail(exec, &d.0, &d.1)),
+                    None => Ok(exec.input.clone()),
+                }
+            }
+        }
+    }
+
+    /// The input a Choice rule sees (after InputPath).
+    pub fn choice_input(&self, exec: &Execution) -> Result<(Value, Value), StatesError> {
+        let ctx = self.ctx(exec);
+        match &self.state.io {
+            Io::JsonPath { input_path, .. } => {
+                Ok((self.apply_path(exec, input_path, &exec.input, &ctx)?, ctx))
+            }
+            Io::JsonAta { .. } => Ok((exec.input.clone(), ctx)),
+        }
+    }
+
+    /// Choice output: OutputPath over the (InputPath-filtered) input, or the matched rule's or
+    /// the state's Output/Assign in JSONata.
+    pub fn choice_output(
+        &self,
+        exec: &Execution,
+        input: &Value,
+        ctx: &Value,
+        rule_output: Option<&crate::compile::JTemplate>,
+        rule_assign: Option<&Assign>,
+    ) -> Result<Value, StatesError> {
+        match &self.state.io {
+            Io::JsonPath { output_path, .. } => {
+                for a in [rule_assign, self.state.assign.as_ref()]
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Assign::JsonPath(t) = a {
+                        let v = t
+                            .eval(&self.scope(exec, input, ctx))
+                            .map_err(|e| self.eval_err(exec, e))?;
+                        self.store(v);
+                    }
+                }
+                self.apply_path(exec, output_path, input, ctx)
+            }
+            Io::JsonAta { output, .. } => {
+                let states = States::new(exec, &exec.input, ctx.clone());
+                for a in [self.state.assign.as_ref(), rule_assign]
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Assign::JsonAta(t) = a {
+                        let v = jsonata_eval::template(t, &states, None)
+                            .map_err(|d| self.fail(exec, &d.0, &d.1))?;
+                        self.store(v);
+                    }
+                }
+                match rule_output.or(output.as_ref()) {
+                    Some(t) => jsonata_eval::template(t, &states, None)
+                        .map_err(|d| self.fail(exec, &d.0, &d.1)),
+                    None => Ok(exec.input.clone()),
+                }
+            }
+        }
+    }
+
+    pub fn jsonata_states<'e>(&self, exec: &'e Execution, ctx: Value) -> States<'e> {
+        States::new(exec, &exec.input, ctx)
+    }
+
+    pub fn fail_jsonata(&self, exec: &Execution, d: jsonata_eval::Failure) -> StatesError {
+        self.fail(exec, &d.0, &d.1)
+    }
+
+    pub fn runtime_error(&self, exec: &Execution, detail: &str) -> StatesError {
+        self.runtime(exec, detail)
+    }
+
+    pub fn scope_for<'a>(
+        &self,
+        exec: &'a Execution,
+        input: &'a Value,
+        ctx: &'a Value,
+    ) -> Scope<'a> {
+        self.scope(exec, input, ctx)
+    }
+
+    /// Error output of a Catch: ResultPath over the raw input (JSONPath) or Output (JSONata).
+    pub fn catch_output(
+        &self,
+        exec: &Execution,
+        c: &Catcher,
+        error_output: Value,
+    ) -> Result<(Value, Option<Map>), StatesError> {
+        let ctx = self.ctx(exec);
+        if self.state.jsonata {
+            let states =
+                States::new(exec, &exec.input, ctx).with_error_output(error_output.clone());
+            if let Some(Assign::JsonAta(t)) = &c.assign {
+                let v = jsonata_eval::template(t, &states, None)
+                    .map_err(|d| self.fail(exec, &d.0, &d.1))?;
+                self.store(v);
+            }
+            let out = match &c.output {
+                Some(t) => jsonata_eval::template(t, &states, None)
+                    .map_err(|d| self.fail(exec, &d.0, &d.1))?,
+                None => error_output,
+            };
+            return Ok((out, self.take_assigned()));
+        }
+        if let Some(Assign::JsonPath(t)) = &c.assign {
+            let v = t
+                .eval(&self.scope(exec, &error_output, &ctx))
+                .map_err(|e| self.eval_err(exec, e))?;
+            self.store(v);
+        }
+        let out = self.apply_result_path(exec, &c.result_path, error_output)?;
+        Ok((out, self.take_assigned()))
+    }
+
+    /// A number field: literal, `…Path`, or JSONata expression.
+    pub fn dyn_u64(
+        &self,
+        exec: &Execution,
+        d: Option<&Dyn<u64>>,
+        field: &str,
+    ) -> Result<Option<u64>, StatesError> {
+        self.dyn_u64_named(exec, d, field)
+    }
+
+    pub fn dyn_u64_named(
+        &self,
+        exec: &Execution,
+        d: Option<&Dyn<u64>>,
+        field: &str,
+    ) -> Result<Option<u64>, StatesError> {
+        let Some(d) = d else { return Ok(None) };
+        let v = self.dyn_value(exec, d, field, |n| Value::int(*n as i64))?;
+        match v.as_f64() {
+            Some(f) if f >= 0.0 && f.fract() == 0.0 => Ok(Some(f as u64)),
+            _ => match (&v, d) {
+                (Value::String(s), Dyn::Path(_, text)) => match s.parse::<u64>() {
+                    Ok(n) => Ok(Some(n)),
+                    Err(_) => Err(self.runtime(exec, &format!("The {field}Path field refers to value \"{}\" which is not a valid integer: {text}", s))),
+                },
+                (_, Dyn::Path(_, text)) => Err(self.runtime(exec, &format!("The {field}Path field refers to value \"{}\" which is not a valid integer: {text}", v.to_json()))),
+                (_, Dyn::Expr(e)) => Err(self.fail(exec, super::ErrorName::QUERY_EVALUATION_ERROR, &format!("The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected 'integer', but was '{}' for value: {}", e.src, v.type_name(), v.to_json()))),
+                _ => Err(self.runtime(exec, &format!("The value of {field} is not a valid integer"))),
+            },
+        }
+    }
+
+    fn dyn_value<T>(
+        &self,
+        exec: &Execution,
+        d: &Dyn<T>,
+        field: &str,
+        fixed: impl Fn(&T) -> Value,
+    ) -> Result<Value, StatesError> {
+        let ctx = self.ctx(exec);
+        match d {
+            Dyn::Fixed(t) => Ok(fixed(t)),
+            Dyn::Path(p, text) => {
+                let input = self.path_input(exec, &ctx)?;
+                p.select(&self.scope(exec, &input, &ctx))
+                    .map_err(|e| self.runtime(exec, &format!("Invalid path '{text}' : {e}")))
+            }
+            Dyn::Expr(e) => jsonata_eval::expr(e, &self.jsonata_states(exec, ctx))
+                .map_err(|d| self.fail(exec, &d.0, &d.1))
+                .map(|v| {
+                    let _ = field;
+                    v
+                }),
+        }
+    }
+
+    /// What `…Path` fields read: the effective input after InputPath.
+    fn path_input(&self, exec: &Execution, ctx: &Value) -> Result<Value, StatesError> {
+        match &self.state.io {
+            Io::JsonPath { input_path, .. } => self.apply_path(exec, input_path, &exec.input, ctx),
+            Io::JsonAta { .. } => Ok(exec.input.clone()),
+        }
+    }
+
+    /// Wait: when to wake up.
+    pub fn wait_until(
+        &self,
+        exec: &Execution,
+        w: &WaitOp,
+        now: SystemTime,
+    ) -> Result<SystemTime, StatesError> {
+        let ctx = self.ctx(exec);
+        let secs = |s: i64| now + Duration::from_secs(s.max(0) as u64);
+        let stamp = |t: &str| time::parse_timestamp(t).map(SystemTime::from);
+        match w {
+            WaitOp::Seconds(Dyn::Fixed(s)) => Ok(secs(*s)),
+            WaitOp::Seconds(Dyn::Expr(e)) => {
+                let v = jsonata_eval::expr(e, &self.jsonata_states(exec, ctx)).map_err(|d| self.fail(exec, &d.0, &d.1))?;
+                match v.as_i64() {
+                    Some(s) if s >= 0 => Ok(secs(s)),
+                    _ => Err(self.fail(exec, super::ErrorName::QUERY_EVALUATION_ERROR, &format!("The JSONata expression '{}' specified for the field 'Seconds' returned an unexpected result type. Expected 'integer', but was '{}' for value: {}", e.src, v.type_name(), v.to_json()))),
+                }
+            }
+            WaitOp::Seconds(Dyn::Path(..)) => Ok(now),
+            WaitOp::Timestamp(v) => match v.as_str().and_then(stamp) {
+                Some(t) => Ok(t),
+                None => Err(self.runtime(exec, "The Timestamp field is not a valid ISO-8601 extended offset date-time format string")),
+            },
+            WaitOp::TimestampExpr(e) => {
+                let v = jsonata_eval::expr(e, &self.jsonata_states(exec, ctx)).map_err(|d| self.fail(exec, &d.0, &d.1))?;
+                match v.as_str().and_then(stamp) {
+                    Some(t) => Ok(t),
+                    None => Err(self.fail(exec, super::ErrorName::QUERY_EVALUATION_ERROR, &format!("The JSONata expression '{}' specified for the field 'Timestamp' returned an unexpected result type. Expected 'timestamp', but was '{}' for value: {}", e.src, v.type_name(), v.to_json()))),
+                }
+            }
+            WaitOp::SecondsPath(p, text) => {
+                let input = self.path_input(exec, &ctx)?;
+                let v = p.select(&self.scope(exec, &input, &ctx)).map_err(|_| self.runtime(exec, &format!("The SecondsPath parameter does not reference an input value: {text}")))?;
+                match v.as_number() {
+                    Some(n) => match n.as_i64() {
+                        Some(s) if matches!(n, crate::value::Number::Int(_)) => Ok(secs(s)),
+                        _ => Err(self.runtime(exec, &format!("The SecondsPath parameter cannot be parsed as a long value: {text} == {}", v.to_json()))),
+                    },
+                    None => Err(self.runtime(exec, &format!("The SecondsPath parameter cannot be parsed as a long value: {text} == {}", display_plain(&v)))),
+                }
+            }
+            WaitOp::TimestampPath(p, text) => {
+                let input = self.path_input(exec, &ctx)?;
+                let v = p.select(&self.scope(exec, &input, &ctx)).map_err(|_| self.runtime(exec, &format!("The TimestampPath parameter does not reference an input value: {text}")))?;
+                match v.as_str().and_then(stamp) {
+                    Some(t) => Ok(t),
+                    None => Err(self.runtime(exec, &format!("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {text} == {}", display_plain(&v)))),
+                }
+            }
+        }
+    }
+
+    /// Fail: Error/Cause from literals, paths, intrinsics or expressions.
+    pub fn fail_fields(
+        &self,
+        exec: &Execution,
+        error: Option<&FailField>,
+        cause: Option<&FailField>,
+    ) -> Result<StatesError, StatesError> {
+        let ctx = self.ctx(exec);
+        let input = match &self.state.io {
+            Io::JsonPath { input_path, .. } => {
+                self.apply_path(exec, input_path, &exec.input, &ctx)?
+            }
+            Io::JsonAta { .. } => exec.input.clone(),
+        };
+        let field = |f: Option<&FailField>, name: &str| -> Result<Option<Str>, StatesError> {
+            let Some(f) = f else { return Ok(None) };
+            let v = match f {
+                FailField::Literal(s) => return Ok(Some(s.clone())),
+                FailField::Path(p, text) => p.select(&self.scope(exec, &input, &ctx)).map_err(|_| {
+                    self.runtime(exec, &format!("The JSONPath '{text}' specified for the field '{name}' could not be found in the input '{}'", input.to_json()))
+                })?,
+                FailField::Intrinsic(i, _) => i.eval(&self.scope(exec, &input, &ctx)).map_err(|e| self.eval_err(exec, e))?,
+                FailField::Expr(e) => jsonata_eval::expr(e, &self.jsonata_states(exec, ctx.clone())).map_err(|d| self.fail(exec, &d.0, &d.1))?,
+            };
+            Ok(Some(match v {
+                Value::String(s) => s,
+                other => Str::from(other.to_json()),
+            }))
+        };
+        Ok(StatesError {
+            error: field(error, "ErrorPath")?,
+            cause: field(cause, "CausePath")?,
+        })
+    }
+
+    /// Map: the input the items come from.
+    pub fn map_input(&self, exec: &Execution) -> Result<Value, StatesError> {
+        let ctx = self.ctx(exec);
+        self.path_input(exec, &ctx)
+    }
+
+    /// Map: the items array.
+    pub fn map_items(
+        &self,
+        exec: &Execution,
+        m: &MapOp,
+        effective: &Value,
+    ) -> Result<Vec<Value>, StatesError> {
+        let ctx = self.ctx(exec);
+        let v = if self.state.jsonata {
+            match &m.items {
+                Some(t) => {
+                    let states = self.jsonata_states(exec, ctx);
+                    let v = jsonata_eval::template(t, &states, None)
+                        .map_err(|d| self.fail(exec, &d.0, &d.1))?;
+                    if let (Value::Array(a), _) = (&v, ()) {
+                        return Ok(a.as_ref().clone());
+                    }
+                    let src = match t {
+                        crate::compile::JTemplate::Expr(e) => e.src.to_string(),
+                        _ => String::new(),
+                    };
+                    return Err(self.fail(exec, super::ErrorName::QUERY_EVALUATION_ERROR, &format!("The JSONata expression '{src}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {}", v.type_name(), v.to_json())));
+                }
+                None => effective.clone(),
+            }
+        } else {
+            match &m.items_path {
+                Some(p) => p.select(&self.scope(exec, effective, &ctx)).map_err(|e| {
+                    self.runtime(exec, &format!("Invalid path '{}' : {}", p.text(), e))
+                })?,
+                None => effective.clone(),
+            }
+        };
+        match v {
+            Value::Array(a) => Ok(a.as_ref().clone()),
+            other if self.state.jsonata => Err(self.fail(
+                exec,
+                super::ErrorName::QUERY_EVALUATION_ERROR,
+                &format!(
+                    "Map state input must be an array but was: {}",
+                    other.to_json()
+                ),
+            )),
+            other => Err(self.runtime(
+                exec,
+                &format!(
+                    "Invalid path '{}' : The ItemsPath must reference an array, but was: {}",
+                    m.items_path
+                        .as_ref()
+                        .map_or("$".to_string(), |p| p.text().to_string()),
+                    other.to_json()
+                ),
+            )),
+        }
+    }
+
+    /// Map: ToleratedFailureCount/Percentage (and their paths).
+    pub fn tolerance(
+        &self,
+        exec: &Execution,
+        m: &MapOp,
+    ) -> Result<(Option<u64>, Option<f64>), StatesError> {
+        let count = match &m.tolerated_count {
+            None => None,
+            Some(d) => {
+                let v = self.dyn_value(exec, d, "ToleratedFailureCount", |n| Value::int(*n))?;
+                let n = match (&v, d) {
+                    (Value::Number(n), _) if n.as_i64().is_some() => n.as_i64().unwrap_or(0),
+                    (Value::String(s), Dyn::Path(..)) if s.parse::<i64>().is_ok() => {
+                        s.parse::<i64>().unwrap_or(0)
+                    }
+                    (_, Dyn::Path(_, text)) => {
+                        let shown = if let Value::String(s) = &v {
+                            s.to_string()
+                        } else {
+                            v.to_json()
+                        };
+                        return Err(self.runtime(exec, &format!("The ToleratedFailureCountPath field refers to value \"{shown}\" which is not a valid integer: {text}")));
+                    }
+                    _ => {
+                        return Err(self.runtime(exec, "ToleratedFailureCount must be an integer."));
+                    }
+                };
+                if n < 0 {
+                    return Err(self.runtime(exec, "ToleratedFailureCount cannot be negative."));
+                }
+                Some(n as u64)
+            }
+        };
+        let pct = match &m.tolerated_percentage {
+            None => None,
+            Some(d) => {
+                let v =
+                    self.dyn_value(exec, d, "ToleratedFailurePercentage", |n| Value::float(*n))?;
+                let p = match (&v, d) {
+                    (Value::Number(n), _) => n.as_f64(),
+                    (Value::String(s), Dyn::Path(..)) if s.parse::<f64>().is_ok() => {
+                        s.parse::<f64>().unwrap_or(0.0)
+                    }
+                    (_, Dyn::Path(_, text)) => {
+                        let shown = if let Value::String(s) = &v {
+                            s.to_string()
+                        } else {
+                            v.to_json()
+                        };
+                        return Err(self.runtime(exec, &format!("The ToleratedFailurePercentagePath field refers to value \"{shown}\" which is not a valid float: {text}")));
+                    }
+                    _ => {
+                        return Err(
+                            self.runtime(exec, "ToleratedFailurePercentage must be a number.")
+                        );
+                    }
+                };
+                if !(0.0..=100.0).contains(&p) {
+                    return Err(self.runtime(
+                        exec,
+                        "ToleratedFailurePercentage must be between 0 and 100.",
+                    ));
+                }
+                Some(p)
+            }
+        };
+        Ok((count, pct))
+    }
+
+    /// Map: each item through ItemSelector (with `$$.Map.Item`), or as it is.
+    pub fn select_items(
+        &self,
+        exec: &Execution,
+        m: &MapOp,
+        effective: &Value,
+        items: Vec<Value>,
+    ) -> Result<Vec<Value>, StatesError> {
+        let Some(sel) = &m.item_selector else {
+            return Ok(items);
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let ctx = self.context_with_item(exec, false, Some((i as i64, item)));
+                match sel {
+                    ItemSelector::JsonPath(t) => t
+                        .eval(&self.scope(exec, effective, &ctx))
+                        .map_err(|e| self.eval_err(exec, e)),
+                    ItemSelector::JsonAta(t) => {
+                        jsonata_eval::template(t, &States::new(exec, &exec.input, ctx), None)
+                            .map_err(|d| self.fail(exec, &d.0, &d.1))
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+/// A value as AWS prints it after `==` in Wait causes: strings bare, the rest as JSON.
+fn display_plain(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.to_string(),
+        other => other.to_json(),
+    }
+}

@@ -1,0 +1,114 @@
+//! JSONata in a state: `$states` and workflow variables as bindings, templates evaluated into
+//! JSON, and AWS's `States.QueryEvaluationError` texts for what does not fit.
+
+use super::{ErrorName, Execution, Variables};
+use crate::compile::{JExpr, JTemplate};
+use crate::expr::Vars;
+use crate::jsonata;
+use crate::value::{Map, Str, Value};
+
+/// An error name and the cause detail (without the state prefix).
+pub(super) struct Failure(pub String, pub String);
+
+/// The bindings of one evaluation: `$states` and the visible variables.
+pub(super) struct States<'a> {
+    input: Value,
+    context: Value,
+    result: Option<Value>,
+    error_output: Option<Value>,
+    vars: &'a Variables,
+}
+
+impl<'a> States<'a> {
+    pub fn new(exec: &'a Execution, input: &Value, context: Value) -> States<'a> {
+        States {
+            input: input.clone(),
+            context,
+            result: None,
+            error_output: None,
+            vars: &exec.vars,
+        }
+    }
+
+    pub fn with_result(mut self, result: Value) -> States<'a> {
+        self.result = Some(result);
+        self
+    }
+
+    pub fn with_error_output(mut self, e: Value) -> States<'a> {
+        self.error_output = Some(e);
+        self
+    }
+
+    fn states_value(&self) -> Value {
+        let mut m = Map::with_capacity(4);
+        m.insert(Str::from("input"), self.input.clone());
+        m.insert(Str::from("context"), self.context.clone());
+        if let Some(r) = &self.result {
+            m.insert(Str::from("result"), r.clone());
+        }
+        if let Some(e) = &self.error_output {
+            m.insert(Str::from("errorOutput"), e.clone());
+        }
+        Value::object(m)
+    }
+}
+
+impl jsonata::Env for States<'_> {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        if name == "states" {
+            return Some(self.states_value());
+        }
+        self.vars.get(name).cloned()
+    }
+}
+
+fn qe(detail: String) -> Failure {
+    Failure(ErrorName::QUERY_EVALUATION_ERROR.to_string(), detail)
+}
+
+/// Evaluates one expression to a JSON value; undefined and functions are errors.
+pub(super) fn expr(e: &JExpr, states: &States) -> Result<Value, Failure> {
+    let limits = jsonata::Limits::default();
+    match e.expr.evaluate(Some(&states.input), states, &limits) {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(qe(format!(
+            "The JSONata expression '{}' specified for the field '{}' returned nothing (undefined).",
+            e.src, e.field
+        ))),
+        Err(err) if err.code == "S0500" || err.code == "T9999" => Err(qe(format!(
+            "The JSONata expression '{}' specified for the field '{}' returned an unsupported result type.",
+            e.src, e.field
+        ))),
+        Err(err) => Err(qe(format!(
+            "The JSONata expression '{}' specified for the field '{}' threw an error during evaluation. {}",
+            e.src, e.field, err.message
+        ))),
+    }
+}
+
+/// Evaluates a template: literals as they are, expressions in place.
+pub(super) fn template(
+    t: &JTemplate,
+    states: &States,
+    depth: Option<usize>,
+) -> Result<Value, Failure> {
+    let depth = depth.unwrap_or(0);
+    match t {
+        JTemplate::Literal(v) => Ok(v.clone()),
+        JTemplate::Expr(e) => expr(e, states),
+        JTemplate::Object(members) => {
+            let mut m = Map::with_capacity(members.len());
+            for (k, t) in members {
+                m.insert(k.clone(), template(t, states, Some(depth + 1))?);
+            }
+            Ok(Value::object(m))
+        }
+        JTemplate::Array(items) => Ok(Value::array(
+            items
+                .iter()
+                .map(|t| template(t, states, Some(depth + 1)))
+                .collect::<Result<_, _>>()?,
+        )),
+    }
+}

@@ -1,0 +1,532 @@
+//! The interpreter: synchronous and sans-IO.
+//!
+//! In: a `Program`, an `Execution` (pc, current input, variables, counters) and the time now.
+//! Out: `Step::Done` with the scope's output or failure, or `Step::Effect` when the execution
+//! needs the outside world (invoke a task, sleep until, run branches or iterations). The driver
+//! performs the effect and calls `resume`. Nothing here reads a clock, spawns or awaits.
+
+mod choice;
+mod data;
+pub mod errors;
+mod jsonata_eval;
+#[cfg(test)]
+mod tests;
+pub mod time;
+
+pub use errors::{ErrorName, StatesError};
+
+use crate::compile::{Catcher, MapOp, Op, Program, ScopeId, StateId};
+use crate::value::{Map, Str, Value};
+use data::Frame;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// Facts about the execution that the context object `$$` shows.
+#[derive(Debug, Clone)]
+pub struct ExecutionInfo {
+    pub execution_arn: Str,
+    pub name: Str,
+    pub state_machine_arn: Str,
+    pub state_machine_name: Str,
+    pub role_arn: Str,
+    pub start_time: SystemTime,
+    /// `$$.Execution.Input`.
+    pub input: Value,
+}
+
+/// Workflow variables visible to one scope: its own, then its parents' (read-only).
+#[derive(Debug, Clone, Default)]
+pub struct Variables {
+    local: Arc<Map>,
+    parent: Option<Arc<Variables>>,
+}
+
+impl Variables {
+    /// A child scope (Parallel branch, Map iteration): reads ours, writes its own.
+    pub fn child(&self) -> Variables {
+        Variables {
+            local: Arc::new(Map::new()),
+            parent: Some(Arc::new(self.clone())),
+        }
+    }
+
+    fn set_all(&mut self, assigned: Map) {
+        let local = Arc::make_mut(&mut self.local);
+        for (k, v) in assigned {
+            local.insert(k, v);
+        }
+    }
+}
+
+impl crate::expr::Vars for Variables {
+    fn get(&self, name: &str) -> Option<&Value> {
+        match self.local.get(name) {
+            Some(v) => Some(v),
+            None => self.parent.as_ref().and_then(|p| p.get(name)),
+        }
+    }
+}
+
+/// One running scope (the top level, a branch or an iteration) of one execution.
+#[derive(Debug)]
+pub struct Execution {
+    pc: StateId,
+    phase: Phase,
+    /// The raw input of the current state.
+    input: Value,
+    /// Effective input kept across retries (after InputPath/Parameters or Arguments).
+    effective: Value,
+    info: Arc<ExecutionInfo>,
+    pub vars: Variables,
+    /// Counters of the current state's retriers.
+    retry_counts: Vec<u32>,
+    /// `$$.State.RetryCount`.
+    retry_count: u32,
+    entered_time: SystemTime,
+    /// History event ids as a Standard execution would number them (AWS quotes them in causes).
+    event_id: u64,
+    entered_event: u64,
+    /// `$$.Map.Item` for an iteration's states, when this scope is a Map iteration.
+    map_item: Option<(i64, Value)>,
+    /// State transitions so far (billing and metrics).
+    pub transitions: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Enter,
+    AwaitTask,
+    AwaitChildren,
+    AwaitWait,
+    AwaitRetry,
+    Finished,
+}
+
+/// What `step` returns.
+#[derive(Debug)]
+pub enum Step {
+    /// The scope finished: its output, or the error that failed it.
+    Done(Result<Value, StatesError>),
+    Effect(Effect),
+}
+
+/// What the execution needs from the outside world.
+#[derive(Debug)]
+pub enum Effect {
+    /// Run a Task's resource.
+    Invoke(Invoke),
+    /// Resume at `until` (a Wait state or a Retry backoff).
+    Sleep { until: SystemTime },
+    /// Run each branch on the same input; resume with their outputs in branch order.
+    Parallel {
+        branches: Box<[ScopeId]>,
+        input: Value,
+    },
+    /// Run the processor on each item; resume with outputs in item order.
+    Map(MapRun),
+}
+
+/// A Task invocation.
+#[derive(Debug)]
+pub struct Invoke {
+    pub resource: Str,
+    pub state_name: Str,
+    pub input: Value,
+    pub timeout: Option<Duration>,
+    pub heartbeat: Option<Duration>,
+    pub attempt: u32,
+    pub context: Value,
+}
+
+/// A Map state's iterations.
+#[derive(Debug)]
+pub struct MapRun {
+    pub processor: ScopeId,
+    pub items: Vec<Value>,
+    /// 0 = unbounded.
+    pub max_concurrency: u64,
+    pub tolerated_count: Option<u64>,
+    pub tolerated_percentage: Option<f64>,
+    pub distributed: bool,
+    pub state_name: Str,
+}
+
+/// What the driver hands back after an effect.
+#[derive(Debug)]
+pub enum Resume {
+    Task(Result<Value, StatesError>),
+    Woke,
+    Children(Result<Vec<Value>, StatesError>),
+}
+
+/// How a state ends.
+enum Flow {
+    Next(StateId, Value),
+    End(Value),
+    Effect(Effect),
+    Fail(StatesError),
+}
+
+impl Execution {
+    /// A new top-level execution of `program` on `input`.
+    pub fn new(
+        program: &Program,
+        info: Arc<ExecutionInfo>,
+        input: Value,
+        now: SystemTime,
+    ) -> Execution {
+        Execution::scope(program, ScopeId(0), info, input, Variables::default(), now)
+    }
+
+    /// An execution of one scope (branch or iteration) with the given variables.
+    pub fn scope(
+        program: &Program,
+        scope: ScopeId,
+        info: Arc<ExecutionInfo>,
+        input: Value,
+        vars: Variables,
+        now: SystemTime,
+    ) -> Execution {
+        Execution {
+            pc: program.scopes[scope.0 as usize].start,
+            phase: Phase::Enter,
+            input,
+            effective: Value::Null,
+            info,
+            vars,
+            retry_counts: Vec::new(),
+            retry_count: 0,
+            entered_time: now,
+            event_id: 1,
+            entered_event: 0,
+            map_item: None,
+            transitions: 0,
+        }
+    }
+
+    /// A child scope for a branch or iteration of the current state.
+    pub fn child(
+        &self,
+        program: &Program,
+        scope: ScopeId,
+        input: Value,
+        now: SystemTime,
+    ) -> Execution {
+        Execution::scope(
+            program,
+            scope,
+            self.info.clone(),
+            input,
+            self.vars.child(),
+            now,
+        )
+    }
+
+    /// The execution facts shared by every scope.
+    pub fn info(&self) -> &Arc<ExecutionInfo> {
+        &self.info
+    }
+
+    /// Name of the state the execution is in.
+    pub fn state_name<'p>(&self, program: &'p Program) -> &'p str {
+        &program.states[self.pc.0 as usize].name
+    }
+
+    /// Hands the result of the last effect back.
+    pub fn resume(&mut self, program: &Program, resume: Resume, now: SystemTime) -> Step {
+        let flow = match (self.phase, resume) {
+            (Phase::AwaitTask, Resume::Task(Ok(result))) => {
+                self.finish_with_result(program, result)
+            }
+            (Phase::AwaitTask, Resume::Task(Err(e)))
+            | (Phase::AwaitChildren, Resume::Children(Err(e))) => self.state_failed(program, e),
+            (Phase::AwaitChildren, Resume::Children(Ok(items))) => {
+                self.finish_with_result(program, Value::array(items))
+            }
+            (Phase::AwaitWait, Resume::Woke) => self.finish_passthrough(program),
+            (Phase::AwaitRetry, Resume::Woke) => {
+                self.phase = Phase::Enter;
+                self.retry_count += 1;
+                return self.run(program, now, true);
+            }
+            (phase, r) => {
+                panic!("resume {r:?} does not fit phase {phase:?}: the driver broke the protocol")
+            }
+        };
+        self.after(program, flow, now)
+    }
+
+    /// Runs transitions until the scope finishes or needs an effect.
+    pub fn step(&mut self, program: &Program, now: SystemTime) -> Step {
+        self.run(program, now, false)
+    }
+
+    fn run(&mut self, program: &Program, now: SystemTime, retrying: bool) -> Step {
+        debug_assert_eq!(self.phase, Phase::Enter);
+        let mut retrying = retrying;
+        loop {
+            if !retrying {
+                self.retry_counts.clear();
+                self.retry_count = 0;
+            }
+            self.entered_time = now;
+            self.entered_event = self.event_id + 1;
+            self.event_id += 1;
+            self.transitions += 1;
+            let flow = self.enter(program, now);
+            match self.after_inner(program, flow) {
+                Some(step) => return step,
+                None => retrying = false,
+            }
+        }
+    }
+
+    /// Continues after a state finished asynchronously.
+    fn after(&mut self, program: &Program, flow: Flow, now: SystemTime) -> Step {
+        match self.after_inner(program, flow) {
+            Some(step) => step,
+            None => self.run(program, now, false),
+        }
+    }
+
+    /// Applies a state's flow: `None` means "entered the next state, keep running".
+    fn after_inner(&mut self, program: &Program, flow: Flow) -> Option<Step> {
+        match flow {
+            Flow::Next(next, output) => {
+                self.event_id += 1; // StateExited
+                self.pc = next;
+                self.input = output;
+                self.phase = Phase::Enter;
+                None
+            }
+            Flow::End(output) => {
+                self.phase = Phase::Finished;
+                Some(Step::Done(Ok(output)))
+            }
+            Flow::Effect(effect) => Some(Step::Effect(effect)),
+            Flow::Fail(e) => {
+                self.phase = Phase::Finished;
+                let _ = program;
+                Some(Step::Done(Err(e)))
+            }
+        }
+    }
+
+    /// Enters the state at `pc` and runs it as far as it goes without the outside world.
+    fn enter(&mut self, program: &Program, now: SystemTime) -> Flow {
+        let state = &program.states[self.pc.0 as usize];
+        let f = Frame::new(self, state, program);
+        match &state.op {
+            // Pass: Result (or the effective input) is the result.
+            Op::Pass { result } => {
+                let effective = match f.effective_input(self) {
+                    Ok(v) => v,
+                    Err(e) => return Flow::Fail(e),
+                };
+                let result = match result {
+                    Some(r) if !state.jsonata => r.clone(),
+                    _ => effective,
+                };
+                self.finish_state(program, result, false)
+            }
+            // Task: invoke the resource with the effective input.
+            Op::Task(task) => {
+                let effective = match f.effective_input(self) {
+                    Ok(v) => v,
+                    Err(e) => return Flow::Fail(e),
+                };
+                self.effective = effective.clone();
+                let timeout = match f.dyn_u64(self, task.timeout.as_ref(), "TimeoutSeconds") {
+                    Ok(t) => t,
+                    Err(e) => return Flow::Fail(e),
+                };
+                let heartbeat = match f.dyn_u64(self, task.heartbeat.as_ref(), "HeartbeatSeconds") {
+                    Ok(t) => t,
+                    Err(e) => return Flow::Fail(e),
+                };
+                self.event_id += 2; // TaskScheduled, TaskStarted
+                self.phase = Phase::AwaitTask;
+                Flow::Effect(Effect::Invoke(Invoke {
+                    resource: task.resource.clone(),
+                    state_name: state.name.clone(),
+                    input: effective,
+                    timeout: timeout.map(Duration::from_secs),
+                    heartbeat: heartbeat.map(Duration::from_secs),
+                    attempt: self.retry_count,
+                    context: f.context(self, true),
+                }))
+            }
+            // Choice: first matching rule wins, else Default, else States.NoChoiceMatched.
+            Op::Choice { rules, default } => choice::run(self, program, &f, rules, *default),
+            // Wait: compute the wake-up time, then pass the input through.
+            Op::Wait(w) => match f.wait_until(self, w, now) {
+                Ok(until) => {
+                    self.phase = Phase::AwaitWait;
+                    Flow::Effect(Effect::Sleep { until })
+                }
+                Err(e) => Flow::Fail(e),
+            },
+            // Succeed: the (filtered) input is the scope's output.
+            Op::Succeed => match f.passthrough_output(self) {
+                Ok(out) => Flow::End(out),
+                Err(e) => Flow::Fail(e),
+            },
+            // Fail: Error/Cause from literals, paths or expressions.
+            Op::Fail { error, cause } => {
+                match f.fail_fields(self, error.as_ref(), cause.as_ref()) {
+                    Ok(e) => Flow::Fail(e),
+                    Err(e) => Flow::Fail(e),
+                }
+            }
+            // Parallel: every branch gets the effective input.
+            Op::Parallel { branches } => {
+                let effective = match f.effective_input(self) {
+                    Ok(v) => v,
+                    Err(e) => return Flow::Fail(e),
+                };
+                self.event_id += 1; // ParallelStateStarted
+                self.phase = Phase::AwaitChildren;
+                Flow::Effect(Effect::Parallel {
+                    branches: branches.clone(),
+                    input: effective,
+                })
+            }
+            // Map: items from ItemsPath/Items, each through ItemSelector.
+            Op::Map(m) => self.enter_map(program, &f, m, state.name.clone()),
+        }
+    }
+
+    fn enter_map(&mut self, _program: &Program, f: &Frame, m: &MapOp, state_name: Str) -> Flow {
+        let run = (|| {
+            let effective = f.map_input(self)?;
+            let items = f.map_items(self, m, &effective)?;
+            let max_concurrency = f
+                .dyn_u64_named(self, m.max_concurrency.as_ref(), "MaxConcurrency")?
+                .unwrap_or(0);
+            let (tolerated_count, tolerated_percentage) = f.tolerance(self, m)?;
+            let items = f.select_items(self, m, &effective, items)?;
+            Ok(MapRun {
+                processor: m.processor,
+                items,
+                max_concurrency,
+                tolerated_count,
+                tolerated_percentage,
+                distributed: m.distributed,
+                state_name,
+            })
+        })();
+        match run {
+            Ok(run) => {
+                self.event_id += 1; // MapStateStarted
+                self.phase = Phase::AwaitChildren;
+                Flow::Effect(Effect::Map(run))
+            }
+            Err(e) => Flow::Fail(e),
+        }
+    }
+
+    /// A Task/Parallel/Map result arrived: ResultSelector, ResultPath, OutputPath, Assign.
+    fn finish_with_result(&mut self, program: &Program, result: Value) -> Flow {
+        self.event_id += 1; // …Succeeded
+        self.finish_state(program, result, true)
+    }
+
+    /// Wait finished: its input passes through.
+    fn finish_passthrough(&mut self, program: &Program) -> Flow {
+        let state = &program.states[self.pc.0 as usize];
+        let f = Frame::new(self, state, program);
+        match f.passthrough_output(self) {
+            Ok(out) => self.transition(program, out, f.take_assigned()),
+            Err(e) => Flow::Fail(e),
+        }
+    }
+
+    fn finish_state(&mut self, program: &Program, result: Value, selector: bool) -> Flow {
+        let state = &program.states[self.pc.0 as usize];
+        let f = Frame::new(self, state, program);
+        match f.output_from_result(self, result, selector) {
+            Ok(out) => self.transition(program, out, f.take_assigned()),
+            Err(e) => self.state_failed(program, e),
+        }
+    }
+
+    /// Commits assigned variables and moves on (or ends the scope).
+    fn transition(&mut self, program: &Program, output: Value, assigned: Option<Map>) -> Flow {
+        if let Some(a) = assigned {
+            self.vars.set_all(a);
+        }
+        let state = &program.states[self.pc.0 as usize];
+        match state.next {
+            Some(next) => Flow::Next(next, output),
+            None => Flow::End(output),
+        }
+    }
+
+    /// A state failed: Retry, then Catch, then fail the scope.
+    fn state_failed(&mut self, program: &Program, err: StatesError) -> Flow {
+        let state = &program.states[self.pc.0 as usize];
+        self.event_id += 1; // …Failed
+        if let Some((i, r)) = state
+            .retry
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.errors.iter().any(|p| err.matches(p)))
+        {
+            if self.retry_counts.len() < state.retry.len() {
+                self.retry_counts.resize(state.retry.len(), 0);
+            }
+            let attempts = self.retry_counts[i];
+            if attempts < r.max_attempts {
+                self.retry_counts[i] += 1;
+                let mut delay = r.interval_seconds * r.backoff_rate.powi(attempts as i32);
+                if let Some(max) = r.max_delay_seconds {
+                    delay = delay.min(max);
+                }
+                if r.jitter_full {
+                    delay *= rand::random::<f64>();
+                }
+                self.phase = Phase::AwaitRetry;
+                let until = self.entered_time + Duration::from_secs_f64(delay.clamp(0.0, 1e9));
+                return Flow::Effect(Effect::Sleep { until });
+            }
+        }
+        if let Some(c) = state
+            .catch
+            .iter()
+            .find(|c| c.errors.iter().any(|p| err.matches(p)))
+        {
+            return self.caught(program, c, err);
+        }
+        Flow::Fail(err)
+    }
+
+    fn caught(&mut self, program: &Program, c: &Catcher, err: StatesError) -> Flow {
+        let state = &program.states[self.pc.0 as usize];
+        let f = Frame::new(self, state, program);
+        let mut error_output = Map::new();
+        error_output.insert(
+            Str::from("Error"),
+            err.error.clone().map(Value::String).unwrap_or(Value::Null),
+        );
+        if let Some(cause) = &err.cause {
+            error_output.insert(Str::from("Cause"), Value::String(cause.clone()));
+        }
+        let error_output = Value::object(error_output);
+        match f.catch_output(self, c, error_output) {
+            Ok((out, assigned)) => {
+                if let Some(a) = assigned {
+                    self.vars.set_all(a);
+                }
+                Flow::Next(c.next, out)
+            }
+            Err(e) => Flow::Fail(e),
+        }
+    }
+}
+
+/// The AWS cause prefix naming the state and the event it was entered at.
+fn prefix(state: &str, event: u64, detail: &str) -> String {
+    format!(
+        "An error occurred while executing the state '{state}' (entered at the event id #{event}). {detail}"
+    )
+}

