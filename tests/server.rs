@@ -867,3 +867,65 @@ async fn small_body_limit_is_configurable() {
     );
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_executions_finish() {
+    let s = Srv::start().await;
+    let wait = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}"#;
+    let arn = s.create("slow", wait, "EXPRESS").await;
+    let addr = s.addr.clone();
+    let body = json!({"stateMachineArn": arn, "input": "{\"k\":1}"}).to_string();
+    let probe = Srv {
+        addr: addr.clone(),
+        stop: None,
+        done: tokio::spawn(async { Ok(()) }),
+    };
+    let in_flight = tokio::spawn(async move { probe.call_text("StartSyncExecution", &body).await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    s.shutdown().await;
+    let (status, out) = in_flight.await.unwrap();
+    assert_eq!((status, out["status"].as_str()), (200, Some("SUCCEEDED")));
+    assert!(
+        TcpStream::connect(&addr).await.is_err(),
+        "still accepting after shutdown"
+    );
+}
+
+#[tokio::test]
+async fn definitions_directory_loads_express_machines() {
+    let dir = std::env::temp_dir().join(format!("ewy-defs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("orders.asl.json"), PASS).unwrap();
+    std::fs::write(dir.join("notes.txt"), "ignored").unwrap();
+    let files = expressway::server::definitions::read_dir(&dir).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+        ["orders"]
+    );
+    let server = Server::new(
+        Arc::new(EngineBackend::new(Engine::new(Settings::default()))),
+        Config::default(),
+    );
+    let arn = server.load_definition("orders", &files[0].text).unwrap();
+    assert_eq!(arn, format!("{SM}orders"));
+    let err = server.load_definition("broken", "{").unwrap_err();
+    assert_eq!(err.kind, "InvalidDefinition");
+}
+
+#[tokio::test]
+async fn test_state_follows_choices() {
+    let s = Srv::start().await;
+    let choice = r#"{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThan":1,"Next":"Big"}],"Default":"Small"}"#;
+    for (input, next) in [(r#"{"n":5}"#, "Big"), (r#"{"n":0}"#, "Small")] {
+        let out = s
+            .ok("TestState", json!({"definition": choice, "input": input}))
+            .await;
+        assert_eq!(
+            (out["nextState"].as_str(), out["output"].as_str()),
+            (Some(next), Some(input)),
+            "{input}"
+        );
+    }
+    s.shutdown().await;
+}
