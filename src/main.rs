@@ -3,8 +3,10 @@
 use clap::{Parser, Subcommand};
 use expressway::definition;
 use expressway::engine::{Engine, ExecutionMeta, Settings, Status};
+use expressway::tasks::{MockConfig, MockLambdas};
 use std::io::Read;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -43,6 +45,15 @@ struct RunArgs {
     /// The execution's name (shown in `$$.Execution`).
     #[arg(long, default_value = "execution")]
     execution_name: String,
+    /// Lambda mocks in the conformance cases' format (`{"lambda": {<arn>: {"kind": …}}}`).
+    #[arg(long)]
+    mocks: Option<String>,
+    /// A Step Functions Local mock configuration file (also `SFN_MOCK_CONFIG`).
+    #[arg(long, env = "SFN_MOCK_CONFIG")]
+    mock_config: Option<String>,
+    /// The mock configuration's test case to run (`--name` names the state machine).
+    #[arg(long)]
+    test_case: Option<String>,
     /// Express timeout ceiling in seconds.
     #[arg(long, default_value_t = 300)]
     max_duration: u64,
@@ -98,7 +109,11 @@ fn run(args: RunArgs) -> ExitCode {
         max_execution_duration: std::time::Duration::from_secs(args.max_duration),
         ..Settings::default()
     };
-    let engine = Engine::new(settings);
+    let mut engine = Engine::new(settings);
+    if let Err(e) = register_mocks(&mut engine, &args) {
+        eprintln!("expressway: {e}");
+        return ExitCode::from(2);
+    }
     let program = match engine.compile(&definition) {
         Ok(p) => p,
         Err(diags) => {
@@ -120,7 +135,8 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let meta = ExecutionMeta::express(engine.settings(), &args.name, &args.execution_name);
+    let mut meta = ExecutionMeta::express(engine.settings(), &args.name, &args.execution_name);
+    meta.test_case = args.test_case.clone();
     let outcome = rt.block_on(engine.execute(program, &input, meta));
     let output = outcome
         .output
@@ -139,6 +155,28 @@ fn run(args: RunArgs) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// Loads `--mocks` and `--mock-config` into the engine's task registry.
+fn register_mocks(engine: &mut Engine, args: &RunArgs) -> Result<(), String> {
+    if let Some(path) = &args.mocks {
+        let mock = expressway::value::parse(&read(path)?).map_err(|e| format!("{path}: {e}"))?;
+        let lambdas = MockLambdas::from_case_mock(&mock).map_err(|e| format!("{path}: {e}"))?;
+        engine.tasks_mut().register_lambda(Arc::new(lambdas));
+    }
+    if let Some(path) = &args.mock_config {
+        let config = MockConfig::parse(&read(path)?).map_err(|e| format!("{path}: {e}"))?;
+        if let Some(case) = &args.test_case
+            && !config.has_test_case(&args.name, case)
+        {
+            return Err(format!(
+                "{path}: no test case '{case}' for state machine '{}'",
+                args.name
+            ));
+        }
+        engine.tasks_mut().set_mock_config(config);
+    }
+    Ok(())
 }
 
 fn validate(path: &str) -> ExitCode {

@@ -7,6 +7,7 @@
 mod harness;
 
 use expressway::engine::{Engine, ExecutionMeta, Settings};
+use expressway::tasks::MockLambdas;
 use harness::{Answer, Case};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -46,7 +47,8 @@ async fn run_case(engine: Arc<Engine>, case: &Case) -> Answer {
             };
         }
     };
-    let meta = ExecutionMeta::express(engine.settings(), "conformance", "execution");
+    let mut meta = ExecutionMeta::express(engine.settings(), "conformance", "execution");
+    meta.asynchronous = case.raw["source"]["api"] == "start_execution";
     let o = engine.execute(program, &input, meta).await;
     Answer {
         status: o.status.as_str().to_string(),
@@ -157,8 +159,11 @@ fn conformance() {
 /// An engine per case: Lambda cases get their mocked functions.
 fn harness_engine(case: &Case) -> Engine {
     let mut engine = Engine::new(Settings::default());
-    let _ = &mut engine;
-    let _ = case;
+    if !case.raw["mock"].is_null() {
+        let mock = expressway::value::Value::from_serde(&case.raw["mock"]);
+        let lambdas = MockLambdas::from_case_mock(&mock).expect("every case's mock object loads");
+        engine.tasks_mut().register_lambda(Arc::new(lambdas));
+    }
     engine
 }
 

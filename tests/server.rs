@@ -927,5 +927,16 @@ async fn test_state_follows_choices() {
             "{input}"
         );
     }
+    let jsonata = r#"{"QueryLanguage":"JSONata","Type":"Pass","Output":"{% $states.input.a + 1 %}","Next":"N"}"#;
+    let out = s
+        .ok(
+            "TestState",
+            json!({"definition": jsonata, "input": "{\"a\":1}"}),
+        )
+        .await;
+    assert_eq!(
+        (out["output"].as_str(), out["nextState"].as_str()),
+        (Some("2"), Some("N"))
+    );
     s.shutdown().await;
 }

@@ -26,12 +26,18 @@ impl JExpr {
 
     /// Like `parse_wrapped`, remembering the field name for error texts.
     pub fn parse_field(text: &str, field: &str) -> Result<Option<JExpr>, String> {
-        let t = text.trim();
-        let Some(inner) = t.strip_prefix("{%").and_then(|r| r.strip_suffix("%}")) else {
+        // Only a string that starts with `{%` and ends with `%}` is an expression: " {% x %} " is text.
+        let Some(inner) = text.strip_prefix("{%").and_then(|r| r.strip_suffix("%}")) else {
             return Ok(None);
         };
         let src = inner.trim();
-        let expr = jsonata::compile_step_functions(src).map_err(|e| {
+        let expr = jsonata::compile_with(
+            src,
+            jsonata::Options {
+                step_functions: true,
+            },
+        )
+        .map_err(|e| {
             format!(
                 "The JSONata expression '{src}' specified for the field '{field}' is invalid: {}",
                 e.message

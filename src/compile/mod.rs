@@ -63,8 +63,10 @@ impl CState {
     }
 }
 
-/// The data-flow fields of a state, by query language.
+/// The data-flow fields of a state, by query language. Stored once per state and only
+/// borrowed while running, so the size difference between the variants costs nothing.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Io {
     JsonPath {
         /// `None` = `$` (identity); `Some(None)` = JSON null (the input becomes `{}`).
@@ -158,8 +160,16 @@ pub struct MapOp {
     pub tolerated_count: Option<Dyn<i64>>,
     pub tolerated_percentage: Option<Dyn<f64>>,
     pub distributed: bool,
-    pub batcher: Option<Value>,
+    pub batcher: Option<Batcher>,
     pub label: Option<Str>,
+}
+
+/// `ItemBatcher`: iterations get `{"BatchInput": …, "Items": [...]}` instead of single items.
+#[derive(Debug)]
+pub struct Batcher {
+    pub max_items: Option<Dyn<u64>>,
+    pub max_bytes: Option<Dyn<u64>>,
+    pub batch_input: Option<ItemSelector>,
 }
 
 /// Map's per-item selector (ItemSelector or legacy Parameters).
@@ -519,10 +529,8 @@ impl Compiler {
                  -> Option<FailField> {
                     if let Some(v) = v {
                         let text = v.as_str().unwrap_or_default();
-                        if jsonata {
-                            if let Ok(Some(e)) = JExpr::parse_wrapped(text) {
-                                return Some(FailField::Expr(e));
-                            }
+                        if jsonata && let Ok(Some(e)) = JExpr::parse_wrapped(text) {
+                            return Some(FailField::Expr(e));
                         }
                         return Some(FailField::Literal(Str::from(text)));
                     }
@@ -718,10 +726,44 @@ impl Compiler {
                         |v| v.as_f64(),
                     ),
                     distributed,
-                    batcher: s.item_batcher.as_ref().map(lit),
+                    batcher: s
+                        .item_batcher
+                        .as_ref()
+                        .map(|b| self.batcher(b, jsonata, &format!("{loc}/ItemBatcher"))),
                     label: s.label.as_deref().map(Str::from),
                 }))
             }
+        }
+    }
+}
+
+impl Compiler {
+    fn batcher(&mut self, b: &serde_json::Value, jsonata: bool, loc: &str) -> Batcher {
+        let field = |k: &str| b.get(k).cloned();
+        let text = |k: &str| b.get(k).and_then(|v| v.as_str()).map(String::from);
+        let batch_input = field("BatchInput");
+        Batcher {
+            max_items: self.dyn_num(
+                &field("MaxItemsPerBatch"),
+                &text("MaxItemsPerBatchPath"),
+                "MaxItemsPerBatchPath",
+                &format!("{loc}/MaxItemsPerBatch"),
+                |v| v.as_u64(),
+            ),
+            max_bytes: self.dyn_num(
+                &field("MaxInputBytesPerBatch"),
+                &text("MaxInputBytesPerBatchPath"),
+                "MaxInputBytesPerBatchPath",
+                &format!("{loc}/MaxInputBytesPerBatch"),
+                |v| v.as_u64(),
+            ),
+            batch_input: if jsonata {
+                self.jtemplate(&batch_input, "BatchInput", &format!("{loc}/BatchInput"))
+                    .map(ItemSelector::JsonAta)
+            } else {
+                self.template(&batch_input, &format!("{loc}/BatchInput"))
+                    .map(ItemSelector::JsonPath)
+            },
         }
     }
 }

@@ -1,25 +1,55 @@
 //! The Amazon States Language: parse and validate.
 //!
-//! In: definition text. Out: a typed `Definition`, or every problem found as `Diagnostic`s in the
-//! shape of ValidateStateMachineDefinition (code, location such as `/States/Foo/Next`, message).
-//! Nothing here executes.
+//! In: definition text or parsed JSON. Out: a typed `Definition`, or every problem found as
+//! `Diagnostic`s in the shape of ValidateStateMachineDefinition (AWS's code, a location such as
+//! `/States/Foo/Next`, a message), renderable as CreateStateMachine's `InvalidDefinition` text.
+//! Nothing here executes: no path is evaluated, no task is called.
+//!
+//! Entry points: `load` (text → `Definition`), `validate_text` (text → diagnostics, including
+//! state names repeated in one `States` object), `validate` (parsed JSON → diagnostics),
+//! `express_diagnostics` (the extra EXPRESS-only rules), `invalid_definition_message`
+//! (CreateStateMachine's error text) and `validation_response` (ValidateStateMachineDefinition's body).
+//! The walk lives in `validate` (definitions, names, reachability), `state` (fields per type and
+//! query language), `choice`, `handlers` (Retry/Catch/Assign); `syntax` holds the string-level
+//! checks (paths, intrinsics, JSONata) that `crate::expr` and `crate::jsonata` will take over.
+//!
+//! ```
+//! use expressway::definition::{invalid_definition_message, validate};
+//! let raw = serde_json::json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}});
+//! let message = invalid_definition_message(&validate(&raw));
+//! assert!(message.starts_with("Invalid State Machine Definition: ''MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Next'"));
+//! ```
 
+mod choice;
+pub mod codes;
+mod express;
+mod handlers;
 pub mod model;
+mod state;
+pub mod syntax;
+mod text;
 mod validate;
 
+// Tests are tables: one case per line, so rustfmt leaves them alone.
+#[cfg(test)]
+#[rustfmt::skip]
+mod tests;
+
+pub use express::express_diagnostics;
 pub use model::*;
-pub use validate::{Diagnostic, Severity, validate};
+pub use text::validate_text;
+pub use validate::{
+    Diagnostic, Severity, invalid_definition_message, validate, validation_response,
+};
 
 /// Parses and validates definition text: the typed definition, or every diagnostic found.
 pub fn load(text: &str) -> Result<Definition, Vec<Diagnostic>> {
-    let raw: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        vec![Diagnostic::error(
-            "INVALID_JSON_DESCRIPTION",
-            "",
-            format!("Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: {e}'"),
-        )]
-    })?;
-    load_json(&raw)
+    match validate_text(text) {
+        (Some(raw), diagnostics) if !diagnostics.iter().any(|d| d.severity == Severity::Error) => {
+            from_validated(&raw)
+        }
+        (_, diagnostics) => Err(diagnostics),
+    }
 }
 
 /// Validates an already parsed definition and returns its typed form.
@@ -28,11 +58,17 @@ pub fn load_json(raw: &serde_json::Value) -> Result<Definition, Vec<Diagnostic>>
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
         return Err(diagnostics);
     }
+    from_validated(raw)
+}
+
+/// The typed form of a definition `validate` accepted. A shape serde still rejects is our bug,
+/// reported as a schema diagnostic rather than a panic.
+fn from_validated(raw: &serde_json::Value) -> Result<Definition, Vec<Diagnostic>> {
     Definition::from_json(raw).map_err(|e| {
         vec![Diagnostic::error(
-            "SCHEMA_VALIDATION_FAILED",
-            "",
-            format!("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: {e}'"),
+            codes::SCHEMA_VALIDATION_FAILED,
+            "/",
+            e.to_string(),
         )]
     })
 }

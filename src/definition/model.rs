@@ -67,7 +67,9 @@ pub struct State {
     pub parameters: Option<Json>,
     pub result_selector: Option<Json>,
     // JSONata data flow and variables.
+    #[serde(default, deserialize_with = "present")]
     pub arguments: Option<Json>,
+    #[serde(default, deserialize_with = "present")]
     pub output: Option<Json>,
     pub assign: Option<Json>,
 
@@ -75,6 +77,7 @@ pub struct State {
     pub catch: Option<Vec<Catcher>>,
 
     // Pass
+    #[serde(default, deserialize_with = "present")]
     pub result: Option<Json>,
 
     // Task
@@ -108,6 +111,7 @@ pub struct State {
     pub iterator: Option<Definition>,
     pub item_processor: Option<Definition>,
     pub items_path: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub items: Option<Json>,
     pub item_selector: Option<Json>,
     pub item_reader: Option<Json>,
@@ -173,6 +177,11 @@ pub struct Catcher {
 pub struct ProcessorConfig {
     pub mode: Option<String>,
     pub execution_type: Option<String>,
+}
+
+/// A field that is present, even as JSON `null` (`"Output": null` outputs null), is `Some`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Json>, D::Error> {
+    Json::deserialize(d).map(Some)
 }
 
 /// Distinguishes an absent field (`None`) from an explicit JSON `null` (`Some(None)`): for

@@ -2,7 +2,7 @@
 
 use super::Engine;
 use crate::compile::{Program, ScopeId};
-use crate::tasks::TaskRequest;
+use crate::tasks::{ExecutionScope, TaskRequest};
 use crate::value::{Map, Str, Value};
 use crate::vm::{
     Effect, ErrorName, Execution, ExecutionInfo, Invoke, MapRun, Resume, StatesError, Step,
@@ -10,9 +10,8 @@ use crate::vm::{
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 /// The state of one execution's driver, shared by all of its scopes.
@@ -21,9 +20,8 @@ pub(super) struct Run<'e> {
     program: &'e Arc<Program>,
     test_case: Option<Str>,
     transitions: AtomicU64,
-    /// Invocations so far per Task state name: mocked responses are chosen by this count.
-    /// A std mutex: it is held for one increment, never across an await.
-    invocations: Mutex<HashMap<Str, u32>>,
+    /// Per-execution task state (mock invocation counters), shared by every scope's tasks.
+    scope: ExecutionScope,
 }
 
 impl<'e> Run<'e> {
@@ -33,7 +31,7 @@ impl<'e> Run<'e> {
             program,
             test_case,
             transitions: AtomicU64::new(0),
-            invocations: Mutex::new(HashMap::new()),
+            scope: ExecutionScope::new(),
         }
     }
 
@@ -92,16 +90,6 @@ impl<'e> Run<'e> {
     }
 
     async fn invoke(&self, exec: &Execution, inv: Invoke) -> Result<Value, StatesError> {
-        let invocation = {
-            let mut counts = self
-                .invocations
-                .lock()
-                .expect("invocation counter lock is never poisoned: no panics under it");
-            let n = counts.entry(inv.state_name.clone()).or_insert(0);
-            let current = *n;
-            *n += 1;
-            current
-        };
         let req = TaskRequest {
             resource: inv.resource.clone(),
             state_name: inv.state_name.clone(),
@@ -109,8 +97,8 @@ impl<'e> Run<'e> {
             test_case: self.test_case.clone(),
             input: inv.input,
             attempt: inv.attempt,
-            invocation,
             context: inv.context,
+            scope: self.scope.clone(),
         };
         let fut = self.engine.tasks.invoke(req);
         let result = match inv.timeout {

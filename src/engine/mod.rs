@@ -56,6 +56,9 @@ pub struct ExecutionMeta {
     pub start_time: SystemTime,
     /// Step Functions Local mock test case (`…:stateMachine:<sm>#<case>`).
     pub test_case: Option<String>,
+    /// Started by StartExecution (`$$.Execution.RedriveCount` is shown) rather than
+    /// StartSyncExecution.
+    pub asynchronous: bool,
 }
 
 impl ExecutionMeta {
@@ -73,6 +76,7 @@ impl ExecutionMeta {
             role_arn: format!("arn:aws:iam::{a}:role/expressway"),
             start_time: SystemTime::now(),
             test_case: None,
+            asynchronous: false,
         }
     }
 }
@@ -187,6 +191,7 @@ impl Engine {
             role_arn: Str::from(meta.role_arn.as_str()),
             start_time: meta.start_time,
             input: input.clone(),
+            redrive_count: meta.asynchronous.then_some(0),
         });
         let limit = program
             .timeout_seconds

@@ -47,3 +47,183 @@ async fn parallel_and_map_of_pass_states() {
     let o = run(def, "{}", Settings::default()).await;
     assert_eq!(o.output.as_deref(), Some("[1,2]"), "{o:?}");
 }
+
+use crate::tasks::TaskError;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+fn flaky_engine(failures: u32, calls: Arc<AtomicU32>) -> Engine {
+    let mut engine = Engine::new(Settings::default());
+    engine.tasks_mut().register_fn(
+        "arn:aws:lambda:us-east-1:123456789012:function:flaky",
+        move |req| {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n < failures {
+                    Err(TaskError::new("Flaky", format!("attempt {n}")))
+                } else {
+                    Ok(req.input)
+                }
+            }
+        },
+    );
+    engine.tasks_mut().register_fn(
+        "arn:aws:lambda:us-east-1:123456789012:function:slow",
+        |_req| async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok(crate::value::Value::Null)
+        },
+    );
+    engine
+}
+
+async fn run_with(engine: &Engine, def: &str, input: &str) -> Outcome {
+    let program = engine.compile(def).expect("the definition compiles");
+    engine
+        .execute(
+            program,
+            input,
+            ExecutionMeta::express(engine.settings(), "sm", "e"),
+        )
+        .await
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_backs_off_then_succeeds() {
+    let calls = Arc::new(AtomicU32::new(0));
+    let engine = flaky_engine(2, calls.clone());
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:flaky","Parameters":{"n":1},
+        "Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":10,"BackoffRate":3,"MaxAttempts":2}],"End":true}}}"#;
+    let started = tokio::time::Instant::now();
+    let o = run_with(&engine, def, "{}").await;
+    assert_eq!(o.output.as_deref(), Some(r#"{"n":1}"#), "{o:?}");
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    // 10 s, then 30 s of backoff.
+    assert!(
+        started.elapsed() >= Duration::from_secs(40),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_exhausted_then_caught_with_result_path() {
+    let calls = Arc::new(AtomicU32::new(0));
+    let engine = flaky_engine(10, calls.clone());
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:flaky",
+        "Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":1,"MaxAttempts":1}],
+        "Catch":[{"ErrorEquals":["States.TaskFailed"],"ResultPath":"$.err","Next":"C"}],"End":true},
+        "C":{"Type":"Pass","End":true}}}"#;
+    let o = run_with(&engine, def, r#"{"a":1}"#).await;
+    assert_eq!(
+        o.output.as_deref(),
+        Some(r#"{"a":1,"err":{"Error":"Flaky","Cause":"attempt 1"}}"#),
+        "{o:?}"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn max_attempts_zero_never_retries() {
+    let calls = Arc::new(AtomicU32::new(0));
+    let engine = flaky_engine(10, calls.clone());
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:flaky",
+        "Retry":[{"ErrorEquals":["States.ALL"],"MaxAttempts":0}],"End":true}}}"#;
+    let o = run_with(&engine, def, "{}").await;
+    assert_eq!(
+        (o.status, o.error.as_deref()),
+        (Status::Failed, Some("Flaky"))
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn task_timeout_is_states_timeout_and_task_failed_does_not_catch_it() {
+    let engine = flaky_engine(0, Arc::new(AtomicU32::new(0)));
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:slow","TimeoutSeconds":5,
+        "Catch":[{"ErrorEquals":["States.TaskFailed"],"Next":"C"}],"End":true},"C":{"Type":"Pass","End":true}}}"#;
+    let o = run_with(&engine, def, "{}").await;
+    assert_eq!(
+        (o.status, o.error.as_deref()),
+        (Status::Failed, Some("States.Timeout")),
+        "{o:?}"
+    );
+}
+
+#[tokio::test]
+async fn parallel_fails_with_the_failing_branch_error() {
+    let def = r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+        {"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}},
+        {"StartAt":"B","States":{"B":{"Type":"Fail","Error":"BranchError","Cause":"b"}}}]}}}"#;
+    let o = run(def, "{}", Settings::default()).await;
+    assert_eq!(
+        (o.error.as_deref(), o.cause.as_deref()),
+        (Some("BranchError"), Some("b"))
+    );
+}
+
+#[tokio::test]
+async fn item_batcher_groups_items() {
+    let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map","End":true,
+        "ItemBatcher":{"MaxItemsPerBatch":2,"BatchInput":{"k.$":"$.k"}},
+        "ItemsPath":"$.xs",
+        "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}}}}}"#;
+    let o = run(def, r#"{"k":7,"xs":[1,2,3]}"#, Settings::default()).await;
+    assert_eq!(
+        o.output.as_deref(),
+        Some(r#"[{"BatchInput":{"k":7},"Items":[1,2]},{"BatchInput":{"k":7},"Items":[3]}]"#),
+        "{o:?}"
+    );
+}
+
+#[tokio::test]
+async fn tolerated_failures_let_a_map_finish_and_the_threshold_fails_it() {
+    let def = |tolerated: u32| {
+        format!(
+            r#"{{"StartAt":"M","States":{{"M":{{"Type":"Map","End":true,"ToleratedFailureCount":{tolerated},
+            "ItemProcessor":{{"ProcessorConfig":{{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"}},"StartAt":"C","States":{{
+              "C":{{"Type":"Choice","Choices":[{{"Variable":"$","NumericEquals":2,"Next":"F"}}],"Default":"OK"}},
+              "F":{{"Type":"Fail","Error":"Two"}},"OK":{{"Type":"Pass","End":true}}}}}}}}}}}}"#
+        )
+    };
+    let o = run(&def(1), "[1,2,3]", Settings::default()).await;
+    assert_eq!(o.status, Status::Succeeded, "{o:?}");
+    let o = run(&def(0), "[1,2,3]", Settings::default()).await;
+    assert_eq!(
+        o.error.as_deref(),
+        Some("States.ExceedToleratedFailureThreshold"),
+        "{o:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_map_of_ten_thousand_pass_items_runs_inline() {
+    let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map","End":true,"MaxConcurrency":0,
+        "ItemProcessor":{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"v.$":"$"},"Next":"B"},"B":{"Type":"Pass","OutputPath":"$.v","End":true}}}}}}"#;
+    let items: Vec<String> = (0..10_000).map(|i| i.to_string()).collect();
+    let input = format!("[{}]", items.join(","));
+    let o = run(
+        def,
+        &input,
+        Settings {
+            max_payload_bytes: 1 << 20,
+            ..Settings::default()
+        },
+    )
+    .await;
+    assert_eq!(o.output.as_deref(), Some(input.as_str()));
+    assert_eq!(o.transitions, 1 + 20_000);
+}
+
+#[tokio::test]
+async fn a_parallel_of_one_hundred_branches_keeps_branch_order() {
+    let branches: Vec<String> = (0..100)
+        .map(|i| format!(r#"{{"StartAt":"B{i}","States":{{"B{i}":{{"Type":"Pass","Result":{i},"End":true}}}}}}"#))
+        .collect();
+    let def = format!(
+        r#"{{"StartAt":"P","States":{{"P":{{"Type":"Parallel","End":true,"Branches":[{}]}}}}}}"#,
+        branches.join(",")
+    );
+    let o = run(&def, "{}", Settings::default()).await;
+    let want: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+    assert_eq!(o.output, Some(format!("[{}]", want.join(","))));
+}

@@ -31,7 +31,31 @@ pub(crate) enum CmpOp {
     Le,
     Gt,
     Ge,
+    /// `in`: the left value equals an item of the right array.
+    In,
+    /// `nin`: the negation of `in`.
+    Nin,
+    /// `subsetof`: every item of the left array is in the right one.
+    SubsetOf,
+    /// `anyof`: some item of the left array is in the right one.
+    AnyOf,
+    /// `noneof`: no item of the left array is in the right one.
+    NoneOf,
+    /// `size`: the left array or string has the right number of items/characters.
+    Size,
+    /// `empty`: whether the left array or string is empty equals the right boolean.
+    Empty,
 }
+
+const WORD_OPS: [(&str, CmpOp); 7] = [
+    ("subsetof", CmpOp::SubsetOf),
+    ("anyof", CmpOp::AnyOf),
+    ("noneof", CmpOp::NoneOf),
+    ("size", CmpOp::Size),
+    ("empty", CmpOp::Empty),
+    ("nin", CmpOp::Nin),
+    ("in", CmpOp::In),
+];
 
 #[derive(Clone, Debug)]
 pub(crate) enum Operand {
@@ -118,7 +142,12 @@ fn parse_comparison(cur: &mut Cursor, depth: usize) -> Result<Filter, SyntaxErro
             cur.skip_ws();
             return Ok(Filter::Regex(left, Box::new(parse_regex(cur)?)));
         }
-        _ => None,
+        _ => WORD_OPS.iter().find_map(|(word, op)| {
+            let rest = cur.rest();
+            let after = rest.as_bytes().get(word.len()).copied();
+            (rest.starts_with(word) && !after.is_some_and(|b| b.is_ascii_alphanumeric()))
+                .then_some((*op, word.len()))
+        }),
     };
     match op {
         Some((op, len)) => {
@@ -149,6 +178,25 @@ fn parse_operand(cur: &mut Cursor, depth: usize) -> Result<Operand, SyntaxError>
             Ok(Operand::Root(segs.into_boxed_slice(), definite))
         }
         Some(b'\'' | b'"') => Ok(Operand::Literal(Value::from(cur.quoted()?))),
+        Some(b'[') => {
+            cur.pos += 1;
+            let mut items = Vec::new();
+            cur.skip_ws();
+            if !cur.eat(b']') {
+                loop {
+                    match parse_operand(cur, depth + 1)? {
+                        Operand::Literal(v) => items.push(v),
+                        _ => return Err(cur.error("a list holds literals only")),
+                    }
+                    cur.skip_ws();
+                    if cur.eat(b']') {
+                        break;
+                    }
+                    cur.expect(b',')?;
+                }
+            }
+            Ok(Operand::Literal(Value::array(items)))
+        }
         Some(b'-' | b'0'..=b'9') => {
             let start = cur.pos;
             cur.pos += 1;
@@ -158,7 +206,7 @@ fn parse_operand(cur: &mut Cursor, depth: usize) -> Result<Operand, SyntaxError>
             ) {
                 cur.pos += 1;
             }
-            let text = &cur.text[start..cur.pos];
+            let text = cur.slice(start, cur.pos);
             if let Ok(i) = text.parse::<i64>() {
                 Ok(Operand::Literal(Value::int(i)))
             } else {
@@ -174,7 +222,7 @@ fn parse_operand(cur: &mut Cursor, depth: usize) -> Result<Operand, SyntaxError>
                 ("false", Value::Bool(false)),
                 ("null", Value::Null),
             ] {
-                if cur.text[cur.pos..].starts_with(word) {
+                if cur.rest().starts_with(word) {
                     cur.pos += word.len();
                     return Ok(Operand::Literal(value));
                 }
@@ -226,8 +274,9 @@ pub(crate) fn matches(f: &Filter, node: &Value, root: &Value) -> bool {
         },
         Filter::Cmp(l, op, r) => {
             let (Some(l), Some(r)) = (operand(l, node, root), operand(r, node, root)) else {
-                return *op == CmpOp::Ne;
+                return matches!(op, CmpOp::Ne | CmpOp::Nin);
             };
+            let within = |v: &Value| r.as_array().is_some_and(|items| items.contains(v));
             match op {
                 CmpOp::Eq => l == r,
                 CmpOp::Ne => l != r,
@@ -235,6 +284,13 @@ pub(crate) fn matches(f: &Filter, node: &Value, root: &Value) -> bool {
                 CmpOp::Le => matches!(order(&l, &r), Some(Ordering::Less | Ordering::Equal)),
                 CmpOp::Gt => order(&l, &r) == Some(Ordering::Greater),
                 CmpOp::Ge => matches!(order(&l, &r), Some(Ordering::Greater | Ordering::Equal)),
+                CmpOp::In => within(&l),
+                CmpOp::Nin => !within(&l),
+                CmpOp::SubsetOf => l.as_array().is_some_and(|items| items.iter().all(within)),
+                CmpOp::AnyOf => l.as_array().is_some_and(|items| items.iter().any(within)),
+                CmpOp::NoneOf => l.as_array().is_some_and(|items| !items.iter().any(within)),
+                CmpOp::Size => size(&l).is_some_and(|n| r.as_i64() == Some(n as i64)),
+                CmpOp::Empty => size(&l).is_some_and(|n| r.as_bool() == Some(n == 0)),
             }
         }
     }
@@ -245,6 +301,14 @@ fn operand(op: &Operand, node: &Value, root: &Value) -> Option<Value> {
         Operand::Literal(v) => Some(v.clone()),
         Operand::Current(segs, definite) => select_segs(segs, *definite, node, root).ok(),
         Operand::Root(segs, definite) => select_segs(segs, *definite, root, root).ok(),
+    }
+}
+
+fn size(v: &Value) -> Option<usize> {
+    match v {
+        Value::Array(items) => Some(items.len()),
+        Value::String(s) => Some(s.chars().count()),
+        _ => None,
     }
 }
 

@@ -3,7 +3,7 @@
 //! Any wrong argument (count, type, range) fails with `States.Runtime` and AWS's text
 //! `Invalid arguments in States.<Name>`.
 
-use super::intrinsic::{Intrinsic, IntrinsicFn, Piece, split_template};
+use super::intrinsic::{Arg, Intrinsic, IntrinsicFn, Piece, split_template};
 use super::{EvalError, java};
 use crate::value::{self, Map, Number, Value};
 use base64::Engine as _;
@@ -62,7 +62,13 @@ pub(crate) fn call(call: &Intrinsic, args: Vec<Value>) -> Result<Value, EvalErro
             if text.is_empty() {
                 return Ok(Value::Null);
             }
-            value::parse(text).map_err(|_| invalid(f))
+            match value::parse(text).map_err(|_| invalid(f))? {
+                // serde reads `-0` as a float; Jackson (and AWS) read an integer 0.
+                Value::Number(Number::Float(x)) if x == 0.0 && !text.contains(['.', 'e', 'E']) => {
+                    Ok(Value::int(0))
+                }
+                v => Ok(v),
+            }
         }
         IntrinsicFn::JsonToString => {
             arity(f, &args, 1, 1)?;
@@ -85,13 +91,17 @@ pub(crate) fn call(call: &Intrinsic, args: Vec<Value>) -> Result<Value, EvalErro
         IntrinsicFn::ArrayContains => {
             arity(f, &args, 2, 2)?;
             let items = array(f, &args[0])?;
-            Ok(Value::Bool(items.iter().any(|v| v == &args[1])))
+            Ok(Value::Bool(items.iter().any(|v| json_eq(v, &args[1], 0))))
         }
         IntrinsicFn::ArrayRange => array_range(f, &args),
         IntrinsicFn::ArrayGetItem => {
             arity(f, &args, 2, 2)?;
             let items = array(f, &args[0])?;
             let index = int_arg(f, &args[1])?;
+            // AWS answers null for any index into an empty array, and fails otherwise.
+            if items.is_empty() {
+                return Ok(Value::Null);
+            }
             usize::try_from(index)
                 .ok()
                 .and_then(|i| items.get(i))
@@ -125,9 +135,8 @@ pub(crate) fn call(call: &Intrinsic, args: Vec<Value>) -> Result<Value, EvalErro
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(s)
                 .map_err(|_| invalid(f))?;
-            String::from_utf8(bytes)
-                .map(Value::from)
-                .map_err(|_| invalid(f))
+            // Java decodes bytes that are not UTF-8 to U+FFFD rather than failing.
+            Ok(Value::from(String::from_utf8_lossy(&bytes).into_owned()))
         }
         IntrinsicFn::Hash => hash(f, &args),
         IntrinsicFn::JsonMerge => {
@@ -145,6 +154,7 @@ pub(crate) fn call(call: &Intrinsic, args: Vec<Value>) -> Result<Value, EvalErro
             Ok(Value::object(merged))
         }
         IntrinsicFn::MathRandom => math_random(f, &args),
+        // Operands round half up (Java's Math.round); operands and sum stay 32-bit.
         IntrinsicFn::MathAdd => {
             arity(f, &args, 2, 2)?;
             let mut sum = 0i64;
@@ -155,6 +165,9 @@ pub(crate) fn call(call: &Intrinsic, args: Vec<Value>) -> Result<Value, EvalErro
                     return Err(invalid(f));
                 }
                 sum += r as i64;
+            }
+            if i32::try_from(sum).is_err() {
+                return Err(invalid(f));
             }
             Ok(Value::int(sum))
         }
@@ -178,7 +191,8 @@ pub(crate) fn call(call: &Intrinsic, args: Vec<Value>) -> Result<Value, EvalErro
 }
 
 /// `States.Format(template, args...)`: each `{}` takes the next argument, printed as Java
-/// prints it (strings raw, objects `{k=v}`); the counts must match.
+/// prints it (strings raw, objects `{k=v}`); the counts must match and every brace must
+/// belong to a `{}` (or be escaped).
 fn format(call: &Intrinsic, args: &[Value]) -> Result<Value, EvalError> {
     let f = IntrinsicFn::Format;
     let Some((template, rest)) = args.split_first() else {
@@ -188,7 +202,7 @@ fn format(call: &Intrinsic, args: &[Value]) -> Result<Value, EvalError> {
     let pieces: &[Piece] = match &call.pieces {
         Some(p) => p,
         None => {
-            owned = split_template(string(f, template)?);
+            owned = split_template(string(f, template)?).ok_or_else(|| invalid(f))?;
             &owned
         }
     };
@@ -202,15 +216,18 @@ fn format(call: &Intrinsic, args: &[Value]) -> Result<Value, EvalError> {
         ));
     }
     let mut out = String::new();
-    let mut next = rest.iter();
+    let mut next = rest.iter().zip(call.args.iter().skip(1));
     for piece in pieces {
         match piece {
             Piece::Text(t) => out.push_str(t),
-            Piece::Placeholder => {
-                if let Some(v) = next.next() {
-                    java::write(&mut out, v, 0);
-                }
-            }
+            Piece::Placeholder => match next.next() {
+                // A nested call's result is a JSON node to AWS and prints as JSON text
+                // (`States.StringToJson('"x"')` prints `"x"`); path values print as Java
+                // objects (`x`, `{a=1}`).
+                Some((v, Arg::Call(_))) => v.write_json(&mut out),
+                Some((v, _)) => java::write(&mut out, v, 0),
+                None => {}
+            },
         }
     }
     Ok(Value::from(out))
@@ -236,6 +253,27 @@ fn array_range(f: IntrinsicFn, args: &[Value]) -> Result<Value, EvalError> {
     Ok(Value::array(
         (0..count).map(|k| Value::int(start + k * step)).collect(),
     ))
+}
+
+/// Equality as Jackson's nodes see it: member order does not matter, `1` and `1.0` differ.
+fn json_eq(a: &Value, b: &Value, depth: usize) -> bool {
+    match (a, b) {
+        (Value::Number(Number::Int(x)), Value::Number(Number::Int(y))) => x == y,
+        (Value::Number(Number::Float(x)), Value::Number(Number::Float(y))) => x == y,
+        (Value::Number(_), Value::Number(_)) => false,
+        (Value::Array(x), Value::Array(y)) if depth < 256 => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|(p, q)| json_eq(p, q, depth + 1))
+        }
+        (Value::Object(x), Value::Object(y)) if depth < 256 => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, p)| y.get(k).is_some_and(|q| json_eq(p, q, depth + 1)))
+        }
+        _ => a == b,
+    }
 }
 
 /// `States.ArrayUnique`: first occurrences kept, in order. Values compare as Jackson nodes do:

@@ -100,7 +100,7 @@ pub(crate) enum Piece {
 pub struct Intrinsic {
     pub(crate) func: IntrinsicFn,
     pub(crate) args: Box<[Arg]>,
-    /// For `States.Format` with a literal template: its pieces, split once here.
+    /// For `States.Format` with a valid literal template: its pieces, split once here.
     pub(crate) pieces: Option<Box<[Piece]>>,
 }
 
@@ -132,8 +132,12 @@ impl Intrinsic {
         self.eval_field(scope, None)
     }
 
-    /// Evaluates with the template field name (`value.$`) that AWS quotes when an argument's
-    /// path selects nothing.
+    /// Evaluates for a named field (`value.$`, `CausePath`), which AWS quotes when an
+    /// argument's path selects nothing.
+    pub fn eval_for(&self, scope: &Scope, field: &str) -> Result<Value, EvalError> {
+        self.eval_field(scope, Some(field))
+    }
+
     pub(crate) fn eval_field(
         &self,
         scope: &Scope,
@@ -181,8 +185,9 @@ pub(crate) fn path_failure(
     }
 }
 
-/// Splits a Format template: `{}` is a placeholder, `\x` is the character `x`.
-pub(crate) fn split_template(raw: &str) -> Vec<Piece> {
+/// Splits a Format template: `{}` is a placeholder, `\x` is the character `x`. A brace that is
+/// not part of `{}` makes the template invalid (`None`), as AWS rejects `'Hello {'`.
+pub(crate) fn split_template(raw: &str) -> Option<Vec<Piece>> {
     let mut pieces = Vec::new();
     let mut text = String::new();
     let mut chars = raw.chars().peekable();
@@ -200,13 +205,14 @@ pub(crate) fn split_template(raw: &str) -> Vec<Piece> {
                 }
                 pieces.push(Piece::Placeholder);
             }
+            '{' | '}' => return None,
             c => text.push(c),
         }
     }
     if !text.is_empty() {
         pieces.push(Piece::Text(text));
     }
-    pieces
+    Some(pieces)
 }
 
 struct Parser<'a> {
@@ -217,6 +223,10 @@ struct Parser<'a> {
 impl Parser<'_> {
     fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn slice(&self, a: usize, b: usize) -> &str {
+        self.text.get(a..b).unwrap_or("")
     }
 
     fn skip_ws(&mut self) {
@@ -244,7 +254,7 @@ impl Parser<'_> {
         {
             self.pos += 1;
         }
-        let name = &self.text[start..self.pos];
+        let name = self.slice(start, self.pos);
         let func = IntrinsicFn::from_name(name)
             .ok_or_else(|| self.error(&format!("unknown function '{name}'")))?;
         self.skip_ws();
@@ -276,7 +286,7 @@ impl Parser<'_> {
             }
         }
         let pieces = match (func, raw_first) {
-            (IntrinsicFn::Format, Some(raw)) => Some(split_template(&raw).into_boxed_slice()),
+            (IntrinsicFn::Format, Some(raw)) => split_template(&raw).map(Vec::into_boxed_slice),
             _ => None,
         };
         Ok(Intrinsic {
@@ -297,7 +307,7 @@ impl Parser<'_> {
             Some(b'$') => Ok((Arg::Path(self.path()?), None)),
             Some(b'-' | b'0'..=b'9') => Ok((Arg::Literal(self.number()?), None)),
             _ => {
-                let rest = &self.text[self.pos..];
+                let rest = self.slice(self.pos, self.text.len());
                 for (word, v) in [
                     ("null", Value::Null),
                     ("true", Value::Bool(true)),
@@ -323,12 +333,12 @@ impl Parser<'_> {
         let start = self.pos;
         let mut value = String::new();
         loop {
-            let rest = &self.text[self.pos..];
+            let rest = self.slice(self.pos, self.text.len());
             let mut chars = rest.chars();
             match chars.next() {
                 None => return Err(self.error("unterminated string")),
                 Some('\'') => {
-                    let raw = self.text[start..self.pos].to_string();
+                    let raw = self.slice(start, self.pos).to_string();
                     self.pos += 1;
                     return Ok((value, raw));
                 }
@@ -356,7 +366,7 @@ impl Parser<'_> {
         ) {
             self.pos += 1;
         }
-        let text = &self.text[start..self.pos];
+        let text = self.slice(start, self.pos);
         if let Ok(i) = text.parse::<i64>() {
             return Ok(Value::Number(Number::Int(i)));
         }

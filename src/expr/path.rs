@@ -204,6 +204,16 @@ impl<'a> Cursor<'a> {
         self.text.as_bytes().get(self.pos).copied()
     }
 
+    /// `text[a..b]`, or `""` if that is not on char boundaries (never panics).
+    pub(crate) fn slice(&self, a: usize, b: usize) -> &'a str {
+        self.text.get(a..b).unwrap_or("")
+    }
+
+    /// The text from the cursor on.
+    pub(crate) fn rest(&self) -> &'a str {
+        self.text.get(self.pos..).unwrap_or("")
+    }
+
     pub(crate) fn peek_at(&self, n: usize) -> Option<u8> {
         self.text.as_bytes().get(self.pos + n).copied()
     }
@@ -242,7 +252,8 @@ impl<'a> Cursor<'a> {
         ))
     }
 
-    /// A quoted string starting at the current quote; `\` escapes the next character.
+    /// A quoted string starting at the current quote. `\` escapes the quote character only;
+    /// before anything else it stays a backslash (AWS reads `$['a\"b']` as the key `a\"b`).
     pub(crate) fn quoted(&mut self) -> Result<String, SyntaxError> {
         let quote = self.peek().ok_or_else(|| self.error("expected a quote"))?;
         self.pos += 1;
@@ -252,19 +263,14 @@ impl<'a> Cursor<'a> {
             match self.peek() {
                 None => return Err(self.error("unterminated string")),
                 Some(b) if b == quote => {
-                    out.push_str(&self.text[start..self.pos]);
+                    out.push_str(self.slice(start, self.pos));
                     self.pos += 1;
                     return Ok(out);
                 }
-                Some(b'\\') => {
-                    out.push_str(&self.text[start..self.pos]);
-                    self.pos += 1;
-                    let c = self.text[self.pos..]
-                        .chars()
-                        .next()
-                        .ok_or_else(|| self.error("unterminated string"))?;
-                    out.push(c);
-                    self.pos += c.len_utf8();
+                Some(b'\\') if self.peek_at(1) == Some(quote) => {
+                    out.push_str(self.slice(start, self.pos));
+                    out.push(quote as char);
+                    self.pos += 2;
                     start = self.pos;
                 }
                 Some(_) => self.pos += 1,
@@ -279,7 +285,7 @@ impl<'a> Cursor<'a> {
         while matches!(self.peek(), Some(b'0'..=b'9')) {
             self.pos += 1;
         }
-        self.text[start..self.pos]
+        self.slice(start, self.pos)
             .parse()
             .map_err(|_| self.error("expected an integer"))
     }
@@ -306,7 +312,7 @@ fn parse_root(cur: &mut Cursor) -> Result<Root, SyntaxError> {
             while cur.peek().is_some_and(is_ident_char) {
                 cur.pos += 1;
             }
-            Ok(Root::Var(Str::from(&cur.text[start..cur.pos])))
+            Ok(Root::Var(Str::from(cur.slice(start, cur.pos))))
         }
         _ => Ok(Root::Input),
     }
@@ -373,7 +379,7 @@ fn parse_dot_name(cur: &mut Cursor, in_filter: bool) -> Result<Seg, SyntaxError>
     if cur.pos == start {
         return Err(cur.error("expected a member name"));
     }
-    let name = &cur.text[start..cur.pos];
+    let name = cur.slice(start, cur.pos);
     if cur.peek() == Some(b'(') {
         if name == "length" && cur.peek_at(1) == Some(b')') {
             cur.pos += 2;

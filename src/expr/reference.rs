@@ -94,7 +94,7 @@ impl ReferencePath {
                 let new_child = if last {
                     result
                 } else {
-                    match map.get(&**name) {
+                    match super::select::member(map, name) {
                         Some(child @ (Value::Object(_) | Value::Array(_))) => {
                             self.set_at(i + 1, child, result, whole)?
                         }

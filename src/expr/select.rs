@@ -1,14 +1,14 @@
 //! Evaluating a [`Path`] against a document with Jayway's semantics and error texts.
 //!
-//! Definite paths take a loop that allocates nothing (unless it fails); indefinite paths
-//! collect matches in document order. As in Jayway, a step whose upstream is definite reports a
-//! missing member or a type mismatch even inside an indefinite path (`$.missing[*]` fails),
-//! while steps after a wildcard, slice, filter or scan skip what does not fit.
+//! Definite paths take a loop that allocates nothing (unless it fails) and report Jayway's
+//! texts for what is missing; indefinite paths collect matches in document order and skip
+//! whatever does not fit (AWS gives `[]` for `$.missing[*]`).
 
-use super::filter::{self, Filter};
+use super::filter;
+use super::intrinsic::path_failure;
 use super::java;
 use super::path::{Path, Root, Seg, render, render_seg};
-use super::{PathError, Scope};
+use super::{EvalError, PathError, Scope};
 use crate::value::{Map, Value};
 
 /// Bound on the input depth a deep scan (`..`) walks.
@@ -27,6 +27,14 @@ impl Path {
                 .ok_or_else(|| PathError::UnknownVariable(name.to_string()))?,
         };
         select_segs(&self.segs, self.definite, doc, doc)
+    }
+
+    /// Selects for a named field (`ErrorPath`, `CausePath`, a template's `x.$`): a definite
+    /// path that finds nothing fails with AWS's text `The JSONPath '$.x' specified for the
+    /// field 'ErrorPath' could not be found in the input '{...}'`.
+    pub fn select_for(&self, scope: &Scope, field: &str) -> Result<Value, EvalError> {
+        self.select(scope)
+            .map_err(|e| path_failure(self, scope, Some(field), e))
     }
 
     /// Selects from `doc` whatever the path's root is (Choice rules and Map item paths that
@@ -55,7 +63,9 @@ pub(crate) fn select_segs(
             root,
             out: Vec::new(),
         };
-        walk.step(0, start, true, 0)?;
+        // AWS answers `[]` rather than an error whenever a path is indefinite
+        // (`$.missing[1:5]` on `{}`), as Jayway does with exceptions suppressed.
+        walk.step(0, start, false, 0)?;
         Value::array(walk.out)
     };
     if length {
@@ -79,6 +89,19 @@ fn length_of(v: &Value, segs: &[Seg]) -> Result<Value, PathError> {
         }
     };
     Ok(Value::int(n as i64))
+}
+
+/// Member `name` of `map`. Small objects (the common case) are scanned: comparing a few short
+/// keys beats hashing `name` with the map's SipHash.
+// PERF: scan objects of <= 8 members instead of a hashed lookup: 193 → 53 ns for a definite
+// `$.a.b.c[1]` select (ad-hoc release timing loop, 1M iterations; no criterion group yet).
+#[inline]
+pub(crate) fn member<'m>(map: &'m Map, name: &str) -> Option<&'m Value> {
+    if map.len() <= 8 {
+        map.iter().find(|(k, _)| &***k == name).map(|(_, v)| v)
+    } else {
+        map.get(name)
+    }
 }
 
 fn no_results(segs: &[Seg]) -> PathError {
@@ -136,7 +159,7 @@ fn definite_walk(segs: &[Seg], start: &Value) -> Result<Value, PathError> {
         let leaf = i + 1 == segs.len();
         match seg {
             Seg::Prop(name) => match cur {
-                Value::Object(map) => match map.get(&**name) {
+                Value::Object(map) => match member(map, name) {
                     Some(v) => cur = v,
                     None if leaf => return Err(no_results(segs)),
                     None => return Err(missing_property(segs, i)),
@@ -192,7 +215,7 @@ impl Walk<'_> {
         let leaf = i + 1 == self.segs.len();
         match seg {
             Seg::Prop(name) => match cur {
-                Value::Object(map) => match map.get(&**name) {
+                Value::Object(map) => match member(map, name) {
                     Some(v) => self.step(i + 1, v, definite, depth),
                     None if !leaf && definite => Err(missing_property(self.segs, i)),
                     None => Ok(()),
@@ -300,10 +323,8 @@ impl Walk<'_> {
             return Err(PathError::TooDeep);
         }
         match (self.segs.get(i + 1), cur) {
-            (Some(Seg::Filter(f)), Value::Object(_)) => {
-                if filter::matches(f.as_ref() as &Filter, cur, self.root) {
-                    self.step(i + 2, cur, false, depth)?;
-                }
+            (Some(Seg::Filter(f)), Value::Object(_)) if filter::matches(f, cur, self.root) => {
+                self.step(i + 2, cur, false, depth)?;
             }
             (Some(Seg::Filter(_)), _) => {}
             (_, Value::Object(_) | Value::Array(_)) => self.step(i + 1, cur, false, depth)?,

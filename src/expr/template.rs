@@ -1,7 +1,7 @@
 //! Payload templates (`Parameters`, `ResultSelector`, `ItemSelector`, JSONPath `Arguments`):
 //! a JSON value whose `"key.$"` members take their value from a path or an intrinsic call.
 
-use super::intrinsic::{Intrinsic, path_failure};
+use super::intrinsic::Intrinsic;
 use super::path::Path;
 use super::{EvalError, MAX_DEPTH, Scope, SyntaxError};
 use crate::value::{Map, Str, Value};
@@ -45,15 +45,26 @@ impl Template {
         matches!(self.node, Node::Literal(_))
     }
 
+    /// The value itself when the template is literal, so a caller can skip evaluation.
+    pub fn literal(&self) -> Option<&Value> {
+        match &self.node {
+            Node::Literal(v) => Some(v),
+            _ => None,
+        }
+    }
+
     /// Builds the payload for one evaluation.
     pub fn eval(&self, scope: &Scope) -> Result<Value, EvalError> {
         eval(&self.node, scope)
     }
 }
 
+/// Bound on how deep `has_dynamic` looks; anything deeper is taken as literal.
+const SCAN_DEPTH: usize = 512;
+
 fn has_dynamic(v: &Value, depth: usize) -> bool {
-    if depth > MAX_DEPTH {
-        return true; // let `compile` report the depth
+    if depth > SCAN_DEPTH {
+        return false;
     }
     match v {
         Value::Object(map) => map
@@ -143,9 +154,7 @@ fn eval(node: &Node, scope: &Scope) -> Result<Value, EvalError> {
             }
             Ok(Value::array(out))
         }
-        Node::Path { path, field } => path
-            .select(scope)
-            .map_err(|e| path_failure(path, scope, Some(field), e)),
-        Node::Call { call, field } => call.eval_field(scope, Some(field)),
+        Node::Path { path, field } => path.select_for(scope, field),
+        Node::Call { call, field } => call.eval_for(scope, field),
     }
 }

@@ -27,7 +27,10 @@ pub struct ExecMeta {
     pub state_machine_name: String,
     pub role_arn: String,
     pub start_time: SystemTime,
+    /// Step Functions Local mock test case (`…:stateMachine:<sm>#<case>`).
     pub test_case: Option<String>,
+    /// Started by StartExecution rather than StartSyncExecution (`$$` differs).
+    pub asynchronous: bool,
 }
 
 /// How an execution ended (Express executions end in one of these three).
@@ -300,6 +303,7 @@ impl Backend for EngineBackend {
                 role_arn: meta.role_arn,
                 start_time: meta.start_time,
                 test_case: meta.test_case,
+                asynchronous: meta.asynchronous,
             };
             let out = engine.execute(program, &input, meta).await;
             ExecResult {

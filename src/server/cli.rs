@@ -54,14 +54,23 @@ fn say(args: &ServeArgs, level: &str, msg: &str) {
     }
 }
 
-/// The engine the CLI serves with, making ARNs in the server's region and account.
-fn backend(args: &ServeArgs) -> Arc<dyn Backend> {
+/// The engine the CLI serves with, making ARNs in the server's region and account, with the
+/// Step Functions Local mock configuration when one is given.
+fn backend(args: &ServeArgs) -> Result<Arc<dyn Backend>, String> {
     let settings = crate::engine::Settings {
         region: args.region.clone(),
         account: args.account.clone(),
         ..crate::engine::Settings::default()
     };
-    Arc::new(EngineBackend::new(crate::engine::Engine::new(settings)))
+    let mut engine = crate::engine::Engine::new(settings);
+    if let Some(path) = &args.mock_config {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read mock config {}: {e}", path.display()))?;
+        let config = crate::tasks::MockConfig::parse(&text)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        engine.tasks_mut().set_mock_config(config);
+    }
+    Ok(Arc::new(EngineBackend::new(engine)))
 }
 
 fn build(args: &ServeArgs) -> Result<Server, String> {
@@ -72,7 +81,7 @@ fn build(args: &ServeArgs) -> Result<Server, String> {
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
         ..Config::default()
     };
-    let mut server = Server::new(backend(args), config);
+    let mut server = Server::new(backend(args)?, config);
     if let Some(path) = &args.log_file {
         let file = std::fs::OpenOptions::new()
             .create(true)

@@ -27,6 +27,8 @@ struct Start {
     target: Target,
     name: String,
     input: String,
+    /// A Step Functions Local mock test case, from `…:stateMachine:<sm>#<case>`.
+    test_case: Option<String>,
 }
 
 fn parse_start(server: &Server, r: &Req) -> Result<Start, ApiError> {
@@ -45,16 +47,18 @@ fn parse_start(server: &Server, r: &Req) -> Result<Start, ApiError> {
             format!("Invalid State Machine Execution Input: '{e}'"),
         ));
     }
+    let (arn, test_case) = crate::tasks::split_test_case(arn);
     let target = resolve(server, arn)?;
     let name = name.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
     Ok(Start {
         target,
         name,
         input: input.to_string(),
+        test_case: test_case.map(str::to_string),
     })
 }
 
-fn meta(start: &Start, execution_arn: &str, now: SystemTime) -> ExecMeta {
+fn meta(start: &Start, execution_arn: &str, now: SystemTime, asynchronous: bool) -> ExecMeta {
     ExecMeta {
         execution_arn: execution_arn.to_string(),
         name: start.name.clone(),
@@ -62,16 +66,27 @@ fn meta(start: &Start, execution_arn: &str, now: SystemTime) -> ExecMeta {
         state_machine_name: start.target.name.clone(),
         role_arn: start.target.revision.role_arn.clone(),
         start_time: now,
-        test_case: None,
+        test_case: start.test_case.clone(),
+        asynchronous,
     }
 }
 
 /// Runs one execution on the backend, records its metrics and writes its log lines.
-async fn run(server: &Arc<Server>, start: &Start, arn: &str, now: SystemTime) -> ExecResult {
+async fn run(
+    server: &Arc<Server>,
+    start: &Start,
+    arn: &str,
+    now: SystemTime,
+    asynchronous: bool,
+) -> ExecResult {
     let program = start.target.revision.program.clone();
     let result = server
         .backend
-        .execute(program, start.input.clone(), meta(start, arn, now))
+        .execute(
+            program,
+            start.input.clone(),
+            meta(start, arn, now, asynchronous),
+        )
         .await;
     server
         .metrics
@@ -110,7 +125,7 @@ pub async fn start_sync(server: &Arc<Server>, r: &Req<'_>) -> OpResult {
         .arns
         .express(&start.target.name, &start.name, &id);
     let now = SystemTime::now();
-    let result = run(server, &start, &arn, now).await;
+    let result = run(server, &start, &arn, now, false).await;
     let data = included != Some("METADATA_ONLY");
     let mut out = json!({
         "executionArn": arn,
@@ -190,7 +205,7 @@ pub fn start(server: &Arc<Server>, r: &Req) -> OpResult {
     let task_arn = arn.clone();
     let task_record = record.clone();
     let handle = tokio::spawn(async move {
-        let result = run(&task_server, &start, &task_arn, now).await;
+        let result = run(&task_server, &start, &task_arn, now, true).await;
         if let Some(rec) = task_record {
             let mut st = lock(&rec.state);
             if st.status == "RUNNING" {

@@ -39,7 +39,7 @@ fn redirect(slot: &mut Value, exits: &mut Vec<Exit>, caught: bool) {
 
 fn wrapper(target: &str, jsonata: bool) -> Value {
     if jsonata {
-        json!({"Type": "Pass", "End": true,
+        json!({"Type": "Pass", "End": true, "QueryLanguage": "JSONata",
                "Output": {"next": target, "output": "{% $states.input %}"}})
     } else {
         json!({"Type": "Pass", "End": true,
@@ -189,6 +189,7 @@ pub async fn test_state(server: &Server, r: &Req<'_>) -> OpResult {
         role_arn: String::new(),
         start_time: std::time::SystemTime::now(),
         test_case: None,
+        asynchronous: false,
     };
     let result = server
         .backend

@@ -64,9 +64,10 @@ impl<'p> Frame<'p> {
         );
         e.insert(Str::from("Name"), Value::String(info.name.clone()));
         e.insert(Str::from("RoleArn"), Value::String(info.role_arn.clone()));
-        // AWS shows RedriveCount on Express executions too (recorded answers), though they
-        // cannot be redriven.
-        e.insert(Str::from("RedriveCount"), Value::int(0));
+        // Recorded answers: StartExecution shows RedriveCount (Express too), StartSyncExecution not.
+        if let Some(n) = info.redrive_count {
+            e.insert(Str::from("RedriveCount"), Value::int(n as i64));
+        }
         let mut sm = Map::with_capacity(2);
         sm.insert(
             Str::from("Id"),
@@ -399,7 +400,7 @@ impl<'p> Frame<'p> {
         field: &str,
     ) -> Result<Option<u64>, StatesError> {
         let Some(d) = d else { return Ok(None) };
-        let v = self.dyn_value(exec, d, field, |n| Value::int(*n as i64))?;
+        let v = self.dyn_value(exec, d, |n: &u64| Value::int(*n as i64))?;
         match v.as_f64() {
             Some(f) if f >= 0.0 && f.fract() == 0.0 => Ok(Some(f as u64)),
             _ => match (&v, d) {
@@ -418,7 +419,6 @@ impl<'p> Frame<'p> {
         &self,
         exec: &Execution,
         d: &Dyn<T>,
-        field: &str,
         fixed: impl Fn(&T) -> Value,
     ) -> Result<Value, StatesError> {
         let ctx = self.ctx(exec);
@@ -430,11 +430,7 @@ impl<'p> Frame<'p> {
                     .map_err(|e| self.runtime(exec, &format!("Invalid path '{text}' : {e}")))
             }
             Dyn::Expr(e) => jsonata_eval::expr(e, &self.jsonata_states(exec, ctx))
-                .map_err(|d| self.fail(exec, &d.0, &d.1))
-                .map(|v| {
-                    let _ = field;
-                    v
-                }),
+                .map_err(|d| self.fail(exec, &d.0, &d.1)),
         }
     }
 
@@ -605,7 +601,7 @@ impl<'p> Frame<'p> {
         let count = match &m.tolerated_count {
             None => None,
             Some(d) => {
-                let v = self.dyn_value(exec, d, "ToleratedFailureCount", |n| Value::int(*n))?;
+                let v = self.dyn_value(exec, d, |n: &i64| Value::int(*n))?;
                 let n = match (&v, d) {
                     (Value::Number(n), _) if n.as_i64().is_some() => n.as_i64().unwrap_or(0),
                     (Value::String(s), Dyn::Path(..)) if s.parse::<i64>().is_ok() => {
@@ -632,8 +628,7 @@ impl<'p> Frame<'p> {
         let pct = match &m.tolerated_percentage {
             None => None,
             Some(d) => {
-                let v =
-                    self.dyn_value(exec, d, "ToleratedFailurePercentage", |n| Value::float(*n))?;
+                let v = self.dyn_value(exec, d, |n: &f64| Value::float(*n))?;
                 let p = match (&v, d) {
                     (Value::Number(n), _) => n.as_f64(),
                     (Value::String(s), Dyn::Path(..)) if s.parse::<f64>().is_ok() => {
@@ -692,6 +687,62 @@ impl<'p> Frame<'p> {
                 }
             })
             .collect()
+    }
+}
+
+impl Frame<'_> {
+    /// ItemBatcher: groups items into `{"BatchInput": …, "Items": [...]}` by count and size.
+    pub fn batch(
+        &self,
+        exec: &Execution,
+        b: &crate::compile::Batcher,
+        effective: &Value,
+        items: Vec<Value>,
+    ) -> Result<Vec<Value>, StatesError> {
+        let max_items = self
+            .dyn_u64_named(exec, b.max_items.as_ref(), "MaxItemsPerBatch")?
+            .filter(|n| *n > 0)
+            .unwrap_or(u64::MAX) as usize;
+        let max_bytes = self
+            .dyn_u64_named(exec, b.max_bytes.as_ref(), "MaxInputBytesPerBatch")?
+            .filter(|n| *n > 0)
+            .unwrap_or(256 * 1024) as usize;
+        let ctx = self.ctx(exec);
+        let batch_input = match &b.batch_input {
+            None => None,
+            Some(ItemSelector::JsonPath(t)) => Some(
+                t.eval(&self.scope(exec, effective, &ctx))
+                    .map_err(|e| self.eval_err(exec, e))?,
+            ),
+            Some(ItemSelector::JsonAta(t)) => Some(
+                jsonata_eval::template(t, &States::new(exec, &exec.input, ctx), None)
+                    .map_err(|d| self.fail(exec, &d.0, &d.1))?,
+            ),
+        };
+        let wrap = |batch: Vec<Value>| {
+            let mut m = Map::with_capacity(2);
+            if let Some(bi) = &batch_input {
+                m.insert(Str::from("BatchInput"), bi.clone());
+            }
+            m.insert(Str::from("Items"), Value::array(batch));
+            Value::object(m)
+        };
+        let mut out = Vec::new();
+        let mut batch = Vec::new();
+        let mut bytes = 0usize;
+        for item in items {
+            let size = item.to_json().len() + 1;
+            if !batch.is_empty() && (batch.len() >= max_items || bytes + size > max_bytes) {
+                out.push(wrap(std::mem::take(&mut batch)));
+                bytes = 0;
+            }
+            bytes += size;
+            batch.push(item);
+        }
+        if !batch.is_empty() {
+            out.push(wrap(batch));
+        }
+        Ok(out)
     }
 }
 

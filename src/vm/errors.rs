@@ -45,10 +45,15 @@ impl StatesError {
     }
 
     /// Whether a Retry/Catch `ErrorEquals` entry matches this error.
-    /// `States.ALL` matches everything but `States.Runtime`/`States.DataLimitExceeded`;
+    /// `States.Runtime` matches nothing (AWS fails the execution at once); `States.ALL` matches
+    /// everything but `States.DataLimitExceeded`;
     /// `States.TaskFailed` matches every error except `States.Timeout` (and those two).
     pub fn matches(&self, pattern: &str) -> bool {
         let name = self.name();
+        // States.Runtime is final: no Retry or Catch sees it, even when named explicitly.
+        if name == ErrorName::RUNTIME {
+            return false;
+        }
         if pattern == name {
             return true;
         }

@@ -76,13 +76,13 @@ pub(super) fn expr(e: &JExpr, states: &States) -> Result<Value, Failure> {
             "The JSONata expression '{}' specified for the field '{}' returned nothing (undefined).",
             e.src, e.field
         ))),
-        Err(err) if err.code == "S0500" || err.code == "T9999" => Err(qe(format!(
+        Err(err) if err.code == jsonata::FUNCTION_RESULT => Err(qe(format!(
             "The JSONata expression '{}' specified for the field '{}' returned an unsupported result type.",
             e.src, e.field
         ))),
         Err(err) => Err(qe(format!(
             "The JSONata expression '{}' specified for the field '{}' threw an error during evaluation. {}",
-            e.src, e.field, err.message
+            e.src, e.field, err
         ))),
     }
 }

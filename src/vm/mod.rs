@@ -32,6 +32,8 @@ pub struct ExecutionInfo {
     pub start_time: SystemTime,
     /// `$$.Execution.Input`.
     pub input: Value,
+    /// `$$.Execution.RedriveCount`: AWS shows it for StartExecution, not StartSyncExecution.
+    pub redrive_count: Option<u32>,
 }
 
 /// Workflow variables visible to one scope: its own, then its parents' (read-only).
@@ -405,6 +407,10 @@ impl Execution {
                 .unwrap_or(0);
             let (tolerated_count, tolerated_percentage) = f.tolerance(self, m)?;
             let items = f.select_items(self, m, &effective, items)?;
+            let items = match &m.batcher {
+                Some(b) => f.batch(self, b, &effective, items)?,
+                None => items,
+            };
             Ok(MapRun {
                 processor: m.processor,
                 items,

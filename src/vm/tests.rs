@@ -13,6 +13,7 @@ fn info() -> Arc<ExecutionInfo> {
         role_arn: Str::from("arn:aws:iam::123456789012:role/r"),
         start_time: SystemTime::UNIX_EPOCH,
         input: Value::Null,
+        redrive_count: None,
     })
 }
 

@@ -232,14 +232,13 @@ pub fn compare(case: &Case, ans: &Answer) -> Result<(), String> {
     }
     let m = Matcher::new(&case.raw["wildcards"]);
     let mut act_cause = ans.cause.clone().map(Value::String).unwrap_or(Value::Null);
-    if exp["cause_json"].as_bool() == Some(true) {
-        if let Some(parsed) = ans
+    if exp["cause_json"].as_bool() == Some(true)
+        && let Some(parsed) = ans
             .cause
             .as_deref()
             .and_then(|c| serde_json::from_str::<Value>(c).ok())
-        {
-            act_cause = parsed;
-        }
+    {
+        act_cause = parsed;
     }
     let act_doc = serde_json::json!({
         "output": if exp_status == "SUCCEEDED" { ans.output.clone().unwrap_or(Value::Null) } else { Value::Null },

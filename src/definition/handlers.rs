@@ -1,0 +1,212 @@
+//! Checks of error handling (`Retry`, `Catch`, `ErrorEquals`) and of variable assignment
+//! (`Assign`), which several state types and Choice rules share.
+
+use serde_json::{Map, Value};
+
+use super::codes::*;
+use super::syntax;
+use super::validate::{Checker, Lang, PathKind};
+
+/// Error names Step Functions itself raises; any other `States.` name is reserved.
+pub const STATES_ERRORS: &[&str] = &[
+    "States.ALL",
+    "States.DataLimitExceeded",
+    "States.ExceedToleratedFailureThreshold",
+    "States.HeartbeatTimeout",
+    "States.Http.Socket",
+    "States.IntrinsicFailure",
+    "States.ItemReaderFailed",
+    "States.NoChoiceMatched",
+    "States.ParameterPathFailure",
+    "States.Permissions",
+    "States.QueryEvaluationError",
+    "States.ResultPathMatchFailure",
+    "States.ResultWriterFailed",
+    "States.Runtime",
+    "States.TaskFailed",
+    "States.Timeout",
+    "States.BranchFailed",
+];
+
+/// Largest value AWS accepts for retry intervals and attempts.
+const MAX_RETRY: i64 = 99_999_999;
+
+/// Largest `MaxDelaySeconds` (one year and a day, in seconds).
+const MAX_DELAY: i64 = 31_622_400;
+
+/// Largest serialized `Assign` block.
+const MAX_ASSIGN_BYTES: usize = 256 * 1024;
+
+impl Checker {
+    /// A `Retry` array: each retrier's fields, ranges and `ErrorEquals`.
+    pub(super) fn retriers(&mut self, v: &Value, loc: &str) {
+        let Some(list) = self.array(v, loc) else {
+            return;
+        };
+        for (i, r) in list.iter().enumerate() {
+            let here = format!("{loc}[{i}]");
+            let Some(obj) = self.object(r, &here) else {
+                continue;
+            };
+            self.handler_errors(obj, &here, i + 1 == list.len());
+            for (key, val) in obj {
+                let at = format!("{here}/{key}");
+                match key.as_str() {
+                    "ErrorEquals" => {}
+                    "Comment" => {
+                        self.string(val, &at);
+                    }
+                    "IntervalSeconds" => {
+                        self.int_in(val, &at, 0, MAX_RETRY);
+                    }
+                    "MaxAttempts" => {
+                        self.int_in(val, &at, 0, MAX_RETRY);
+                    }
+                    "MaxDelaySeconds" => {
+                        self.int_in(val, &at, 1, MAX_DELAY);
+                    }
+                    "BackoffRate" => {
+                        self.number_in(val, &at, 1.0, f64::MAX);
+                    }
+                    "JitterStrategy" => self.one_of(val, &at, &["NONE", "FULL"]),
+                    _ => self.schema(&here, format!("Field '{key}' is not supported")),
+                }
+            }
+        }
+    }
+
+    /// A `Catch` array: `ErrorEquals`, a `Next` in the same container, and the result fields of
+    /// the state's query language.
+    pub(super) fn catchers(
+        &mut self,
+        v: &Value,
+        loc: &str,
+        lang: Lang,
+        siblings: &Map<String, Value>,
+    ) {
+        let Some(list) = self.array(v, loc) else {
+            return;
+        };
+        for (i, c) in list.iter().enumerate() {
+            let here = format!("{loc}[{i}]");
+            let Some(obj) = self.object(c, &here) else {
+                continue;
+            };
+            self.handler_errors(obj, &here, i + 1 == list.len());
+            if !obj.contains_key("Next") {
+                let missing = if obj.contains_key("ErrorEquals") {
+                    "Next"
+                } else {
+                    "ErrorEquals, Next"
+                };
+                self.schema(&here, format!("These fields are required: [{missing}]"));
+            }
+            for (key, val) in obj {
+                let at = format!("{here}/{key}");
+                match key.as_str() {
+                    "ErrorEquals" => {}
+                    "Comment" => {
+                        self.string(val, &at);
+                    }
+                    "Next" => self.target(val, &at, siblings),
+                    "Assign" => {
+                        self.in_catcher = true;
+                        self.assign(val, &at, lang);
+                        self.in_catcher = false;
+                    }
+                    "ResultPath" if lang == Lang::JsonPath => self.path(val, &at, PathKind::Result),
+                    "Output" if lang == Lang::Jsonata => {
+                        self.in_catcher = true;
+                        self.jsonata_strings(val, &at, 0);
+                        self.in_catcher = false;
+                    }
+                    "ResultPath" | "Output" => {
+                        let other = if lang == Lang::JsonPath {
+                            "JSONata"
+                        } else {
+                            "JSONPath"
+                        };
+                        self.schema(
+                            &here,
+                            format!(
+                                "The QueryLanguage is set to '{}', but field '{key}' is only supported for the '{other}' QueryLanguage",
+                                lang.name()
+                            ),
+                        );
+                    }
+                    _ => self.schema(&here, format!("Field '{key}' is not supported")),
+                }
+            }
+        }
+    }
+
+    /// `ErrorEquals` of a retrier or catcher: a non-empty list of error names, `States.ALL`
+    /// alone and only in the last entry, no unknown `States.` name.
+    fn handler_errors(&mut self, obj: &Map<String, Value>, loc: &str, last: bool) {
+        let Some(v) = obj.get("ErrorEquals") else {
+            self.schema(loc, "These fields are required: [ErrorEquals]");
+            return;
+        };
+        let at = format!("{loc}/ErrorEquals");
+        let Some(names) = self.array(v, &at) else {
+            return;
+        };
+        if names.is_empty() {
+            self.schema(&at, "Value cannot be empty");
+        }
+        let mut has_all = false;
+        for (i, n) in names.iter().enumerate() {
+            let Some(name) = self.string(n, &format!("{at}[{i}]")) else {
+                continue;
+            };
+            if name == "States.ALL" {
+                has_all = true;
+            } else if name.starts_with("States.")
+                && !STATES_ERRORS.contains(&name)
+                && !name.starts_with("States.Http.StatusCode.")
+            {
+                self.schema(
+                    &format!("{at}[{i}]"),
+                    format!(
+                        "Unknown error name '{name}': names starting with 'States.' are reserved"
+                    ),
+                );
+            }
+        }
+        if has_all && (names.len() > 1 || !last) {
+            self.schema(&at, "States.ALL must appear alone and at end of list");
+        }
+    }
+
+    /// An `Assign` block: an object of valid variable names (JSONPath keys may end in `.$`),
+    /// values being templates (JSONPath) or holding JSONata expressions, within the size limit.
+    pub(super) fn assign(&mut self, v: &Value, loc: &str, lang: Lang) {
+        let Some(obj) = self.object(v, loc) else {
+            return;
+        };
+        for key in obj.keys() {
+            let name = match lang {
+                Lang::JsonPath => key.strip_suffix(".$").unwrap_or(key),
+                Lang::Jsonata => key.as_str(),
+            };
+            if let Err(e) = syntax::check_variable_name(name) {
+                let code = if name == "states" {
+                    RESERVED_VARIABLE_NAME
+                } else {
+                    INVALID_VARIABLE_NAME
+                };
+                self.err(code, &format!("{loc}/{key}"), e);
+            }
+        }
+        match lang {
+            Lang::JsonPath => self.template(v, loc),
+            Lang::Jsonata => self.jsonata_strings(v, loc, 0),
+        }
+        if v.to_string().len() > MAX_ASSIGN_BYTES {
+            self.schema(
+                loc,
+                format!("The field 'Assign' exceeds the maximum size of {MAX_ASSIGN_BYTES} bytes"),
+            );
+        }
+    }
+}

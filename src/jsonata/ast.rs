@@ -1,0 +1,181 @@
+//! The compiled form of an expression: jsonata-js's processed AST, with names kept as shared strings.
+
+use std::sync::Arc;
+
+use super::signature::Signature;
+
+/// A node of the processed tree. The annotation fields mirror jsonata-js's (`keepArray`, `stages`...).
+#[derive(Debug)]
+pub(crate) struct Node {
+    pub kind: Kind,
+    pub pos: usize,
+    pub keep_array: bool,
+    /// Filters applied to the node's whole result (`$x[0]`, `(a)[0]`).
+    pub predicate: Vec<Stage>,
+    /// Filters and index bindings applied per input item when the node is a path step.
+    pub stages: Vec<Stage>,
+    pub group: Option<Box<GroupBy>>,
+    pub focus: Option<Arc<str>>,
+    pub index: Option<Arc<str>>,
+    pub tuple: bool,
+    pub cons_array: bool,
+}
+
+#[derive(Debug)]
+pub(crate) enum Stage {
+    Filter(Node),
+    Index(Arc<str>),
+}
+
+#[derive(Debug)]
+pub(crate) struct GroupBy {
+    pub pairs: Vec<(Node, Node)>,
+    pub pos: usize,
+}
+
+#[derive(Debug)]
+pub(crate) struct SortTerm {
+    pub descending: bool,
+    pub expr: Node,
+}
+
+#[derive(Debug)]
+pub(crate) struct LambdaDef {
+    pub params: Vec<Arc<str>>,
+    pub signature: Option<Arc<Signature>>,
+    pub body: Node,
+}
+
+#[derive(Debug)]
+pub(crate) struct TransformDef {
+    pub pattern: Node,
+    pub update: Node,
+    pub delete: Option<Node>,
+    pub pos: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Concat,
+    And,
+    Or,
+    In,
+    Range,
+}
+
+impl BinOp {
+    pub fn from_str(s: &str) -> Option<BinOp> {
+        Some(match s {
+            "+" => BinOp::Add,
+            "-" => BinOp::Sub,
+            "*" => BinOp::Mul,
+            "/" => BinOp::Div,
+            "%" => BinOp::Mod,
+            "=" => BinOp::Eq,
+            "!=" => BinOp::Ne,
+            "<" => BinOp::Lt,
+            "<=" => BinOp::Le,
+            ">" => BinOp::Gt,
+            ">=" => BinOp::Ge,
+            "&" => BinOp::Concat,
+            "and" => BinOp::And,
+            "or" => BinOp::Or,
+            "in" => BinOp::In,
+            ".." => BinOp::Range,
+            _ => return None,
+        })
+    }
+
+    pub fn token(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Mod => "%",
+            BinOp::Eq => "=",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Concat => "&",
+            BinOp::And => "and",
+            BinOp::Or => "or",
+            BinOp::In => "in",
+            BinOp::Range => "..",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) enum Kind {
+    Path {
+        steps: Vec<Node>,
+        keep_singleton: bool,
+    },
+    Binary(BinOp, Box<Node>, Box<Node>),
+    Neg(Box<Node>),
+    Array(Vec<Node>),
+    Object(Vec<(Node, Node)>),
+    Name(Arc<str>),
+    Str(Arc<str>),
+    Num(f64),
+    Bool(bool),
+    Null,
+    Regex(Arc<super::value::Regex>),
+    Wildcard,
+    Descendant,
+    Parent,
+    Condition(Box<Node>, Box<Node>, Option<Box<Node>>),
+    Block(Vec<Node>),
+    Bind(Arc<str>, Box<Node>),
+    Function {
+        proc: Box<Node>,
+        args: Vec<Node>,
+    },
+    Partial {
+        proc: Box<Node>,
+        args: Vec<Node>,
+    },
+    Placeholder,
+    Lambda(Arc<LambdaDef>),
+    /// A call in tail position of a lambda body: evaluates to a thunk the caller trampolines.
+    TailCall(Arc<Node>),
+    Variable(Arc<str>),
+    Apply(Box<Node>, Box<Node>),
+    Transform(Arc<TransformDef>),
+    Sort(Vec<SortTerm>),
+}
+
+impl Node {
+    pub fn new(kind: Kind, pos: usize) -> Node {
+        Node {
+            kind,
+            pos,
+            keep_array: false,
+            predicate: Vec::new(),
+            stages: Vec::new(),
+            group: None,
+            focus: None,
+            index: None,
+            tuple: false,
+            cons_array: false,
+        }
+    }
+
+    pub fn is_array_cons(&self) -> bool {
+        matches!(self.kind, Kind::Array(_))
+    }
+}

@@ -1,0 +1,431 @@
+//! Values as the evaluator sees them: JSON plus sequences (flagged arrays), functions and regexes.
+//! `None` stands for JavaScript's `undefined` everywhere.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use super::Error;
+use super::ast::{LambdaDef, Node, TransformDef};
+use super::signature::Signature;
+use crate::value::{Number, Value};
+
+pub(crate) type Obj = IndexMap<Arc<str>, V>;
+
+#[derive(Clone, Debug)]
+pub(crate) enum V {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(Arc<str>),
+    Arr(Rc<Arr>),
+    Obj(Rc<Obj>),
+    Func(Rc<Func>),
+}
+
+/// An array with jsonata-js's hidden flags: `seq` (a result sequence, flattened and unwrapped),
+/// `keep` (keep a singleton as an array), `cons` (built by `[...]`, never flattened), `outer`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Arr {
+    pub items: Vec<V>,
+    pub seq: bool,
+    pub keep: bool,
+    pub cons: bool,
+    pub outer: bool,
+}
+
+/// A compiled regular expression with its JavaScript source.
+#[derive(Debug)]
+pub(crate) struct Regex {
+    pub re: regex::Regex,
+    pub source: String,
+    pub pos: usize,
+}
+
+impl Regex {
+    pub fn new(pattern: &str, flags: &str, pos: usize) -> Result<Regex, Error> {
+        let mut p = String::new();
+        if flags.contains('i') || flags.contains('m') || flags.contains('s') {
+            p.push_str("(?");
+            if flags.contains('i') {
+                p.push('i');
+            }
+            if flags.contains('m') {
+                p.push('m');
+            }
+            if flags.contains('s') {
+                p.push('s');
+            }
+            p.push(')');
+        }
+        p.push_str(&translate_js_regex(pattern));
+        let re = regex::RegexBuilder::new(&p)
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|_| Error::new("S0301", Some(pos), Some(pattern.to_string())))?;
+        Ok(Regex {
+            re,
+            source: pattern.to_string(),
+            pos,
+        })
+    }
+}
+
+/// JavaScript regex syntax that Rust's regex spells differently.
+fn translate_js_regex(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    let chars: Vec<char> = p.chars().collect();
+    let mut i = 0;
+    let mut in_class = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' && i + 1 < chars.len() {
+            let n = chars[i + 1];
+            match n {
+                'd' => out.push_str("[0-9]"),
+                'u' if i + 5 < chars.len() + 0 && chars.len() >= i + 6 => {
+                    let hex: String = chars[i + 2..i + 6].iter().collect();
+                    out.push_str(&format!("\\x{{{hex}}}"));
+                    i += 6;
+                    continue;
+                }
+                '/' => out.push('/'),
+                _ => {
+                    out.push('\\');
+                    out.push(n);
+                }
+            }
+            i += 2;
+            continue;
+        }
+        if c == '[' && !in_class {
+            in_class = true;
+            out.push(c);
+            if chars.get(i + 1) == Some(&'^') {
+                out.push('^');
+                i += 1;
+            }
+            if chars.get(i + 1) == Some(&']') {
+                out.push_str("\\]");
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        if in_class && c == '[' {
+            out.push_str("\\[");
+            i += 1;
+            continue;
+        }
+        if c == ']' && in_class {
+            in_class = false;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// A scope of variable bindings; closures keep theirs alive.
+#[derive(Debug, Default)]
+pub(crate) struct Frame {
+    pub vars: RefCell<Vec<(Arc<str>, Option<V>)>>,
+    pub parent: Option<Rc<Frame>>,
+}
+
+impl Frame {
+    pub fn child(parent: &Rc<Frame>) -> Rc<Frame> {
+        Rc::new(Frame {
+            vars: RefCell::new(Vec::new()),
+            parent: Some(parent.clone()),
+        })
+    }
+
+    /// `Some(binding)` when some frame binds `name` (the binding itself may be undefined).
+    pub fn lookup(self: &Rc<Frame>, name: &str) -> Option<Option<V>> {
+        let mut f: &Rc<Frame> = self;
+        loop {
+            if let Some((_, v)) = f.vars.borrow().iter().rev().find(|(k, _)| &**k == name) {
+                return Some(v.clone());
+            }
+            match &f.parent {
+                Some(p) => f = p,
+                None => return None,
+            }
+        }
+    }
+
+    pub fn bind(&self, name: Arc<str>, v: Option<V>) {
+        let mut vars = self.vars.borrow_mut();
+        if let Some(slot) = vars.iter_mut().find(|(k, _)| *k == name) {
+            slot.1 = v;
+        } else {
+            vars.push((name, v));
+        }
+    }
+}
+
+/// Argument of a partially applied function: a value or the `?` placeholder.
+#[derive(Clone, Debug)]
+pub(crate) enum PArg {
+    Hole,
+    Val(Option<V>),
+}
+
+#[derive(Debug)]
+pub(crate) enum Func {
+    Lambda {
+        def: Arc<LambdaDef>,
+        params: Vec<Arc<str>>,
+        signature: Option<Arc<Signature>>,
+        input: Option<V>,
+        env: Rc<Frame>,
+    },
+    Thunk {
+        call: Arc<Node>,
+        input: Option<V>,
+        env: Rc<Frame>,
+    },
+    Builtin(&'static super::functions::Builtin),
+    Partial {
+        func: Rc<Func>,
+        args: Vec<PArg>,
+    },
+    Transform {
+        def: Arc<TransformDef>,
+        env: Rc<Frame>,
+    },
+    Regex(Arc<Regex>),
+    /// `next` of a regex match object: continue matching at `from` (a char offset).
+    RegexNext {
+        re: Arc<Regex>,
+        text: Arc<str>,
+        from: usize,
+    },
+}
+
+impl Func {
+    pub fn arity(&self) -> usize {
+        match self {
+            Func::Lambda { params, .. } => params.len(),
+            Func::Builtin(b) => b.signature().hof_arity(),
+            Func::Partial { args, .. } => args.iter().filter(|a| matches!(a, PArg::Hole)).count(),
+            Func::Transform { .. } | Func::Regex(_) => 1,
+            Func::Thunk { .. } | Func::RegexNext { .. } => 0,
+        }
+    }
+}
+
+impl V {
+    pub fn str(s: &str) -> V {
+        V::Str(Arc::from(s))
+    }
+
+    pub fn string(s: String) -> V {
+        V::Str(Arc::from(s))
+    }
+
+    pub fn arr(items: Vec<V>) -> V {
+        V::Arr(Rc::new(Arr {
+            items,
+            ..Arr::default()
+        }))
+    }
+
+    pub fn seq(items: Vec<V>) -> V {
+        V::Arr(Rc::new(Arr {
+            items,
+            seq: true,
+            ..Arr::default()
+        }))
+    }
+
+    pub fn obj(o: Obj) -> V {
+        V::Obj(Rc::new(o))
+    }
+
+    pub fn as_arr(&self) -> Option<&Arr> {
+        match self {
+            V::Arr(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub fn is_seq(&self) -> bool {
+        matches!(self, V::Arr(a) if a.seq)
+    }
+
+    pub fn is_func(&self) -> bool {
+        matches!(self, V::Func(_))
+    }
+
+    pub fn num(&self) -> Option<f64> {
+        match self {
+            V::Num(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&Arc<str>> {
+        match self {
+            V::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Type symbol used by function signatures.
+    pub fn sig_symbol(v: Option<&V>) -> char {
+        match v {
+            None => 'm',
+            Some(V::Null) => 'l',
+            Some(V::Bool(_)) => 'b',
+            Some(V::Num(_)) => 'n',
+            Some(V::Str(_)) => 's',
+            Some(V::Arr(_)) => 'a',
+            Some(V::Obj(_)) => 'o',
+            Some(V::Func(_)) => 'f',
+        }
+    }
+}
+
+/// Deep-copies a JSON value into the evaluator's form.
+pub(crate) fn from_value(v: &Value) -> V {
+    match v {
+        Value::Null => V::Null,
+        Value::Bool(b) => V::Bool(*b),
+        Value::Number(n) => V::Num(n.as_f64()),
+        Value::String(s) => V::Str(s.clone()),
+        Value::Array(a) => V::arr(a.iter().map(from_value).collect()),
+        Value::Object(o) => V::obj(o.iter().map(|(k, v)| (k.clone(), from_value(v))).collect()),
+    }
+}
+
+/// The JSON form of a result; functions become nothing (as `JSON.stringify` drops them).
+pub(crate) fn to_value(v: &V) -> Option<Value> {
+    Some(match v {
+        V::Null => Value::Null,
+        V::Bool(b) => Value::Bool(*b),
+        V::Num(n) => {
+            if n.is_finite() {
+                Value::Number(Number::from_f64_normalised(*n))
+            } else {
+                Value::Null
+            }
+        }
+        V::Str(s) => Value::String(s.clone()),
+        V::Arr(a) => Value::array(
+            a.items
+                .iter()
+                .map(|x| to_value(x).unwrap_or(Value::Null))
+                .collect(),
+        ),
+        V::Obj(o) => Value::object(
+            o.iter()
+                .filter_map(|(k, v)| to_value(v).map(|v| (k.clone(), v)))
+                .collect(),
+        ),
+        V::Func(_) => return None,
+    })
+}
+
+/// JSONata's `=`: deep equality, numbers by value.
+pub(crate) fn deep_equal(a: &V, b: &V) -> bool {
+    match (a, b) {
+        (V::Null, V::Null) => true,
+        (V::Bool(x), V::Bool(y)) => x == y,
+        (V::Num(x), V::Num(y)) => x == y,
+        (V::Str(x), V::Str(y)) => x == y,
+        (V::Arr(x), V::Arr(y)) => {
+            x.items.len() == y.items.len()
+                && x.items
+                    .iter()
+                    .zip(y.items.iter())
+                    .all(|(p, q)| deep_equal(p, q))
+        }
+        (V::Obj(x), V::Obj(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
+        }
+        (V::Func(x), V::Func(y)) => Rc::ptr_eq(x, y),
+        _ => false,
+    }
+}
+
+/// `$boolean` semantics (undefined stays undefined).
+pub(crate) fn truthy(v: Option<&V>) -> Option<bool> {
+    let v = v?;
+    Some(match v {
+        V::Null => false,
+        V::Bool(b) => *b,
+        V::Num(n) => *n != 0.0,
+        V::Str(s) => !s.is_empty(),
+        V::Arr(a) => match a.items.len() {
+            0 => false,
+            1 => truthy(Some(&a.items[0])).unwrap_or(false),
+            _ => a.items.iter().any(|x| truthy(Some(x)).unwrap_or(false)),
+        },
+        V::Obj(o) => !o.is_empty(),
+        V::Func(_) => false,
+    })
+}
+
+/// Appends `b` to `a` as jsonata's `fn.append` does (arrays are spliced, undefined skipped).
+pub(crate) fn append(a: Option<V>, b: Option<V>) -> Option<V> {
+    let Some(b) = b else { return a };
+    let Some(a) = a else { return Some(b) };
+    let mut out = match a {
+        V::Arr(arr) => Rc::try_unwrap(arr).unwrap_or_else(|rc| (*rc).clone()),
+        other => Arr {
+            items: vec![other],
+            seq: true,
+            ..Arr::default()
+        },
+    };
+    match b {
+        V::Arr(barr) => out.items.extend(barr.items.iter().cloned()),
+        other => out.items.push(other),
+    }
+    Some(V::Arr(Rc::new(out)))
+}
+
+/// A fresh deep copy in which every object is a new allocation (the transform operator mutates it).
+pub(crate) fn deep_clone(v: &V, depth: usize) -> Result<V, Error> {
+    if depth > 10_000 {
+        return Err(Error::new("U1001", None, None));
+    }
+    Ok(match v {
+        V::Arr(a) => {
+            let mut items = Vec::with_capacity(a.items.len());
+            for x in a.items.iter() {
+                items.push(deep_clone(x, depth + 1)?);
+            }
+            V::Arr(Rc::new(Arr {
+                items,
+                ..(**a).clone_flags()
+            }))
+        }
+        V::Obj(o) => {
+            let mut m = Obj::with_capacity(o.len());
+            for (k, x) in o.iter() {
+                m.insert(k.clone(), deep_clone(x, depth + 1)?);
+            }
+            V::obj(m)
+        }
+        other => other.clone(),
+    })
+}
+
+impl Arr {
+    pub fn clone_flags(&self) -> Arr {
+        Arr {
+            items: Vec::new(),
+            seq: self.seq,
+            keep: self.keep,
+            cons: self.cons,
+            outer: self.outer,
+        }
+    }
+}
