@@ -1,14 +1,15 @@
 //! Prometheus metrics: executions by status, state transitions, an execution latency histogram,
 //! and API requests by operation. Counters are atomics, so recording never blocks an execution.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
+use super::OPERATIONS;
 use super::backend::ExecStatus;
-use super::registry::lock;
+
+/// Request counters: one slot per operation, then the gateway route, then unknown targets.
+const SLOTS: usize = OPERATIONS.len() + 2;
 
 /// Upper bounds (seconds) of the latency histogram's buckets.
 const BUCKETS: [f64; 12] = [
@@ -26,8 +27,8 @@ pub struct Metrics {
     buckets: [AtomicU64; BUCKETS.len()],
     sum_micros: AtomicU64,
     count: AtomicU64,
-    /// Requests by (operation, outcome): small and written once per request.
-    requests: Mutex<BTreeMap<(String, &'static str), u64>>,
+    /// Requests by operation slot, `[ok, error]`.
+    requests: [[AtomicU64; 2]; SLOTS],
 }
 
 impl Metrics {
@@ -56,12 +57,17 @@ impl Metrics {
         self.aborted.fetch_add(1, Relaxed);
     }
 
-    /// Records one API request.
+    /// Records one API request (`"gateway"` for the REST route; any unknown name is counted
+    /// as `unknown`).
     pub fn request(&self, operation: &str, ok: bool) {
-        let outcome = if ok { "ok" } else { "error" };
-        *lock(&self.requests)
-            .entry((operation.to_string(), outcome))
-            .or_insert(0) += 1;
+        let slot = match operation {
+            "gateway" => OPERATIONS.len(),
+            op => OPERATIONS
+                .iter()
+                .position(|o| *o == op)
+                .unwrap_or(OPERATIONS.len() + 1),
+        };
+        self.requests[slot][usize::from(!ok)].fetch_add(1, Relaxed);
     }
 
     /// The Prometheus text exposition.
@@ -109,11 +115,17 @@ impl Metrics {
             "# HELP expressway_api_requests_total API requests, by operation and outcome.\n",
         );
         s.push_str("# TYPE expressway_api_requests_total counter\n");
-        for ((op, outcome), n) in lock(&self.requests).iter() {
-            let _ = writeln!(
-                s,
-                "expressway_api_requests_total{{operation=\"{op}\",outcome=\"{outcome}\"}} {n}"
-            );
+        let names = OPERATIONS.iter().copied().chain(["gateway", "unknown"]);
+        for (name, counts) in names.zip(self.requests.iter()) {
+            for (outcome, c) in ["ok", "error"].iter().zip(counts) {
+                let n = c.load(Relaxed);
+                if n > 0 {
+                    let _ = writeln!(
+                        s,
+                        "expressway_api_requests_total{{operation=\"{name}\",outcome=\"{outcome}\"}} {n}"
+                    );
+                }
+            }
         }
         s
     }

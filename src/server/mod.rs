@@ -268,15 +268,15 @@ async fn aws(server: &Arc<Server>, req: Request<Incoming>) -> Response<Body> {
         Ok(body) => dispatch(server, op, &Req::new(&body)).await,
         Err(e) => Err(e),
     };
-    let name = if known(op) { op } else { "unknown" };
-    server.metrics.request(name, result.is_ok());
+    server.metrics.request(op, result.is_ok());
     match result {
         Ok(v) => response(StatusCode::OK, AMZ_JSON, v.to_string()),
         Err(e) => api_error(&e),
     }
 }
 
-const OPERATIONS: &[&str] = &[
+/// The operations served; any other target answers `UnknownOperationException`.
+pub const OPERATIONS: &[&str] = &[
     "CreateStateMachine",
     "DescribeStateMachine",
     "UpdateStateMachine",
@@ -303,10 +303,6 @@ const OPERATIONS: &[&str] = &[
     "DeleteStateMachineAlias",
     "ListStateMachineAliases",
 ];
-
-fn known(op: &str) -> bool {
-    OPERATIONS.contains(&op)
-}
 
 async fn dispatch(server: &Arc<Server>, op: &str, r: &Req<'_>) -> ops::OpResult {
     let s: &Server = server;

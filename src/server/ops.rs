@@ -3,6 +3,7 @@
 //! One function per operation: a parsed body in, the answer's JSON object or an `ApiError` out.
 //! Versions and aliases are in `versions.rs`, executions and TestState in `executions.rs`.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde_json::{Map, Value, json};
@@ -163,7 +164,7 @@ pub fn create_state_machine(server: &Server, r: &Req) -> OpResult {
         arn: arn.clone(),
         kind,
         created: now,
-        current: revision,
+        current: Arc::new(revision),
         tags: tags.into_iter().collect(),
         versions: Default::default(),
         next_version: 1,
@@ -304,7 +305,7 @@ pub fn update_state_machine(server: &Server, r: &Req) -> OpResult {
         .by_name
         .get_mut(&target.name)
         .ok_or_else(|| no_machine(arn))?;
-    let mut rev = m.current.clone();
+    let mut rev = (*m.current).clone();
     if let Some(c) = compiled {
         rev.definition = c.definition;
         rev.program = c.program;
@@ -321,7 +322,7 @@ pub fn update_state_machine(server: &Server, r: &Req) -> OpResult {
     let now = SystemTime::now();
     rev.updated = now;
     rev.revision_id = new_revision_id();
-    m.current = rev;
+    m.current = Arc::new(rev);
     let mut out = json!({"updateDate": epoch(now), "revisionId": m.current.revision_id});
     if publish {
         out["stateMachineVersionArn"] = json!(super::versions::publish(m, description));

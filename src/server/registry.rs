@@ -46,7 +46,7 @@ pub struct Revision {
 #[derive(Clone)]
 pub struct Version {
     pub number: u64,
-    pub revision: Revision,
+    pub revision: Arc<Revision>,
     pub description: Option<String>,
     pub created: SystemTime,
 }
@@ -68,7 +68,8 @@ pub struct Machine {
     pub arn: String,
     pub kind: Kind,
     pub created: SystemTime,
-    pub current: Revision,
+    /// Shared with running executions and versions: publishing or starting clones an `Arc`.
+    pub current: Arc<Revision>,
     pub tags: IndexMap<String, String>,
     pub versions: IndexMap<u64, Version>,
     pub next_version: u64,

@@ -2,6 +2,7 @@
 //! DeleteStateMachineVersion, and the alias operations; plus `resolve`, which turns a machine,
 //! version or alias ARN into what an execution runs.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde_json::{Value, json};
@@ -389,7 +390,7 @@ pub struct Target {
     pub machine_arn: String,
     pub name: String,
     pub kind: Kind,
-    pub revision: Revision,
+    pub revision: Arc<Revision>,
     pub version_arn: Option<String>,
     pub alias_arn: Option<String>,
 }
@@ -404,7 +405,7 @@ pub fn resolve(server: &Server, arn: &str) -> Result<Target, ApiError> {
         .filter(|_| server.registry.arns.is_local(arn))
         .ok_or_else(|| no_machine(arn))?;
     let base =
-        |revision: Revision, version_arn: Option<String>, alias_arn: Option<String>| Target {
+        |revision: Arc<Revision>, version_arn: Option<String>, alias_arn: Option<String>| Target {
             machine_arn: m.arn.clone(),
             name: m.name.clone(),
             kind: m.kind,
