@@ -791,7 +791,7 @@ async fn malformed_requests_get_aws_errors() {
     let mut req = String::from(
         "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\nTransfer-Encoding: chunked\r\n\r\n",
     );
-    for _ in 0..3 {
+    for _ in 0..5 {
         req.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
     }
     req.push_str("0\r\n\r\n");

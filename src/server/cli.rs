@@ -36,7 +36,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "123456789012")]
     pub account: String,
     /// Largest request body in bytes.
-    #[arg(long, default_value_t = 2 * 1024 * 1024)]
+    #[arg(long, default_value_t = 4 * 1024 * 1024)]
     pub max_body: usize,
     /// Seconds in-flight requests may take to finish after SIGINT/SIGTERM.
     #[arg(long, default_value_t = 30)]

@@ -61,7 +61,7 @@ impl Default for Config {
         Config {
             region: "us-east-1".into(),
             account: "123456789012".into(),
-            max_body: 2 * 1024 * 1024,
+            max_body: 4 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(30),
             executions_kept: 10_000,
         }

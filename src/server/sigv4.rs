@@ -59,7 +59,7 @@ fn missing() -> ApiError {
     ApiError::coral(
         400,
         "MissingAuthenticationTokenException",
-        Some("Missing Authentication Token".into()),
+        Some("Request is missing Authentication Token".into()),
     )
 }
 
