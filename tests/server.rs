@@ -977,3 +977,68 @@ async fn mock_test_cases_are_selected_by_arn_suffix() {
     );
     s.shutdown().await;
 }
+
+/// Reads one HTTP/1.1 response (headers + Content-Length body) from a kept-alive connection.
+async fn read_response(s: &mut TcpStream, buf: &mut Vec<u8>) -> u16 {
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + len {
+                let status = head
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(0);
+                buf.drain(..end + 4 + len);
+                return status;
+            }
+        }
+        let mut chunk = [0u8; 8192];
+        let n = s.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "connection closed");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// StartSyncExecution throughput over kept-alive connections (a measurement, not a check):
+/// `cargo test --release --test server -- --ignored --nocapture sync_throughput`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore]
+async fn sync_throughput() {
+    let s = Srv::start().await;
+    let arn = s.create("load", PASS, "EXPRESS").await;
+    let body = json!({"stateMachineArn": arn, "input": "{\"a\":1}"}).to_string();
+    let req = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSStepFunctions.StartSyncExecution\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let (conns, per_conn) = (32, 2_000);
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let (addr, req) = (s.addr.clone(), req.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut c = TcpStream::connect(&addr).await.unwrap();
+            let mut buf = Vec::new();
+            for _ in 0..per_conn {
+                c.write_all(req.as_bytes()).await.unwrap();
+                assert_eq!(read_response(&mut c, &mut buf).await, 200);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let n = (conns * per_conn) as f64;
+    println!(
+        "StartSyncExecution: {n} requests in {secs:.2}s = {:.0}/s over {conns} connections",
+        n / secs
+    );
+    s.shutdown().await;
+}
