@@ -1042,3 +1042,77 @@ async fn sync_throughput() {
     );
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn random_bodies_never_crash_or_hang() {
+    use rand::{Rng, SeedableRng};
+    let s = Srv::start().await;
+    let arn = s.create("fz", PASS, "EXPRESS").await;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let ops = [
+        "CreateStateMachine",
+        "StartSyncExecution",
+        "TestState",
+        "TagResource",
+        "CreateStateMachineAlias",
+        "ListStateMachines",
+        "ValidateStateMachineDefinition",
+    ];
+    let pieces = [
+        json!(null),
+        json!(1),
+        json!(-1),
+        json!(1e300),
+        json!("x"),
+        json!(""),
+        json!(true),
+        json!([]),
+        json!({}),
+        json!(arn),
+        json!(format!("{arn}:1")),
+        json!(ROLE),
+        json!(PASS),
+        json!("{\"Type\":\"Pass\",\"End\":true}"),
+        json!([{"key": 1}]),
+        json!([{"stateMachineVersionArn": arn, "weight": 101}]),
+        json!("a".repeat(300)),
+    ];
+    let members = [
+        "name",
+        "definition",
+        "roleArn",
+        "type",
+        "input",
+        "stateMachineArn",
+        "tags",
+        "routingConfiguration",
+        "maxResults",
+        "nextToken",
+        "mock",
+        "stateName",
+        "inspectionLevel",
+        "publish",
+        "resourceArn",
+        "loggingConfiguration",
+    ];
+    for i in 0..300 {
+        let mut body = serde_json::Map::new();
+        for _ in 0..rng.gen_range(0..6) {
+            let m = members[rng.gen_range(0..members.len())];
+            body.insert(m.into(), pieces[rng.gen_range(0..pieces.len())].clone());
+        }
+        let op = ops[i % ops.len()];
+        let (status, out) = s.call(op, Value::Object(body.clone())).await;
+        assert!(
+            status == 200 || status == 400,
+            "{op} {body:?} → {status} {out}"
+        );
+        if status == 400 {
+            assert!(
+                out["__type"].as_str().is_some_and(|t| t.contains('#')),
+                "{op} {body:?} → {out}"
+            );
+        }
+    }
+    s.shutdown().await;
+}
