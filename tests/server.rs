@@ -540,7 +540,23 @@ async fn tags_validate_and_test_state() {
     let task = r#"{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","ResultPath":"$.r","End":true}"#;
     let out = s.ok("TestState", json!({"definition": task, "input": "{\"a\":1}", "mock": {"result": "{\"m\":true}"}, "inspectionLevel": "DEBUG"})).await;
     assert_eq!(out["output"], r#"{"a":1,"r":{"m":true}}"#);
-    assert_eq!(out["inspectionData"]["input"], r#"{"a":1}"#);
+    let inspection = json!({"input": r#"{"a":1}"#, "afterInputPath": r#"{"a":1}"#, "afterParameters": r#"{"a":1}"#,
+        "result": r#"{"m":true}"#, "afterResultSelector": r#"{"m":true}"#, "afterResultPath": r#"{"a":1,"r":{"m":true}}"#});
+    assert_eq!(out["inspectionData"], inspection);
+    let pass = r#"{"Type":"Pass","InputPath":"$.a","Parameters":{"v.$":"$"},"ResultPath":"$.out","End":true}"#;
+    let out = s
+        .ok(
+            "TestState",
+            json!({"definition": pass, "input": "{\"a\":[1]}", "inspectionLevel": "DEBUG"}),
+        )
+        .await;
+    assert_eq!(out["inspectionData"]["afterInputPath"], "[1]");
+    assert_eq!(out["inspectionData"]["afterParameters"], r#"{"v":[1]}"#);
+    assert_eq!(
+        out["inspectionData"]["afterResultPath"],
+        r#"{"a":[1],"out":{"v":[1]}}"#
+    );
+    assert_eq!(out["output"], r#"{"a":[1],"out":{"v":[1]}}"#);
     s.err(
         "TestState",
         json!({"definition": "[1]"}),

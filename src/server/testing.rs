@@ -135,6 +135,7 @@ pub async fn test_state(server: &Server, r: &Req<'_>) -> OpResult {
             "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: the state must be a JSON object'",
         ));
     };
+    let original = state.clone();
     if let Some(m) = mock {
         apply_mock(&mut state, m)?;
     }
@@ -235,7 +236,92 @@ pub async fn test_state(server: &Server, r: &Req<'_>) -> OpResult {
         }
     }
     if level != "INFO" {
-        out.insert("inspectionData".into(), json!({"input": input}));
+        let mocked = mock
+            .and_then(|m| m.get("result"))
+            .and_then(Value::as_str)
+            .and_then(|r| serde_json::from_str(r).ok());
+        let data = if jsonata {
+            json!({"input": input})
+        } else {
+            inspect(server, &original, input, mocked).await
+        };
+        out.insert("inspectionData".into(), data);
     }
     Ok(Value::Object(out))
+}
+
+/// Runs one generated Pass state on `input`: its output, if it succeeded.
+async fn run_pass(server: &Server, pass: Value, input: &str) -> Option<Value> {
+    let machine = json!({"StartAt": STATE, "States": {STATE: pass}});
+    let program = server.backend.compile(&machine.to_string()).ok()?;
+    let meta = ExecMeta {
+        execution_arn: server.registry.arns.express("TestState", "inspect", "0"),
+        name: "inspect".into(),
+        state_machine_arn: server.registry.arns.machine("TestState"),
+        state_machine_name: "TestState".into(),
+        role_arn: String::new(),
+        start_time: std::time::SystemTime::now(),
+        test_case: None,
+        asynchronous: false,
+    };
+    let result = server
+        .backend
+        .execute(program, input.to_string(), meta)
+        .await;
+    result.output.and_then(|o| serde_json::from_str(&o).ok())
+}
+
+/// DEBUG inspection data of a JSONPath state: the input after each processing step, each
+/// computed by a generated Pass state doing just that step. Steps that cannot be computed
+/// (a Task's result without a mock) are left out.
+async fn inspect(
+    server: &Server,
+    state: &Map<String, Value>,
+    input: &str,
+    mocked: Option<Value>,
+) -> Value {
+    let text = |v: &Value| json!(v.to_string());
+    let mut data = Map::new();
+    data.insert("input".into(), json!(input));
+    let mut pass = json!({"Type": "Pass", "End": true});
+    if let Some(p) = state.get("InputPath") {
+        pass["InputPath"] = p.clone();
+    }
+    let Some(after_input) = run_pass(server, pass.clone(), input).await else {
+        return Value::Object(data);
+    };
+    data.insert("afterInputPath".into(), text(&after_input));
+    let mut after_params = after_input;
+    if let Some(p) = state.get("Parameters") {
+        pass["Parameters"] = p.clone();
+        match run_pass(server, pass, input).await {
+            Some(v) => after_params = v,
+            None => return Value::Object(data),
+        }
+    }
+    data.insert("afterParameters".into(), text(&after_params));
+    let kind = state.get("Type").and_then(Value::as_str);
+    let result = match (kind, mocked) {
+        (_, Some(m)) => m,
+        (Some("Pass"), None) => state.get("Result").cloned().unwrap_or(after_params),
+        _ => return Value::Object(data),
+    };
+    data.insert("result".into(), text(&result));
+    let mut selected = result;
+    if let Some(rs) = state.get("ResultSelector") {
+        let select = json!({"Type": "Pass", "Parameters": rs, "End": true});
+        match run_pass(server, select, &selected.to_string()).await {
+            Some(v) => selected = v,
+            None => return Value::Object(data),
+        }
+    }
+    data.insert("afterResultSelector".into(), text(&selected));
+    let mut graft = json!({"Type": "Pass", "Result": selected, "End": true});
+    if let Some(rp) = state.get("ResultPath") {
+        graft["ResultPath"] = rp.clone();
+    }
+    if let Some(v) = run_pass(server, graft, input).await {
+        data.insert("afterResultPath".into(), text(&v));
+    }
+    Value::Object(data)
 }
