@@ -10,6 +10,8 @@ pub mod definition;
 pub mod engine;
 pub mod expr;
 pub mod jsonata;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod tasks;
 pub mod value;
 pub mod vm;

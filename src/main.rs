@@ -32,6 +32,8 @@ enum Command {
         /// The ASL definition file (`-` for stdin).
         definition: String,
     },
+    /// Serve the AWS Step Functions API over HTTP.
+    Serve(expressway::server::ServeArgs),
 }
 
 #[derive(clap::Args)]
@@ -214,5 +216,6 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         }
+        Command::Serve(args) => expressway::server::serve_main(args),
     }
 }

@@ -1,0 +1,323 @@
+//! What the server needs from the engine, as one object-safe trait.
+//!
+//! `EngineBackend` puts the engine (`crate::engine::Engine`) behind `Backend`; the server holds
+//! an `Arc<dyn Backend>`, so protocol tests can also run on `StandIn`, a tiny interpreter of
+//! Pass/Succeed/Fail that needs nothing else.
+
+use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::definition::Diagnostic;
+
+/// A compiled program, type-erased so the server does not depend on the engine's types.
+pub type Program = Arc<dyn Any + Send + Sync>;
+
+/// A boxed execution future: executions run on the server's tokio runtime.
+pub type ExecFuture = Pin<Box<dyn Future<Output = ExecResult> + Send>>;
+
+/// Who an execution is, as the context object (`$$.Execution`, `$$.StateMachine`) shows it.
+#[derive(Clone, Debug)]
+pub struct ExecMeta {
+    pub execution_arn: String,
+    pub name: String,
+    pub state_machine_arn: String,
+    pub state_machine_name: String,
+    pub role_arn: String,
+    pub start_time: SystemTime,
+    /// Step Functions Local mock test case (`…:stateMachine:<sm>#<case>`).
+    pub test_case: Option<String>,
+    /// Started by StartExecution rather than StartSyncExecution (`$$` differs).
+    pub asynchronous: bool,
+}
+
+/// How an execution ended (Express executions end in one of these three).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecStatus {
+    Succeeded,
+    Failed,
+    TimedOut,
+}
+
+impl ExecStatus {
+    /// AWS's spelling in `status` members.
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            ExecStatus::Succeeded => "SUCCEEDED",
+            ExecStatus::Failed => "FAILED",
+            ExecStatus::TimedOut => "TIMED_OUT",
+        }
+    }
+}
+
+/// The result of one execution: output JSON text on success, error and cause otherwise.
+#[derive(Clone, Debug)]
+pub struct ExecResult {
+    pub status: ExecStatus,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub transitions: u64,
+    pub duration: Duration,
+}
+
+/// The engine as the server sees it: compile definitions once, run executions many times.
+pub trait Backend: Send + Sync + 'static {
+    /// Validates and compiles a definition: the program, or every diagnostic.
+    fn compile(&self, definition: &str) -> Result<Program, Vec<Diagnostic>>;
+    /// Runs one execution to completion with Express semantics.
+    fn execute(&self, program: Program, input: String, meta: ExecMeta) -> ExecFuture;
+}
+
+/// A stand-in for the engine: runs Pass (`Result`, flat `Parameters`, `InputPath`, `ResultPath`, `OutputPath` as
+/// `$` or `$.a.b`), Succeed and Fail, and fails any other state with `States.Runtime`. It lets
+/// the protocol be tested end to end without the engine.
+#[derive(Default)]
+pub struct StandIn;
+
+struct StandInProgram {
+    start_at: String,
+    states: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Backend for StandIn {
+    fn compile(&self, definition: &str) -> Result<Program, Vec<Diagnostic>> {
+        crate::definition::load(definition)?;
+        let raw: serde_json::Value = serde_json::from_str(definition).map_err(|e| {
+            vec![Diagnostic::error(
+                "INVALID_JSON_DESCRIPTION",
+                "",
+                e.to_string(),
+            )]
+        })?;
+        let start_at = raw["StartAt"].as_str().unwrap_or_default().to_string();
+        let states = raw["States"].as_object().cloned().unwrap_or_default();
+        Ok(Arc::new(StandInProgram { start_at, states }))
+    }
+
+    fn execute(&self, program: Program, input: String, _meta: ExecMeta) -> ExecFuture {
+        Box::pin(async move {
+            let started = Instant::now();
+            let mut result = match program.downcast::<StandInProgram>() {
+                Ok(p) => run_stand_in(&p, &input),
+                Err(_) => failed(
+                    "States.Runtime",
+                    "program was not compiled by this backend",
+                    0,
+                ),
+            };
+            result.duration = started.elapsed();
+            result
+        })
+    }
+}
+
+fn failed(error: &str, cause: &str, transitions: u64) -> ExecResult {
+    ExecResult {
+        status: ExecStatus::Failed,
+        output: None,
+        error: Some(error.to_string()),
+        cause: Some(cause.to_string()),
+        transitions,
+        duration: Duration::ZERO,
+    }
+}
+
+fn run_stand_in(p: &StandInProgram, input: &str) -> ExecResult {
+    use serde_json::Value as J;
+    let Ok(mut data) = serde_json::from_str::<J>(input) else {
+        return failed("States.Runtime", "invalid input", 0);
+    };
+    let mut at = p.start_at.clone();
+    for transitions in 1..=10_000u64 {
+        let Some(state) = p.states.get(&at) else {
+            return failed("States.Runtime", "missing state", transitions);
+        };
+        match state["Type"].as_str().unwrap_or_default() {
+            "Pass" => {
+                let effective = select(&data, state.get("InputPath"));
+                let effective = match state.get("Parameters").and_then(J::as_object) {
+                    Some(params) => parameters(params, &effective),
+                    None => effective,
+                };
+                let result = state.get("Result").cloned().unwrap_or(effective);
+                data = graft(data, state.get("ResultPath"), result);
+                data = select(&data, state.get("OutputPath"));
+            }
+            "Succeed" => {
+                let out = select(
+                    &select(&data, state.get("InputPath")),
+                    state.get("OutputPath"),
+                );
+                return succeeded(out, transitions);
+            }
+            "Fail" => {
+                let text = |k: &str| state.get(k).and_then(J::as_str).map(str::to_string);
+                return ExecResult {
+                    status: ExecStatus::Failed,
+                    output: None,
+                    error: text("Error"),
+                    cause: text("Cause"),
+                    transitions,
+                    duration: Duration::ZERO,
+                };
+            }
+            other => {
+                let cause = format!("state type {other} needs the engine");
+                return failed("States.Runtime", &cause, transitions);
+            }
+        }
+        if state.get("End").and_then(J::as_bool) == Some(true) {
+            return succeeded(data, transitions);
+        }
+        match state.get("Next").and_then(J::as_str) {
+            Some(next) => at = next.to_string(),
+            None => return failed("States.Runtime", "no Next", transitions),
+        }
+    }
+    failed("States.Runtime", "too many transitions", 10_000)
+}
+
+fn succeeded(out: serde_json::Value, transitions: u64) -> ExecResult {
+    ExecResult {
+        status: ExecStatus::Succeeded,
+        output: Some(out.to_string()),
+        error: None,
+        cause: None,
+        transitions,
+        duration: Duration::ZERO,
+    }
+}
+
+/// `Parameters` one level deep: `"k.$": "$.path"` selects, other members are literal.
+fn parameters(
+    params: &serde_json::Map<String, serde_json::Value>,
+    input: &serde_json::Value,
+) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for (k, v) in params {
+        match k.strip_suffix(".$") {
+            Some(key) => out.insert(key.to_string(), select(input, Some(v))),
+            None => out.insert(k.clone(), v.clone()),
+        };
+    }
+    serde_json::Value::Object(out)
+}
+
+fn path_keys(path: &str) -> Option<Vec<&str>> {
+    let rest = path.strip_prefix('$')?;
+    if rest.is_empty() {
+        return Some(Vec::new());
+    }
+    Some(rest.strip_prefix('.')?.split('.').collect())
+}
+
+fn select(data: &serde_json::Value, path: Option<&serde_json::Value>) -> serde_json::Value {
+    match path {
+        None => data.clone(),
+        Some(serde_json::Value::Null) => serde_json::json!({}),
+        Some(p) => {
+            let keys = p.as_str().and_then(path_keys).unwrap_or_default();
+            let mut cur = data;
+            for k in keys {
+                cur = &cur[k];
+            }
+            cur.clone()
+        }
+    }
+}
+
+fn graft(
+    data: serde_json::Value,
+    path: Option<&serde_json::Value>,
+    result: serde_json::Value,
+) -> serde_json::Value {
+    match path {
+        None => result,
+        Some(serde_json::Value::Null) => data,
+        Some(p) => {
+            let keys = p.as_str().and_then(path_keys).unwrap_or_default();
+            let Some((last, parents)) = keys.split_last() else {
+                return result;
+            };
+            let mut root = data;
+            let mut cur = &mut root;
+            for k in parents {
+                if !cur.is_object() {
+                    *cur = serde_json::json!({});
+                }
+                cur = cur
+                    .as_object_mut()
+                    .expect("made an object just above")
+                    .entry(k.to_string())
+                    .or_insert(serde_json::json!({}));
+            }
+            if !cur.is_object() {
+                *cur = serde_json::json!({});
+            }
+            if let Some(o) = cur.as_object_mut() {
+                o.insert(last.to_string(), result);
+            }
+            root
+        }
+    }
+}
+
+/// The real engine behind the server.
+pub struct EngineBackend {
+    engine: Arc<crate::engine::Engine>,
+}
+
+impl EngineBackend {
+    /// Serves executions with `engine`.
+    pub fn new(engine: crate::engine::Engine) -> EngineBackend {
+        EngineBackend {
+            engine: Arc::new(engine),
+        }
+    }
+}
+
+impl Backend for EngineBackend {
+    fn compile(&self, definition: &str) -> Result<Program, Vec<Diagnostic>> {
+        let program: Program = self.engine.compile(definition)?;
+        Ok(program)
+    }
+
+    fn execute(&self, program: Program, input: String, meta: ExecMeta) -> ExecFuture {
+        let engine = self.engine.clone();
+        Box::pin(async move {
+            let Ok(program) = program.downcast::<crate::compile::Program>() else {
+                return failed(
+                    "States.Runtime",
+                    "program was not compiled by this backend",
+                    0,
+                );
+            };
+            let meta = crate::engine::ExecutionMeta {
+                execution_arn: meta.execution_arn,
+                name: meta.name,
+                state_machine_arn: meta.state_machine_arn,
+                state_machine_name: meta.state_machine_name,
+                role_arn: meta.role_arn,
+                start_time: meta.start_time,
+                test_case: meta.test_case,
+                asynchronous: meta.asynchronous,
+            };
+            let out = engine.execute(program, &input, meta).await;
+            ExecResult {
+                status: match out.status {
+                    crate::engine::Status::Succeeded => ExecStatus::Succeeded,
+                    crate::engine::Status::Failed => ExecStatus::Failed,
+                    crate::engine::Status::TimedOut => ExecStatus::TimedOut,
+                },
+                output: out.output,
+                error: out.error,
+                cause: out.cause,
+                transitions: out.transitions,
+                duration: out.duration,
+            }
+        })
+    }
+}

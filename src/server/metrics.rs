@@ -1,0 +1,150 @@
+//! Prometheus metrics: executions by status, state transitions, an execution latency histogram,
+//! and API requests by operation. Counters are atomics, so recording never blocks an execution.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use super::OPERATIONS;
+use super::backend::ExecStatus;
+
+/// Request counters: one slot per operation, then the gateway route, then unknown targets.
+const SLOTS: usize = OPERATIONS.len() + 2;
+
+/// Upper bounds (seconds) of the latency histogram's buckets.
+const BUCKETS: [f64; 12] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5, 10.0,
+];
+
+/// The server's counters.
+#[derive(Default)]
+pub struct Metrics {
+    succeeded: AtomicU64,
+    failed: AtomicU64,
+    timed_out: AtomicU64,
+    aborted: AtomicU64,
+    transitions: AtomicU64,
+    buckets: [AtomicU64; BUCKETS.len()],
+    sum_micros: AtomicU64,
+    count: AtomicU64,
+    /// Requests by operation slot, `[ok, error]`.
+    requests: [[AtomicU64; 2]; SLOTS],
+}
+
+impl Metrics {
+    /// Records one finished execution.
+    pub fn execution(&self, status: ExecStatus, transitions: u64, duration: Duration) {
+        match status {
+            ExecStatus::Succeeded => &self.succeeded,
+            ExecStatus::Failed => &self.failed,
+            ExecStatus::TimedOut => &self.timed_out,
+        }
+        .fetch_add(1, Relaxed);
+        self.transitions.fetch_add(transitions, Relaxed);
+        let secs = duration.as_secs_f64();
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if secs <= *b {
+                self.buckets[i].fetch_add(1, Relaxed);
+            }
+        }
+        self.sum_micros
+            .fetch_add(duration.as_micros() as u64, Relaxed);
+        self.count.fetch_add(1, Relaxed);
+    }
+
+    /// Records an execution stopped by StopExecution.
+    pub fn aborted(&self) {
+        self.aborted.fetch_add(1, Relaxed);
+    }
+
+    /// Records one API request (`"gateway"` for the REST route; any unknown name is counted
+    /// as `unknown`).
+    pub fn request(&self, operation: &str, ok: bool) {
+        let slot = match operation {
+            "gateway" => OPERATIONS.len(),
+            op => OPERATIONS
+                .iter()
+                .position(|o| *o == op)
+                .unwrap_or(OPERATIONS.len() + 1),
+        };
+        self.requests[slot][usize::from(!ok)].fetch_add(1, Relaxed);
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        s.push_str("# HELP expressway_executions_total Executions finished, by status.\n");
+        s.push_str("# TYPE expressway_executions_total counter\n");
+        for (status, c) in [
+            ("SUCCEEDED", &self.succeeded),
+            ("FAILED", &self.failed),
+            ("TIMED_OUT", &self.timed_out),
+            ("ABORTED", &self.aborted),
+        ] {
+            let _ = writeln!(
+                s,
+                "expressway_executions_total{{status=\"{status}\"}} {}",
+                c.load(Relaxed)
+            );
+        }
+        s.push_str("# HELP expressway_state_transitions_total State transitions run.\n");
+        s.push_str("# TYPE expressway_state_transitions_total counter\n");
+        let _ = writeln!(
+            s,
+            "expressway_state_transitions_total {}",
+            self.transitions.load(Relaxed)
+        );
+        s.push_str("# HELP expressway_execution_duration_seconds Execution latency.\n");
+        s.push_str("# TYPE expressway_execution_duration_seconds histogram\n");
+        for (i, b) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "expressway_execution_duration_seconds_bucket{{le=\"{b}\"}} {}",
+                self.buckets[i].load(Relaxed)
+            );
+        }
+        let count = self.count.load(Relaxed);
+        let _ = writeln!(
+            s,
+            "expressway_execution_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        let sum = self.sum_micros.load(Relaxed) as f64 / 1e6;
+        let _ = writeln!(s, "expressway_execution_duration_seconds_sum {sum}");
+        let _ = writeln!(s, "expressway_execution_duration_seconds_count {count}");
+        s.push_str(
+            "# HELP expressway_api_requests_total API requests, by operation and outcome.\n",
+        );
+        s.push_str("# TYPE expressway_api_requests_total counter\n");
+        let names = OPERATIONS.iter().copied().chain(["gateway", "unknown"]);
+        for (name, counts) in names.zip(self.requests.iter()) {
+            for (outcome, c) in ["ok", "error"].iter().zip(counts) {
+                let n = c.load(Relaxed);
+                if n > 0 {
+                    let _ = writeln!(
+                        s,
+                        "expressway_api_requests_total{{operation=\"{name}\",outcome=\"{outcome}\"}} {n}"
+                    );
+                }
+            }
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_is_cumulative() {
+        let m = Metrics::default();
+        m.execution(ExecStatus::Succeeded, 3, Duration::from_micros(200));
+        m.execution(ExecStatus::Failed, 1, Duration::from_millis(20));
+        let text = m.render();
+        assert!(text.contains("expressway_executions_total{status=\"SUCCEEDED\"} 1"));
+        assert!(text.contains("expressway_state_transitions_total 4"));
+        assert!(text.contains("expressway_execution_duration_seconds_bucket{le=\"0.00025\"} 1"));
+        assert!(text.contains("expressway_execution_duration_seconds_bucket{le=\"0.025\"} 2"));
+        assert!(text.contains("expressway_execution_duration_seconds_count 2"));
+    }
+}
