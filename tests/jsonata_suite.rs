@@ -55,8 +55,17 @@ fn run_case(case: &Value, datasets: &Path, group: &Path) -> Result<(), String> {
             None => None,
         }
     };
-    let bindings: Map = case.get("bindings").and_then(|b| b.as_object()).cloned().unwrap_or_default();
-    let mut limits = Limits { max_depth: 1000, max_items: 10_000_000, ..Limits::default() };
+    let bindings: Map = case
+        .get("bindings")
+        .and_then(|b| b.as_object())
+        .cloned()
+        .unwrap_or_default();
+    let mut limits = Limits {
+        max_depth: 1000,
+        max_items: 10_000_000,
+        max_stack: 6 << 20,
+        ..Limits::default()
+    };
     if let Some(d) = case.get("depth").and_then(|d| d.as_i64()) {
         limits.max_depth = d as usize;
     }
@@ -64,13 +73,24 @@ fn run_case(case: &Value, datasets: &Path, group: &Path) -> Result<(), String> {
         limits.max_time = Duration::from_millis(t as u64);
     }
     let outcome = compile(expr).and_then(|e| e.evaluate(input.as_ref(), &bindings, &limits));
-    let expected_error = case.get("code").or_else(|| case.get("error").and_then(|e| e.get("code")));
+    let expected_error = case
+        .get("code")
+        .or_else(|| case.get("error").and_then(|e| e.get("code")));
     if let Some(code) = expected_error.and_then(|c| c.as_str()) {
-        let message = case.get("error").and_then(|e| e.get("message")).and_then(|m| m.as_str());
+        let message = case
+            .get("error")
+            .and_then(|e| e.get("message"))
+            .and_then(|m| m.as_str());
         return match outcome {
             Err(e) if e.code == code && message.is_none_or(|m| m == e.message) => Ok(()),
-            Err(e) => Err(format!("expected error {code} {message:?}, got {} ({})", e.code, e.message)),
-            Ok(v) => Err(format!("expected error {code}, got {:?}", v.map(|v| v.to_json()))),
+            Err(e) => Err(format!(
+                "expected error {code} {message:?}, got {} ({})",
+                e.code, e.message
+            )),
+            Ok(v) => Err(format!(
+                "expected error {code}, got {:?}",
+                v.map(|v| v.to_json())
+            )),
         };
     }
     let got = outcome.map_err(|e| format!("unexpected error {}: {}", e.code, e.message))?;
@@ -104,7 +124,11 @@ fn run_suite() -> (usize, usize) {
     groups.sort();
     let (mut passed, mut failed) = (0, 0);
     for g in groups {
-        let name = g.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let name = g
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         if only.as_ref().is_some_and(|o| *o != name) {
             continue;
         }
@@ -164,5 +188,8 @@ fn jsonata_suite() {
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(0);
-    assert!(passed >= floor, "pass count {passed} fell below the floor {floor}");
+    assert!(
+        passed >= floor,
+        "pass count {passed} fell below the floor {floor}"
+    );
 }

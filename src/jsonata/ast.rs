@@ -51,7 +51,6 @@ pub(crate) struct TransformDef {
     pub pattern: Node,
     pub update: Node,
     pub delete: Option<Node>,
-    pub pos: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,7 +120,10 @@ impl BinOp {
 
 #[derive(Debug)]
 pub(crate) enum Kind {
-    Path { steps: Vec<Node>, keep_singleton: bool },
+    Path {
+        steps: Vec<Node>,
+        keep_singleton: bool,
+    },
     Binary(BinOp, Box<Node>, Box<Node>),
     Neg(Box<Node>),
     Array(Vec<Node>),
@@ -138,8 +140,14 @@ pub(crate) enum Kind {
     Condition(Box<Node>, Box<Node>, Option<Box<Node>>),
     Block(Vec<Node>),
     Bind(Arc<str>, Box<Node>),
-    Function { proc: Box<Node>, args: Vec<Node> },
-    Partial { proc: Box<Node>, args: Vec<Node> },
+    Function {
+        proc: Box<Node>,
+        args: Vec<Node>,
+    },
+    Partial {
+        proc: Box<Node>,
+        args: Vec<Node>,
+    },
     Placeholder,
     Lambda(Arc<LambdaDef>),
     /// A call in tail position of a lambda body: evaluates to a thunk the caller trampolines.

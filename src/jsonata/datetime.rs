@@ -11,16 +11,37 @@ use super::value::V;
 pub(crate) fn table() -> Vec<Builtin> {
     vec![
         b("now", "<s?s?:s>", now),
-        b("millis", "<:n>", |cx, _, _| Ok(Some(V::Num(cx.now_millis as f64)))),
+        b("millis", "<:n>", |cx, _, _| {
+            Ok(Some(V::Num(cx.now_millis as f64)))
+        }),
         b("fromMillis", "<n-s?s?:s>", from_millis),
         b("toMillis", "<s-s?:n>", to_millis),
     ]
 }
 
 const DAY: i64 = 86_400_000;
-const DAYS: [&str; 8] = ["", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const DAYS: [&str; 8] = [
+    "",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
 ];
 
@@ -90,7 +111,11 @@ fn start_of_first_week(year: i64, month0: i64) -> i64 {
     if dow == 0 {
         dow = 7;
     }
-    if dow > 4 { jan1 + (8 - dow) * DAY } else { jan1 - (dow - 1) * DAY }
+    if dow > 4 {
+        jan1 + (8 - dow) * DAY
+    } else {
+        jan1 - (dow - 1) * DAY
+    }
 }
 
 fn delta_weeks(start: i64, end: i64) -> f64 {
@@ -135,8 +160,16 @@ fn fragment(p: &Parts, c: char) -> Frag {
             let start = start_of_first_week(p.year, p.month0);
             let today = date_utc(p.year, p.month0, p.day, 0, 0, 0, 0);
             let mut week = delta_weeks(start, today);
-            let (ny, nm) = if p.month0 == 11 { (p.year + 1, 0) } else { (p.year, p.month0 + 1) };
-            let (py, pm) = if p.month0 == 0 { (p.year - 1, 11) } else { (p.year, p.month0 - 1) };
+            let (ny, nm) = if p.month0 == 11 {
+                (p.year + 1, 0)
+            } else {
+                (p.year, p.month0 + 1)
+            };
+            let (py, pm) = if p.month0 == 0 {
+                (p.year - 1, 11)
+            } else {
+                (p.year, p.month0 - 1)
+            };
             if week > 4.0 {
                 if today >= start_of_first_week(ny, nm) {
                     week = 1.0;
@@ -159,7 +192,11 @@ fn fragment(p: &Parts, c: char) -> Frag {
         }
         'x' => {
             let start = start_of_first_week(p.year, p.month0);
-            let (ny, nm) = if p.month0 == 11 { (p.year + 1, 0) } else { (p.year, p.month0 + 1) };
+            let (ny, nm) = if p.month0 == 11 {
+                (p.year + 1, 0)
+            } else {
+                (p.year, p.month0 + 1)
+            };
             let end = start_of_first_week(ny, nm);
             if p.millis < start {
                 if p.month0 == 0 { 12 } else { p.month0 }
@@ -174,7 +211,13 @@ fn fragment(p: &Parts, c: char) -> Frag {
             let h = p.hour % 12;
             if h == 0 { 12 } else { h }
         }
-        'P' => return Frag::Text(if p.hour >= 12 { "pm".into() } else { "am".into() }),
+        'P' => {
+            return Frag::Text(if p.hour >= 12 {
+                "pm".into()
+            } else {
+                "am".into()
+            });
+        }
         'm' => p.minute,
         's' => p.second,
         'f' => p.milli,
@@ -230,18 +273,31 @@ fn analyse(picture: &str) -> Result<Vec<Part>, Error> {
             }
             lit(&mut spec, start, pos);
             start = pos;
-            let Some(close) = pic[start..].iter().position(|&c| c == ']').map(|i| i + start) else {
+            let Some(close) = pic[start..]
+                .iter()
+                .position(|&c| c == ']')
+                .map(|i| i + start)
+            else {
                 return Err(Error::new("D3135", None, None));
             };
             pos = close;
-            let marker: String = pic[start + 1..pos].iter().filter(|c| !c.is_whitespace()).collect();
+            let marker: String = pic[start + 1..pos]
+                .iter()
+                .filter(|c| !c.is_whitespace())
+                .collect();
             let mchars: Vec<char> = marker.chars().collect();
             let component = mchars.first().copied().unwrap_or(' ');
             let mut width = None;
             let pres: String = match marker.rfind(',') {
                 Some(comma) => {
                     let wm = &marker[comma + 1..];
-                    let pw = |s: &str| if s == "*" || s.is_empty() { None } else { s.parse::<usize>().ok() };
+                    let pw = |s: &str| {
+                        if s == "*" || s.is_empty() {
+                            None
+                        } else {
+                            s.parse::<usize>().ok()
+                        }
+                    };
                     width = Some(match wm.find('-') {
                         None => (pw(wm), None),
                         Some(d) => (pw(&wm[..d]), pw(&wm[d + 1..])),
@@ -252,13 +308,16 @@ fn analyse(picture: &str) -> Result<Vec<Part>, Error> {
             };
             let pchars: Vec<char> = pres.chars().collect();
             let (pres1, pres2) = if pchars.len() > 1 && "atco".contains(pchars[pchars.len() - 1]) {
-                (pchars[..pchars.len() - 1].iter().collect(), Some(pchars[pchars.len() - 1]))
+                (
+                    pchars[..pchars.len() - 1].iter().collect(),
+                    Some(pchars[pchars.len() - 1]),
+                )
             } else if pchars.is_empty() {
                 match default_pres(component) {
                     Some(d) => (d.to_string(), None),
                     None => {
                         let mut e = Error::new("D3132", None, None);
-                        e.value = Some(format!("\"{component}\""));
+                        e.detail_mut().value = Some(format!("\"{component}\""));
                         return Err(e);
                     }
                 }
@@ -267,15 +326,27 @@ fn analyse(picture: &str) -> Result<Vec<Part>, Error> {
             };
             if default_pres(component).is_none() {
                 let mut e = Error::new("D3132", None, None);
-                e.value = Some(format!("\"{component}\""));
+                e.detail_mut().value = Some(format!("\"{component}\""));
                 return Err(e);
             }
             let p1: Vec<char> = pres1.chars().collect();
-            let mut m = Marker { component, pres1: pres1.clone(), pres2, names: None, width, int: None, n: -1 };
+            let mut m = Marker {
+                component,
+                pres1: pres1.clone(),
+                pres2,
+                names: None,
+                width,
+                int: None,
+                n: -1,
+            };
             if p1.first() == Some(&'n') {
                 m.names = Some(Case::Lower);
             } else if p1.first() == Some(&'N') {
-                m.names = Some(if p1.get(1) == Some(&'n') { Case::Title } else { Case::Upper });
+                m.names = Some(if p1.get(1) == Some(&'n') {
+                    Case::Title
+                } else {
+                    Case::Upper
+                });
             } else if "YMDdFWwXxHhmsf".contains(component) {
                 let mut ip = pres1.clone();
                 if let Some(p2) = pres2 {
@@ -338,17 +409,22 @@ fn format_datetime(millis: f64, picture: Option<&str>, tz: Option<&str>) -> Resu
         };
         let c = m.component;
         if "YMDdFWwXxHhms".contains(c) {
-            let Frag::Num(mut v) = fragment(&p, c) else { continue };
+            let Frag::Num(mut v) = fragment(&p, c) else {
+                continue;
+            };
             if c == 'Y' && m.n != -1 {
                 v %= 10i64.pow(m.n.clamp(0, 18) as u32);
             }
             if let Some(case) = m.names {
                 let name = match c {
-                    'M' | 'x' => MONTHS.get((v - 1).clamp(0, 11) as usize).copied().unwrap_or(""),
+                    'M' | 'x' => MONTHS
+                        .get((v - 1).clamp(0, 11) as usize)
+                        .copied()
+                        .unwrap_or(""),
                     'F' => DAYS.get(v.clamp(0, 7) as usize).copied().unwrap_or(""),
                     _ => {
                         let mut e = Error::new("D3133", None, None);
-                        e.value = Some(format!("\"{c}\""));
+                        e.detail_mut().value = Some(format!("\"{c}\""));
                         return Err(e);
                     }
                 };
@@ -371,7 +447,10 @@ fn format_datetime(millis: f64, picture: Option<&str>, tz: Option<&str>) -> Resu
                 out.push_str(&intfmt::format(v as f64, f)?);
             }
         } else if c == 'Z' || c == 'z' {
-            let f = m.int.clone().unwrap_or_else(|| intfmt::analyse("01:01").expect("valid"));
+            let f = m
+                .int
+                .clone()
+                .unwrap_or_else(|| intfmt::analyse("01:01").expect("valid"));
             let offset = oh * 100 + om;
             let mut s = if f.regular.is_some() {
                 intfmt::format(offset as f64, &f)?
@@ -387,7 +466,7 @@ fn format_datetime(millis: f64, picture: Option<&str>, tz: Option<&str>) -> Resu
                     3 | 4 => intfmt::format(offset as f64, &f)?,
                     n => {
                         let mut e = Error::new("D3134", None, None);
-                        e.value = Some(n.to_string());
+                        e.detail_mut().value = Some(n.to_string());
                         return Err(e);
                     }
                 }
@@ -404,7 +483,11 @@ fn format_datetime(millis: f64, picture: Option<&str>, tz: Option<&str>) -> Resu
             out.push_str(&s);
         } else if c == 'P' {
             if let Frag::Text(t) = fragment(&p, 'P') {
-                out.push_str(&if m.names == Some(Case::Upper) { t.to_uppercase() } else { t });
+                out.push_str(&if m.names == Some(Case::Upper) {
+                    t.to_uppercase()
+                } else {
+                    t
+                });
             }
         } else if let Frag::Text(t) = fragment(&p, c) {
             out.push_str(&t);
@@ -418,25 +501,35 @@ fn now(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     let tz = a.get(1).cloned().flatten();
     Ok(Some(V::string(format_datetime(
         cx.now_millis as f64,
-        pic.as_ref().and_then(|p| p.as_str().map(|s| s.to_string())).as_deref(),
-        tz.as_ref().and_then(|p| p.as_str().map(|s| s.to_string())).as_deref(),
+        pic.as_ref()
+            .and_then(|p| p.as_str().map(|s| s.to_string()))
+            .as_deref(),
+        tz.as_ref()
+            .and_then(|p| p.as_str().map(|s| s.to_string()))
+            .as_deref(),
     )?)))
 }
 
 fn from_millis(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    let Some(V::Num(ms)) = a[0] else { return Ok(None) };
+    let Some(V::Num(ms)) = a[0] else {
+        return Ok(None);
+    };
     let pic = a.get(1).cloned().flatten();
     let tz = a.get(2).cloned().flatten();
     Ok(Some(V::string(format_datetime(
         ms,
-        pic.as_ref().and_then(|p| p.as_str().map(|s| s.to_string())).as_deref(),
-        tz.as_ref().and_then(|p| p.as_str().map(|s| s.to_string())).as_deref(),
+        pic.as_ref()
+            .and_then(|p| p.as_str().map(|s| s.to_string()))
+            .as_deref(),
+        tz.as_ref()
+            .and_then(|p| p.as_str().map(|s| s.to_string()))
+            .as_deref(),
     )?)))
 }
 
 fn d3110(s: &str) -> Error {
     let mut e = Error::new("D3110", None, None);
-    e.value = Some(super::functions::describe(&V::str(s)));
+    e.detail_mut().value = Some(super::functions::describe(&V::str(s)));
     e
 }
 
@@ -446,13 +539,27 @@ fn parse_iso(s: &str) -> Result<f64, Error> {
         r"^(\d{4})(?:-([01]\d))?(?:-([0-3]\d))?(?:T([0-2]\d):([0-5]\d)(?::([0-5]\d))?(?:\.(\d+))?)?(Z|[+-][0-2]\d:?[0-5]\d)?$",
     )
     .expect("valid regex");
-    let Some(c) = re.captures(s) else { return Err(d3110(s)) };
-    let num = |i: usize, d: i64| c.get(i).and_then(|m| m.as_str().parse::<i64>().ok()).unwrap_or(d);
+    let Some(c) = re.captures(s) else {
+        return Err(d3110(s));
+    };
+    let num = |i: usize, d: i64| {
+        c.get(i)
+            .and_then(|m| m.as_str().parse::<i64>().ok())
+            .unwrap_or(d)
+    };
     let frac = c.get(7).map(|m| {
         let t: String = m.as_str().chars().chain("000".chars()).take(3).collect();
         t.parse::<i64>().unwrap_or(0)
     });
-    let mut ms = date_utc(num(1, 0), num(2, 1) - 1, num(3, 1), num(4, 0), num(5, 0), num(6, 0), frac.unwrap_or(0));
+    let mut ms = date_utc(
+        num(1, 0),
+        num(2, 1) - 1,
+        num(3, 1),
+        num(4, 0),
+        num(5, 0),
+        num(6, 0),
+        frac.unwrap_or(0),
+    );
     if let Some(z) = c.get(8) {
         let z = z.as_str();
         if z != "Z" {
@@ -467,7 +574,9 @@ fn parse_iso(s: &str) -> Result<f64, Error> {
 }
 
 fn to_millis(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    let Some(V::Str(s)) = &a[0] else { return Ok(None) };
+    let Some(V::Str(s)) = &a[0] else {
+        return Ok(None);
+    };
     match a.get(1).cloned().flatten() {
         Some(V::Str(p)) => Ok(parse_datetime(s, &p, cx.now_millis)?.map(V::Num)),
         _ => Ok(Some(V::Num(parse_iso(s)?))),
@@ -485,7 +594,11 @@ fn int_regex(f: &IntFormat, n: i64) -> String {
             } else if f.mandatory > 1 && f.separators.is_empty() {
                 format!("[0-9]{{{}}}", f.mandatory)
             } else {
-                let seps: String = f.separators.iter().map(|s| regex::escape(&s.1.to_string())).collect();
+                let seps: String = f
+                    .separators
+                    .iter()
+                    .map(|s| regex::escape(&s.1.to_string()))
+                    .collect();
                 format!("[0-9{seps}]+")
             };
             if f.ordinal {
@@ -506,7 +619,11 @@ fn parse_datetime(s: &str, picture: &str, now_ms: i64) -> Result<Option<f64>, Er
             Part::Mark(m) => {
                 let r = if m.component == 'Z' || m.component == 'z' {
                     let sep = m.int.as_ref().and_then(|f| f.regular.map(|r| r.1));
-                    let mut r = if m.component == 'z' { "GMT".to_string() } else { String::new() };
+                    let mut r = if m.component == 'z' {
+                        "GMT".to_string()
+                    } else {
+                        String::new()
+                    };
                     r.push_str("[-+][0-9]+");
                     if let Some(c) = sep {
                         r.push_str(&regex::escape(&c.to_string()));
@@ -518,7 +635,7 @@ fn parse_datetime(s: &str, picture: &str, now_ms: i64) -> Result<Option<f64>, Er
                 } else {
                     if !matches!(m.component, 'M' | 'x' | 'F' | 'P') {
                         let mut e = Error::new("D3133", None, None);
-                        e.value = Some(format!("\"{}\"", m.component));
+                        e.detail_mut().value = Some(format!("\"{}\"", m.component));
                         return Err(e);
                     }
                     "[a-zA-Z]+".into()
@@ -532,15 +649,22 @@ fn parse_datetime(s: &str, picture: &str, now_ms: i64) -> Result<Option<f64>, Er
     }
     re.push('$');
     let matcher = regex::Regex::new(&re).map_err(|_| Error::new("D3136", None, None))?;
-    let Some(caps) = matcher.captures(s) else { return Ok(None) };
+    let Some(caps) = matcher.captures(s) else {
+        return Ok(None);
+    };
     let mut comps: std::collections::HashMap<char, i64> = std::collections::HashMap::new();
     for (i, m) in marks.iter().enumerate() {
-        let Some(text) = caps.get(i + 1).map(|x| x.as_str()) else { continue };
+        let Some(text) = caps.get(i + 1).map(|x| x.as_str()) else {
+            continue;
+        };
         let v: Option<f64> = if m.component == 'Z' || m.component == 'z' {
             let t = if m.component == 'z' { &text[3..] } else { text };
             let sep = m.int.as_ref().and_then(|f| f.regular.map(|r| r.1));
             let (h, mi): (f64, f64) = match sep.and_then(|c| t.find(c)) {
-                Some(ix) => (t[..ix].parse().unwrap_or(0.0), t[ix + 1..].parse().unwrap_or(0.0)),
+                Some(ix) => (
+                    t[..ix].parse().unwrap_or(0.0),
+                    t[ix + 1..].parse().unwrap_or(0.0),
+                ),
                 None => {
                     if t.len() - 1 <= 2 {
                         (t.parse().unwrap_or(0.0), 0.0)
@@ -562,8 +686,14 @@ fn parse_datetime(s: &str, picture: &str, now_ms: i64) -> Result<Option<f64>, Er
             };
             let t = text.to_lowercase();
             match m.component {
-                'M' | 'x' => MONTHS.iter().position(|n| trunc(n) == t).map(|i| i as f64 + 1.0),
-                'F' => DAYS[1..].iter().position(|n| trunc(n) == t).map(|i| i as f64 + 1.0),
+                'M' | 'x' => MONTHS
+                    .iter()
+                    .position(|n| trunc(n) == t)
+                    .map(|i| i as f64 + 1.0),
+                'F' => DAYS[1..]
+                    .iter()
+                    .position(|n| trunc(n) == t)
+                    .map(|i| i as f64 + 1.0),
                 'P' => match t.as_str() {
                     "am" => Some(0.0),
                     "pm" => Some(1.0),
@@ -645,7 +775,11 @@ fn parse_datetime(s: &str, picture: &str, now_ms: i64) -> Result<Option<f64>, Er
         }
     }
     let mut ms = date_utc(get('Y'), month0, day, hour, get('m'), get('s'), get('f'));
-    let tz = comps.get(&'Z').or_else(|| comps.get(&'z')).copied().unwrap_or(0);
+    let tz = comps
+        .get(&'Z')
+        .or_else(|| comps.get(&'z'))
+        .copied()
+        .unwrap_or(0);
     ms -= tz * 60_000;
     Ok(Some(ms as f64))
 }

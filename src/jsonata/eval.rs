@@ -25,13 +25,18 @@ pub(crate) struct Ctx<'a> {
     pub opts: Options,
     cleanup: RefCell<Vec<Rc<Frame>>>,
     pub now_millis: i64,
+    stack_base: usize,
 }
 
 impl Ctx<'_> {
     pub fn check_items(&self, n: usize) -> Result<(), Error> {
         if n > self.limits.max_items {
             let mut e = Error::new("D2014", None, None);
-            e.value = Some(n.to_string());
+            e.detail_mut().value = Some(n.to_string());
+            e.message = format!(
+                "The size of a sequence must not exceed {}.  Attempted to allocate {n}.",
+                self.limits.max_items
+            );
             return Err(e);
         }
         Ok(())
@@ -40,7 +45,7 @@ impl Ctx<'_> {
     pub fn check_string(&self, n: usize) -> Result<(), Error> {
         if n > self.limits.max_string {
             let mut e = Error::new("D1001", None, None);
-            e.value = Some(n.to_string());
+            e.detail_mut().value = Some(n.to_string());
             e.message = format!("String of {n} bytes exceeds the evaluation limit");
             return Err(e);
         }
@@ -50,10 +55,10 @@ impl Ctx<'_> {
     fn enter(&self, pos: usize) -> Result<(), Error> {
         let d = self.depth.get() + 1;
         self.depth.set(d);
-        if d > self.limits.max_depth {
-            let mut e = Error::new("U1001", Some(pos), None);
-            e.message = "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.".into();
-            return Err(e);
+        if d > self.limits.max_depth
+            || super::stack_addr().abs_diff(self.stack_base) > self.limits.max_stack
+        {
+            return Err(stack_error(pos));
         }
         self.tick(pos)
     }
@@ -61,10 +66,8 @@ impl Ctx<'_> {
     pub fn tick(&self, pos: usize) -> Result<(), Error> {
         let t = self.ticks.get().wrapping_add(1);
         self.ticks.set(t);
-        if t % 256 == 0 && Instant::now() > self.deadline {
-            let mut e = Error::new("U1001", Some(pos), None);
-            e.message = "Expression evaluation timeout: Check for infinite loop".into();
-            return Err(e);
+        if t.is_multiple_of(256) && Instant::now() > self.deadline {
+            return Err(timeout_error(pos));
         }
         Ok(())
     }
@@ -92,11 +95,27 @@ impl Ctx<'_> {
         }
         if let Some(v) = self.ext.lookup(name) {
             let v = Some(from_value(&v));
-            self.ext_cache.borrow_mut().push((name.to_string(), v.clone()));
+            self.ext_cache
+                .borrow_mut()
+                .push((name.to_string(), v.clone()));
             return v;
         }
         functions::lookup(name, self.opts).map(|b| V::Func(Rc::new(Func::Builtin(b))))
     }
+}
+
+#[inline(never)]
+fn timeout_error(pos: usize) -> Error {
+    let mut e = Error::new("U1001", Some(pos), None);
+    e.message = "Expression evaluation timeout: Check for infinite loop".into();
+    e
+}
+
+#[inline(never)]
+fn stack_error(pos: usize) -> Error {
+    let mut e = Error::new("U1001", Some(pos), None);
+    e.message = "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.".into();
+    e
 }
 
 pub(crate) fn run(
@@ -116,6 +135,7 @@ pub(crate) fn run(
         opts,
         cleanup: RefCell::new(Vec::new()),
         now_millis: chrono::Utc::now().timestamp_millis(),
+        stack_base: super::stack_addr(),
     };
     let mut inp = input.map(from_value);
     if let Some(V::Arr(a)) = &inp {
@@ -137,7 +157,11 @@ pub(crate) fn run(
 }
 
 fn seq_of(items: Vec<V>) -> Arr {
-    Arr { items, seq: true, ..Arr::default() }
+    Arr {
+        items,
+        seq: true,
+        ..Arr::default()
+    }
 }
 
 /// Evaluates a node: jsonata-js's `evaluate`, including predicates, grouping and the final
@@ -146,7 +170,14 @@ pub(crate) fn eval(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R 
     cx.enter(n.pos)?;
     let r = eval_inner(n, input, env, cx);
     cx.depth.set(cx.depth.get() - 1);
-    let mut result = r?;
+    if n.predicate.is_empty() && n.group.is_none() {
+        return Ok(finish_seq(r?, n.keep_array));
+    }
+    post_filters(n, r?, env, cx)
+}
+
+#[inline(never)]
+fn post_filters(n: &Node, mut result: Option<V>, env: &Rc<Frame>, cx: &Ctx) -> R {
     for stage in &n.predicate {
         if let Stage::Filter(p) = stage {
             result = filter(p, result, env, cx)?.map(|a| V::Arr(Rc::new(a)));
@@ -177,15 +208,86 @@ fn finish_seq(result: Option<V>, keep_array: bool) -> Option<V> {
 }
 
 fn eval_inner(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
+    match &n.kind {
+        Kind::Path {
+            steps,
+            keep_singleton,
+        } => eval_path(n, steps, *keep_singleton, input, env, cx),
+        Kind::Binary(op, l, r) => binary(n, *op, l, r, input, env, cx),
+        Kind::Name(name) => Ok(lookup_field(input, name)),
+        Kind::Str(s) => Ok(Some(V::Str(s.clone()))),
+        Kind::Num(x) => Ok(Some(V::Num(*x))),
+        Kind::Bool(b) => Ok(Some(V::Bool(*b))),
+        Kind::Null => Ok(Some(V::Null)),
+        Kind::Wildcard => Ok(wildcard(input)),
+        Kind::Condition(c, t, e) => condition(c, t, e.as_deref(), input, env, cx),
+        Kind::Variable(name) => Ok(variable(name, input, env, cx)),
+        Kind::Function { proc, args } => {
+            super::functions::call_node(n, proc, args, input, env, cx, None)
+        }
+        Kind::Partial { proc, args } => {
+            super::functions::partial_node(n, proc, args, input, env, cx)
+        }
+        Kind::Apply(l, r) => super::functions::apply_node(n, l, r, input, env, cx),
+        Kind::Block(exprs) => block(exprs, input, env, cx),
+        _ => eval_misc(n, input, env, cx),
+    }
+}
+
+#[inline(never)]
+fn condition(
+    c: &Node,
+    t: &Node,
+    e: Option<&Node>,
+    input: Option<&V>,
+    env: &Rc<Frame>,
+    cx: &Ctx,
+) -> R {
+    let cv = eval(c, input, env, cx)?;
+    if truthy(cv.as_ref()).unwrap_or(false) {
+        eval(t, input, env, cx)
+    } else if let Some(e) = e {
+        eval(e, input, env, cx)
+    } else {
+        Ok(None)
+    }
+}
+
+#[inline(never)]
+fn block(exprs: &[Node], input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
+    let frame = Frame::child(env);
+    let mut r = None;
+    for e in exprs {
+        r = eval(e, input, &frame, cx)?;
+    }
+    Ok(r)
+}
+
+fn variable(name: &str, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> Option<V> {
+    if name.is_empty() {
+        match input {
+            Some(V::Arr(a)) if a.outer => a.items.first().cloned(),
+            other => other.cloned(),
+        }
+    } else {
+        cx.lookup(env, name)
+    }
+}
+
+#[inline(never)]
+fn eval_misc(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
     Ok(match &n.kind {
-        Kind::Path { steps, keep_singleton } => eval_path(n, steps, *keep_singleton, input, env, cx)?,
+        Kind::Path {
+            steps,
+            keep_singleton,
+        } => eval_path(n, steps, *keep_singleton, input, env, cx)?,
         Kind::Binary(op, l, r) => binary(n, *op, l, r, input, env, cx)?,
         Kind::Neg(e) => match eval(e, input, env, cx)? {
             None => None,
             Some(V::Num(x)) => Some(V::Num(-x)),
             Some(other) => {
                 let mut err = Error::new("D1002", Some(n.pos), Some("-".into()));
-                err.value = Some(describe(&other));
+                err.detail_mut().value = Some(describe(&other));
                 return Err(err);
             }
         },
@@ -203,11 +305,24 @@ fn eval_inner(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
                     cx.check_items(out.len())?;
                 }
             }
-            Some(V::Arr(Rc::new(Arr { items: out, cons: n.cons_array, ..Arr::default() })))
+            Some(V::Arr(Rc::new(Arr {
+                items: out,
+                cons: n.cons_array,
+                ..Arr::default()
+            })))
         }
         Kind::Object(pairs) => {
-            let g = GroupBy { pairs: Vec::new(), pos: n.pos };
-            Some(group_pairs(&g, pairs, GroupIn::Vals(input.cloned()), env, cx)?)
+            let g = GroupBy {
+                pairs: Vec::new(),
+                pos: n.pos,
+            };
+            Some(group_pairs(
+                &g,
+                pairs,
+                GroupIn::Vals(input.cloned()),
+                env,
+                cx,
+            )?)
         }
         Kind::Name(name) => lookup_field(input, name),
         Kind::Str(s) => Some(V::Str(s.clone())),
@@ -265,8 +380,12 @@ fn eval_inner(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
                 cx.lookup(env, name)
             }
         }
-        Kind::Function { proc, args } => super::functions::call_node(n, proc, args, input, env, cx, None)?,
-        Kind::Partial { proc, args } => super::functions::partial_node(n, proc, args, input, env, cx)?,
+        Kind::Function { proc, args } => {
+            super::functions::call_node(n, proc, args, input, env, cx, None)?
+        }
+        Kind::Partial { proc, args } => {
+            super::functions::partial_node(n, proc, args, input, env, cx)?
+        }
         Kind::Placeholder => None,
         Kind::Lambda(def) => Some(V::Func(Rc::new(Func::Lambda {
             def: def.clone(),
@@ -281,9 +400,10 @@ fn eval_inner(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
             env: env.clone(),
         }))),
         Kind::Apply(l, r) => super::functions::apply_node(n, l, r, input, env, cx)?,
-        Kind::Transform(def) => {
-            Some(V::Func(Rc::new(Func::Transform { def: def.clone(), env: env.clone() })))
-        }
+        Kind::Transform(def) => Some(V::Func(Rc::new(Func::Transform {
+            def: def.clone(),
+            env: env.clone(),
+        }))),
         Kind::Sort(_) => None,
     })
 }
@@ -338,7 +458,11 @@ fn wildcard(input: Option<&V>) -> Option<V> {
             out.push(v.clone());
         }
     }
-    Some(V::Arr(Rc::new(Arr { items: out, seq: !plain, ..Arr::default() })))
+    Some(V::Arr(Rc::new(Arr {
+        items: out,
+        seq: !plain,
+        ..Arr::default()
+    })))
 }
 
 fn descendants(v: &V, out: &mut Vec<V>, depth: usize, cx: &Ctx) -> Result<(), Error> {
@@ -423,15 +547,10 @@ fn eval_path(
         if !is_tuple && result.as_ref().is_none_or(|r| r.items.is_empty()) {
             break;
         }
-        if step.focus.is_none() {
-            if let Some(r) = &result {
-                input_seq = r.items.iter().cloned().map(Some).collect();
-            }
-        }
-        if is_tuple && step.focus.is_none() {
-            if let Some(ts) = &tuples {
-                input_seq = ts.iter().map(|t| t.at.clone()).collect();
-            }
+        if step.focus.is_none()
+            && let Some(r) = &result
+        {
+            input_seq = r.items.iter().cloned().map(Some).collect();
         }
     }
     let mut rs: Rc<Arr> = if is_tuple {
@@ -457,7 +576,13 @@ fn eval_path(
     Ok(Some(V::Arr(rs)))
 }
 
-fn eval_step(step: &Node, input: &[Option<V>], env: &Rc<Frame>, cx: &Ctx, last: bool) -> Result<Rc<Arr>, Error> {
+fn eval_step(
+    step: &Node,
+    input: &[Option<V>],
+    env: &Rc<Frame>,
+    cx: &Ctx,
+    last: bool,
+) -> Result<Rc<Arr>, Error> {
     if let Kind::Sort(terms) = &step.kind {
         let items: Vec<V> = input.iter().flatten().cloned().collect();
         let sorted = sort_values(step, terms, items, env, cx)?;
@@ -484,12 +609,12 @@ fn eval_step(step: &Node, input: &[Option<V>], env: &Rc<Frame>, cx: &Ctx, last: 
             results.push(r);
         }
     }
-    if last && results.len() == 1 {
-        if let V::Arr(a) = &results[0]
-            && !a.seq
-        {
-            return Ok(a.clone());
-        }
+    if last
+        && results.len() == 1
+        && let V::Arr(a) = &results[0]
+        && !a.seq
+    {
+        return Ok(a.clone());
     }
     let mut out = Vec::with_capacity(results.len());
     for r in results {
@@ -519,7 +644,10 @@ fn tuple_step(
                     .into_iter()
                     .enumerate()
                     .map(|(i, v)| {
-                        let mut t = Tuple { at: Some(v), vars: vec![] };
+                        let mut t = Tuple {
+                            at: Some(v),
+                            vars: vec![],
+                        };
                         if let Some(ix) = &step.index {
                             t.set(ix, Some(V::Num(i as f64)));
                         }
@@ -532,7 +660,13 @@ fn tuple_step(
         return Ok(result);
     }
     let tuples = tuples.unwrap_or_else(|| {
-        input.iter().map(|v| Tuple { at: v.clone(), vars: vec![] }).collect()
+        input
+            .iter()
+            .map(|v| Tuple {
+                at: v.clone(),
+                vars: vec![],
+            })
+            .collect()
     });
     let mut result = Vec::new();
     for t in &tuples {
@@ -560,7 +694,12 @@ fn tuple_step(
     tuple_stages(&step.stages, result, env, cx)
 }
 
-fn tuple_stages(stages: &[Stage], mut ts: Vec<Tuple>, env: &Rc<Frame>, cx: &Ctx) -> Result<Vec<Tuple>, Error> {
+fn tuple_stages(
+    stages: &[Stage],
+    mut ts: Vec<Tuple>,
+    env: &Rc<Frame>,
+    cx: &Ctx,
+) -> Result<Vec<Tuple>, Error> {
     for st in stages {
         match st {
             Stage::Filter(p) => {
@@ -598,7 +737,9 @@ fn tuple_stages(stages: &[Stage], mut ts: Vec<Tuple>, env: &Rc<Frame>, cx: &Ctx)
 fn predicate_keeps(res: Option<&V>, index: usize, len: usize) -> bool {
     let nums: Option<Vec<f64>> = match res {
         Some(V::Num(x)) => Some(vec![*x]),
-        Some(V::Arr(a)) if !a.items.is_empty() && a.items.iter().all(|x| matches!(x, V::Num(_))) => {
+        Some(V::Arr(a))
+            if !a.items.is_empty() && a.items.iter().all(|x| matches!(x, V::Num(_))) =>
+        {
             Some(a.items.iter().filter_map(V::num).collect())
         }
         _ => None,
@@ -647,13 +788,16 @@ fn filter(pred: &Node, input: Option<V>, env: &Rc<Frame>, cx: &Ctx) -> Result<Op
     Ok(Some(seq_of(out)))
 }
 
-fn binary(n: &Node, op: BinOp, l: &Node, r: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
+fn binary(
+    n: &Node,
+    op: BinOp,
+    l: &Node,
+    r: &Node,
+    input: Option<&V>,
+    env: &Rc<Frame>,
+    cx: &Ctx,
+) -> R {
     let lhs = eval(l, input, env, cx)?;
-    let with_pos = |mut e: Error| {
-        e.position = Some(n.pos);
-        e.token = Some(op.token().to_string());
-        e
-    };
     match op {
         BinOp::And => {
             let lb = truthy(lhs.as_ref()).unwrap_or(false);
@@ -674,13 +818,21 @@ fn binary(n: &Node, op: BinOp, l: &Node, r: &Node, input: Option<&V>, env: &Rc<F
         _ => {}
     }
     let rhs = eval(r, input, env, cx)?;
-    binary_values(op, lhs, rhs, cx).map_err(with_pos)
+    binary_values(op, lhs, rhs, cx).map_err(|e| with_pos(e, n.pos, op))
 }
 
+#[inline(never)]
+fn with_pos(mut e: Error, pos: usize, op: BinOp) -> Error {
+    e.position = Some(pos);
+    e.token = Some(op.token().to_string());
+    e
+}
+
+#[inline(never)]
 fn binary_values(op: BinOp, lhs: Option<V>, rhs: Option<V>, cx: &Ctx) -> R {
     let val_err = |code: &str, v: &V| {
         let mut e = Error::new(code, None, None);
-        e.value = Some(describe(v));
+        e.detail_mut().value = Some(describe(v));
         e
     };
     match op {
@@ -702,7 +854,9 @@ fn binary_values(op: BinOp, lhs: Option<V>, rhs: Option<V>, cx: &Ctx) -> R {
             {
                 return Err(val_err("T2002", r));
             }
-            let (Some(V::Num(a)), Some(V::Num(b))) = (lhs, rhs) else { return Ok(None) };
+            let (Some(V::Num(a)), Some(V::Num(b))) = (lhs, rhs) else {
+                return Ok(None);
+            };
             let x = match op {
                 BinOp::Add => a + b,
                 BinOp::Sub => a - b,
@@ -713,26 +867,34 @@ fn binary_values(op: BinOp, lhs: Option<V>, rhs: Option<V>, cx: &Ctx) -> R {
             Ok(Some(V::Num(x)))
         }
         BinOp::Eq | BinOp::Ne => {
-            let (Some(a), Some(b)) = (lhs, rhs) else { return Ok(Some(V::Bool(false))) };
+            let (Some(a), Some(b)) = (lhs, rhs) else {
+                return Ok(Some(V::Bool(false)));
+            };
             let eq = deep_equal(&a, &b);
             Ok(Some(V::Bool(if op == BinOp::Eq { eq } else { !eq })))
         }
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
             let comparable = |v: &Option<V>| matches!(v, None | Some(V::Num(_)) | Some(V::Str(_)));
             if !comparable(&lhs) || !comparable(&rhs) {
-                let bad = if comparable(&lhs) { rhs.as_ref() } else { lhs.as_ref() };
+                let bad = if comparable(&lhs) {
+                    rhs.as_ref()
+                } else {
+                    lhs.as_ref()
+                };
                 let mut e = Error::new("T2010", None, None);
-                e.value = bad.map(describe);
+                e.detail_mut().value = bad.map(describe);
                 return Err(e);
             }
-            let (Some(a), Some(b)) = (lhs, rhs) else { return Ok(None) };
+            let (Some(a), Some(b)) = (lhs, rhs) else {
+                return Ok(None);
+            };
             let ord = match (&a, &b) {
                 (V::Num(x), V::Num(y)) => x.partial_cmp(y),
                 (V::Str(x), V::Str(y)) => Some(x.cmp(y)),
                 _ => {
                     let mut e = Error::new("T2009", None, None);
-                    e.value = Some(describe(&a));
-                    e.value2 = Some(describe(&b));
+                    e.detail_mut().value = Some(describe(&a));
+                    e.detail_mut().value2 = Some(describe(&b));
                     return Err(e);
                 }
             };
@@ -765,14 +927,16 @@ fn binary_values(op: BinOp, lhs: Option<V>, rhs: Option<V>, cx: &Ctx) -> R {
             };
             let a = int(&lhs).map_err(|_| val_err("T2003", lhs.as_ref().unwrap_or(&V::Null)))?;
             let b = int(&rhs).map_err(|_| val_err("T2004", rhs.as_ref().unwrap_or(&V::Null)))?;
-            let (Some(a), Some(b)) = (a, b) else { return Ok(None) };
+            let (Some(a), Some(b)) = (a, b) else {
+                return Ok(None);
+            };
             if a > b {
                 return Ok(None);
             }
             let size = b - a + 1.0;
             if size > 1e7 {
                 let mut e = Error::new("D2014", None, None);
-                e.value = Some(super::numfmt::js_number(size));
+                e.detail_mut().value = Some(super::numfmt::js_number(size));
                 return Err(e);
             }
             cx.check_items(size as usize)?;
@@ -780,7 +944,9 @@ fn binary_values(op: BinOp, lhs: Option<V>, rhs: Option<V>, cx: &Ctx) -> R {
             Ok(Some(V::seq(items)))
         }
         BinOp::In => {
-            let (Some(a), Some(b)) = (lhs, rhs) else { return Ok(Some(V::Bool(false))) };
+            let (Some(a), Some(b)) = (lhs, rhs) else {
+                return Ok(Some(V::Bool(false)));
+            };
             let list: Vec<V> = match b {
                 V::Arr(arr) => arr.items.clone(),
                 other => vec![other],
@@ -815,7 +981,13 @@ enum GData {
     Tuples(Vec<Tuple>),
 }
 
-fn group_pairs(g: &GroupBy, pairs: &[(Node, Node)], input: GroupIn, env: &Rc<Frame>, cx: &Ctx) -> Result<V, Error> {
+fn group_pairs(
+    g: &GroupBy,
+    pairs: &[(Node, Node)],
+    input: GroupIn,
+    env: &Rc<Frame>,
+    cx: &Ctx,
+) -> Result<V, Error> {
     let mut groups: indexmap::IndexMap<Arc<str>, (GData, usize)> = indexmap::IndexMap::new();
     let (items, tuples): (Vec<Option<V>>, Option<Vec<Tuple>>) = match input {
         GroupIn::Vals(v) => {
@@ -847,7 +1019,7 @@ fn group_pairs(g: &GroupBy, pairs: &[(Node, Node)], input: GroupIn, env: &Rc<Fra
                 Some(V::Str(s)) => s,
                 Some(other) => {
                     let mut e = Error::new("T1003", Some(g.pos), None);
-                    e.value = Some(describe(&other));
+                    e.detail_mut().value = Some(describe(&other));
                     return Err(e);
                 }
             };
@@ -855,12 +1027,14 @@ fn group_pairs(g: &GroupBy, pairs: &[(Node, Node)], input: GroupIn, env: &Rc<Fra
                 Some((data, ei)) => {
                     if *ei != pi {
                         let mut e = Error::new("D1009", Some(g.pos), None);
-                        e.value = Some(key.to_string());
+                        e.detail_mut().value = Some(key.to_string());
                         return Err(e);
                     }
                     match data {
                         GData::Val(d) => *d = append(d.take(), item.clone()),
-                        GData::Tuples(ts) => ts.push(tuples.as_ref().expect("tuple mode")[idx].clone()),
+                        GData::Tuples(ts) => {
+                            ts.push(tuples.as_ref().expect("tuple mode")[idx].clone())
+                        }
                     }
                 }
                 None => {
@@ -881,7 +1055,11 @@ fn group_pairs(g: &GroupBy, pairs: &[(Node, Node)], input: GroupIn, env: &Rc<Fra
                 let mut merged: Vec<(Arc<str>, Option<V>)> = Vec::new();
                 let mut at: Option<V> = None;
                 for (i, t) in ts.iter().enumerate() {
-                    at = if i == 0 { t.at.clone() } else { append(at, t.at.clone()) };
+                    at = if i == 0 {
+                        t.at.clone()
+                    } else {
+                        append(at, t.at.clone())
+                    };
                     for (k, v) in &t.vars {
                         if let Some(slot) = merged.iter_mut().find(|(mk, _)| mk == k) {
                             slot.1 = append(slot.1.take(), v.clone());
@@ -890,7 +1068,10 @@ fn group_pairs(g: &GroupBy, pairs: &[(Node, Node)], input: GroupIn, env: &Rc<Fra
                         }
                     }
                 }
-                let t = Tuple { at: None, vars: merged };
+                let t = Tuple {
+                    at: None,
+                    vars: merged,
+                };
                 (at, tuple_frame(env, &t, cx))
             }
         };
@@ -901,11 +1082,21 @@ fn group_pairs(g: &GroupBy, pairs: &[(Node, Node)], input: GroupIn, env: &Rc<Fra
     Ok(V::obj(out))
 }
 
-fn sort_keys(terms: &[SortTerm], ctx: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> Result<Vec<Option<V>>, Error> {
+fn sort_keys(
+    terms: &[SortTerm],
+    ctx: Option<&V>,
+    env: &Rc<Frame>,
+    cx: &Ctx,
+) -> Result<Vec<Option<V>>, Error> {
     terms.iter().map(|t| eval(&t.expr, ctx, env, cx)).collect()
 }
 
-fn compare_keys(step: &Node, terms: &[SortTerm], a: &[Option<V>], b: &[Option<V>]) -> Result<bool, Error> {
+fn compare_keys(
+    step: &Node,
+    terms: &[SortTerm],
+    a: &[Option<V>],
+    b: &[Option<V>],
+) -> Result<bool, Error> {
     let mut comp = 0;
     for (i, t) in terms.iter().enumerate() {
         let (aa, bb) = (&a[i], &b[i]);
@@ -923,7 +1114,7 @@ fn compare_keys(step: &Node, terms: &[SortTerm], a: &[Option<V>], b: &[Option<V>
         let ok = |v: &V| matches!(v, V::Num(_) | V::Str(_));
         if !ok(x) || !ok(y) {
             let mut e = Error::new("T2008", Some(step.pos), None);
-            e.value = Some(describe(if ok(x) { y } else { x }));
+            e.detail_mut().value = Some(describe(if ok(x) { y } else { x }));
             return Err(e);
         }
         let c = match (x, y) {
@@ -931,8 +1122,8 @@ fn compare_keys(step: &Node, terms: &[SortTerm], a: &[Option<V>], b: &[Option<V>
             (V::Str(p), V::Str(q)) => p.cmp(q) as i32,
             _ => {
                 let mut e = Error::new("T2007", Some(step.pos), None);
-                e.value = Some(describe(x));
-                e.value2 = Some(describe(y));
+                e.detail_mut().value = Some(describe(x));
+                e.detail_mut().value2 = Some(describe(y));
                 return Err(e);
             }
         };
@@ -944,7 +1135,13 @@ fn compare_keys(step: &Node, terms: &[SortTerm], a: &[Option<V>], b: &[Option<V>
     Ok(comp == 1)
 }
 
-fn sort_values(step: &Node, terms: &[SortTerm], items: Vec<V>, env: &Rc<Frame>, cx: &Ctx) -> Result<Vec<V>, Error> {
+fn sort_values(
+    step: &Node,
+    terms: &[SortTerm],
+    items: Vec<V>,
+    env: &Rc<Frame>,
+    cx: &Ctx,
+) -> Result<Vec<V>, Error> {
     let mut keyed = Vec::with_capacity(items.len());
     for it in items {
         let k = sort_keys(terms, Some(&it), env, cx)?;
@@ -954,7 +1151,13 @@ fn sort_values(step: &Node, terms: &[SortTerm], items: Vec<V>, env: &Rc<Frame>, 
     Ok(sorted.into_iter().map(|(v, _)| v).collect())
 }
 
-fn sort_tuples(step: &Node, terms: &[SortTerm], ts: Vec<Tuple>, env: &Rc<Frame>, cx: &Ctx) -> Result<Vec<Tuple>, Error> {
+fn sort_tuples(
+    step: &Node,
+    terms: &[SortTerm],
+    ts: Vec<Tuple>,
+    env: &Rc<Frame>,
+    cx: &Ctx,
+) -> Result<Vec<Tuple>, Error> {
     let mut keyed = Vec::with_capacity(ts.len());
     for t in ts {
         let f = tuple_frame(env, &t, cx);

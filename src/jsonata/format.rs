@@ -25,7 +25,11 @@ pub(crate) fn round_half_even(x: f64, precision: i32) -> f64 {
         };
         format!("{m}e{}", e + p).parse().unwrap_or(f64::NAN)
     };
-    let mut v = if precision != 0 { shift(x, precision) } else { x };
+    let mut v = if precision != 0 {
+        shift(x, precision)
+    } else {
+        x
+    };
     let mut r = (v + 0.5).floor();
     if (r - v).abs() == 0.5 && (r % 2.0).abs() == 1.0 {
         r -= 1.0;
@@ -41,7 +45,9 @@ pub(crate) fn round_half_even(x: f64, precision: i32) -> f64 {
 }
 
 fn format_base(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    let Some(V::Num(x)) = a[0] else { return Ok(None) };
+    let Some(V::Num(x)) = a[0] else {
+        return Ok(None);
+    };
     let x = round_half_even(x, 0);
     let radix = match a.get(1) {
         Some(Some(V::Num(r))) => *r,
@@ -49,7 +55,7 @@ fn format_base(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     };
     if !(2.0..=36.0).contains(&radix) {
         let mut e = Error::new("D3100", None, None);
-        e.value = Some(super::numfmt::js_number(radix));
+        e.detail_mut().value = Some(super::numfmt::js_number(radix));
         return Err(e);
     }
     let radix = radix as u32;
@@ -107,7 +113,9 @@ fn fmt_err(code: &str) -> Error {
 }
 
 fn format_number(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    let Some(V::Num(value)) = a[0] else { return Ok(None) };
+    let Some(V::Num(value)) = a[0] else {
+        return Ok(None);
+    };
     let picture: Vec<char> = match &a[1] {
         Some(V::Str(s)) => s.chars().collect(),
         _ => return Ok(None),
@@ -125,7 +133,9 @@ fn format_number(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     };
     if let Some(Some(V::Obj(o))) = a.get(2) {
         for (k, v) in o.iter() {
-            let Some(c) = v.as_str().and_then(|s| s.chars().next()) else { continue };
+            let Some(c) = v.as_str().and_then(|s| s.chars().next()) else {
+                continue;
+            };
             match &**k {
                 "decimal-separator" => p.decimal = c,
                 "grouping-separator" => p.grouping = c,
@@ -140,26 +150,56 @@ fn format_number(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
             }
         }
     }
-    let family: Vec<char> = (0..10).filter_map(|i| char::from_u32(p.zero as u32 + i)).collect();
+    let family: Vec<char> = (0..10)
+        .filter_map(|i| char::from_u32(p.zero as u32 + i))
+        .collect();
     let is_digit = |c: char| family.contains(&c);
-    let active = |c: char| is_digit(c) || [p.decimal, p.exponent, p.grouping, p.digit, p.pattern].contains(&c);
-    let subs: Vec<Vec<char>> = picture.split(|&c| c == p.pattern).map(|s| s.to_vec()).collect();
+    let active = |c: char| {
+        is_digit(c) || [p.decimal, p.exponent, p.grouping, p.digit, p.pattern].contains(&c)
+    };
+    let subs: Vec<Vec<char>> = picture
+        .split(|&c| c == p.pattern)
+        .map(|s| s.to_vec())
+        .collect();
     if subs.len() > 2 {
         return Err(fmt_err("D3080"));
     }
     let split = |sub: &Vec<char>| -> Parts {
-        let pre_end = sub.iter().position(|&c| active(c) && c != p.exponent).unwrap_or(sub.len());
+        let pre_end = sub
+            .iter()
+            .position(|&c| active(c) && c != p.exponent)
+            .unwrap_or(sub.len());
         let prefix = sub[..pre_end].to_vec();
-        let suf_start = sub.iter().rposition(|&c| active(c) && c != p.exponent).map(|i| i + 1).unwrap_or(sub.len());
-        let suffix = if suf_start >= pre_end { sub[suf_start..].to_vec() } else { vec![] };
+        let suf_start = sub
+            .iter()
+            .rposition(|&c| active(c) && c != p.exponent)
+            .map(|i| i + 1)
+            .unwrap_or(sub.len());
+        let suffix = if suf_start >= pre_end {
+            sub[suf_start..].to_vec()
+        } else {
+            vec![]
+        };
         let act_end = sub.len() - suffix.len();
-        let active_part: Vec<char> = if pre_end <= act_end { sub[pre_end..act_end].to_vec() } else { vec![] };
-        let exp_pos = sub.iter().skip(prefix.len()).position(|&c| c == p.exponent).map(|i| i + prefix.len());
+        let active_part: Vec<char> = if pre_end <= act_end {
+            sub[pre_end..act_end].to_vec()
+        } else {
+            vec![]
+        };
+        let exp_pos = sub
+            .iter()
+            .skip(prefix.len())
+            .position(|&c| c == p.exponent)
+            .map(|i| i + prefix.len());
         let (mantissa, exponent) = match exp_pos {
             Some(ep) if ep <= sub.len() - suffix.len() => {
                 let rel = ep - prefix.len();
                 let m = active_part[..rel.min(active_part.len())].to_vec();
-                let e = if rel < active_part.len() { active_part[rel + 1..].to_vec() } else { vec![] };
+                let e = if rel < active_part.len() {
+                    active_part[rel + 1..].to_vec()
+                } else {
+                    vec![]
+                };
                 (m, Some(e))
             }
             _ => (active_part.clone(), None),
@@ -168,7 +208,16 @@ fn format_number(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
             None => (mantissa.clone(), suffix.clone()),
             Some(d) => (mantissa[..d].to_vec(), mantissa[d + 1..].to_vec()),
         };
-        Parts { prefix, suffix, active: active_part, mantissa, exponent, integer, fraction, sub: sub.clone() }
+        Parts {
+            prefix,
+            suffix,
+            active: active_part,
+            mantissa,
+            exponent,
+            integer,
+            fraction,
+            sub: sub.clone(),
+        }
     };
     let parts: Vec<Parts> = subs.iter().map(split).collect();
     for pt in &parts {
@@ -205,7 +254,10 @@ fn format_number(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
                 }
             }
         }
-        if sub.windows(2).any(|w| w[0] == p.grouping && w[1] == p.grouping) {
+        if sub
+            .windows(2)
+            .any(|w| w[0] == p.grouping && w[1] == p.grouping)
+        {
             err = Some("D3089");
         }
         if let Some(od) = index_of(&pt.integer, p.digit)
@@ -219,7 +271,9 @@ fn format_number(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
             err = Some("D3091");
         }
         if let Some(ep) = &pt.exponent {
-            if !ep.is_empty() && (index_of(sub, p.percent).is_some() || index_of(sub, p.permille).is_some()) {
+            if !ep.is_empty()
+                && (index_of(sub, p.percent).is_some() || index_of(sub, p.permille).is_some())
+            {
                 err = Some("D3092");
             }
             if ep.is_empty() || ep.iter().any(|&c| !is_digit(c)) {
@@ -249,7 +303,12 @@ fn format_number(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
         for (i, &c) in part.iter().enumerate() {
             if c == p.grouping {
                 let slice = if to_left { &part[..i] } else { &part[i..] };
-                out.push(slice.iter().filter(|&&x| is_digit(x) || x == p.digit).count());
+                out.push(
+                    slice
+                        .iter()
+                        .filter(|&&x| is_digit(x) || x == p.digit)
+                        .count(),
+                );
             }
         }
         out
@@ -263,13 +322,21 @@ fn format_number(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
                 if b == 0 { a } else { gcd(b, a % b) }
             }
             let factor = groups.iter().copied().reduce(gcd).unwrap_or(0);
-            if factor > 0 && (1..=groups.len()).all(|i| groups.contains(&(i * factor))) { factor } else { 0 }
+            if factor > 0 && (1..=groups.len()).all(|i| groups.contains(&(i * factor))) {
+                factor
+            } else {
+                0
+            }
         };
         let frac_groups = grouping_positions(&pt.fraction, true);
         let mut min_int = pt.integer.iter().filter(|&&c| is_digit(c)).count();
         let scaling = min_int;
         let mut min_frac = pt.fraction.iter().filter(|&&c| is_digit(c)).count();
-        let mut max_frac = pt.fraction.iter().filter(|&&c| is_digit(c) || c == p.digit).count();
+        let mut max_frac = pt
+            .fraction
+            .iter()
+            .filter(|&&c| is_digit(c) || c == p.digit)
+            .count();
         let has_exp = pt.exponent.is_some();
         if min_int == 0 && max_frac == 0 {
             if has_exp {
@@ -285,7 +352,10 @@ fn format_number(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
         if min_int == 0 && min_frac == 0 {
             min_frac = 1;
         }
-        let min_exp = pt.exponent.as_ref().map_or(0, |e| e.iter().filter(|&&c| is_digit(c)).count());
+        let min_exp = pt
+            .exponent
+            .as_ref()
+            .map_or(0, |e| e.iter().filter(|&&c| is_digit(c)).count());
         Pic {
             groups,
             regular,
@@ -340,7 +410,13 @@ fn format_number(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     let rounded = round_half_even(mantissa, pic.max_frac as i32);
     let to_family = |s: String| -> Vec<char> {
         s.chars()
-            .map(|c| if c.is_ascii_digit() { family[(c as u8 - b'0') as usize] } else { c })
+            .map(|c| {
+                if c.is_ascii_digit() {
+                    family[(c as u8 - b'0') as usize]
+                } else {
+                    c
+                }
+            })
             .collect()
     };
     let mut sv: Vec<char> = to_family(format!("{:.*}", pic.max_frac, rounded.abs()));
@@ -366,8 +442,7 @@ fn format_number(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
         sv.extend(std::iter::repeat_n(p.zero, pad_right as usize));
     }
     let mut dpos = index_of(&sv, p.decimal).unwrap_or(0);
-    if pic.regular > 0 {
-        let count = if dpos >= 1 { (dpos - 1) / pic.regular } else { 0 };
+    if let Some(count) = dpos.saturating_sub(1).checked_div(pic.regular) {
         for g in 1..=count {
             let at = dpos - g * pic.regular;
             sv.insert(at, p.grouping);
@@ -404,5 +479,8 @@ fn format_number(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
         }
         out.push_str(&es);
     }
-    Ok(Some(V::string(format!("{}{}{}", pic.prefix, out, pic.suffix))))
+    Ok(Some(V::string(format!(
+        "{}{}{}",
+        pic.prefix, out, pic.suffix
+    ))))
 }

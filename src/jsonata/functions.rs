@@ -9,7 +9,7 @@ use super::ast::{Kind, Node};
 use super::eval::{Ctx, R, eval};
 use super::numfmt;
 use super::signature::Signature;
-use super::value::{Arr, Frame, Func, Obj, PArg, V, deep_clone};
+use super::value::{Arr, Frame, Func, Obj, PArg, V};
 use super::{Error, Options};
 
 /// Where a built-in was called from: the context value (for `-` signature parameters) and scope.
@@ -43,11 +43,23 @@ impl Builtin {
 }
 
 fn b(name: &'static str, sig_text: &'static str, f: BFn) -> Builtin {
-    Builtin { name, sig_text, sig: OnceLock::new(), f, sfn_only: false }
+    Builtin {
+        name,
+        sig_text,
+        sig: OnceLock::new(),
+        f,
+        sfn_only: false,
+    }
 }
 
 fn sfn(name: &'static str, sig_text: &'static str, f: BFn) -> Builtin {
-    Builtin { name, sig_text, sig: OnceLock::new(), f, sfn_only: true }
+    Builtin {
+        name,
+        sig_text,
+        sig: OnceLock::new(),
+        f,
+        sfn_only: true,
+    }
 }
 
 static BUILTINS: LazyLock<HashMap<&'static str, Builtin>> = LazyLock::new(|| {
@@ -64,7 +76,11 @@ static BUILTINS: LazyLock<HashMap<&'static str, Builtin>> = LazyLock::new(|| {
     ]);
     let mut m = HashMap::new();
     for bi in list {
-        let key = if bi.sfn_only { leak_sfn(bi.name) } else { bi.name };
+        let key = if bi.sfn_only {
+            leak_sfn(bi.name)
+        } else {
+            bi.name
+        };
         m.insert(key, bi);
     }
     m
@@ -128,7 +144,7 @@ pub(crate) fn to_string(v: &V, pretty: bool) -> Result<String, Error> {
         V::Num(x) => {
             if !x.is_finite() {
                 let mut e = Error::new("D3001", None, None);
-                e.value = Some(numfmt::js_number(*x));
+                e.detail_mut().value = Some(numfmt::js_number(*x));
                 return Err(e);
             }
             numfmt::js_number(numfmt::round15(*x))
@@ -173,10 +189,8 @@ pub(crate) fn call_node(
     apply_to: Option<Option<V>>,
 ) -> R {
     let p = eval(proc, input, env, cx)?;
-    if p.is_none()
-        && let Some(name) = forgot_dollar(proc, env, cx)
-    {
-        return Err(Error::new("T1005", Some(n.pos), Some(name)));
+    if p.is_none() {
+        forgot_dollar_call(n, proc, env, cx)?;
     }
     let mut vals = Vec::with_capacity(args.len() + 1);
     if let Some(c) = apply_to {
@@ -185,20 +199,37 @@ pub(crate) fn call_node(
     for a in args {
         vals.push(eval(a, input, env, cx)?);
     }
-    let name = proc_name(proc);
-    apply(cx, p.as_ref(), vals, input, env).map_err(|mut e| {
-        if e.position.is_none() {
-            e.position = Some(n.pos);
-        }
-        if e.token.is_none() {
-            e.token = name;
-        }
-        e
-    })
+    apply(cx, p.as_ref(), vals, input, env).map_err(|e| locate(e, n.pos, proc))
+}
+
+#[inline(never)]
+fn locate(mut e: Error, pos: usize, proc: &Node) -> Error {
+    if e.position.is_none() {
+        e.position = Some(pos);
+    }
+    if e.token.is_none() {
+        e.token = proc_name(proc);
+    }
+    e
+}
+
+#[inline(never)]
+fn forgot_dollar_call(n: &Node, proc: &Node, env: &Rc<Frame>, cx: &Ctx) -> Result<(), Error> {
+    match forgot_dollar(proc, env, cx) {
+        Some(name) => Err(Error::new("T1005", Some(n.pos), Some(name))),
+        None => Ok(()),
+    }
 }
 
 /// Partial application `f(a, ?)`.
-pub(crate) fn partial_node(n: &Node, proc: &Node, args: &[Node], input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
+pub(crate) fn partial_node(
+    n: &Node,
+    proc: &Node,
+    args: &[Node],
+    input: Option<&V>,
+    env: &Rc<Frame>,
+    cx: &Ctx,
+) -> R {
     let mut pargs = Vec::with_capacity(args.len());
     for a in args {
         if matches!(a.kind, Kind::Placeholder) {
@@ -216,7 +247,14 @@ pub(crate) fn partial_node(n: &Node, proc: &Node, args: &[Node], input: Option<&
     let Some(V::Func(f)) = p else {
         return Err(Error::new("T1008", Some(n.pos), proc_name(proc)));
     };
-    if let Func::Lambda { def, params, input: li, env: lenv, .. } = &*f {
+    if let Func::Lambda {
+        def,
+        params,
+        input: li,
+        env: lenv,
+        ..
+    } = &*f
+    {
         let frame = Frame::child(lenv);
         let mut unbound = Vec::new();
         for (i, param) in params.iter().enumerate() {
@@ -234,11 +272,21 @@ pub(crate) fn partial_node(n: &Node, proc: &Node, args: &[Node], input: Option<&
             env: frame,
         }))));
     }
-    Ok(Some(V::Func(Rc::new(Func::Partial { func: f, args: pargs }))))
+    Ok(Some(V::Func(Rc::new(Func::Partial {
+        func: f,
+        args: pargs,
+    }))))
 }
 
 /// `lhs ~> rhs`.
-pub(crate) fn apply_node(n: &Node, l: &Node, r: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
+pub(crate) fn apply_node(
+    n: &Node,
+    l: &Node,
+    r: &Node,
+    input: Option<&V>,
+    env: &Rc<Frame>,
+    cx: &Ctx,
+) -> R {
     let lhs = eval(l, input, env, cx)?;
     if let Kind::Function { proc, args } = &r.kind {
         return call_node(r, proc, args, input, env, cx, Some(lhs));
@@ -246,13 +294,17 @@ pub(crate) fn apply_node(n: &Node, l: &Node, r: &Node, input: Option<&V>, env: &
     let func = eval(r, input, env, cx)?;
     let Some(V::Func(g)) = func else {
         let mut e = Error::new("T2006", Some(n.pos), None);
-        e.value = func.as_ref().map(describe);
+        e.detail_mut().value = func.as_ref().map(describe);
         return Err(e);
     };
     if let Some(V::Func(f)) = lhs {
         return Ok(Some(V::Func(Rc::new(Func::Partial {
             func: Rc::new(Func::Builtin(&CHAIN)),
-            args: vec![PArg::Val(Some(V::Func(f))), PArg::Val(Some(V::Func(g))), PArg::Hole],
+            args: vec![
+                PArg::Val(Some(V::Func(f))),
+                PArg::Val(Some(V::Func(g))),
+                PArg::Hole,
+            ],
         }))));
     }
     apply(cx, Some(&V::Func(g)), vec![lhs], None, env)
@@ -261,18 +313,46 @@ pub(crate) fn apply_node(n: &Node, l: &Node, r: &Node, input: Option<&V>, env: &
 static CHAIN: LazyLock<Builtin> = LazyLock::new(|| b("chain", "<ffx?:x>", chain));
 
 fn chain(cx: &Ctx, args: &[Option<V>], call: &CallCx) -> R {
-    let r = apply(cx, args[0].as_ref(), vec![args.get(2).cloned().flatten()], None, call.env)?;
+    let r = apply(
+        cx,
+        args[0].as_ref(),
+        vec![args.get(2).cloned().flatten()],
+        None,
+        call.env,
+    )?;
     apply(cx, args[1].as_ref(), vec![r], None, call.env)
 }
 
 /// Applies a function value to arguments, trampolining tail calls.
-pub(crate) fn apply(cx: &Ctx, proc: Option<&V>, args: Vec<Option<V>>, input: Option<&V>, env: &Rc<Frame>) -> R {
-    let mut result = apply_inner(cx, proc, args, input, env)?;
-    loop {
-        let Some(V::Func(f)) = &result else { break };
-        let Func::Thunk { call, input: ti, env: te } = &**f else { break };
+pub(crate) fn apply(
+    cx: &Ctx,
+    proc: Option<&V>,
+    args: Vec<Option<V>>,
+    input: Option<&V>,
+    env: &Rc<Frame>,
+) -> R {
+    let result = apply_inner(cx, proc, args, input, env)?;
+    match &result {
+        Some(V::Func(f)) if matches!(**f, Func::Thunk { .. }) => trampoline(cx, result, input, env),
+        _ => Ok(result),
+    }
+}
+
+#[inline(never)]
+fn trampoline(cx: &Ctx, mut result: Option<V>, input: Option<&V>, env: &Rc<Frame>) -> R {
+    while let Some(V::Func(f)) = &result {
+        let Func::Thunk {
+            call,
+            input: ti,
+            env: te,
+        } = &**f
+        else {
+            break;
+        };
         cx.tick(call.pos)?;
-        let Kind::Function { proc, args } = &call.kind else { break };
+        let Kind::Function { proc, args } = &call.kind else {
+            break;
+        };
         let next = eval(proc, ti.as_ref(), te, cx)?;
         let mut vals = Vec::with_capacity(args.len());
         for a in args {
@@ -293,22 +373,19 @@ pub(crate) fn apply(cx: &Ctx, proc: Option<&V>, args: Vec<Option<V>>, input: Opt
     Ok(result)
 }
 
-fn apply_inner(cx: &Ctx, proc: Option<&V>, args: Vec<Option<V>>, input: Option<&V>, env: &Rc<Frame>) -> R {
+#[inline(never)]
+fn apply_inner(
+    cx: &Ctx,
+    proc: Option<&V>,
+    args: Vec<Option<V>>,
+    input: Option<&V>,
+    env: &Rc<Frame>,
+) -> R {
     let Some(V::Func(f)) = proc else {
         return Err(Error::new("T1006", None, None));
     };
     match &**f {
-        Func::Lambda { def, params, signature, input: li, env: lenv } => {
-            let args = match signature {
-                Some(sig) => sig.validate(&args, input)?,
-                None => args,
-            };
-            let frame = Frame::child(lenv);
-            for (i, p) in params.iter().enumerate() {
-                cx.bind(&frame, p.clone(), args.get(i).cloned().flatten());
-            }
-            eval(&def.body, li.as_ref(), &frame, cx)
-        }
+        Func::Lambda { .. } => apply_lambda(cx, f, args, input),
         Func::Builtin(bi) => {
             let context = match input {
                 Some(V::Arr(a)) if a.outer => a.items.first(),
@@ -343,6 +420,28 @@ fn apply_inner(cx: &Ctx, proc: Option<&V>, args: Vec<Option<V>>, input: Option<&
     }
 }
 
+fn apply_lambda(cx: &Ctx, f: &Func, args: Vec<Option<V>>, input: Option<&V>) -> R {
+    let Func::Lambda {
+        def,
+        params,
+        signature,
+        input: li,
+        env: lenv,
+    } = f
+    else {
+        return Ok(None);
+    };
+    let args = match signature {
+        Some(sig) => sig.validate(&args, input)?,
+        None => args,
+    };
+    let frame = Frame::child(lenv);
+    for (i, p) in params.iter().enumerate() {
+        cx.bind(&frame, p.clone(), args.get(i).cloned().flatten());
+    }
+    eval(&def.body, li.as_ref(), &frame, cx)
+}
+
 static TRANSFORM_SIG: LazyLock<Signature> =
     LazyLock::new(|| Signature::parse("<(oa):o>").expect("valid signature"));
 
@@ -357,13 +456,15 @@ fn regex_exec(re: &Arc<super::value::Regex>, s: &Arc<str>, from: usize) -> R {
     if start_b > s.len() {
         return Ok(None);
     }
-    let Some(caps) = re.re.captures_at(s, start_b) else { return Ok(None) };
+    let Some(caps) = re.re.captures_at(s, start_b) else {
+        return Ok(None);
+    };
     let m = caps.get(0).expect("group 0 always matches");
     let start = s[..m.start()].chars().count();
     let end = start + m.as_str().chars().count();
     if from > 0 && m.as_str().is_empty() {
         let mut e = Error::new("D1004", Some(re.pos), None);
-        e.value = Some(re.source.clone());
+        e.detail_mut().value = Some(re.source.clone());
         return Err(e);
     }
     let mut o = Obj::new();
@@ -371,7 +472,11 @@ fn regex_exec(re: &Arc<super::value::Regex>, s: &Arc<str>, from: usize) -> R {
     o.insert("start".into(), V::Num(start as f64));
     o.insert("end".into(), V::Num(end as f64));
     let groups: Vec<V> = (1..caps.len())
-        .map(|i| caps.get(i).map(|g| V::str(g.as_str())).unwrap_or(V::str("")))
+        .map(|i| {
+            caps.get(i)
+                .map(|g| V::str(g.as_str()))
+                .unwrap_or(V::str(""))
+        })
         .collect();
     o.insert("groups".into(), V::arr(groups));
     let next_from = if m.as_str().is_empty() { end + 1 } else { end };
@@ -379,7 +484,11 @@ fn regex_exec(re: &Arc<super::value::Regex>, s: &Arc<str>, from: usize) -> R {
     if next_from <= total {
         o.insert(
             "next".into(),
-            V::Func(Rc::new(Func::RegexNext { re: re.clone(), text: s.clone(), from: next_from })),
+            V::Func(Rc::new(Func::RegexNext {
+                re: re.clone(),
+                text: s.clone(),
+                from: next_from,
+            })),
         );
     }
     Ok(Some(V::obj(o)))
@@ -405,13 +514,16 @@ pub(crate) fn arr_items(v: &Option<V>) -> Vec<V> {
 }
 
 pub(crate) fn mk_arr(items: Vec<V>) -> V {
-    V::Arr(Rc::new(Arr { items, ..Arr::default() }))
+    V::Arr(Rc::new(Arr {
+        items,
+        ..Arr::default()
+    }))
 }
 
 pub(crate) fn mk_seq(items: Vec<V>) -> Option<V> {
-    Some(V::Arr(Rc::new(Arr { items, seq: true, ..Arr::default() })))
-}
-
-pub(crate) fn clone_value(v: &V) -> Result<V, Error> {
-    deep_clone(v, 0)
+    Some(V::Arr(Rc::new(Arr {
+        items,
+        seq: true,
+        ..Arr::default()
+    })))
 }

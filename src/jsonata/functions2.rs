@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use super::ast::TransformDef;
 use super::eval::{Ctx, R, eval, lookup_field, merge_sort};
-use super::functions::{Builtin, CallCx, apply, arr_items, builtin as b, call_hof, describe, mk_arr, mk_seq, to_string};
+use super::functions::{
+    Builtin, CallCx, apply, arr_items, builtin as b, call_hof, describe, mk_arr, mk_seq, to_string,
+};
 use super::value::{Arr, Frame, Obj, V, append, deep_clone, deep_equal, truthy};
 use super::{Error, numfmt};
 
@@ -21,9 +23,15 @@ pub(crate) fn table() -> Vec<Builtin> {
         b("substring", "<s-nn?:s>", substring),
         b("substringBefore", "<s-s:s>", substring_before),
         b("substringAfter", "<s-s:s>", substring_after),
-        b("lowercase", "<s-:s>", |_, a, _| Ok(s0(a).map(|s| V::string(s.to_lowercase())))),
-        b("uppercase", "<s-:s>", |_, a, _| Ok(s0(a).map(|s| V::string(s.to_uppercase())))),
-        b("length", "<s-:n>", |_, a, _| Ok(s0(a).map(|s| V::Num(s.chars().count() as f64)))),
+        b("lowercase", "<s-:s>", |_, a, _| {
+            Ok(s0(a).map(|s| V::string(s.to_lowercase())))
+        }),
+        b("uppercase", "<s-:s>", |_, a, _| {
+            Ok(s0(a).map(|s| V::string(s.to_uppercase())))
+        }),
+        b("length", "<s-:n>", |_, a, _| {
+            Ok(s0(a).map(|s| V::Num(s.chars().count() as f64)))
+        }),
         b("trim", "<s-:s>", trim),
         b("pad", "<s-ns?:s>", pad),
         b("match", "<s-f<s:o>n?:a<o>>", match_fn),
@@ -32,15 +40,29 @@ pub(crate) fn table() -> Vec<Builtin> {
         b("split", "<s-(sf)n?:a<s>>", split),
         b("join", "<a<s>s?:s>", join),
         b("number", "<(nsb)-:n>", number),
-        b("floor", "<n-:n>", |_, a, _| Ok(n0(a).map(|x| V::Num(x.floor())))),
-        b("ceil", "<n-:n>", |_, a, _| Ok(n0(a).map(|x| V::Num(x.ceil())))),
+        b("floor", "<n-:n>", |_, a, _| {
+            Ok(n0(a).map(|x| V::Num(x.floor())))
+        }),
+        b("ceil", "<n-:n>", |_, a, _| {
+            Ok(n0(a).map(|x| V::Num(x.ceil())))
+        }),
         b("round", "<n-n?:n>", round),
-        b("abs", "<n-:n>", |_, a, _| Ok(n0(a).map(|x| V::Num(x.abs())))),
+        b(
+            "abs",
+            "<n-:n>",
+            |_, a, _| Ok(n0(a).map(|x| V::Num(x.abs()))),
+        ),
         b("sqrt", "<n-:n>", sqrt),
         b("power", "<n-n:n>", power),
-        b("random", "<:n>", |_, _, _| Ok(Some(V::Num(rand::random::<f64>())))),
-        b("boolean", "<x-:b>", |_, a, _| Ok(truthy(a[0].as_ref()).map(V::Bool))),
-        b("not", "<x-:b>", |_, a, _| Ok(truthy(a[0].as_ref()).map(|x| V::Bool(!x)))),
+        b("random", "<:n>", |_, _, _| {
+            Ok(Some(V::Num(rand::random::<f64>())))
+        }),
+        b("boolean", "<x-:b>", |_, a, _| {
+            Ok(truthy(a[0].as_ref()).map(V::Bool))
+        }),
+        b("not", "<x-:b>", |_, a, _| {
+            Ok(truthy(a[0].as_ref()).map(|x| V::Bool(!x)))
+        }),
         b("map", "<af>", map),
         b("zip", "<a+>", zip),
         b("filter", "<af>", filter),
@@ -48,9 +70,15 @@ pub(crate) fn table() -> Vec<Builtin> {
         b("reduce", "<afj?:j>", reduce),
         b("sift", "<o-f?:o>", sift),
         b("keys", "<x-:a<s>>", keys),
-        b("lookup", "<x-s:x>", |_, a, _| Ok(lookup_all(a[0].as_ref(), s1(a, 1).as_deref().unwrap_or("")))),
-        b("append", "<xx:a>", |_, a, _| Ok(append(a[0].clone(), a[1].clone()).map(plain))),
-        b("exists", "<x:b>", |_, a, _| Ok(Some(V::Bool(a[0].is_some())))),
+        b("lookup", "<x-s:x>", |_, a, _| {
+            Ok(lookup_all(a[0].as_ref(), s1(a, 1).as_deref().unwrap_or("")))
+        }),
+        b("append", "<xx:a>", |_, a, _| {
+            Ok(append(a[0].clone(), a[1].clone()).map(plain))
+        }),
+        b("exists", "<x:b>", |_, a, _| {
+            Ok(Some(V::Bool(a[0].is_some())))
+        }),
         b("spread", "<x-:a<o>>", |_, a, _| Ok(spread(a[0].as_ref()))),
         b("merge", "<a<o>:o>", merge),
         b("reverse", "<a:a>", reverse),
@@ -63,18 +91,31 @@ pub(crate) fn table() -> Vec<Builtin> {
         b("distinct", "<x:x>", distinct),
         b("base64encode", "<s-:s>", base64encode),
         b("base64decode", "<s-:s>", base64decode),
-        b("encodeUrlComponent", "<s-:s>", |_, a, _| url(a, "encodeUrlComponent", true, true)),
-        b("encodeUrl", "<s-:s>", |_, a, _| url(a, "encodeUrl", true, false)),
-        b("decodeUrlComponent", "<s-:s>", |_, a, _| url(a, "decodeUrlComponent", false, true)),
-        b("decodeUrl", "<s-:s>", |_, a, _| url(a, "decodeUrl", false, false)),
+        b("encodeUrlComponent", "<s-:s>", |_, a, _| {
+            url(a, "encodeUrlComponent", true, true)
+        }),
+        b("encodeUrl", "<s-:s>", |_, a, _| {
+            url(a, "encodeUrl", true, false)
+        }),
+        b("decodeUrlComponent", "<s-:s>", |_, a, _| {
+            url(a, "decodeUrlComponent", false, true)
+        }),
+        b("decodeUrl", "<s-:s>", |_, a, _| {
+            url(a, "decodeUrl", false, false)
+        }),
         b("eval", "<sx?:x>", eval_fn),
-        b("clone", "<(oa)-:o>", |_, a, _| a[0].as_ref().map(|v| deep_clone(v, 0)).transpose()),
+        b("clone", "<(oa)-:o>", |_, a, _| {
+            a[0].as_ref().map(|v| deep_clone(v, 0)).transpose()
+        }),
     ]
 }
 
 fn plain(v: V) -> V {
     match v {
-        V::Arr(a) if a.seq => V::Arr(Rc::new(Arr { items: a.items.clone(), ..Arr::default() })),
+        V::Arr(a) if a.seq => V::Arr(Rc::new(Arr {
+            items: a.items.clone(),
+            ..Arr::default()
+        })),
         other => other,
     }
 }
@@ -103,7 +144,7 @@ fn n1(a: &[Option<V>], i: usize) -> Option<f64> {
 
 fn err_v(code: &str, v: Option<&V>) -> Error {
     let mut e = Error::new(code, None, None);
-    e.value = v.map(describe);
+    e.detail_mut().value = v.map(describe);
     e
 }
 
@@ -121,15 +162,21 @@ fn count(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
 }
 
 fn max(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    Ok(nums(&a[0]).filter(|v| !v.is_empty()).map(|v| V::Num(v.iter().cloned().fold(f64::NEG_INFINITY, f64::max))))
+    Ok(nums(&a[0])
+        .filter(|v| !v.is_empty())
+        .map(|v| V::Num(v.iter().cloned().fold(f64::NEG_INFINITY, f64::max))))
 }
 
 fn min(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    Ok(nums(&a[0]).filter(|v| !v.is_empty()).map(|v| V::Num(v.iter().cloned().fold(f64::INFINITY, f64::min))))
+    Ok(nums(&a[0])
+        .filter(|v| !v.is_empty())
+        .map(|v| V::Num(v.iter().cloned().fold(f64::INFINITY, f64::min))))
 }
 
 fn average(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    Ok(nums(&a[0]).filter(|v| !v.is_empty()).map(|v| V::Num(v.iter().sum::<f64>() / v.len() as f64)))
+    Ok(nums(&a[0])
+        .filter(|v| !v.is_empty())
+        .map(|v| V::Num(v.iter().sum::<f64>() / v.len() as f64)))
 }
 
 fn string(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
@@ -139,7 +186,11 @@ fn string(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
 }
 
 fn js_int(x: f64) -> i64 {
-    if x.is_nan() { 0 } else { x.trunc().clamp(-1e15, 1e15) as i64 }
+    if x.is_nan() {
+        0
+    } else {
+        x.trunc().clamp(-1e15, 1e15) as i64
+    }
 }
 
 fn substring(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
@@ -153,7 +204,11 @@ fn substring(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     let slice = |from: i64, to: i64| -> String {
         let norm = |i: i64| if i < 0 { (len + i).max(0) } else { i.min(len) };
         let (f, t) = (norm(from), norm(to));
-        if f >= t { String::new() } else { chars[f as usize..t as usize].iter().collect() }
+        if f >= t {
+            String::new()
+        } else {
+            chars[f as usize..t as usize].iter().collect()
+        }
     };
     let out = match n1(a, 2) {
         Some(l) => {
@@ -161,7 +216,11 @@ fn substring(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
                 String::new()
             } else {
                 let l = if l.is_infinite() { len } else { js_int(l) };
-                let end = if start >= 0 { start + l } else { len + start + l };
+                let end = if start >= 0 {
+                    start + l
+                } else {
+                    len + start + l
+                };
                 slice(start, end)
             }
         }
@@ -214,7 +273,9 @@ fn trim(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
 fn pad(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     let Some(s) = s0(a) else { return Ok(None) };
     let width = n1(a, 1).unwrap_or(0.0);
-    let ch = s1(a, 2).filter(|c| !c.is_empty()).unwrap_or_else(|| Arc::from(" "));
+    let ch = s1(a, 2)
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| Arc::from(" "));
     let size = js_int(width.abs()).max(0) as usize;
     let len = s.chars().count();
     if size <= len {
@@ -223,7 +284,11 @@ fn pad(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     let n = size - len;
     cx.check_string(n * 4)?;
     let padding: String = ch.chars().cycle().take(n).collect();
-    Ok(Some(V::string(if width < 0.0 { format!("{padding}{s}") } else { format!("{s}{padding}") })))
+    Ok(Some(V::string(if width < 0.0 {
+        format!("{padding}{s}")
+    } else {
+        format!("{s}{padding}")
+    })))
 }
 
 fn limit_arg(a: &[Option<V>], i: usize, code: &str) -> Result<Option<f64>, Error> {
@@ -238,15 +303,30 @@ fn match_fn(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
     let limit = limit_arg(a, 2, "D3040")?;
     let mut out = Vec::new();
     if limit.is_none_or(|l| l > 0.0) {
-        let mut m = check_match(apply(cx, a[1].as_ref(), vec![Some(V::Str(s))], None, call.env)?)?;
+        let mut m = check_match(apply(
+            cx,
+            a[1].as_ref(),
+            vec![Some(V::Str(s))],
+            None,
+            call.env,
+        )?)?;
         while let Some(V::Obj(o)) = &m {
             if limit.is_some_and(|l| out.len() as f64 >= l) {
                 break;
             }
             let mut r = Obj::new();
-            r.insert("match".into(), o.get("match").cloned().unwrap_or(V::str("")));
-            r.insert("index".into(), o.get("start").cloned().unwrap_or(V::Num(0.0)));
-            r.insert("groups".into(), o.get("groups").cloned().unwrap_or(V::arr(vec![])));
+            r.insert(
+                "match".into(),
+                o.get("match").cloned().unwrap_or(V::str("")),
+            );
+            r.insert(
+                "index".into(),
+                o.get("start").cloned().unwrap_or(V::Num(0.0)),
+            );
+            r.insert(
+                "groups".into(),
+                o.get("groups").cloned().unwrap_or(V::arr(vec![])),
+            );
             out.push(V::obj(r));
             m = match o.get("next") {
                 Some(next) => check_match(apply(cx, Some(next), vec![], None, call.env)?)?,
@@ -261,20 +341,42 @@ fn contains(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
     let Some(s) = s0(a) else { return Ok(None) };
     Ok(Some(V::Bool(match &a[1] {
         Some(V::Str(t)) => s.contains(&**t),
-        other => check_match(apply(cx, other.as_ref(), vec![Some(V::Str(s))], None, call.env)?)?.is_some(),
+        other => check_match(apply(
+            cx,
+            other.as_ref(),
+            vec![Some(V::Str(s))],
+            None,
+            call.env,
+        )?)?
+        .is_some(),
     })))
 }
 
 /// Matches of `pattern` (a matcher function) over `s` as (start char, end char, match, groups).
-fn all_matches(cx: &Ctx, pattern: &V, s: &Arc<str>, env: &Rc<Frame>, limit: Option<f64>) -> Result<Vec<(usize, usize, V)>, Error> {
+fn all_matches(
+    cx: &Ctx,
+    pattern: &V,
+    s: &Arc<str>,
+    env: &Rc<Frame>,
+    limit: Option<f64>,
+) -> Result<Vec<(usize, usize, V)>, Error> {
     let mut out = Vec::new();
-    let mut m = check_match(apply(cx, Some(pattern), vec![Some(V::Str(s.clone()))], None, env)?)?;
+    let mut m = check_match(apply(
+        cx,
+        Some(pattern),
+        vec![Some(V::Str(s.clone()))],
+        None,
+        env,
+    )?)?;
     while let Some(V::Obj(o)) = &m {
         if limit.is_some_and(|l| out.len() as f64 >= l) {
             break;
         }
         let start = o.get("start").and_then(V::num).unwrap_or(0.0) as usize;
-        let mlen = o.get("match").and_then(|x| x.as_str().map(|s| s.chars().count())).unwrap_or(0);
+        let mlen = o
+            .get("match")
+            .and_then(|x| x.as_str().map(|s| s.chars().count()))
+            .unwrap_or(0);
         out.push((start, start + mlen, V::Obj(o.clone())));
         m = match o.get("next") {
             Some(next) => check_match(apply(cx, Some(next), vec![], None, env)?)?,
@@ -295,7 +397,11 @@ fn check_match(m: Option<V>) -> Result<Option<V>, Error> {
 
 fn char_slice(chars: &[char], from: usize, to: usize) -> String {
     let to = to.min(chars.len());
-    if from >= to { String::new() } else { chars[from..to].iter().collect() }
+    if from >= to {
+        String::new()
+    } else {
+        chars[from..to].iter().collect()
+    }
 }
 
 fn substitute(repl: &str, m: &Obj) -> String {
@@ -303,7 +409,10 @@ fn substitute(repl: &str, m: &Obj) -> String {
         Some(V::Arr(g)) => g.items.clone(),
         _ => vec![],
     };
-    let whole = m.get("match").and_then(|x| x.as_str().cloned()).unwrap_or_default();
+    let whole = m
+        .get("match")
+        .and_then(|x| x.as_str().cloned())
+        .unwrap_or_default();
     let r: Vec<char> = repl.chars().collect();
     let mut out = String::new();
     let mut i = 0;
@@ -324,9 +433,16 @@ fn substitute(repl: &str, m: &Obj) -> String {
                 i += 1;
             }
             _ => {
-                let max_digits = if groups.is_empty() { 1 } else { (groups.len() as f64).log10().floor() as usize + 1 };
+                let max_digits = if groups.is_empty() {
+                    1
+                } else {
+                    (groups.len() as f64).log10().floor() as usize + 1
+                };
                 let take = |n: usize| -> Option<usize> {
-                    let d: String = r[i..(i + n).min(r.len())].iter().take_while(|c| c.is_ascii_digit()).collect();
+                    let d: String = r[i..(i + n).min(r.len())]
+                        .iter()
+                        .take_while(|c| c.is_ascii_digit())
+                        .collect();
                     d.parse().ok()
                 };
                 let mut idx = take(max_digits);
@@ -446,7 +562,10 @@ fn join(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
         return Ok(None);
     }
     let sep = s1(a, 1).unwrap_or_default();
-    let parts: Vec<String> = arr_items(&a[0]).iter().filter_map(|v| v.as_str().map(|s| s.to_string())).collect();
+    let parts: Vec<String> = arr_items(&a[0])
+        .iter()
+        .filter_map(|v| v.as_str().map(|s| s.to_string()))
+        .collect();
     Ok(Some(V::string(parts.join(&sep))))
 }
 
@@ -461,32 +580,36 @@ pub(crate) fn parse_number(s: &str) -> Option<f64> {
     while i < b.len() && b[i].is_ascii_digit() {
         i += 1;
     }
-    let json_like = i > digits_start && b.len() < 400 && {
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            let f = i;
-            while i < b.len() && b[i].is_ascii_digit() {
+    let json_like = i > digits_start
+        && b.len() < 400
+        && {
+            if b.get(i) == Some(&b'.') {
                 i += 1;
+                let f = i;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+                i > f
+            } else {
+                true
             }
-            i > f
-        } else {
-            true
         }
-    } && {
-        if matches!(b.get(i), Some(b'e' | b'E')) {
-            i += 1;
-            if matches!(b.get(i), Some(b'+' | b'-')) {
+        && {
+            if matches!(b.get(i), Some(b'e' | b'E')) {
                 i += 1;
+                if matches!(b.get(i), Some(b'+' | b'-')) {
+                    i += 1;
+                }
+                let f = i;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+                i > f
+            } else {
+                true
             }
-            let f = i;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
-            }
-            i > f
-        } else {
-            true
         }
-    } && i == b.len();
+        && i == b.len();
     if json_like {
         return s.parse::<f64>().ok().filter(|x| x.is_finite());
     }
@@ -558,7 +681,7 @@ fn power(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     let r = x.powf(e);
     if !r.is_finite() {
         let mut err = err_v("D3061", a[0].as_ref());
-        err.value2 = Some(numfmt::js_number(e));
+        err.detail_mut().value2 = Some(numfmt::js_number(e));
         return Err(err);
     }
     Ok(Some(V::Num(r)))
@@ -599,7 +722,8 @@ fn single(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
     let mut found: Option<V> = None;
     for (i, v) in arr_items(&a[0]).into_iter().enumerate() {
         let ok = match &a[1] {
-            Some(f) => truthy(call_hof(cx, f, hof_args(f, v.clone(), i, arr), call.env)?.as_ref()).unwrap_or(false),
+            Some(f) => truthy(call_hof(cx, f, hof_args(f, v.clone(), i, arr), call.env)?.as_ref())
+                .unwrap_or(false),
             None => true,
         };
         if ok {
@@ -644,24 +768,42 @@ fn reduce(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
 }
 
 fn sift(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
-    let Some(V::Obj(o)) = &a[0] else { return Ok(None) };
+    let Some(V::Obj(o)) = &a[0] else {
+        return Ok(None);
+    };
     let f = a[1].clone().unwrap_or(V::Null);
     let mut out = Obj::new();
     for (k, v) in o.iter() {
-        let r = call_hof(cx, &f, vec![Some(v.clone()), Some(V::Str(k.clone())), a[0].clone()], call.env)?;
+        let r = call_hof(
+            cx,
+            &f,
+            vec![Some(v.clone()), Some(V::Str(k.clone())), a[0].clone()],
+            call.env,
+        )?;
         if truthy(r.as_ref()).unwrap_or(false) {
             out.insert(k.clone(), v.clone());
         }
     }
-    Ok(if out.is_empty() { None } else { Some(V::obj(out)) })
+    Ok(if out.is_empty() {
+        None
+    } else {
+        Some(V::obj(out))
+    })
 }
 
 fn each(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
-    let Some(V::Obj(o)) = &a[0] else { return Ok(None) };
+    let Some(V::Obj(o)) = &a[0] else {
+        return Ok(None);
+    };
     let f = a[1].clone().unwrap_or(V::Null);
     let mut out = Vec::new();
     for (k, v) in o.iter() {
-        let r = call_hof(cx, &f, vec![Some(v.clone()), Some(V::Str(k.clone())), a[0].clone()], call.env)?;
+        let r = call_hof(
+            cx,
+            &f,
+            vec![Some(v.clone()), Some(V::Str(k.clone())), a[0].clone()],
+            call.env,
+        )?;
         if let Some(r) = r {
             out.push(r);
         }
@@ -757,14 +899,18 @@ fn reverse(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
 
 fn error(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     let mut e = Error::new("D3137", None, None);
-    e.message = s0(a).map(|s| s.to_string()).unwrap_or_else(|| "$error() function evaluated".into());
+    e.message = s0(a)
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "$error() function evaluated".into());
     Err(e)
 }
 
 fn assert(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     if !matches!(a[0], Some(V::Bool(true))) {
         let mut e = Error::new("D3141", None, None);
-        e.message = s1(a, 1).map(|s| s.to_string()).unwrap_or_else(|| "$assert() statement failed".into());
+        e.message = s1(a, 1)
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "$assert() statement failed".into());
         return Err(e);
     }
     Ok(None)
@@ -806,7 +952,13 @@ fn sort(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
             })?
         }
         Some(f) => merge_sort(items, &mut |x, y| {
-            let r = apply(cx, Some(f), vec![Some(x.clone()), Some(y.clone())], None, call.env)?;
+            let r = apply(
+                cx,
+                Some(f),
+                vec![Some(x.clone()), Some(y.clone())],
+                None,
+                call.env,
+            )?;
             Ok(truthy(r.as_ref()).unwrap_or(false))
         })?,
     };
@@ -825,7 +977,9 @@ fn shuffle(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
 }
 
 fn distinct(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    let Some(V::Arr(arr)) = &a[0] else { return Ok(a[0].clone()) };
+    let Some(V::Arr(arr)) = &a[0] else {
+        return Ok(a[0].clone());
+    };
     if arr.items.len() <= 1 {
         return Ok(a[0].clone());
     }
@@ -835,13 +989,25 @@ fn distinct(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
             out.push(x.clone());
         }
     }
-    Ok(Some(V::Arr(Rc::new(Arr { items: out, seq: arr.seq, ..Arr::default() }))))
+    Ok(Some(V::Arr(Rc::new(Arr {
+        items: out,
+        seq: arr.seq,
+        ..Arr::default()
+    }))))
 }
 
 fn zip(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     let arrays: Vec<Vec<V>> = a.iter().map(arr_items).collect();
-    let len = if a.iter().any(Option::is_none) { 0 } else { arrays.iter().map(Vec::len).min().unwrap_or(0) };
-    Ok(Some(mk_arr((0..len).map(|i| mk_arr(arrays.iter().map(|x| x[i].clone()).collect())).collect())))
+    let len = if a.iter().any(Option::is_none) {
+        0
+    } else {
+        arrays.iter().map(Vec::len).min().unwrap_or(0)
+    };
+    Ok(Some(mk_arr(
+        (0..len)
+            .map(|i| mk_arr(arrays.iter().map(|x| x[i].clone()).collect()))
+            .collect(),
+    )))
 }
 
 fn base64encode(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
@@ -853,9 +1019,14 @@ fn base64decode(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     use base64::Engine;
     let Some(s) = s0(a) else { return Ok(None) };
     let bytes = base64::engine::general_purpose::STANDARD
-        .decode(s.trim_end_matches('=').to_string() + &"=".repeat((4 - s.trim_end_matches('=').len() % 4) % 4))
+        .decode(
+            s.trim_end_matches('=').to_string()
+                + &"=".repeat((4 - s.trim_end_matches('=').len() % 4) % 4),
+        )
         .unwrap_or_default();
-    Ok(Some(V::string(String::from_utf8_lossy(&bytes).into_owned())))
+    Ok(Some(V::string(
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )))
 }
 
 fn url(a: &[Option<V>], name: &str, encode: bool, component: bool) -> R {
@@ -881,7 +1052,10 @@ fn url(a: &[Option<V>], name: &str, encode: bool, component: bool) -> R {
     }
     let bad = || {
         let mut e = Error::new("D3140", None, None);
-        e.message = format!("Malformed URL passed to ${name}(): {}", describe(&V::Str(s.clone())));
+        e.message = format!(
+            "Malformed URL passed to ${name}(): {}",
+            describe(&V::Str(s.clone()))
+        );
         e
     };
     let bytes = s.as_bytes();
@@ -902,24 +1076,35 @@ fn url(a: &[Option<V>], name: &str, encode: bool, component: bool) -> R {
             i += 1;
         }
     }
-    String::from_utf8(out).map(|x| Some(V::string(x))).map_err(|_| bad())
+    String::from_utf8(out)
+        .map(|x| Some(V::string(x)))
+        .map_err(|_| bad())
 }
 
 fn eval_fn(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
     let Some(src) = s0(a) else { return Ok(None) };
     let node = super::parser::parse(&src).map_err(|e| {
         let mut x = Error::new("D3120", None, None);
-        x.value = Some(e.code.clone());
+        x.detail_mut().value = Some(e.code.clone());
         x
     })?;
-    let input = if a.len() > 1 && a[1].is_some() { a[1].clone() } else { call.input.cloned() };
+    let input = if a.len() > 1 && a[1].is_some() {
+        a[1].clone()
+    } else {
+        call.input.cloned()
+    };
     let input = match input {
-        Some(V::Arr(arr)) if !arr.seq => Some(V::Arr(Rc::new(Arr { items: vec![V::Arr(arr)], seq: true, outer: true, ..Arr::default() }))),
+        Some(V::Arr(arr)) if !arr.seq => Some(V::Arr(Rc::new(Arr {
+            items: vec![V::Arr(arr)],
+            seq: true,
+            outer: true,
+            ..Arr::default()
+        }))),
         other => other,
     };
     eval(&node, input.as_ref(), call.env, cx).map_err(|e| {
         let mut x = Error::new("D3121", None, None);
-        x.value = Some(e.code.clone());
+        x.detail_mut().value = Some(e.code.clone());
         x
     })
 }
@@ -936,11 +1121,18 @@ pub(crate) fn partition(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     }
     let items = arr_items(&a[0]);
     cx.check_items(items.len())?;
-    Ok(Some(mk_arr(items.chunks(size as usize).map(|c| mk_arr(c.to_vec())).collect())))
+    Ok(Some(mk_arr(
+        items
+            .chunks(size as usize)
+            .map(|c| mk_arr(c.to_vec()))
+            .collect(),
+    )))
 }
 
 pub(crate) fn range(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    let (Some(start), Some(end)) = (n0(a), n1(a, 1)) else { return Ok(None) };
+    let (Some(start), Some(end)) = (n0(a), n1(a, 1)) else {
+        return Ok(None);
+    };
     let step = n1(a, 2).unwrap_or(1.0);
     if step == 0.0 || !step.is_finite() || !start.is_finite() || !end.is_finite() {
         let mut e = Error::new("D3137", None, None);
@@ -952,13 +1144,19 @@ pub(crate) fn range(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
         return Ok(mk_seq(vec![]));
     }
     cx.check_items(n as usize + 1)?;
-    Ok(mk_seq((0..=n as usize).map(|i| V::Num(start + step * i as f64)).collect()))
+    Ok(mk_seq(
+        (0..=n as usize)
+            .map(|i| V::Num(start + step * i as f64))
+            .collect(),
+    ))
 }
 
 pub(crate) fn hash(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     use sha2::Digest;
     let Some(s) = s0(a) else { return Ok(None) };
-    let alg = s1(a, 1).map(|x| x.to_string()).unwrap_or_else(|| "SHA-256".into());
+    let alg = s1(a, 1)
+        .map(|x| x.to_string())
+        .unwrap_or_else(|| "SHA-256".into());
     let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
     let out = match alg.as_str() {
         "MD5" => hex(&md5::Md5::digest(s.as_bytes())),
@@ -1002,7 +1200,13 @@ pub(crate) fn parse_json(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
 // ---- transform operator ----
 
 /// Replaces the object at `target` (by identity) inside `v`, recording rebuilt ancestors.
-fn replace_obj(v: &V, target: *const Obj, new: &V, remap: &mut Vec<(Rc<Obj>, V)>, depth: usize) -> Option<V> {
+fn replace_obj(
+    v: &V,
+    target: *const Obj,
+    new: &V,
+    remap: &mut Vec<(Rc<Obj>, V)>,
+    depth: usize,
+) -> Option<V> {
     if depth > 2000 {
         return None;
     }
@@ -1047,10 +1251,13 @@ pub(crate) fn transform(cx: &Ctx, def: &Arc<TransformDef>, env: &Rc<Frame>, obj:
     let mut remap: Vec<(Rc<Obj>, V)> = Vec::new();
     for m in matches {
         let mut cur = m.clone();
-        loop {
-            let V::Obj(o) = &cur else { break };
+        while let V::Obj(o) = &cur {
             let p = Rc::as_ptr(o);
-            match remap.iter().rev().find(|(k, _)| std::ptr::eq(Rc::as_ptr(k), p)) {
+            match remap
+                .iter()
+                .rev()
+                .find(|(k, _)| std::ptr::eq(Rc::as_ptr(k), p))
+            {
                 Some((_, nv)) => cur = nv.clone(),
                 None => break,
             }

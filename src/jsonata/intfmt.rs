@@ -8,22 +8,63 @@ use super::functions::CallCx;
 use super::value::V;
 
 const FEW: [&str; 20] = [
-    "Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "Eleven", "Twelve",
-    "Thirteen", "Fourteen", "Fifteen", "Sixteen", "Seventeen", "Eighteen", "Nineteen",
+    "Zero",
+    "One",
+    "Two",
+    "Three",
+    "Four",
+    "Five",
+    "Six",
+    "Seven",
+    "Eight",
+    "Nine",
+    "Ten",
+    "Eleven",
+    "Twelve",
+    "Thirteen",
+    "Fourteen",
+    "Fifteen",
+    "Sixteen",
+    "Seventeen",
+    "Eighteen",
+    "Nineteen",
 ];
 const ORDINALS: [&str; 20] = [
-    "Zeroth", "First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth", "Ninth", "Tenth",
-    "Eleventh", "Twelfth", "Thirteenth", "Fourteenth", "Fifteenth", "Sixteenth", "Seventeenth", "Eighteenth",
+    "Zeroth",
+    "First",
+    "Second",
+    "Third",
+    "Fourth",
+    "Fifth",
+    "Sixth",
+    "Seventh",
+    "Eighth",
+    "Ninth",
+    "Tenth",
+    "Eleventh",
+    "Twelfth",
+    "Thirteenth",
+    "Fourteenth",
+    "Fifteenth",
+    "Sixteenth",
+    "Seventeenth",
+    "Eighteenth",
     "Nineteenth",
 ];
-const DECADES: [&str; 9] = ["Twenty", "Thirty", "Forty", "Fifty", "Sixty", "Seventy", "Eighty", "Ninety", "Hundred"];
+const DECADES: [&str; 9] = [
+    "Twenty", "Thirty", "Forty", "Fifty", "Sixty", "Seventy", "Eighty", "Ninety", "Hundred",
+];
 const MAGNITUDES: [&str; 4] = ["Thousand", "Million", "Billion", "Trillion"];
 
 fn words(num: f64, prev: bool, ord: bool) -> String {
     let num = num.floor();
     if num <= 19.0 {
         let i = num as usize;
-        format!("{}{}", if prev { " and " } else { "" }, if ord { ORDINALS[i] } else { FEW[i] })
+        format!(
+            "{}{}",
+            if prev { " and " } else { "" },
+            if ord { ORDINALS[i] } else { FEW[i] }
+        )
     } else if num < 100.0 {
         let tens = (num / 10.0).floor() as usize;
         let rem = num % 10.0;
@@ -119,7 +160,10 @@ fn word_value(w: &str) -> Option<f64> {
 
 fn words_to_number(text: &str) -> f64 {
     let text = text.to_lowercase();
-    let text = text.replace(", ", " ").replace(" and ", " ").replace('-', " ");
+    let text = text
+        .replace(", ", " ")
+        .replace(" and ", " ")
+        .replace('-', " ");
     let mut segs: Vec<f64> = vec![0.0];
     for part in text.split_whitespace() {
         let v = word_value(part).unwrap_or(f64::NAN);
@@ -139,8 +183,19 @@ fn words_to_number(text: &str) -> f64 {
 }
 
 const ROMAN: [(u64, &str); 13] = [
-    (1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"), (10, "x"),
-    (9, "ix"), (5, "v"), (4, "iv"), (1, "i"),
+    (1000, "m"),
+    (900, "cm"),
+    (500, "d"),
+    (400, "cd"),
+    (100, "c"),
+    (90, "xc"),
+    (50, "l"),
+    (40, "xl"),
+    (10, "x"),
+    (9, "ix"),
+    (5, "v"),
+    (4, "iv"),
+    (1, "i"),
 ];
 
 fn to_roman(mut v: u64) -> String {
@@ -230,9 +285,10 @@ pub(crate) struct IntFormat {
 }
 
 const DECIMAL_GROUPS: [u32; 37] = [
-    0x30, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66, 0x0DE6,
-    0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50, 0x1BB0,
-    0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+    0x30, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
+    0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80,
+    0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
+    0xFF10,
 ];
 
 pub(crate) fn analyse(picture: &str) -> Result<IntFormat, Error> {
@@ -298,7 +354,8 @@ pub(crate) fn analyse(picture: &str) -> Result<IntFormat, Error> {
             }
             if f.mandatory > 0 {
                 f.zero = zero.unwrap_or(0x30);
-                if !f.separators.is_empty() && f.separators.iter().all(|s| s.1 == f.separators[0].1) {
+                if !f.separators.is_empty() && f.separators.iter().all(|s| s.1 == f.separators[0].1)
+                {
                     fn gcd(a: usize, b: usize) -> usize {
                         if b == 0 { a } else { gcd(b, a % b) }
                     }
@@ -325,7 +382,11 @@ pub(crate) fn format(value: f64, f: &IntFormat) -> Result<String, Error> {
         Primary::Letters => to_letters(v as u64, if f.case == Case::Upper { 'A' } else { 'a' }),
         Primary::Roman => {
             let r = to_roman(v as u64);
-            if f.case == Case::Upper { r.to_uppercase() } else { r }
+            if f.case == Case::Upper {
+                r.to_uppercase()
+            } else {
+                r
+            }
         }
         Primary::Words => {
             let w = words(v, false, f.ordinal);
@@ -343,7 +404,10 @@ pub(crate) fn format(value: f64, f: &IntFormat) -> Result<String, Error> {
                 digits = p;
             }
             if f.zero != 0x30 {
-                digits = digits.iter().map(|c| char::from_u32(*c as u32 - 0x30 + f.zero).unwrap_or(*c)).collect();
+                digits = digits
+                    .iter()
+                    .map(|c| char::from_u32(*c as u32 - 0x30 + f.zero).unwrap_or(*c))
+                    .collect();
             }
             match f.regular {
                 Some((every, ch)) => {
@@ -381,7 +445,7 @@ pub(crate) fn format(value: f64, f: &IntFormat) -> Result<String, Error> {
         }
         Primary::Sequence => {
             let mut e = Error::new("D3130", None, None);
-            e.value = Some(format!("\"{}\"", f.token));
+            e.detail_mut().value = Some(format!("\"{}\"", f.token));
             return Err(e);
         }
     };
@@ -412,29 +476,40 @@ pub(crate) fn parse(text: &str, f: &IntFormat) -> Result<f64, Error> {
                 }
             }
             if f.zero != 0x30 {
-                digits = digits.chars().map(|c| char::from_u32(c as u32 + 0x30 - f.zero).unwrap_or(c)).collect();
+                digits = digits
+                    .chars()
+                    .map(|c| char::from_u32(c as u32 + 0x30 - f.zero).unwrap_or(c))
+                    .collect();
             }
             let lead: String = digits.chars().take_while(|c| c.is_ascii_digit()).collect();
             lead.parse::<f64>().unwrap_or(f64::NAN)
         }
         Primary::Sequence => {
             let mut e = Error::new("D3130", None, None);
-            e.value = Some(format!("\"{}\"", f.token));
+            e.detail_mut().value = Some(format!("\"{}\"", f.token));
             return Err(e);
         }
     })
 }
 
 pub(crate) fn format_integer_fn(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    let Some(V::Num(x)) = a[0] else { return Ok(None) };
-    let Some(V::Str(p)) = &a[1] else { return Ok(None) };
+    let Some(V::Num(x)) = a[0] else {
+        return Ok(None);
+    };
+    let Some(V::Str(p)) = &a[1] else {
+        return Ok(None);
+    };
     let f = analyse(p)?;
     Ok(Some(V::string(format(x.floor(), &f)?)))
 }
 
 pub(crate) fn parse_integer_fn(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    let Some(V::Str(s)) = &a[0] else { return Ok(None) };
-    let Some(V::Str(p)) = &a[1] else { return Ok(None) };
+    let Some(V::Str(s)) = &a[0] else {
+        return Ok(None);
+    };
+    let Some(V::Str(p)) = &a[1] else {
+        return Ok(None);
+    };
     let f = analyse(p)?;
     let v = parse(s, &f)?;
     Ok(if v.is_nan() { None } else { Some(V::Num(v)) })

@@ -41,7 +41,10 @@ pub(crate) struct Lexer {
 
 impl Lexer {
     pub fn new(src: &str) -> Lexer {
-        Lexer { chars: src.chars().collect(), pos: 0 }
+        Lexer {
+            chars: src.chars().collect(),
+            pos: 0,
+        }
     }
 
     fn err(code: &'static str, pos: usize, token: Option<String>) -> Error {

@@ -39,10 +39,16 @@ pub struct Error {
     pub position: Option<usize>,
     /// The token the error is about (operator, function name), when known.
     pub token: Option<String>,
-    pub(crate) value: Option<String>,
-    pub(crate) value2: Option<String>,
-    pub(crate) index: Option<usize>,
-    pub(crate) type_name: Option<&'static str>,
+    pub(crate) detail: Option<Box<Detail>>,
+}
+
+/// The values a message template refers to (boxed: errors travel through every `Result`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Detail {
+    pub value: Option<String>,
+    pub value2: Option<String>,
+    pub index: Option<usize>,
+    pub type_name: Option<&'static str>,
 }
 
 impl Error {
@@ -52,11 +58,12 @@ impl Error {
             message: String::new(),
             position,
             token,
-            value: None,
-            value2: None,
-            index: None,
-            type_name: None,
+            detail: None,
         }
+    }
+
+    pub(crate) fn detail_mut(&mut self) -> &mut Detail {
+        self.detail.get_or_insert_with(Box::default)
     }
 
     /// Fills `message` from the code's template, unless it was set explicitly.
@@ -105,18 +112,32 @@ pub struct Limits {
     pub max_items: usize,
     /// Maximum length in bytes of a string built by one operation.
     pub max_string: usize,
+    /// Maximum bytes of native stack one evaluation may use (keep it well under the thread's
+    /// stack: tokio workers have 2 MiB). Exceeding it is error U1001, like `max_depth`.
+    pub max_stack: usize,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            max_depth: 250,
+            max_depth: 500,
             max_time: Duration::from_secs(5),
-            max_items: 10_000_000,
+            max_items: 1_000_000,
             max_string: 64 << 20,
+            max_stack: 1 << 20,
         }
     }
 }
+
+/// Address of a local: how far the native stack has grown since a base address (no unsafe).
+#[inline(never)]
+pub(crate) fn stack_addr() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
+
+/// Stack budget of the parser (source nesting is bounded by this and by a depth counter).
+pub(crate) const PARSE_STACK: usize = 768 << 10;
 
 /// Compile-time options.
 #[derive(Clone, Copy, Debug, Default)]
@@ -141,7 +162,10 @@ pub fn compile(src: &str) -> Result<Expr, Error> {
 /// Compiles with `options` (the Step Functions dialect for workflow fields).
 pub fn compile_with(src: &str, options: Options) -> Result<Expr, Error> {
     let root = parser::parse(src).map_err(Error::finish)?;
-    Ok(Expr { root: Arc::new(root), options })
+    Ok(Expr {
+        root: Arc::new(root),
+        options,
+    })
 }
 
 impl Expr {

@@ -12,7 +12,11 @@ fn digits(x: f64) -> (String, i32) {
     let exp: i32 = exp.parse().unwrap_or(0);
     let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
     let digits = digits.trim_end_matches('0').to_string();
-    let digits = if digits.is_empty() { "0".to_string() } else { digits };
+    let digits = if digits.is_empty() {
+        "0".to_string()
+    } else {
+        digits
+    };
     (digits, exp + 1)
 }
 
@@ -22,7 +26,11 @@ pub(crate) fn js_number(x: f64) -> String {
         return "NaN".into();
     }
     if x.is_infinite() {
-        return if x > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if x > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     if x == 0.0 {
         return "0".into();
@@ -87,7 +95,12 @@ pub(crate) fn json_string(s: &str, out: &mut String) {
 
 /// `JSON.stringify(v, replacer, indent)` with jsonata's replacer (numbers to 15 significant
 /// digits, functions as `""`). `indent` 0 is compact.
-pub(crate) fn stringify(v: &V, indent: usize, level: usize, out: &mut String) -> Result<(), super::Error> {
+pub(crate) fn stringify(
+    v: &V,
+    indent: usize,
+    level: usize,
+    out: &mut String,
+) -> Result<(), super::Error> {
     let nl = |out: &mut String, lvl: usize| {
         if indent > 0 {
             out.push('\n');
@@ -102,7 +115,7 @@ pub(crate) fn stringify(v: &V, indent: usize, level: usize, out: &mut String) ->
                 out.push_str(&js_number(round15(*x)));
             } else {
                 let mut e = super::Error::new("D1001", None, None);
-                e.value = Some(js_number(*x));
+                e.detail_mut().value = Some(js_number(*x));
                 return Err(e);
             }
         }

@@ -48,7 +48,11 @@ struct Pn {
 }
 
 fn pn(p: P, pos: usize) -> Pn {
-    Pn { p, pos, keep_array: false }
+    Pn {
+        p,
+        pos,
+        keep_array: false,
+    }
 }
 
 fn lbp(t: &Tok) -> u32 {
@@ -75,6 +79,7 @@ struct Parser {
     tok: Tok,
     pos: usize,
     depth: usize,
+    stack_base: usize,
 }
 
 fn tok_text(t: &Tok) -> Option<String> {
@@ -121,7 +126,7 @@ impl Parser {
         }
         if self.tok == Tok::End {
             let mut e = Error::new("S0203", Some(self.pos), None);
-            e.value = Some(op.to_string());
+            e.detail_mut().value = Some(op.to_string());
             e.message = format!("Expected {op} before end of expression");
             return Err(e);
         }
@@ -139,7 +144,9 @@ impl Parser {
 
     fn expression(&mut self, rbp: u32) -> Result<Pn, Error> {
         self.depth += 1;
-        if self.depth > MAX_PARSE_DEPTH {
+        if self.depth > MAX_PARSE_DEPTH
+            || super::stack_addr().abs_diff(self.stack_base) > super::PARSE_STACK
+        {
             return Err(Error::new("S0201", Some(self.pos), Some("(depth)".into())));
         }
         let (t, p) = self.advance()?;
@@ -212,7 +219,10 @@ impl Parser {
                         None
                     };
                     self.expect("|")?;
-                    pn(P::Transform(Box::new(pattern), Box::new(update), delete), pos)
+                    pn(
+                        P::Transform(Box::new(pattern), Box::new(update), delete),
+                        pos,
+                    )
                 }
                 _ => return Err(Error::new("S0211", Some(pos), Some(op.to_string()))),
             },
@@ -268,7 +278,7 @@ impl Parser {
                             P::Var(v) => params.push(v),
                             _ => {
                                 let mut e = Error::new("S0208", Some(a.pos), None);
-                                e.value = Some((params.len() + 1).to_string());
+                                e.detail_mut().value = Some((params.len() + 1).to_string());
                                 return Err(e);
                             }
                         }
@@ -370,12 +380,19 @@ fn mark_keep_array(n: &mut Pn) {
 pub(crate) fn parse(src: &str) -> Result<Node, Error> {
     let mut lx = Lexer::new(src);
     let (tok, pos) = lx.next(true)?;
-    let mut p = Parser { lx, tok, pos, depth: 0 };
+    let stack_base = super::stack_addr();
+    let mut p = Parser {
+        lx,
+        tok,
+        pos,
+        depth: 0,
+        stack_base,
+    };
     let raw = p.expression(0)?;
     if p.tok != Tok::End {
         return Err(Error::new("S0201", Some(p.pos), tok_text(&p.tok)));
     }
-    process(raw, 0)
+    process(raw, 0, stack_base)
 }
 
 fn err_at(code: &'static str, pos: usize) -> Error {
@@ -387,11 +404,17 @@ fn into_path(n: Node) -> Node {
         return n;
     }
     let pos = n.pos;
-    Node::new(Kind::Path { steps: vec![n], keep_singleton: false }, pos)
+    Node::new(
+        Kind::Path {
+            steps: vec![n],
+            keep_singleton: false,
+        },
+        pos,
+    )
 }
 
-fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
-    if depth > MAX_PARSE_DEPTH {
+fn process(raw: Pn, depth: usize, base: usize) -> Result<Node, Error> {
+    if depth > MAX_PARSE_DEPTH || super::stack_addr().abs_diff(base) > super::PARSE_STACK {
         return Err(Error::new("S0201", Some(raw.pos), Some("(depth)".into())));
     }
     let d = depth + 1;
@@ -407,7 +430,13 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
         P::Name(n) => {
             let mut step = Node::new(Kind::Name(n.into()), pos);
             step.keep_array = keep;
-            let mut path = Node::new(Kind::Path { steps: vec![step], keep_singleton: keep }, pos);
+            let mut path = Node::new(
+                Kind::Path {
+                    steps: vec![step],
+                    keep_singleton: keep,
+                },
+                pos,
+            );
             path.keep_array = keep;
             return Ok(path);
         }
@@ -417,11 +446,20 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
         P::Parent => Node::new(Kind::Parent, pos),
         P::Placeholder => Node::new(Kind::Placeholder, pos),
         P::Binary(".", l, r) => {
-            let mut result = into_path(process(*l, d)?);
-            let rest = process(*r, d)?;
-            let Kind::Path { steps, keep_singleton } = &mut result.kind else { unreachable!() };
+            let mut result = into_path(process(*l, d, base)?);
+            let rest = process(*r, d, base)?;
+            let Kind::Path {
+                steps,
+                keep_singleton,
+            } = &mut result.kind
+            else {
+                unreachable!()
+            };
             match rest.kind {
-                Kind::Path { steps: rs, keep_singleton: k2 } if rest.group.is_none() => {
+                Kind::Path {
+                    steps: rs,
+                    keep_singleton: k2,
+                } if rest.group.is_none() => {
                     *keep_singleton |= k2;
                     steps.extend(rs)
                 }
@@ -458,8 +496,8 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
             result
         }
         P::Predicate(l, r) => {
-            let mut result = process(*l, d)?;
-            let pred = process(*r, d)?;
+            let mut result = process(*l, d, base)?;
+            let pred = process(*r, d, base)?;
             let target = match &mut result.kind {
                 Kind::Path { steps, .. } if result.group.is_none() => {
                     let step = steps.last_mut().expect("paths have steps");
@@ -479,27 +517,36 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
             result
         }
         P::Group(l, pairs) => {
-            let mut result = process(*l, d)?;
+            let mut result = process(*l, d, base)?;
             if result.group.is_some() {
                 return Err(err_at("S0210", pos));
             }
-            result.group = Some(Box::new(GroupBy { pairs: process_pairs(pairs, d)?, pos }));
+            result.group = Some(Box::new(GroupBy {
+                pairs: process_pairs(pairs, d, base)?,
+                pos,
+            }));
             result
         }
         P::Sort(l, terms) => {
-            let mut result = into_path(process(*l, d)?);
+            let mut result = into_path(process(*l, d, base)?);
             let mut ts = Vec::new();
             for (descending, e) in terms {
-                ts.push(SortTerm { descending, expr: process(e, d)? });
+                ts.push(SortTerm {
+                    descending,
+                    expr: process(e, d, base)?,
+                });
             }
             if let Kind::Path { steps, .. } = &mut result.kind {
                 steps.push(Node::new(Kind::Sort(ts), pos));
             }
             result
         }
-        P::Bind(name, rhs) => Node::new(Kind::Bind(name.into(), Box::new(process(*rhs, d)?)), pos),
+        P::Bind(name, rhs) => Node::new(
+            Kind::Bind(name.into(), Box::new(process(*rhs, d, base)?)),
+            pos,
+        ),
         P::Focus(l, name) => {
-            let mut result = process(*l, d)?;
+            let mut result = process(*l, d, base)?;
             let step = match &mut result.kind {
                 Kind::Path { steps, .. } => steps.last_mut().expect("paths have steps"),
                 _ => &mut result,
@@ -518,7 +565,7 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
             result
         }
         P::Index(l, name) => {
-            let result = process(*l, d)?;
+            let result = process(*l, d, base)?;
             let mut result = match result.kind {
                 Kind::Path { .. } => result,
                 _ => {
@@ -526,10 +573,18 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
                     if !r.predicate.is_empty() {
                         r.stages = std::mem::take(&mut r.predicate);
                     }
-                    Node::new(Kind::Path { steps: vec![r], keep_singleton: false }, pos)
+                    Node::new(
+                        Kind::Path {
+                            steps: vec![r],
+                            keep_singleton: false,
+                        },
+                        pos,
+                    )
                 }
             };
-            let Kind::Path { steps, .. } = &mut result.kind else { unreachable!() };
+            let Kind::Path { steps, .. } = &mut result.kind else {
+                unreachable!()
+            };
             let step = steps.last_mut().expect("paths have steps");
             if step.stages.is_empty() {
                 step.index = Some(name.into());
@@ -540,8 +595,8 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
             result
         }
         P::Binary("~>", l, r) => {
-            let l = process(*l, d)?;
-            let r = process(*r, d)?;
+            let l = process(*l, d, base)?;
+            let r = process(*r, d, base)?;
             let mut n = Node::new(Kind::Apply(Box::new(l), Box::new(r)), pos);
             if let Kind::Apply(l, r) = &n.kind {
                 n.keep_array = l.keep_array || r.keep_array;
@@ -552,10 +607,17 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
             let Some(bop) = BinOp::from_str(op) else {
                 return Err(Error::new("S0201", Some(pos), Some(op.to_string())));
             };
-            Node::new(Kind::Binary(bop, Box::new(process(*l, d)?), Box::new(process(*r, d)?)), pos)
+            Node::new(
+                Kind::Binary(
+                    bop,
+                    Box::new(process(*l, d, base)?),
+                    Box::new(process(*r, d, base)?),
+                ),
+                pos,
+            )
         }
         P::Neg(e) => {
-            let inner = process(*e, d)?;
+            let inner = process(*e, d, base)?;
             if let Kind::Num(n) = inner.kind {
                 let mut inner = inner;
                 inner.kind = Kind::Num(-n);
@@ -567,17 +629,17 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
         P::Array(items) => {
             let mut v = Vec::new();
             for i in items {
-                v.push(process(i, d)?);
+                v.push(process(i, d, base)?);
             }
             Node::new(Kind::Array(v), pos)
         }
-        P::Object(pairs) => Node::new(Kind::Object(process_pairs(pairs, d)?), pos),
+        P::Object(pairs) => Node::new(Kind::Object(process_pairs(pairs, d, base)?), pos),
         P::Call(proc, args, partial) => {
             let mut a = Vec::new();
             for x in args {
-                a.push(process(x, d)?);
+                a.push(process(x, d, base)?);
             }
-            let proc = Box::new(process(*proc, d)?);
+            let proc = Box::new(process(*proc, d, base)?);
             if partial {
                 Node::new(Kind::Partial { proc, args: a }, pos)
             } else {
@@ -585,7 +647,7 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
             }
         }
         P::Lambda(params, sig, body) => {
-            let body = tail_call(process(*body, d)?);
+            let body = tail_call(process(*body, d, base)?);
             Node::new(
                 Kind::Lambda(Arc::new(LambdaDef {
                     params: params.into_iter().map(Arc::from).collect(),
@@ -597,10 +659,10 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
         }
         P::Condition(c, t, e) => Node::new(
             Kind::Condition(
-                Box::new(process(*c, d)?),
-                Box::new(process(*t, d)?),
+                Box::new(process(*c, d, base)?),
+                Box::new(process(*t, d, base)?),
                 match e {
-                    Some(e) => Some(Box::new(process(*e, d)?)),
+                    Some(e) => Some(Box::new(process(*e, d, base)?)),
                     None => None,
                 },
             ),
@@ -610,7 +672,7 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
             let mut v = Vec::new();
             let mut cons = false;
             for e in exprs {
-                let part = process(e, d)?;
+                let part = process(e, d, base)?;
                 if part.cons_array
                     || matches!(&part.kind, Kind::Path { steps, .. } if steps[0].cons_array)
                 {
@@ -624,13 +686,12 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
         }
         P::Transform(p, u, del) => Node::new(
             Kind::Transform(Arc::new(TransformDef {
-                pattern: process(*p, d)?,
-                update: process(*u, d)?,
+                pattern: process(*p, d, base)?,
+                update: process(*u, d, base)?,
                 delete: match del {
-                    Some(x) => Some(process(*x, d)?),
+                    Some(x) => Some(process(*x, d, base)?),
                     None => None,
                 },
-                pos,
             })),
             pos,
         ),
@@ -641,10 +702,10 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
     Ok(node)
 }
 
-fn process_pairs(pairs: Vec<(Pn, Pn)>, d: usize) -> Result<Vec<(Node, Node)>, Error> {
+fn process_pairs(pairs: Vec<(Pn, Pn)>, d: usize, base: usize) -> Result<Vec<(Node, Node)>, Error> {
     let mut out = Vec::new();
     for (k, v) in pairs {
-        out.push((process(k, d)?, process(v, d)?));
+        out.push((process(k, d, base)?, process(v, d, base)?));
     }
     Ok(out)
 }
@@ -657,7 +718,11 @@ fn tail_call(n: Node) -> Node {
         }
         Kind::Condition(c, t, e) => {
             let mut out = Node::new(
-                Kind::Condition(c, Box::new(tail_call(*t)), e.map(|e| Box::new(tail_call(*e)))),
+                Kind::Condition(
+                    c,
+                    Box::new(tail_call(*t)),
+                    e.map(|e| Box::new(tail_call(*e))),
+                ),
                 n.pos,
             );
             copy_annotations(&mut out, n.keep_array, n.predicate, n.group);

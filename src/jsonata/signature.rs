@@ -30,7 +30,7 @@ pub(crate) struct Signature {
 
 fn sig_err(code: &'static str, offset: usize) -> Error {
     let mut e = Error::new(code, Some(offset), None);
-    e.value = Some(offset.to_string());
+    e.detail_mut().value = Some(offset.to_string());
     e
 }
 
@@ -49,7 +49,9 @@ impl Signature {
                 'x' => params.push(param('x', "asnblfom".into())),
                 '(' => {
                     let close = chars[i..].iter().position(|&x| x == ')').map(|p| p + i);
-                    let Some(close) = close else { return Err(sig_err("S0401", i)) };
+                    let Some(close) = close else {
+                        return Err(sig_err("S0401", i));
+                    };
                     let choice: String = chars[i + 1..close].iter().collect();
                     if choice.contains('<') {
                         return Err(sig_err("S0402", i));
@@ -58,7 +60,9 @@ impl Signature {
                     i = close;
                 }
                 '-' => {
-                    let Some(p) = params.last_mut() else { return Err(sig_err("S0401", i)) };
+                    let Some(p) = params.last_mut() else {
+                        return Err(sig_err("S0401", i));
+                    };
                     p.context = true;
                     p.quant = Quant::Opt;
                 }
@@ -73,7 +77,9 @@ impl Signature {
                     }
                 }
                 '<' => {
-                    let Some(p) = params.last_mut() else { return Err(sig_err("S0401", i)) };
+                    let Some(p) = params.last_mut() else {
+                        return Err(sig_err("S0401", i));
+                    };
                     if p.kind != 'a' && p.kind != 'f' {
                         return Err(sig_err("S0401", i));
                     }
@@ -87,7 +93,11 @@ impl Signature {
                         }
                         j += 1;
                     }
-                    p.subtype = Some(chars[i + 1..j.saturating_sub(1).max(i + 1)].iter().collect());
+                    p.subtype = Some(
+                        chars[i + 1..j.saturating_sub(1).max(i + 1)]
+                            .iter()
+                            .collect(),
+                    );
                     i = j - 1;
                 }
                 ':' | '>' => break,
@@ -100,11 +110,18 @@ impl Signature {
 
     /// How many arguments a higher-order function passes to this built-in (its required ones).
     pub fn hof_arity(&self) -> usize {
-        self.params.iter().filter(|p| p.quant != Quant::Opt || p.context).count()
+        self.params
+            .iter()
+            .filter(|p| p.quant != Quant::Opt || p.context)
+            .count()
     }
 
     /// Validates `args` (with `context` for `-` parameters) and returns the coerced argument list.
-    pub fn validate(&self, args: &[Option<V>], context: Option<&V>) -> Result<Vec<Option<V>>, Error> {
+    pub fn validate(
+        &self,
+        args: &[Option<V>],
+        context: Option<&V>,
+    ) -> Result<Vec<Option<V>>, Error> {
         let symbols: Vec<char> = args.iter().map(|a| V::sig_symbol(a.as_ref())).collect();
         let Some(spans) = self.matches(&symbols) else {
             return Err(self.validation_error(args, &symbols));
@@ -119,8 +136,8 @@ impl Signature {
                         out.push(context.cloned());
                     } else {
                         let mut e = Error::new("T0411", None, None);
-                        e.value = context.map(super::functions::describe);
-                        e.index = Some(ai + 1);
+                        e.detail_mut().value = context.map(super::functions::describe);
+                        e.detail_mut().index = Some(ai + 1);
                         return Err(e);
                     }
                 } else {
@@ -152,22 +169,26 @@ impl Signature {
                     }
                     if !ok {
                         let mut e = Error::new("T0412", None, None);
-                        e.value = arg.as_ref().map(super::functions::describe);
-                        e.index = Some(ai + 1);
-                        e.type_name = p.subtype.as_deref().map(|s| match s.chars().next() {
-                            Some('s') => "strings",
-                            Some('n') => "numbers",
-                            Some('b') => "booleans",
-                            Some('o') => "objects",
-                            Some('f') => "functions",
-                            Some('a') => "arrays",
-                            _ => "values",
-                        });
+                        e.detail_mut().value = arg.as_ref().map(super::functions::describe);
+                        e.detail_mut().index = Some(ai + 1);
+                        e.detail_mut().type_name =
+                            p.subtype.as_deref().map(|s| match s.chars().next() {
+                                Some('s') => "strings",
+                                Some('n') => "numbers",
+                                Some('b') => "booleans",
+                                Some('o') => "objects",
+                                Some('f') => "functions",
+                                Some('a') => "arrays",
+                                _ => "values",
+                            });
                         return Err(e);
                     }
                     if single != 'a' {
                         out.push(arg.map(|v| {
-                            V::Arr(Rc::new(Arr { items: vec![v], ..Arr::default() }))
+                            V::Arr(Rc::new(Arr {
+                                items: vec![v],
+                                ..Arr::default()
+                            }))
                         }));
                     } else {
                         out.push(arg);
@@ -184,7 +205,11 @@ impl Signature {
     /// Per-parameter (start, length) spans of a full match of `symbols`, or `None`.
     fn matches(&self, symbols: &[char]) -> Option<Vec<(usize, usize)>> {
         let mut spans = Vec::with_capacity(self.params.len());
-        if self.match_from(0, 0, symbols, &mut spans, true) { Some(spans) } else { None }
+        if self.match_from(0, 0, symbols, &mut spans, true) {
+            Some(spans)
+        } else {
+            None
+        }
     }
 
     fn match_from(
@@ -206,7 +231,11 @@ impl Signature {
                 break;
             }
         }
-        let min = if p.quant == Quant::One || p.quant == Quant::Plus { 1 } else { 0 };
+        let min = if p.quant == Quant::One || p.quant == Quant::Plus {
+            1
+        } else {
+            0
+        };
         let mut n = max;
         loop {
             if n < min {
@@ -227,7 +256,9 @@ impl Signature {
     fn validation_error(&self, args: &[Option<V>], symbols: &[char]) -> Error {
         let mut good = 0;
         for k in 1..=self.params.len() {
-            let prefix = Signature { params: self.params[..k].to_vec() };
+            let prefix = Signature {
+                params: self.params[..k].to_vec(),
+            };
             let mut spans = Vec::new();
             // longest prefix match of the first k params
             let mut best = None;
@@ -244,12 +275,23 @@ impl Signature {
             }
         }
         let mut e = Error::new("T0410", None, None);
-        e.value = args.get(good).cloned().flatten().as_ref().map(super::functions::describe);
-        e.index = Some(good + 1);
+        e.detail_mut().value = args
+            .get(good)
+            .cloned()
+            .flatten()
+            .as_ref()
+            .map(super::functions::describe);
+        e.detail_mut().index = Some(good + 1);
         e
     }
 }
 
 fn param(kind: char, allowed: String) -> Param {
-    Param { kind, allowed, quant: Quant::One, context: false, subtype: None }
+    Param {
+        kind,
+        allowed,
+        quant: Quant::One,
+        context: false,
+        subtype: None,
+    }
 }

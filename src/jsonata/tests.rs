@@ -1,1 +1,196 @@
 use super::*;
+use crate::value::{Value, parse};
+
+fn sfn(expr: &str, input: &str) -> Result<Option<String>, String> {
+    let e = compile_with(
+        expr,
+        Options {
+            step_functions: true,
+        },
+    )
+    .map_err(|e| e.code)?;
+    let input = parse(input).expect("test input is JSON");
+    e.evaluate(Some(&input), &(), &Limits::default())
+        .map(|v| v.map(|v| v.to_json()))
+        .map_err(|e| e.code)
+}
+
+fn plain(expr: &str) -> Result<Option<String>, String> {
+    let e = compile(expr).map_err(|e| e.code)?;
+    e.evaluate(None, &(), &Limits::default())
+        .map(|v| v.map(|v| v.to_json()))
+        .map_err(|e| e.code)
+}
+
+fn ok(s: &str) -> Result<Option<String>, String> {
+    Ok(Some(s.to_string()))
+}
+
+fn err(code: &str) -> Result<Option<String>, String> {
+    Err(code.to_string())
+}
+
+/// Runs `f` on a thread with the stack of a tokio worker (2 MiB).
+fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(f)
+        .expect("spawn")
+        .join()
+        .expect("no stack overflow")
+}
+
+#[test]
+fn step_functions_additions() {
+    assert_eq!(sfn("$partition([1,2,3], 2)", "{}"), ok("[[1,2],[3]]"));
+    assert_eq!(sfn("$range(0, 10, 3)", "{}"), ok("[0,3,6,9]"));
+    assert_eq!(sfn("$range(1, 9, 9)", "{}"), ok("1"));
+    assert_eq!(
+        sfn("$hash('abc', 'MD5')", "{}"),
+        ok("\"900150983cd24fb0d6963f7d28e17f72\"")
+    );
+    assert_eq!(
+        sfn("$hash('abc', 'SHA-256')", "{}"),
+        ok("\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"")
+    );
+    assert_eq!(sfn("$parse('{\"a\":[1,2]}').a[1]", "{}"), ok("2"));
+    assert_eq!(sfn("$parse($)", "\"-0\""), ok("0"));
+    assert_eq!(sfn("$length($uuid())", "{}"), ok("36"));
+    assert_eq!(sfn("$random(7) = $random(7)", "{}"), ok("true"));
+    assert_eq!(sfn("$eval('1')", "{}"), err("T1006"));
+    assert_eq!(plain("$partition([1], 1)"), err("T1006"));
+    assert_eq!(plain("$range(1, 3)"), err("T1006"));
+}
+
+#[test]
+fn env_bindings_and_results() {
+    let mut vars = crate::value::Map::new();
+    vars.insert(
+        "states".into(),
+        parse(r#"{"input":{"x":[1,2,3]}}"#).expect("json"),
+    );
+    let e = compile("$sum($states.input.x) / 2").expect("compiles");
+    let r = e
+        .evaluate(None, &vars, &Limits::default())
+        .expect("evaluates");
+    assert_eq!(r.map(|v| v.to_json()), Some("3".into()));
+    let e = compile("1.5 + 1").expect("compiles");
+    let r = e
+        .evaluate(None, &(), &Limits::default())
+        .expect("evaluates");
+    assert!(matches!(
+        r,
+        Some(Value::Number(crate::value::Number::Float(_)))
+    ));
+    assert_eq!(plain("{'b': 1, 'a': 2}"), ok(r#"{"b":1,"a":2}"#));
+    assert_eq!(plain("$string(1e21)"), ok("\"1e+21\""));
+    assert_eq!(plain("nothing"), Ok(None));
+}
+
+#[test]
+fn errors_carry_jsonata_messages() {
+    let e = compile("1 + 'a'").expect("compiles");
+    let x = e
+        .evaluate(None, &(), &Limits::default())
+        .expect_err("fails");
+    assert_eq!(x.code, "T2002");
+    assert_eq!(
+        x.message,
+        "The right side of the \"+\" operator must evaluate to a number"
+    );
+    assert_eq!(x.token.as_deref(), Some("+"));
+    let x = compile("(1 + ").expect_err("syntax error");
+    assert_eq!(x.code, "S0207");
+}
+
+#[test]
+fn runaway_recursion_is_an_error_not_a_stack_overflow() {
+    let r =
+        on_small_stack(|| plain("($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000))"));
+    assert_eq!(r, err("U1001"));
+    let r = on_small_stack(|| plain("($f := function($n){ $f($n + 1) }; $f(0))"));
+    assert_eq!(r, err("U1001"));
+}
+
+#[test]
+fn tail_recursion_runs_in_constant_stack() {
+    let r = on_small_stack(|| {
+        plain(
+            "($loop := function($n, $acc){ $n = 0 ? $acc : $loop($n - 1, $acc + 1) }; $loop(20000, 0))",
+        )
+    });
+    assert_eq!(r, ok("20000"));
+}
+
+#[test]
+fn deep_nesting_in_source_is_rejected() {
+    let src = format!("{}1{}", "(".repeat(5000), ")".repeat(5000));
+    let r = on_small_stack(move || plain(&src));
+    assert!(r.is_err());
+    let src = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+    let r = on_small_stack(move || plain(&src));
+    assert!(r.is_err());
+    let src = "-".repeat(5000) + "1";
+    let r = on_small_stack(move || plain(&src));
+    assert!(r.is_err());
+}
+
+#[test]
+fn size_and_time_are_bounded() {
+    assert_eq!(plain("[1..1e9]"), err("D2014"));
+    assert_eq!(plain("$count([1..10000000])"), err("D2014"));
+    assert_eq!(plain("$pad('x', 1e12)"), err("D1001"));
+    let limits = Limits {
+        max_time: std::time::Duration::from_millis(50),
+        ..Limits::default()
+    };
+    let e = compile("($f := function($n){ $f($n) }; $f(0))").expect("compiles");
+    let x = e.evaluate(None, &(), &limits).expect_err("times out");
+    assert_eq!(x.code, "U1001");
+}
+
+#[test]
+fn hostile_inputs_do_not_panic() {
+    for src in [
+        "",
+        "$",
+        "$$",
+        "(",
+        ")",
+        "[",
+        "{",
+        "|",
+        "?",
+        "a.",
+        ".a",
+        "a[",
+        "function(",
+        "λ($x){",
+        "$x:=",
+        "/",
+        "/a",
+        "\"\\u12",
+        "`x",
+        "/* x",
+        "a ~> ",
+        "$f(?, ?)",
+        "$substring('abc', -1e300, 1e300)",
+        "$pad('', -3)",
+        "$formatNumber(1, '')",
+        "$formatInteger(1e300, 'w')",
+        "$fromMillis(1e300)",
+        "$toMillis('x', '[')",
+        "$formatBase(1e300, 36)",
+        "$split('a', '', -1)",
+        "[1..3]{$string($): $}",
+        "**",
+        "%",
+        "%.a",
+        "$zip()",
+        "$sort([1,'a'])",
+        "$replace('abc', /(?<x>b)/, '$1')",
+        "'a' & $error()",
+    ] {
+        let _ = on_small_stack(move || plain(src));
+    }
+}

@@ -65,7 +65,11 @@ impl Regex {
             .size_limit(1 << 20)
             .build()
             .map_err(|_| Error::new("S0301", Some(pos), Some(pattern.to_string())))?;
-        Ok(Regex { re, source: pattern.to_string(), pos })
+        Ok(Regex {
+            re,
+            source: pattern.to_string(),
+            pos,
+        })
     }
 }
 
@@ -81,7 +85,9 @@ fn translate_js_regex(p: &str) -> String {
             let n = chars[i + 1];
             match n {
                 'd' => out.push_str("[0-9]"),
-                'u' if i + 5 < chars.len() + 0 && chars.len() >= i + 6 => {
+                'u' if i + 6 <= chars.len()
+                    && chars[i + 2..i + 6].iter().all(char::is_ascii_hexdigit) =>
+                {
                     let hex: String = chars[i + 2..i + 6].iter().collect();
                     out.push_str(&format!("\\x{{{hex}}}"));
                     i += 6;
@@ -133,7 +139,10 @@ pub(crate) struct Frame {
 
 impl Frame {
     pub fn child(parent: &Rc<Frame>) -> Rc<Frame> {
-        Rc::new(Frame { vars: RefCell::new(Vec::new()), parent: Some(parent.clone()) })
+        Rc::new(Frame {
+            vars: RefCell::new(Vec::new()),
+            parent: Some(parent.clone()),
+        })
     }
 
     /// `Some(binding)` when some frame binds `name` (the binding itself may be undefined).
@@ -221,26 +230,22 @@ impl V {
     }
 
     pub fn arr(items: Vec<V>) -> V {
-        V::Arr(Rc::new(Arr { items, ..Arr::default() }))
+        V::Arr(Rc::new(Arr {
+            items,
+            ..Arr::default()
+        }))
     }
 
     pub fn seq(items: Vec<V>) -> V {
-        V::Arr(Rc::new(Arr { items, seq: true, ..Arr::default() }))
+        V::Arr(Rc::new(Arr {
+            items,
+            seq: true,
+            ..Arr::default()
+        }))
     }
 
     pub fn obj(o: Obj) -> V {
         V::Obj(Rc::new(o))
-    }
-
-    pub fn as_arr(&self) -> Option<&Arr> {
-        match self {
-            V::Arr(a) => Some(a),
-            _ => None,
-        }
-    }
-
-    pub fn is_seq(&self) -> bool {
-        matches!(self, V::Arr(a) if a.seq)
     }
 
     pub fn is_func(&self) -> bool {
@@ -301,9 +306,16 @@ pub(crate) fn to_value(v: &V) -> Option<Value> {
             }
         }
         V::Str(s) => Value::String(s.clone()),
-        V::Arr(a) => Value::array(a.items.iter().map(|x| to_value(x).unwrap_or(Value::Null)).collect()),
+        V::Arr(a) => Value::array(
+            a.items
+                .iter()
+                .map(|x| to_value(x).unwrap_or(Value::Null))
+                .collect(),
+        ),
         V::Obj(o) => Value::object(
-            o.iter().filter_map(|(k, v)| to_value(v).map(|v| (k.clone(), v))).collect(),
+            o.iter()
+                .filter_map(|(k, v)| to_value(v).map(|v| (k.clone(), v)))
+                .collect(),
         ),
         V::Func(_) => return None,
     })
@@ -318,11 +330,15 @@ pub(crate) fn deep_equal(a: &V, b: &V) -> bool {
         (V::Str(x), V::Str(y)) => x == y,
         (V::Arr(x), V::Arr(y)) => {
             x.items.len() == y.items.len()
-                && x.items.iter().zip(y.items.iter()).all(|(p, q)| deep_equal(p, q))
+                && x.items
+                    .iter()
+                    .zip(y.items.iter())
+                    .all(|(p, q)| deep_equal(p, q))
         }
         (V::Obj(x), V::Obj(y)) => {
             x.len() == y.len()
-                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
         }
         (V::Func(x), V::Func(y)) => Rc::ptr_eq(x, y),
         _ => false,
@@ -353,7 +369,11 @@ pub(crate) fn append(a: Option<V>, b: Option<V>) -> Option<V> {
     let Some(a) = a else { return Some(b) };
     let mut out = match a {
         V::Arr(arr) => Rc::try_unwrap(arr).unwrap_or_else(|rc| (*rc).clone()),
-        other => Arr { items: vec![other], seq: true, ..Arr::default() },
+        other => Arr {
+            items: vec![other],
+            seq: true,
+            ..Arr::default()
+        },
     };
     match b {
         V::Arr(barr) => out.items.extend(barr.items.iter().cloned()),
@@ -373,7 +393,10 @@ pub(crate) fn deep_clone(v: &V, depth: usize) -> Result<V, Error> {
             for x in a.items.iter() {
                 items.push(deep_clone(x, depth + 1)?);
             }
-            V::Arr(Rc::new(Arr { items, ..(**a).clone_flags() }))
+            V::Arr(Rc::new(Arr {
+                items,
+                ..(**a).clone_flags()
+            }))
         }
         V::Obj(o) => {
             let mut m = Obj::with_capacity(o.len());
@@ -388,6 +411,12 @@ pub(crate) fn deep_clone(v: &V, depth: usize) -> Result<V, Error> {
 
 impl Arr {
     pub fn clone_flags(&self) -> Arr {
-        Arr { items: Vec::new(), seq: self.seq, keep: self.keep, cons: self.cons, outer: self.outer }
+        Arr {
+            items: Vec::new(),
+            seq: self.seq,
+            keep: self.keep,
+            cons: self.cons,
+            outer: self.outer,
+        }
     }
 }
