@@ -67,12 +67,12 @@ static BUILTINS: LazyLock<HashMap<&'static str, Builtin>> = LazyLock::new(|| {
     list.extend(super::format::table());
     list.extend(super::datetime::table());
     list.extend([
-        sfn("partition", "<an:a>", super::functions2::partition),
-        sfn("range", "<nnn?:a>", super::functions2::range),
-        sfn("hash", "<s-s?:s>", super::functions2::hash),
-        sfn("random", "<n?:n>", super::functions2::random_seeded),
-        sfn("uuid", "<:s>", super::functions2::uuid),
-        sfn("parse", "<s-:x>", super::functions2::parse_json),
+        sfn("partition", "<an:a>", super::sfn::partition),
+        sfn("range", "<nnn?:a>", super::sfn::range),
+        sfn("hash", "<s-s?:s>", super::sfn::hash),
+        sfn("random", "<n?:n>", super::sfn::random_seeded),
+        sfn("uuid", "<:s>", super::sfn::uuid),
+        sfn("parse", "<s-:x>", super::sfn::parse_json),
     ]);
     let mut m = HashMap::new();
     for bi in list {
@@ -408,7 +408,7 @@ fn apply_inner(
         Func::Thunk { .. } => Ok(Some(V::Func(f.clone()))),
         Func::Transform { def, env: tenv } => {
             let args = TRANSFORM_SIG.validate(&args, input)?;
-            super::functions2::transform(cx, def, tenv, args.into_iter().next().flatten())
+            super::sfn::transform(cx, def, tenv, args.into_iter().next().flatten())
         }
         Func::Regex(re) => {
             let Some(V::Str(s)) = args.into_iter().next().flatten() else {

@@ -17,7 +17,10 @@ mod intfmt;
 mod lexer;
 mod numfmt;
 mod parser;
+mod path;
+mod sfn;
 mod signature;
+mod strings;
 mod value;
 
 #[cfg(test)]
