@@ -19,6 +19,19 @@ pub(crate) struct Node {
     pub index: Option<Arc<str>>,
     pub tuple: bool,
     pub cons_array: bool,
+    /// Label under which a tuple step binds its input context for a `%` further on.
+    pub ancestor: Option<Label>,
+    /// Parent slots (indices into the parser's slot table) still looking for their step.
+    pub seeking: Vec<usize>,
+}
+
+/// A `%` binding label, shared between the `%` and the step it resolves to (the parser may
+/// merge two labels after both exist, hence the shared cell).
+pub(crate) type Label = Arc<std::sync::atomic::AtomicUsize>;
+
+/// The variable name a label binds (never a valid `$name`, so it cannot clash).
+pub(crate) fn label_name(l: &Label) -> String {
+    format!("!{}", l.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 #[derive(Debug)]
@@ -136,7 +149,10 @@ pub(crate) enum Kind {
     Regex(Arc<super::value::Regex>),
     Wildcard,
     Descendant,
-    Parent,
+    Parent {
+        label: Label,
+        slot: usize,
+    },
     Condition(Box<Node>, Box<Node>, Option<Box<Node>>),
     Block(Vec<Node>),
     Bind(Arc<str>, Box<Node>),
@@ -170,6 +186,8 @@ impl Node {
             focus: None,
             index: None,
             tuple: false,
+            ancestor: None,
+            seeking: Vec::new(),
             cons_array: false,
         }
     }

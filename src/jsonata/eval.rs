@@ -179,6 +179,19 @@ pub(crate) fn eval(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R 
 
 #[inline(never)]
 fn post_filters(n: &Node, mut result: Option<V>, env: &Rc<Frame>, cx: &Ctx) -> R {
+    if let Some(V::Arr(a)) = &result
+        && let Some(ts) = &a.tuples
+    {
+        let ts = super::path::tuple_stages(&n.predicate, (**ts).clone(), env, cx)?;
+        let items = ts.iter().filter_map(|t| t.at.clone()).collect();
+        let arr = Arr {
+            items,
+            seq: true,
+            tuples: Some(Rc::new(ts)),
+            ..Arr::default()
+        };
+        return Ok(Some(V::Arr(Rc::new(arr))));
+    }
     for stage in &n.predicate {
         if let Stage::Filter(p) = stage {
             result = filter(p, result, env, cx)?.map(|a| V::Arr(Rc::new(a)));
@@ -194,7 +207,7 @@ fn post_filters(n: &Node, mut result: Option<V>, env: &Rc<Frame>, cx: &Ctx) -> R
 
 fn finish_seq(result: Option<V>, keep_array: bool) -> Option<V> {
     match result {
-        Some(V::Arr(mut a)) if a.seq => {
+        Some(V::Arr(mut a)) if a.seq && a.tuples.is_none() => {
             if keep_array && !a.keep {
                 Rc::make_mut(&mut a).keep = true;
             }
@@ -343,11 +356,7 @@ fn eval_misc(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
                 _ => Some(V::seq(out)),
             }
         }
-        Kind::Parent => {
-            let mut e = Error::new("S0217", Some(n.pos), Some("%".into()));
-            e.message = "The parent operator (%) is not supported by this implementation".into();
-            return Err(e);
-        }
+        Kind::Parent { label, .. } => cx.lookup(env, &super::ast::label_name(label)),
         Kind::Condition(c, t, e) => {
             let cv = eval(c, input, env, cx)?;
             if truthy(cv.as_ref()).unwrap_or(false) {

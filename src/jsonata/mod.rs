@@ -6,6 +6,7 @@
 //! Never here: I/O, panics on any input, unbounded recursion, time or allocation (every
 //! evaluation is bounded by its `Limits`).
 
+mod ancestry;
 mod ast;
 mod datetime;
 mod errors;

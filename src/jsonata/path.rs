@@ -5,27 +5,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::Error;
-use super::ast::{GroupBy, Kind, Node, SortTerm, Stage};
+use super::ast::{GroupBy, Kind, Node, SortTerm, Stage, label_name};
 use super::eval::{Ctx, R, eval, seq_of};
 use super::functions::describe;
-use super::value::{Arr, Frame, Obj, V, append, truthy};
-
-/// A tuple of a tuple stream: the context value `@` and the variables bound so far.
-#[derive(Clone, Debug)]
-pub(crate) struct Tuple {
-    at: Option<V>,
-    vars: Vec<(Arc<str>, Option<V>)>,
-}
-
-impl Tuple {
-    fn set(&mut self, name: &Arc<str>, v: Option<V>) {
-        if let Some(s) = self.vars.iter_mut().find(|(k, _)| k == name) {
-            s.1 = v;
-        } else {
-            self.vars.push((name.clone(), v));
-        }
-    }
-}
+use super::value::{Arr, Frame, Obj, Tuple, V, append, truthy};
 
 pub(crate) fn tuple_frame(env: &Rc<Frame>, t: &Tuple, cx: &Ctx) -> Rc<Frame> {
     let f = Frame::child(env);
@@ -79,7 +62,16 @@ pub(crate) fn eval_path(
     }
     let mut rs: Rc<Arr> = if is_tuple {
         let ts = tuples.clone().unwrap_or_default();
-        Rc::new(seq_of(ts.into_iter().filter_map(|t| t.at).collect()))
+        let items = ts.iter().filter_map(|t| t.at.clone()).collect();
+        if n.tuple {
+            return Ok(Some(V::Arr(Rc::new(Arr {
+                items,
+                seq: true,
+                tuples: Some(Rc::new(ts)),
+                ..Arr::default()
+            }))));
+        }
+        Rc::new(seq_of(items))
     } else {
         result.unwrap_or_else(|| Rc::new(seq_of(vec![])))
     };
@@ -197,6 +189,19 @@ pub(crate) fn tuple_step(
         let f = tuple_frame(env, t, cx);
         let res = eval(step, t.at.as_ref(), &f, cx)?;
         let Some(res) = res else { continue };
+        if let V::Arr(a) = &res
+            && let Some(inner) = &a.tuples
+        {
+            for it in inner.iter() {
+                let mut nt = t.clone();
+                nt.at = it.at.clone();
+                for (k, v) in &it.vars {
+                    nt.set(k, v.clone());
+                }
+                result.push(nt);
+            }
+            continue;
+        }
         let items: Vec<V> = match res {
             V::Arr(a) => a.items.clone(),
             other => vec![other],
@@ -210,6 +215,9 @@ pub(crate) fn tuple_step(
             }
             if let Some(ix) = &step.index {
                 nt.set(ix, Some(V::Num(bb as f64)));
+            }
+            if let Some(anc) = &step.ancestor {
+                nt.set(&Arc::from(label_name(anc)), t.at.clone());
             }
             result.push(nt);
         }

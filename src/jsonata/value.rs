@@ -34,6 +34,25 @@ pub(crate) struct Arr {
     pub keep: bool,
     pub cons: bool,
     pub outer: bool,
+    /// Set when this is a tuple stream handed up to an enclosing path (parent operator).
+    pub tuples: Option<Rc<Vec<Tuple>>>,
+}
+
+/// A tuple of a tuple stream: the context value `@` and the variables bound so far.
+#[derive(Clone, Debug)]
+pub(crate) struct Tuple {
+    pub at: Option<V>,
+    pub vars: Vec<(Arc<str>, Option<V>)>,
+}
+
+impl Tuple {
+    pub fn set(&mut self, name: &Arc<str>, v: Option<V>) {
+        if let Some(s) = self.vars.iter_mut().find(|(k, _)| k == name) {
+            s.1 = v;
+        } else {
+            self.vars.push((name.clone(), v));
+        }
+    }
 }
 
 /// A compiled regular expression with its JavaScript source.
@@ -417,6 +436,7 @@ impl Arr {
             keep: self.keep,
             cons: self.cons,
             outer: self.outer,
+            tuples: None,
         }
     }
 }
