@@ -12,7 +12,7 @@ pub(crate) fn table() -> Vec<Builtin> {
     vec![
         b("now", "<s?s?:s>", now),
         b("millis", "<:n>", |cx, _, _| {
-            Ok(Some(V::Num(cx.now_millis as f64)))
+            Ok(Some(V::Num(cx.now_millis() as f64)))
         }),
         b("fromMillis", "<n-s?s?:s>", from_millis),
         b("toMillis", "<s-s?:n>", to_millis),
@@ -500,7 +500,7 @@ fn now(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     let pic = a.first().cloned().flatten();
     let tz = a.get(1).cloned().flatten();
     Ok(Some(V::string(format_datetime(
-        cx.now_millis as f64,
+        cx.now_millis() as f64,
         pic.as_ref()
             .and_then(|p| p.as_str().map(|s| s.to_string()))
             .as_deref(),
@@ -578,7 +578,7 @@ fn to_millis(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
         return Ok(None);
     };
     match a.get(1).cloned().flatten() {
-        Some(V::Str(p)) => Ok(parse_datetime(s, &p, cx.now_millis)?.map(V::Num)),
+        Some(V::Str(p)) => Ok(parse_datetime(s, &p, cx.now_millis())?.map(V::Num)),
         _ => Ok(Some(V::Num(parse_iso(s)?))),
     }
 }

@@ -25,11 +25,21 @@ pub(crate) struct Ctx<'a> {
     ext_cache: RefCell<Vec<(String, Option<V>)>>,
     pub opts: Options,
     cleanup: RefCell<Vec<Rc<Frame>>>,
-    pub now_millis: i64,
+    now: Cell<Option<i64>>,
     stack_base: usize,
 }
 
 impl Ctx<'_> {
+    /// The evaluation's timestamp: read once, so `$now()` is stable within one evaluation.
+    pub fn now_millis(&self) -> i64 {
+        if let Some(t) = self.now.get() {
+            return t;
+        }
+        let t = chrono::Utc::now().timestamp_millis();
+        self.now.set(Some(t));
+        t
+    }
+
     pub fn check_items(&self, n: usize) -> Result<(), Error> {
         if n > self.limits.max_items {
             let mut e = Error::new("D2014", None, None);
@@ -135,7 +145,7 @@ pub(crate) fn run(
         ext_cache: RefCell::new(Vec::new()),
         opts,
         cleanup: RefCell::new(Vec::new()),
-        now_millis: chrono::Utc::now().timestamp_millis(),
+        now: Cell::new(None),
         stack_base: super::stack_addr(),
     };
     let mut inp = input.map(from_value);

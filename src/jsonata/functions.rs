@@ -26,7 +26,6 @@ pub(crate) struct Builtin {
     sig_text: &'static str,
     sig: OnceLock<Signature>,
     f: BFn,
-    sfn_only: bool,
 }
 
 impl std::fmt::Debug for Builtin {
@@ -48,7 +47,6 @@ fn b(name: &'static str, sig_text: &'static str, f: BFn) -> Builtin {
         sig_text,
         sig: OnceLock::new(),
         f,
-        sfn_only: false,
     }
 }
 
@@ -58,45 +56,31 @@ fn sfn(name: &'static str, sig_text: &'static str, f: BFn) -> Builtin {
         sig_text,
         sig: OnceLock::new(),
         f,
-        sfn_only: true,
     }
 }
 
+/// Built-ins of plain JSONata 2.0.6, by name.
 static BUILTINS: LazyLock<HashMap<&'static str, Builtin>> = LazyLock::new(|| {
     let mut list = super::functions2::table();
     list.extend(super::format::table());
     list.extend(super::datetime::table());
-    list.extend([
+    list.into_iter().map(|bi| (bi.name, bi)).collect()
+});
+
+/// Step Functions' additions, which shadow the plain ones (`$random`) in that dialect.
+static SFN_BUILTINS: LazyLock<HashMap<&'static str, Builtin>> = LazyLock::new(|| {
+    [
         sfn("partition", "<an:a>", super::sfn::partition),
         sfn("range", "<nnn?:a>", super::sfn::range),
         sfn("hash", "<s-s?:s>", super::sfn::hash),
         sfn("random", "<n?:n>", super::sfn::random_seeded),
         sfn("uuid", "<:s>", super::sfn::uuid),
         sfn("parse", "<s-:x>", super::sfn::parse_json),
-    ]);
-    let mut m = HashMap::new();
-    for bi in list {
-        let key = if bi.sfn_only {
-            leak_sfn(bi.name)
-        } else {
-            bi.name
-        };
-        m.insert(key, bi);
-    }
-    m
+    ]
+    .into_iter()
+    .map(|bi| (bi.name, bi))
+    .collect()
 });
-
-fn leak_sfn(name: &'static str) -> &'static str {
-    match name {
-        "partition" => "sfn:partition",
-        "range" => "sfn:range",
-        "hash" => "sfn:hash",
-        "random" => "sfn:random",
-        "uuid" => "sfn:uuid",
-        "parse" => "sfn:parse",
-        other => other,
-    }
-}
 
 pub(crate) fn builtin(name: &'static str, sig_text: &'static str, f: BFn) -> Builtin {
     b(name, sig_text, f)
@@ -108,8 +92,7 @@ pub(crate) fn lookup(name: &str, opts: Options) -> Option<&'static Builtin> {
         if name == "eval" {
             return None;
         }
-        let key = format!("sfn:{name}");
-        if let Some(bi) = BUILTINS.get(key.as_str()) {
+        if let Some(bi) = SFN_BUILTINS.get(name) {
             return Some(bi);
         }
     }

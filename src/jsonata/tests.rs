@@ -194,3 +194,47 @@ fn hostile_inputs_do_not_panic() {
         let _ = on_small_stack(move || plain(src));
     }
 }
+
+/// `cargo test --release --lib jsonata::tests::throughput -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn throughput() {
+    let input = parse(r#"{"order":{"items":[{"sku":"a","price":2.5,"qty":2},{"sku":"b","price":10,"qty":1}],"customer":{"name":"Ann","tier":"gold"}}}"#).expect("json");
+    let mut vars = crate::value::Map::new();
+    vars.insert(
+        "states".into(),
+        parse(r#"{"input":{"x":1}}"#).expect("json"),
+    );
+    for src in [
+        "order.customer.name",
+        "$sum(order.items.(price * qty))",
+        "order.items[price > 5].sku",
+        "{'total': $sum(order.items.(price*qty)), 'who': $uppercase(order.customer.name)}",
+        "$states.input.x + 1",
+        "1",
+    ] {
+        let e = compile_with(
+            src,
+            Options {
+                step_functions: true,
+            },
+        )
+        .expect("compiles");
+        let n = 100_000;
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(
+                e.evaluate(Some(&input), &vars, &Limits::default())
+                    .expect("ok"),
+            );
+        }
+        println!("{src}: {:?}/eval", t.elapsed() / n);
+    }
+}
+
+#[test]
+fn compiled_expressions_are_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Expr>();
+    assert_send_sync::<Error>();
+}
