@@ -26,6 +26,9 @@ pub(crate) struct Ctx<'a> {
     pub opts: Options,
     cleanup: RefCell<Vec<Rc<Frame>>>,
     now: Cell<Option<i64>>,
+    /// Items and string bytes built so far: bounds the total an evaluation may allocate.
+    charged_items: Cell<usize>,
+    charged_bytes: Cell<usize>,
     stack_base: usize,
 }
 
@@ -47,6 +50,37 @@ impl Ctx<'_> {
             e.message = format!(
                 "The size of a sequence must not exceed {}.  Attempted to allocate {n}.",
                 self.limits.max_items
+            );
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Counts `n` newly built items against the evaluation's total budget (8 × `max_items`).
+    pub fn charge_items(&self, n: usize) -> Result<(), Error> {
+        let total = self.charged_items.get().saturating_add(n);
+        self.charged_items.set(total);
+        if total > self.limits.max_items.saturating_mul(8) {
+            let mut e = Error::new("D2014", None, None);
+            e.message = format!(
+                "The evaluation built more than {} items in total",
+                self.limits.max_items.saturating_mul(8)
+            );
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Counts `n` newly built string bytes against the total budget (4 × `max_string`).
+    pub fn charge_bytes(&self, n: usize) -> Result<(), Error> {
+        self.check_string(n)?;
+        let total = self.charged_bytes.get().saturating_add(n);
+        self.charged_bytes.set(total);
+        if total > self.limits.max_string.saturating_mul(4) {
+            let mut e = Error::new("D1001", None, None);
+            e.message = format!(
+                "The evaluation built more than {} bytes of strings in total",
+                self.limits.max_string.saturating_mul(4)
             );
             return Err(e);
         }
@@ -146,6 +180,8 @@ pub(crate) fn run(
         opts,
         cleanup: RefCell::new(Vec::new()),
         now: Cell::new(None),
+        charged_items: Cell::new(0),
+        charged_bytes: Cell::new(0),
         stack_base: super::stack_addr(),
     };
     let mut inp = input.map(from_value);
@@ -329,6 +365,7 @@ fn eval_misc(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
                     cx.check_items(out.len())?;
                 }
             }
+            cx.charge_items(out.len())?;
             Some(V::Arr(Rc::new(Arr {
                 items: out,
                 cons: n.cons_array,
@@ -634,7 +671,7 @@ fn binary_values(op: BinOp, lhs: Option<V>, rhs: Option<V>, cx: &Ctx) -> R {
             if let Some(r) = &rhs {
                 s.push_str(&functions::to_string(r, false)?);
             }
-            cx.check_string(s.len())?;
+            cx.charge_bytes(s.len())?;
             Ok(Some(V::string(s)))
         }
         BinOp::Range => {
@@ -658,6 +695,7 @@ fn binary_values(op: BinOp, lhs: Option<V>, rhs: Option<V>, cx: &Ctx) -> R {
                 return Err(e);
             }
             cx.check_items(size as usize)?;
+            cx.charge_items(size as usize)?;
             let items = (0..size as i64).map(|i| V::Num(a + i as f64)).collect();
             Ok(Some(V::seq(items)))
         }

@@ -74,8 +74,13 @@ pub(crate) fn table() -> Vec<Builtin> {
         b("lookup", "<x-s:x>", |_, a, _| {
             Ok(lookup_all(a[0].as_ref(), s1(a, 1).as_deref().unwrap_or("")))
         }),
-        b("append", "<xx:a>", |_, a, _| {
-            Ok(append(a[0].clone(), a[1].clone()).map(plain))
+        b("append", "<xx:a>", |cx, a, _| {
+            let r = append(a[0].clone(), a[1].clone()).map(plain);
+            if let Some(V::Arr(arr)) = &r {
+                cx.check_items(arr.items.len())?;
+                cx.charge_items(arr.items.len())?;
+            }
+            Ok(r)
         }),
         b("exists", "<x:b>", |_, a, _| {
             Ok(Some(V::Bool(a[0].is_some())))

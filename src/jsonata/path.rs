@@ -140,6 +140,7 @@ pub(crate) fn eval_step(
         }
     }
     cx.check_items(out.len())?;
+    cx.charge_items(out.len())?;
     Ok(Rc::new(seq_of(out)))
 }
 
@@ -222,6 +223,7 @@ pub(crate) fn tuple_step(
             result.push(nt);
         }
         cx.check_items(result.len())?;
+        cx.charge_items(result.len())?;
     }
     tuple_stages(&step.stages, result, env, cx)
 }

@@ -46,6 +46,7 @@ pub(crate) fn range(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
         return Ok(mk_seq(vec![]));
     }
     cx.check_items(n as usize + 1)?;
+    cx.charge_items(n as usize + 1)?;
     Ok(mk_seq(
         (0..=n as usize)
             .map(|i| V::Num(start + step * i as f64))

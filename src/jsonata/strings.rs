@@ -113,7 +113,7 @@ pub(crate) fn pad(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
         return Ok(Some(V::Str(s)));
     }
     let n = size - len;
-    cx.check_string(n * 4)?;
+    cx.charge_bytes(n.saturating_mul(ch.len()))?;
     let padding: String = ch.chars().cycle().take(n).collect();
     Ok(Some(V::string(if width < 0.0 {
         format!("{padding}{s}")
@@ -349,6 +349,7 @@ pub(crate) fn replace(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
         }
         None => return Ok(Some(V::Str(s))),
     }
+    cx.charge_bytes(out.len())?;
     Ok(Some(V::string(out)))
 }
 
@@ -388,7 +389,7 @@ pub(crate) fn split(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
     Ok(Some(mk_arr(out)))
 }
 
-pub(crate) fn join(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
+pub(crate) fn join(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     if a[0].is_none() {
         return Ok(None);
     }
@@ -397,7 +398,9 @@ pub(crate) fn join(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
         .iter()
         .filter_map(|v| v.as_str().map(|s| s.to_string()))
         .collect();
-    Ok(Some(V::string(parts.join(&sep))))
+    let joined = parts.join(&sep);
+    cx.charge_bytes(joined.len())?;
+    Ok(Some(V::string(joined)))
 }
 
 /// `$number` of a string: JSON number syntax, or 0x/0o/0b integers.

@@ -238,3 +238,40 @@ fn compiled_expressions_are_shareable_across_threads() {
     assert_send_sync::<Expr>();
     assert_send_sync::<Error>();
 }
+
+/// Every `{% %}` expression of the conformance cases compiles in the Step Functions dialect.
+/// (`JSONATA_SFN_EXPRS=/tmp/sfn_exprs.json cargo test --lib jsonata::tests::conformance_exprs -- --ignored`)
+#[test]
+#[ignore]
+fn conformance_exprs_compile() {
+    let Ok(path) = std::env::var("JSONATA_SFN_EXPRS") else {
+        return;
+    };
+    let text = std::fs::read_to_string(path).expect("readable");
+    let list = parse(&text).expect("json");
+    for e in list.as_array().expect("array") {
+        let src = e.as_str().expect("string");
+        if let Err(x) = compile_with(
+            src,
+            Options {
+                step_functions: true,
+            },
+        ) {
+            println!("{src:?} -> {} {}", x.code, x.message);
+        }
+    }
+}
+
+#[test]
+fn total_allocation_is_bounded() {
+    assert_eq!(
+        plain("$count([1..10000].($x := [1..10000]; $x))"),
+        err("D2014")
+    );
+    assert!(plain("$count([1..100000].$pad('', 10000))").is_err());
+    let doubling = "($f := function($a, $n){ $n = 0 ? $count($a) : $f($append($a, $a), $n - 1) }; $f([1], 40))";
+    assert_eq!(plain(doubling), err("D2014"));
+    let strings =
+        "($f := function($s, $n){ $n = 0 ? $length($s) : $f($s & $s, $n - 1) }; $f('x', 40))";
+    assert!(plain(strings).is_err());
+}
