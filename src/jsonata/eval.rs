@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::ast::{BinOp, GroupBy, Kind, Node, Stage};
 use super::functions::{self, describe};
 use super::path::{GroupIn, eval_path, filter, group, group_pairs};
-use super::value::{Arr, Frame, Func, V, deep_equal, from_value, to_value, truthy};
+use super::value::{Arr, Frame, Func, V, deep_equal, from_value_cached, to_value, truthy};
 use super::{Env, Error, Limits, Options};
 use crate::value::Value;
 
@@ -139,7 +139,7 @@ impl Ctx<'_> {
             return v.clone();
         }
         if let Some(v) = self.ext.lookup(name) {
-            let v = Some(from_value(&v));
+            let v = Some(from_value_cached(&v));
             self.ext_cache
                 .borrow_mut()
                 .push((name.to_string(), v.clone()));
@@ -184,7 +184,7 @@ pub(crate) fn run(
         charged_bytes: Cell::new(0),
         stack_base: super::stack_addr(),
     };
-    let mut inp = input.map(from_value);
+    let mut inp = input.map(from_value_cached);
     if let Some(V::Arr(a)) = &inp {
         inp = Some(V::Arr(Rc::new(Arr {
             items: vec![V::Arr(a.clone())],
