@@ -70,6 +70,20 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 
 /// `Date.UTC(y, m0, d, h, mi, s, ms)` with JavaScript's overflow normalisation.
 fn date_utc(y: i64, m0: i64, d: i64, h: i64, mi: i64, s: i64, ms: i64) -> i64 {
+    // Clamp parsed components so that the arithmetic below cannot overflow.
+    let (y, m0, d) = (
+        y.clamp(-1_000_000, 1_000_000),
+        m0.clamp(-1_000_000, 1_000_000),
+        d.clamp(-1_000_000_000, 1_000_000_000),
+    );
+    let (h, mi) = (
+        h.clamp(-1_000_000_000, 1_000_000_000),
+        mi.clamp(-1_000_000_000, 1_000_000_000),
+    );
+    let (s, ms) = (
+        s.clamp(-1_000_000_000_000, 1_000_000_000_000),
+        ms.clamp(-1_000_000_000_000, 1_000_000_000_000),
+    );
     let y = y + m0.div_euclid(12);
     let m = m0.rem_euclid(12);
     let days = days_from_civil(y, m + 1, 1) + d - 1;
@@ -357,12 +371,12 @@ fn analyse(picture: &str) -> Result<Vec<Part>, Error> {
                 if let Some((Some(min), _)) = width
                     && f.mandatory < min
                 {
-                    f.mandatory = min;
+                    f.mandatory = min.min(64);
                 }
                 if component == 'Y' {
                     if let Some((_, Some(max))) = width {
-                        m.n = max as i64;
-                        f.mandatory = max;
+                        m.n = max.min(64) as i64;
+                        f.mandatory = max.min(64);
                     } else {
                         let w = f.mandatory + f.optional;
                         if w >= 2 {
@@ -388,6 +402,7 @@ fn format_datetime(millis: f64, picture: Option<&str>, tz: Option<&str>) -> Resu
     let (mut oh, mut om) = (0i64, 0i64);
     if let Some(tz) = tz {
         let off: i64 = tz.trim_start_matches('+').parse().unwrap_or(0);
+        let off = off.clamp(-9999, 9999);
         oh = off.div_euclid(100);
         om = off.rem_euclid(100);
         if off < 0 && om != 0 {
@@ -396,6 +411,11 @@ fn format_datetime(millis: f64, picture: Option<&str>, tz: Option<&str>) -> Resu
         }
     }
     let spec = analyse(picture.unwrap_or("[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]"))?;
+    if !millis.is_finite() || millis.abs() > 8.64e15 {
+        let mut e = Error::new("D1001", None, None);
+        e.detail_mut().value = Some(super::numfmt::js_number(millis));
+        return Err(e);
+    }
     let ms = millis.floor() as i64 + (60 * oh + om) * 60_000;
     let p = parts(ms);
     let mut out = String::new();

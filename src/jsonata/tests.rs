@@ -190,6 +190,22 @@ fn hostile_inputs_do_not_panic() {
         "$sort([1,'a'])",
         "$replace('abc', /(?<x>b)/, '$1')",
         "'a' & $error()",
+        "$formatInteger(1e308 * 10, 'w')",
+        "$formatInteger(1e300, 'i')",
+        "$fromMillis(1e300)",
+        "$fromMillis(0, '[Y,1000000000]')",
+        "$fromMillis(0, '[Y]', '+99999999999')",
+        "$toMillis('99999999999999999999', '[Y]')",
+        "$toMillis('1-99999999999999999', '[M]-[D]')",
+        "$toMillis('99999999999999-01-01')",
+        "$formatNumber(1, '#.' & $pad('', 500, '0'))",
+        "$formatNumber(1e300, '#,###.00e0')",
+        "function($x)<a<n>>{1}",
+        "λ($x)<(sn)-:s>{$x}('a')",
+        "$formatInteger(1e20, 'w')",
+        "$formatNumber(-1e-300, '0.0e0')",
+        "$parseInteger('x', 'a')",
+        "$formatInteger(-5, 'A')",
     ] {
         let _ = on_small_stack(move || plain(src));
     }
@@ -274,4 +290,123 @@ fn total_allocation_is_bounded() {
     let strings =
         "($f := function($s, $n){ $n = 0 ? $length($s) : $f($s & $s, $n - 1) }; $f('x', 40))";
     assert!(plain(strings).is_err());
+}
+
+/// Random token soup: whatever the parser and evaluator make of it, nothing panics.
+#[test]
+fn token_soup_never_panics() {
+    use rand::{Rng, SeedableRng};
+    const TOKENS: &[&str] = &[
+        "a",
+        "b",
+        "$",
+        "$$",
+        "$x",
+        "$f",
+        "1",
+        "0",
+        "-1",
+        "2.5",
+        "1e3",
+        "'s'",
+        "\"t\"",
+        "true",
+        "null",
+        ".",
+        "[",
+        "]",
+        "{",
+        "}",
+        "(",
+        ")",
+        ",",
+        ";",
+        ":",
+        "?",
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+        "&",
+        "=",
+        "!=",
+        "<",
+        ">",
+        "<=",
+        ">=",
+        "and",
+        "or",
+        "in",
+        "..",
+        ":=",
+        "~>",
+        "@",
+        "#",
+        "^",
+        "|",
+        "**",
+        "function($x){$x}",
+        "$string",
+        "$sum",
+        "$map",
+        "$sort",
+        "$substring",
+        "$formatNumber",
+        "$fromMillis",
+        "$match",
+        "/a+/",
+        "$keys",
+        "$each",
+        "$reduce",
+        "$split",
+        "$replace",
+        "$pad",
+        "$formatInteger",
+        "$toMillis",
+        "$lookup",
+        "$merge",
+        "$spread",
+        "$zip",
+        "$append",
+        "`x y`",
+        "$count",
+        "$exists",
+        "$number",
+        "$round",
+        "$power",
+        "$distinct",
+        "$sift",
+        "$filter",
+    ];
+    let input = parse(r#"{"a":[{"b":1,"c":"x"},{"b":2,"c":[1,2]}],"b":{"a":3}}"#).expect("json");
+    let limits = Limits {
+        max_time: std::time::Duration::from_millis(200),
+        ..Limits::default()
+    };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(
+        std::env::var("SOUP_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(7),
+    );
+    let sources: Vec<String> = (0..std::env::var("SOUP")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(4000))
+        .map(|_| {
+            let n = rng.gen_range(1..14);
+            (0..n)
+                .map(|_| TOKENS[rng.gen_range(0..TOKENS.len())])
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    on_small_stack(move || {
+        for src in sources {
+            if let Ok(e) = compile(&src) {
+                let _ = e.evaluate(Some(&input), &(), &limits);
+            }
+        }
+    });
 }
