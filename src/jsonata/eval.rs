@@ -169,7 +169,7 @@ pub(crate) fn run(
     env: &dyn Env,
     limits: &Limits,
     opts: Options,
-) -> Result<Option<Value>, Error> {
+) -> Result<super::Outcome, Error> {
     let cx = Ctx {
         depth: Cell::new(0),
         ticks: Cell::new(0),
@@ -200,7 +200,11 @@ pub(crate) fn run(
         f.vars.borrow_mut().clear();
     }
     frame.vars.borrow_mut().clear();
-    Ok(r?.as_ref().and_then(to_value))
+    Ok(match r? {
+        None => super::Outcome::Undefined,
+        Some(V::Func(_)) => super::Outcome::Function,
+        Some(v) => to_value(&v).map_or(super::Outcome::Undefined, super::Outcome::Value),
+    })
 }
 
 pub(crate) fn seq_of(items: Vec<V>) -> Arr {

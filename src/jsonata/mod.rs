@@ -151,6 +151,19 @@ pub struct Options {
     pub step_functions: bool,
 }
 
+/// What an evaluation produced, for callers that must tell "nothing" from "a function" (Step
+/// Functions reports the two differently: "returned nothing (undefined)" versus "returned an
+/// unsupported result type").
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// A JSON result (functions nested inside it are dropped, as `JSON.stringify` drops them).
+    Value(Value),
+    /// JSONata's `undefined`.
+    Undefined,
+    /// The expression evaluated to a function, which has no JSON form.
+    Function,
+}
+
 /// A compiled expression: parse once, evaluate many times (it is `Send + Sync`).
 #[derive(Debug, Clone)]
 pub struct Expr {
@@ -180,6 +193,19 @@ impl Expr {
         env: &dyn Env,
         limits: &Limits,
     ) -> Result<Option<Value>, Error> {
+        Ok(match self.evaluate_outcome(input, env, limits)? {
+            Outcome::Value(v) => Some(v),
+            Outcome::Undefined | Outcome::Function => None,
+        })
+    }
+
+    /// Like [`Expr::evaluate`], but says whether an absent result was a function.
+    pub fn evaluate_outcome(
+        &self,
+        input: Option<&Value>,
+        env: &dyn Env,
+        limits: &Limits,
+    ) -> Result<Outcome, Error> {
         eval::run(&self.root, input, env, limits, self.options).map_err(Error::finish)
     }
 }

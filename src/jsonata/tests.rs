@@ -88,6 +88,20 @@ fn env_bindings_and_results() {
 }
 
 #[test]
+fn function_results_are_told_apart_from_undefined() {
+    let e = compile("$fn := function($x){$x}").expect("compiles");
+    let o = e
+        .evaluate_outcome(None, &(), &Limits::default())
+        .expect("evaluates");
+    assert_eq!(o, Outcome::Function);
+    let e = compile("nothing").expect("compiles");
+    let o = e
+        .evaluate_outcome(None, &(), &Limits::default())
+        .expect("evaluates");
+    assert_eq!(o, Outcome::Undefined);
+}
+
+#[test]
 fn errors_carry_jsonata_messages() {
     let e = compile("1 + 'a'").expect("compiles");
     let x = e
