@@ -17,6 +17,7 @@ pub(crate) struct SlotState {
 pub(crate) struct Pctx {
     pub base: usize,
     pub slots: Vec<SlotState>,
+    pub options: super::Options,
 }
 
 impl Pctx {

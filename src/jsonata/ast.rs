@@ -168,7 +168,9 @@ pub(crate) enum Kind {
     Lambda(Arc<LambdaDef>),
     /// A call in tail position of a lambda body: evaluates to a thunk the caller trampolines.
     TailCall(Arc<Node>),
-    Variable(Arc<str>),
+    /// `$name`, with the built-in it denotes when no scope binds the name (resolved at compile
+    /// time for the dialect).
+    Variable(Arc<str>, Option<&'static super::functions::Builtin>),
     Apply(Box<Node>, Box<Node>),
     Transform(Arc<TransformDef>),
     Sort(Vec<SortTerm>),

@@ -22,7 +22,7 @@ pub(crate) struct Ctx<'a> {
     pub limits: &'a Limits,
     deadline: Instant,
     ext: &'a dyn Env,
-    ext_cache: RefCell<Vec<(String, Option<V>)>>,
+    ext_cache: RefCell<Vec<(String, Option<Option<V>>)>>,
     pub opts: Options,
     cleanup: RefCell<Vec<Rc<Frame>>>,
     now: Cell<Option<i64>>,
@@ -135,17 +135,22 @@ impl Ctx<'_> {
         if let Some(v) = env.lookup(name) {
             return v;
         }
-        if let Some((_, v)) = self.ext_cache.borrow().iter().find(|(k, _)| k == name) {
-            return v.clone();
-        }
-        if let Some(v) = self.ext.lookup(name) {
-            let v = Some(from_value_cached(&v));
-            self.ext_cache
-                .borrow_mut()
-                .push((name.to_string(), v.clone()));
+        if let Some(v) = self.lookup_ext(name) {
             return v;
         }
         functions::lookup(name, self.opts).map(|b| V::Func(Rc::new(Func::Builtin(b))))
+    }
+
+    /// The caller's binding of `name`, converted once per evaluation (misses are cached too).
+    fn lookup_ext(&self, name: &str) -> Option<Option<V>> {
+        if let Some((_, v)) = self.ext_cache.borrow().iter().find(|(k, _)| k == name) {
+            return v.clone();
+        }
+        let found = self.ext.lookup(name).map(|v| Some(from_value_cached(&v)));
+        self.ext_cache
+            .borrow_mut()
+            .push((name.to_string(), found.clone()));
+        found
     }
 }
 
@@ -285,7 +290,7 @@ fn eval_inner(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
         Kind::Null => Ok(Some(V::Null)),
         Kind::Wildcard => Ok(wildcard(input)),
         Kind::Condition(c, t, e) => condition(c, t, e.as_deref(), input, env, cx),
-        Kind::Variable(name) => Ok(variable(name, input, env, cx)),
+        Kind::Variable(name, builtin) => Ok(variable(name, *builtin, input, env, cx)),
         Kind::Function { proc, args } => {
             super::functions::call_node(n, proc, args, input, env, cx, None)
         }
@@ -327,15 +332,26 @@ fn block(exprs: &[Node], input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
     Ok(r)
 }
 
-fn variable(name: &str, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> Option<V> {
+fn variable(
+    name: &str,
+    builtin: Option<&'static super::functions::Builtin>,
+    input: Option<&V>,
+    env: &Rc<Frame>,
+    cx: &Ctx,
+) -> Option<V> {
     if name.is_empty() {
-        match input {
+        return match input {
             Some(V::Arr(a)) if a.outer => a.items.first().cloned(),
             other => other.cloned(),
-        }
-    } else {
-        cx.lookup(env, name)
+        };
     }
+    if let Some(v) = env.lookup(name) {
+        return v;
+    }
+    if let Some(v) = cx.lookup_ext(name) {
+        return v;
+    }
+    builtin.map(|b| V::Func(Rc::new(Func::Builtin(b))))
 }
 
 #[inline(never)]
@@ -426,20 +442,11 @@ fn eval_misc(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
             }
             r
         }
+        Kind::Variable(name, builtin) => variable(name, *builtin, input, env, cx),
         Kind::Bind(name, rhs) => {
             let v = eval(rhs, input, env, cx)?;
             cx.bind(env, name.clone(), v.clone());
             v
-        }
-        Kind::Variable(name) => {
-            if name.is_empty() {
-                match input {
-                    Some(V::Arr(a)) if a.outer => a.items.first().cloned(),
-                    other => other.cloned(),
-                }
-            } else {
-                cx.lookup(env, name)
-            }
         }
         Kind::Function { proc, args } => {
             super::functions::call_node(n, proc, args, input, env, cx, None)?

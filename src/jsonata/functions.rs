@@ -146,7 +146,7 @@ fn proc_name(proc: &Node) -> Option<String> {
             Kind::Name(n) => Some(n.to_string()),
             _ => None,
         },
-        Kind::Variable(v) => Some(v.to_string()),
+        Kind::Variable(v, _) => Some(v.to_string()),
         _ => None,
     }
 }

@@ -558,7 +558,7 @@ fn zip(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
 
 fn eval_fn(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
     let Some(src) = s0(a) else { return Ok(None) };
-    let node = super::parser::parse(&src).map_err(|e| {
+    let node = super::parser::parse(&src, cx.opts).map_err(|e| {
         let mut x = Error::new("D3120", None, None);
         x.detail_mut().value = Some(e.code.clone());
         x

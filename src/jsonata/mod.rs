@@ -178,7 +178,7 @@ pub fn compile(src: &str) -> Result<Expr, Error> {
 
 /// Compiles with `options` (the Step Functions dialect for workflow fields).
 pub fn compile_with(src: &str, options: Options) -> Result<Expr, Error> {
-    let root = parser::parse(src).map_err(Error::finish)?;
+    let root = parser::parse(src, options).map_err(Error::finish)?;
     Ok(Expr {
         root: Arc::new(root),
         options,

@@ -378,7 +378,7 @@ fn mark_keep_array(n: &mut Pn) {
 }
 
 /// Parses and processes `src` into the evaluator's tree.
-pub(crate) fn parse(src: &str) -> Result<Node, Error> {
+pub(crate) fn parse(src: &str, options: super::Options) -> Result<Node, Error> {
     let mut lx = Lexer::new(src);
     let (tok, pos) = lx.next(true)?;
     let stack_base = super::stack_addr();
@@ -396,6 +396,7 @@ pub(crate) fn parse(src: &str) -> Result<Node, Error> {
     let mut pc = Pctx {
         base: stack_base,
         slots: Vec::new(),
+        options,
     };
     let root = process(raw, 0, &mut pc)?;
     let unresolved = super::ancestry::slots_of(&root);
@@ -457,7 +458,10 @@ fn process(raw: Pn, depth: usize, pc: &mut Pctx) -> Result<Node, Error> {
             path.keep_array = keep;
             return Ok(path);
         }
-        P::Var(v) => Node::new(Kind::Variable(v.into()), pos),
+        P::Var(v) => {
+            let builtin = super::functions::lookup(&v, pc.options);
+            Node::new(Kind::Variable(v.into(), builtin), pos)
+        }
         P::Wildcard => Node::new(Kind::Wildcard, pos),
         P::Descendant => Node::new(Kind::Descendant, pos),
         P::Parent => {

@@ -27,7 +27,7 @@ pub(crate) fn eval_path(
     cx: &Ctx,
 ) -> R {
     let mut input_seq: Vec<Option<V>> = match input {
-        Some(V::Arr(a)) if !matches!(steps[0].kind, Kind::Variable(_)) => {
+        Some(V::Arr(a)) if !matches!(steps[0].kind, Kind::Variable(..)) => {
             a.items.iter().cloned().map(Some).collect()
         }
         other => vec![other.cloned()],
