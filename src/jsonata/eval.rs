@@ -87,6 +87,20 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// Refuses a built value nested deeper than `MAX_DATA_DEPTH` (recursion over it, including
+    /// its drop, must stay within the stack).
+    pub fn check_depth(&self, v: V) -> Result<V, Error> {
+        if super::value::depth_of(&v) > super::value::MAX_DATA_DEPTH {
+            let mut e = Error::new("U1001", None, None);
+            e.message = format!(
+                "Value nesting exceeds {} levels",
+                super::value::MAX_DATA_DEPTH
+            );
+            return Err(e);
+        }
+        Ok(v)
+    }
+
     pub fn check_string(&self, n: usize) -> Result<(), Error> {
         if n > self.limits.max_string {
             let mut e = Error::new("D1001", None, None);
@@ -386,11 +400,11 @@ fn eval_misc(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
                 }
             }
             cx.charge_items(out.len())?;
-            Some(V::Arr(Rc::new(Arr {
+            Some(cx.check_depth(V::Arr(Rc::new(Arr {
                 items: out,
                 cons: n.cons_array,
                 ..Arr::default()
-            })))
+            })))?)
         }
         Kind::Object(pairs) => {
             let g = GroupBy {

@@ -542,18 +542,20 @@ fn distinct(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     }))))
 }
 
-fn zip(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
+fn zip(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     let arrays: Vec<Vec<V>> = a.iter().map(arr_items).collect();
     let len = if a.iter().any(Option::is_none) {
         0
     } else {
         arrays.iter().map(Vec::len).min().unwrap_or(0)
     };
-    Ok(Some(mk_arr(
-        (0..len)
-            .map(|i| mk_arr(arrays.iter().map(|x| x[i].clone()).collect()))
-            .collect(),
-    )))
+    Ok(Some(
+        cx.check_depth(mk_arr(
+            (0..len)
+                .map(|i| mk_arr(arrays.iter().map(|x| x[i].clone()).collect()))
+                .collect(),
+        ))?,
+    ))
 }
 
 fn eval_fn(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {

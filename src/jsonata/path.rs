@@ -439,7 +439,7 @@ pub(crate) fn group_pairs(
             out.insert(key, v);
         }
     }
-    Ok(V::obj(out))
+    cx.check_depth(V::obj(out))
 }
 
 pub(crate) fn sort_keys(

@@ -9,7 +9,7 @@ use super::ast::TransformDef;
 use super::eval::{Ctx, R, eval};
 use super::functions::{CallCx, arr_items, describe, mk_arr, mk_seq};
 use super::functions2::{err_v, n0, n1, s0, s1};
-use super::value::{Frame, Obj, V, deep_clone};
+use super::value::{Frame, ObjNode, V, deep_clone};
 
 // ---- Step Functions additions ----
 
@@ -23,12 +23,14 @@ pub(crate) fn partition(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     }
     let items = arr_items(&a[0]);
     cx.check_items(items.len())?;
-    Ok(Some(mk_arr(
-        items
-            .chunks(size as usize)
-            .map(|c| mk_arr(c.to_vec()))
-            .collect(),
-    )))
+    Ok(Some(
+        cx.check_depth(mk_arr(
+            items
+                .chunks(size as usize)
+                .map(|c| mk_arr(c.to_vec()))
+                .collect(),
+        ))?,
+    ))
 }
 
 pub(crate) fn range(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
@@ -105,9 +107,9 @@ pub(crate) fn parse_json(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
 /// Replaces the object at `target` (by identity) inside `v`, recording rebuilt ancestors.
 pub(crate) fn replace_obj(
     v: &V,
-    target: *const Obj,
+    target: *const ObjNode,
     new: &V,
-    remap: &mut Vec<(Rc<Obj>, V)>,
+    remap: &mut Vec<(Rc<ObjNode>, V)>,
     depth: usize,
 ) -> Option<V> {
     if depth > 2000 {
@@ -121,7 +123,7 @@ pub(crate) fn replace_obj(
             }
             for (i, (_, child)) in o.iter().enumerate() {
                 if let Some(nc) = replace_obj(child, target, new, remap, depth + 1) {
-                    let mut m = (**o).clone();
+                    let mut m = o.map.clone();
                     if let Some((_, slot)) = m.get_index_mut(i) {
                         *slot = nc;
                     }
@@ -151,7 +153,7 @@ pub(crate) fn transform(cx: &Ctx, def: &Arc<TransformDef>, env: &Rc<Frame>, obj:
     let mut root = deep_clone(&obj, 0)?;
     let matches = eval(&def.pattern, Some(&root), env, cx)?;
     let matches = arr_items(&matches);
-    let mut remap: Vec<(Rc<Obj>, V)> = Vec::new();
+    let mut remap: Vec<(Rc<ObjNode>, V)> = Vec::new();
     for m in matches {
         let mut cur = m.clone();
         while let V::Obj(o) = &cur {
@@ -176,7 +178,7 @@ pub(crate) fn transform(cx: &Ctx, def: &Arc<TransformDef>, env: &Rc<Frame>, obj:
             }
             continue;
         };
-        let mut newo = (**co).clone();
+        let mut newo = co.map.clone();
         match upd {
             None => {}
             Some(V::Obj(u)) => {
@@ -207,7 +209,7 @@ pub(crate) fn transform(cx: &Ctx, def: &Arc<TransformDef>, env: &Rc<Frame>, obj:
                 }
             }
         }
-        let newv = V::obj(newo);
+        let newv = cx.check_depth(V::obj(newo))?;
         if let Some(r) = replace_obj(&root, Rc::as_ptr(co), &newv, &mut remap, 0) {
             root = r;
         }

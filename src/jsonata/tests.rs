@@ -424,3 +424,17 @@ fn token_soup_never_panics() {
         }
     });
 }
+
+#[test]
+fn deeply_nested_results_are_refused() {
+    for src in [
+        "$reduce([1..100000], function($acc, $x){ [[$acc]] }, [])",
+        "$reduce([1..100000], function($acc, $x){ $zip($acc) }, [1])",
+        "$reduce([1..100000], function($acc, $x){ {'a': $acc} }, {})",
+        "($l := function($a, $n){ $n = 0 ? $a : $l([[$a]], $n - 1) }; $l([], 100000))",
+        "($l := function($a, $n){ $n = 0 ? $string($a) : $l({'k': $a}, $n - 1) }; $l(1, 100000))",
+    ] {
+        let r = on_small_stack(move || plain(src).map(|v| v.map(|s| s.len())));
+        assert_eq!(r, Err("U1001".to_string()), "{src}");
+    }
+}

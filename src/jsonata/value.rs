@@ -21,8 +21,53 @@ pub(crate) enum V {
     Num(f64),
     Str(Arc<str>),
     Arr(Rc<Arr>),
-    Obj(Rc<Obj>),
+    Obj(Rc<ObjNode>),
     Func(Rc<Func>),
+}
+
+/// An object with its nesting depth, computed once when it is built: values nest only through
+/// constructors, so checking there bounds every later recursion over the value (and its drop).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ObjNode {
+    pub map: Obj,
+    pub depth: usize,
+}
+
+impl std::ops::Deref for ObjNode {
+    type Target = Obj;
+    fn deref(&self) -> &Obj {
+        &self.map
+    }
+}
+
+/// Deepest nesting a built value may have (parsed JSON stops at 128 levels already).
+pub(crate) const MAX_DATA_DEPTH: usize = 400;
+
+/// Nesting depth of `v` (scalars 0), up to `MAX_DATA_DEPTH + 1`.
+pub(crate) fn depth_of(v: &V) -> usize {
+    fn arr_depth(a: &Arr, guard: usize) -> usize {
+        if guard > MAX_DATA_DEPTH {
+            return MAX_DATA_DEPTH + 1;
+        }
+        let mut d = 0;
+        for x in a.items.iter() {
+            let xd = match x {
+                V::Obj(o) => o.depth,
+                V::Arr(inner) => arr_depth(inner, guard + 1),
+                _ => 0,
+            };
+            d = d.max(xd);
+            if d > MAX_DATA_DEPTH {
+                break;
+            }
+        }
+        d + 1
+    }
+    match v {
+        V::Obj(o) => o.depth,
+        V::Arr(a) => arr_depth(a, 0),
+        _ => 0,
+    }
 }
 
 /// An array with jsonata-js's hidden flags: `seq` (a result sequence, flattened and unwrapped),
@@ -264,7 +309,8 @@ impl V {
     }
 
     pub fn obj(o: Obj) -> V {
-        V::Obj(Rc::new(o))
+        let depth = 1 + o.values().map(depth_of).max().unwrap_or(0);
+        V::Obj(Rc::new(ObjNode { map: o, depth }))
     }
 
     pub fn is_func(&self) -> bool {
