@@ -438,3 +438,47 @@ fn deeply_nested_results_are_refused() {
         assert_eq!(r, Err("U1001".to_string()), "{src}");
     }
 }
+
+/// Single-Pass-state JSONata conformance cases (`Output: "{% expr %}"`), extracted to JSON:
+/// `JSONATA_SFN_CASES=/tmp/sfn_cases.json cargo test --lib jsonata::tests::conformance_pass -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn conformance_pass_outputs() {
+    let Ok(path) = std::env::var("JSONATA_SFN_CASES") else {
+        return;
+    };
+    let list = parse(&std::fs::read_to_string(path).expect("readable")).expect("json");
+    let (mut ok, mut bad) = (0, 0);
+    for c in list.as_array().expect("array") {
+        let src = c.get("expr").and_then(|e| e.as_str()).expect("expr");
+        let mut vars = crate::value::Map::new();
+        let mut states = crate::value::Map::new();
+        states.insert("input".into(), c.get("input").cloned().unwrap_or_default());
+        vars.insert("states".into(), Value::object(states));
+        let got = compile_with(
+            src,
+            Options {
+                step_functions: true,
+            },
+        )
+        .and_then(|e| e.evaluate(None, &vars, &Limits::default()));
+        let succeeded = c.get("status").and_then(|s| s.as_str()) == Some("SUCCEEDED");
+        let same = match (&got, succeeded) {
+            (Ok(Some(v)), true) => Some(v) == c.get("output"),
+            (Err(_), false) | (Ok(None), false) => true,
+            _ => false,
+        };
+        if same {
+            ok += 1;
+        } else {
+            bad += 1;
+            println!(
+                "{src}\n  got {:?}\n  want {:?} {:?}",
+                got.map(|v| v.map(|v| v.to_json())),
+                c.get("output").map(|v| v.to_json()),
+                c.get("cause")
+            );
+        }
+    }
+    println!("conformance pass outputs: {ok} ok, {bad} differ");
+}

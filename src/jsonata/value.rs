@@ -128,7 +128,12 @@ impl Regex {
         let re = regex::RegexBuilder::new(&p)
             .size_limit(1 << 20)
             .build()
-            .map_err(|_| Error::new("S0301", Some(pos), Some(pattern.to_string())))?;
+            .map_err(|_| {
+                // Lookaround and backreferences have no linear-time equivalent: refused here.
+                let mut e = Error::new("S0301", Some(pos), Some(pattern.to_string()));
+                e.message = format!("Unsupported regular expression: /{pattern}/");
+                e
+            })?;
         Ok(Regex {
             re,
             source: pattern.to_string(),
