@@ -132,13 +132,7 @@ impl Ctx<'_> {
     }
 
     pub fn bind(&self, frame: &Rc<Frame>, name: Arc<str>, v: Option<V>) {
-        let holds_fn = match &v {
-            Some(V::Func(_)) => true,
-            Some(V::Arr(a)) => a.items.iter().any(V::is_func),
-            Some(V::Obj(o)) => o.values().any(V::is_func),
-            _ => false,
-        };
-        if holds_fn {
+        if v.as_ref().is_some_and(super::value::contains_fn) {
             self.cleanup.borrow_mut().push(frame.clone());
         }
         frame.bind(name, v);

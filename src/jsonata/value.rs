@@ -31,6 +31,19 @@ pub(crate) enum V {
 pub(crate) struct ObjNode {
     pub map: Obj,
     pub depth: usize,
+    /// Whether a function is reachable from here (binding such a value may close a cycle
+    /// through a closure's frame, which the evaluation then breaks when it ends).
+    pub has_fn: bool,
+}
+
+/// Whether `v` is or contains a function.
+pub(crate) fn contains_fn(v: &V) -> bool {
+    match v {
+        V::Func(_) => true,
+        V::Obj(o) => o.has_fn,
+        V::Arr(a) => a.items.iter().any(contains_fn),
+        _ => false,
+    }
 }
 
 impl std::ops::Deref for ObjNode {
@@ -315,11 +328,12 @@ impl V {
 
     pub fn obj(o: Obj) -> V {
         let depth = 1 + o.values().map(depth_of).max().unwrap_or(0);
-        V::Obj(Rc::new(ObjNode { map: o, depth }))
-    }
-
-    pub fn is_func(&self) -> bool {
-        matches!(self, V::Func(_))
+        let has_fn = o.values().any(contains_fn);
+        V::Obj(Rc::new(ObjNode {
+            map: o,
+            depth,
+            has_fn,
+        }))
     }
 
     pub fn num(&self) -> Option<f64> {
