@@ -2,7 +2,8 @@
 //!
 //! In: expression text (compiled once by [`compile`]), then per evaluation an input value, an
 //! [`Env`] of variable bindings (`$states`, workflow variables) and [`Limits`]. Out: a JSON
-//! [`Value`] or `None` (JSONata's `undefined`), or an [`Error`] coded and worded as jsonata-js.
+//! [`Value`] or `None` (JSONata's `undefined`; [`Expr::evaluate_outcome`] also tells a function
+//! result apart), or an [`Error`] coded and worded as jsonata-js.
 //! Never here: I/O, panics on any input, unbounded recursion, time or allocation (every
 //! evaluation is bounded by its `Limits`).
 
@@ -105,16 +106,19 @@ impl Env for Map {
     }
 }
 
-/// Bounds on one evaluation: a runaway expression gets error U1001 (depth, time) or D2014 (size).
+/// Bounds on one evaluation: a runaway expression gets error U1001 (depth, stack, time, values
+/// nested deeper than 400 levels) or D2014/D1001 (size).
 #[derive(Clone, Debug)]
 pub struct Limits {
     /// Maximum nesting of evaluation (including non-tail recursion of lambdas).
     pub max_depth: usize,
     /// Wall-clock budget of one evaluation.
     pub max_time: Duration,
-    /// Maximum number of items one sequence/array may hold (ranges, `$pad`, ...).
+    /// Maximum number of items one sequence/array may hold (ranges, paths, `$append`...); an
+    /// evaluation may build at most 8 times this many items in total.
     pub max_items: usize,
-    /// Maximum length in bytes of a string built by one operation.
+    /// Maximum length in bytes of a string built by one operation; an evaluation may build at
+    /// most 4 times this many string bytes in total.
     pub max_string: usize,
     /// Maximum bytes of native stack one evaluation may use (keep it well under the thread's
     /// stack: tokio workers have 2 MiB). Exceeding it is error U1001, like `max_depth`.
