@@ -18,6 +18,37 @@ pub(crate) fn tuple_frame(env: &Rc<Frame>, t: &Tuple, cx: &Ctx) -> Rc<Frame> {
     f
 }
 
+/// The input sequence of a path step: the path's own input at first, then the previous step's
+/// result, shared rather than copied.
+pub(crate) enum Inputs {
+    First(Vec<Option<V>>),
+    Seq(Rc<Arr>),
+}
+
+impl Inputs {
+    fn len(&self) -> usize {
+        match self {
+            Inputs::First(v) => v.len(),
+            Inputs::Seq(a) => a.items.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<&V> {
+        match self {
+            Inputs::First(v) => v.get(i).and_then(Option::as_ref),
+            Inputs::Seq(a) => a.items.get(i),
+        }
+    }
+
+    fn values(&self) -> Vec<V> {
+        (0..self.len())
+            .filter_map(|i| self.get(i).cloned())
+            .collect()
+    }
+}
+
+// PERF: steps share the previous step's result (`Inputs::Seq`) instead of copying it into a
+// fresh `Vec<Option<V>>` per step.
 pub(crate) fn eval_path(
     n: &Node,
     steps: &[Node],
@@ -26,11 +57,9 @@ pub(crate) fn eval_path(
     env: &Rc<Frame>,
     cx: &Ctx,
 ) -> R {
-    let mut input_seq: Vec<Option<V>> = match input {
-        Some(V::Arr(a)) if !matches!(steps[0].kind, Kind::Variable(..)) => {
-            a.items.iter().cloned().map(Some).collect()
-        }
-        other => vec![other.cloned()],
+    let mut input_seq: Inputs = match input {
+        Some(V::Arr(a)) if !matches!(steps[0].kind, Kind::Variable(..)) => Inputs::Seq(a.clone()),
+        other => Inputs::First(vec![other.cloned()]),
     };
     let mut result: Option<Rc<Arr>> = None;
     let mut tuples: Option<Vec<Tuple>> = None;
@@ -57,7 +86,7 @@ pub(crate) fn eval_path(
         if step.focus.is_none()
             && let Some(r) = &result
         {
-            input_seq = r.items.iter().cloned().map(Some).collect();
+            input_seq = Inputs::Seq(r.clone());
         }
     }
     let mut rs: Rc<Arr> = if is_tuple {
@@ -94,14 +123,13 @@ pub(crate) fn eval_path(
 
 pub(crate) fn eval_step(
     step: &Node,
-    input: &[Option<V>],
+    input: &Inputs,
     env: &Rc<Frame>,
     cx: &Ctx,
     last: bool,
 ) -> Result<Rc<Arr>, Error> {
     if let Kind::Sort(terms) = &step.kind {
-        let items: Vec<V> = input.iter().flatten().cloned().collect();
-        let sorted = sort_values(step, terms, items, env, cx)?;
+        let sorted = sort_values(step, terms, input.values(), env, cx)?;
         let mut r = Some(V::seq(sorted));
         for st in &step.stages {
             if let Stage::Filter(p) = st {
@@ -114,8 +142,8 @@ pub(crate) fn eval_step(
         });
     }
     let mut results: Vec<V> = Vec::with_capacity(input.len());
-    for item in input {
-        let mut res = eval(step, item.as_ref(), env, cx)?;
+    for i in 0..input.len() {
+        let mut res = eval(step, input.get(i), env, cx)?;
         for st in &step.stages {
             if let Stage::Filter(p) = st {
                 res = filter(p, res, env, cx)?.map(|a| V::Arr(Rc::new(a)));
@@ -146,7 +174,7 @@ pub(crate) fn eval_step(
 
 pub(crate) fn tuple_step(
     step: &Node,
-    input: &[Option<V>],
+    input: &Inputs,
     tuples: Option<Vec<Tuple>>,
     env: &Rc<Frame>,
     cx: &Ctx,
@@ -155,8 +183,7 @@ pub(crate) fn tuple_step(
         let mut result = match tuples {
             Some(ts) => sort_tuples(step, terms, ts, env, cx)?,
             None => {
-                let items: Vec<V> = input.iter().flatten().cloned().collect();
-                let sorted = sort_values(step, terms, items, env, cx)?;
+                let sorted = sort_values(step, terms, input.values(), env, cx)?;
                 sorted
                     .into_iter()
                     .enumerate()
@@ -177,10 +204,9 @@ pub(crate) fn tuple_step(
         return Ok(result);
     }
     let tuples = tuples.unwrap_or_else(|| {
-        input
-            .iter()
-            .map(|v| Tuple {
-                at: v.clone(),
+        (0..input.len())
+            .map(|i| Tuple {
+                at: input.get(i).cloned(),
                 vars: vec![],
             })
             .collect()
