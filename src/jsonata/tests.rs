@@ -482,3 +482,19 @@ fn conformance_pass_outputs() {
     }
     println!("conformance pass outputs: {ok} ok, {bad} differ");
 }
+
+#[test]
+fn rebuilt_states_reuse_the_converted_input() {
+    let input = parse(r#"{"big":[1,2,3],"n":4}"#).expect("json");
+    let e = compile("$sum($states.input.big) + $states.input.n").expect("compiles");
+    for _ in 0..3 {
+        let mut states = crate::value::Map::new();
+        states.insert("input".into(), input.clone());
+        let mut vars = crate::value::Map::new();
+        vars.insert("states".into(), Value::object(states));
+        let r = e
+            .evaluate(None, &vars, &Limits::default())
+            .expect("evaluates");
+        assert_eq!(r.map(|v| v.to_json()), Some("10".into()));
+    }
+}

@@ -372,7 +372,11 @@ thread_local! {
     static CONVERTED: RefCell<Vec<(Value, V)>> = const { RefCell::new(Vec::new()) };
 }
 
-const CONVERTED_SLOTS: usize = 4;
+const CONVERTED_SLOTS: usize = 8;
+
+/// Objects this small (like `$states`, rebuilt per state around a shared `input`) have their
+/// container members looked up in the memo too.
+const SMALL_OBJECT: usize = 8;
 
 fn container_addr(v: &Value) -> Option<usize> {
     match v {
@@ -397,7 +401,14 @@ pub(crate) fn from_value_cached(v: &Value) -> V {
     if let Some(x) = hit {
         return x;
     }
-    let x = from_value(v);
+    let x = match v {
+        Value::Object(o) if o.len() <= SMALL_OBJECT => V::obj(
+            o.iter()
+                .map(|(k, m)| (k.clone(), from_value_cached(m)))
+                .collect(),
+        ),
+        _ => from_value(v),
+    };
     CONVERTED.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() >= CONVERTED_SLOTS {
