@@ -142,10 +142,6 @@ fn run(args: RunArgs) -> ExitCode {
     let mut meta = ExecutionMeta::express(engine.settings(), &args.name, &args.execution_name);
     meta.test_case = args.test_case.clone();
     let outcome = rt.block_on(engine.execute(program, &input, meta));
-    let output = outcome
-        .output
-        .as_deref()
-        .and_then(|o| serde_json::from_str::<serde_json::Value>(o).ok());
     let result = serde_json::json!({
         "status": outcome.status.as_str(),
         // JSON text, as StartSyncExecution returns it.

@@ -63,6 +63,7 @@ fn run_case(case: &Value, datasets: &Path, group: &Path) -> Result<(), String> {
     let mut limits = Limits {
         max_depth: 1000,
         max_items: 10_000_000,
+        max_stack: 6 << 20,
         ..Limits::default()
     };
     if let Some(d) = case.get("depth").and_then(|d| d.as_i64()) {

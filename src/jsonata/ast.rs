@@ -19,6 +19,19 @@ pub(crate) struct Node {
     pub index: Option<Arc<str>>,
     pub tuple: bool,
     pub cons_array: bool,
+    /// Label under which a tuple step binds its input context for a `%` further on.
+    pub ancestor: Option<Label>,
+    /// Parent slots (indices into the parser's slot table) still looking for their step.
+    pub seeking: Vec<usize>,
+}
+
+/// A `%` binding label, shared between the `%` and the step it resolves to (the parser may
+/// merge two labels after both exist, hence the shared cell).
+pub(crate) type Label = Arc<std::sync::atomic::AtomicUsize>;
+
+/// The variable name a label binds (never a valid `$name`, so it cannot clash).
+pub(crate) fn label_name(l: &Label) -> String {
+    format!("!{}", l.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 #[derive(Debug)]
@@ -51,7 +64,6 @@ pub(crate) struct TransformDef {
     pub pattern: Node,
     pub update: Node,
     pub delete: Option<Node>,
-    pub pos: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,7 +149,10 @@ pub(crate) enum Kind {
     Regex(Arc<super::value::Regex>),
     Wildcard,
     Descendant,
-    Parent,
+    Parent {
+        label: Label,
+        slot: usize,
+    },
     Condition(Box<Node>, Box<Node>, Option<Box<Node>>),
     Block(Vec<Node>),
     Bind(Arc<str>, Box<Node>),
@@ -153,7 +168,9 @@ pub(crate) enum Kind {
     Lambda(Arc<LambdaDef>),
     /// A call in tail position of a lambda body: evaluates to a thunk the caller trampolines.
     TailCall(Arc<Node>),
-    Variable(Arc<str>),
+    /// `$name`, with the built-in it denotes when no scope binds the name (resolved at compile
+    /// time for the dialect).
+    Variable(Arc<str>, Option<&'static super::functions::Builtin>),
     Apply(Box<Node>, Box<Node>),
     Transform(Arc<TransformDef>),
     Sort(Vec<SortTerm>),
@@ -171,6 +188,8 @@ impl Node {
             focus: None,
             index: None,
             tuple: false,
+            ancestor: None,
+            seeking: Vec::new(),
             cons_array: false,
         }
     }

@@ -12,7 +12,7 @@ pub(crate) fn table() -> Vec<Builtin> {
     vec![
         b("now", "<s?s?:s>", now),
         b("millis", "<:n>", |cx, _, _| {
-            Ok(Some(V::Num(cx.now_millis as f64)))
+            Ok(Some(V::Num(cx.now_millis() as f64)))
         }),
         b("fromMillis", "<n-s?s?:s>", from_millis),
         b("toMillis", "<s-s?:n>", to_millis),
@@ -70,6 +70,20 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 
 /// `Date.UTC(y, m0, d, h, mi, s, ms)` with JavaScript's overflow normalisation.
 fn date_utc(y: i64, m0: i64, d: i64, h: i64, mi: i64, s: i64, ms: i64) -> i64 {
+    // Clamp parsed components so that the arithmetic below cannot overflow.
+    let (y, m0, d) = (
+        y.clamp(-1_000_000, 1_000_000),
+        m0.clamp(-1_000_000, 1_000_000),
+        d.clamp(-1_000_000_000, 1_000_000_000),
+    );
+    let (h, mi) = (
+        h.clamp(-1_000_000_000, 1_000_000_000),
+        mi.clamp(-1_000_000_000, 1_000_000_000),
+    );
+    let (s, ms) = (
+        s.clamp(-1_000_000_000_000, 1_000_000_000_000),
+        ms.clamp(-1_000_000_000_000, 1_000_000_000_000),
+    );
     let y = y + m0.div_euclid(12);
     let m = m0.rem_euclid(12);
     let days = days_from_civil(y, m + 1, 1) + d - 1;
@@ -317,7 +331,7 @@ fn analyse(picture: &str) -> Result<Vec<Part>, Error> {
                     Some(d) => (d.to_string(), None),
                     None => {
                         let mut e = Error::new("D3132", None, None);
-                        e.value = Some(format!("\"{component}\""));
+                        e.detail_mut().value = Some(format!("\"{component}\""));
                         return Err(e);
                     }
                 }
@@ -326,7 +340,7 @@ fn analyse(picture: &str) -> Result<Vec<Part>, Error> {
             };
             if default_pres(component).is_none() {
                 let mut e = Error::new("D3132", None, None);
-                e.value = Some(format!("\"{component}\""));
+                e.detail_mut().value = Some(format!("\"{component}\""));
                 return Err(e);
             }
             let p1: Vec<char> = pres1.chars().collect();
@@ -357,12 +371,12 @@ fn analyse(picture: &str) -> Result<Vec<Part>, Error> {
                 if let Some((Some(min), _)) = width
                     && f.mandatory < min
                 {
-                    f.mandatory = min;
+                    f.mandatory = min.min(64);
                 }
                 if component == 'Y' {
                     if let Some((_, Some(max))) = width {
-                        m.n = max as i64;
-                        f.mandatory = max;
+                        m.n = max.min(64) as i64;
+                        f.mandatory = max.min(64);
                     } else {
                         let w = f.mandatory + f.optional;
                         if w >= 2 {
@@ -388,6 +402,7 @@ fn format_datetime(millis: f64, picture: Option<&str>, tz: Option<&str>) -> Resu
     let (mut oh, mut om) = (0i64, 0i64);
     if let Some(tz) = tz {
         let off: i64 = tz.trim_start_matches('+').parse().unwrap_or(0);
+        let off = off.clamp(-9999, 9999);
         oh = off.div_euclid(100);
         om = off.rem_euclid(100);
         if off < 0 && om != 0 {
@@ -396,6 +411,11 @@ fn format_datetime(millis: f64, picture: Option<&str>, tz: Option<&str>) -> Resu
         }
     }
     let spec = analyse(picture.unwrap_or("[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]"))?;
+    if !millis.is_finite() || millis.abs() > 8.64e15 {
+        let mut e = Error::new("D1001", None, None);
+        e.detail_mut().value = Some(super::numfmt::js_number(millis));
+        return Err(e);
+    }
     let ms = millis.floor() as i64 + (60 * oh + om) * 60_000;
     let p = parts(ms);
     let mut out = String::new();
@@ -424,7 +444,7 @@ fn format_datetime(millis: f64, picture: Option<&str>, tz: Option<&str>) -> Resu
                     'F' => DAYS.get(v.clamp(0, 7) as usize).copied().unwrap_or(""),
                     _ => {
                         let mut e = Error::new("D3133", None, None);
-                        e.value = Some(format!("\"{c}\""));
+                        e.detail_mut().value = Some(format!("\"{c}\""));
                         return Err(e);
                     }
                 };
@@ -466,7 +486,7 @@ fn format_datetime(millis: f64, picture: Option<&str>, tz: Option<&str>) -> Resu
                     3 | 4 => intfmt::format(offset as f64, &f)?,
                     n => {
                         let mut e = Error::new("D3134", None, None);
-                        e.value = Some(n.to_string());
+                        e.detail_mut().value = Some(n.to_string());
                         return Err(e);
                     }
                 }
@@ -500,7 +520,7 @@ fn now(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     let pic = a.first().cloned().flatten();
     let tz = a.get(1).cloned().flatten();
     Ok(Some(V::string(format_datetime(
-        cx.now_millis as f64,
+        cx.now_millis() as f64,
         pic.as_ref()
             .and_then(|p| p.as_str().map(|s| s.to_string()))
             .as_deref(),
@@ -529,7 +549,7 @@ fn from_millis(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
 
 fn d3110(s: &str) -> Error {
     let mut e = Error::new("D3110", None, None);
-    e.value = Some(super::functions::describe(&V::str(s)));
+    e.detail_mut().value = Some(super::functions::describe(&V::str(s)));
     e
 }
 
@@ -578,7 +598,7 @@ fn to_millis(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
         return Ok(None);
     };
     match a.get(1).cloned().flatten() {
-        Some(V::Str(p)) => Ok(parse_datetime(s, &p, cx.now_millis)?.map(V::Num)),
+        Some(V::Str(p)) => Ok(parse_datetime(s, &p, cx.now_millis())?.map(V::Num)),
         _ => Ok(Some(V::Num(parse_iso(s)?))),
     }
 }
@@ -635,7 +655,7 @@ fn parse_datetime(s: &str, picture: &str, now_ms: i64) -> Result<Option<f64>, Er
                 } else {
                     if !matches!(m.component, 'M' | 'x' | 'F' | 'P') {
                         let mut e = Error::new("D3133", None, None);
-                        e.value = Some(format!("\"{}\"", m.component));
+                        e.detail_mut().value = Some(format!("\"{}\"", m.component));
                         return Err(e);
                     }
                     "[a-zA-Z]+".into()

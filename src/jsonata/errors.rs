@@ -80,7 +80,7 @@ fn template(code: &str) -> &'static str {
             "The transform expression clones the input object using the $clone() function.  This has been overridden in the current scope by a non-function."
         }
         "D2014" => {
-            "The size of the sequence allocated by the range operator (..) must not exceed 1e6.  Attempted to allocate {{value}}."
+            "The size of the sequence allocated by the range operator (..) must not exceed 1e7.  Attempted to allocate {{value}}."
         }
         "D3001" => "Attempting to invoke string function on Infinity or NaN",
         "D3010" => "Second argument of replace function cannot be an empty string",
@@ -186,12 +186,31 @@ pub(crate) fn render(e: &Error) -> String {
     let token = e.token.clone().unwrap_or_default();
     let mut out = t.replace("{{{token}}}", &token);
     out = out.replace("{{token}}", &quoted(&token));
-    out = out.replace("{{value}}", e.value.as_deref().unwrap_or("undefined"));
-    out = out.replace("{{value2}}", e.value2.as_deref().unwrap_or("undefined"));
+    out = out.replace(
+        "{{value}}",
+        e.detail
+            .as_ref()
+            .and_then(|d| d.value.as_deref())
+            .unwrap_or("undefined"),
+    );
+    out = out.replace(
+        "{{value2}}",
+        e.detail
+            .as_ref()
+            .and_then(|d| d.value2.as_deref())
+            .unwrap_or("undefined"),
+    );
     out = out.replace(
         "{{index}}",
-        &e.index.map(|i| i.to_string()).unwrap_or_default(),
+        &e.detail
+            .as_ref()
+            .and_then(|d| d.index)
+            .map(|i| i.to_string())
+            .unwrap_or_default(),
     );
-    out = out.replace("{{type}}", &quoted(e.type_name.unwrap_or("")));
+    out = out.replace(
+        "{{type}}",
+        &quoted(e.detail.as_ref().and_then(|d| d.type_name).unwrap_or("")),
+    );
     out
 }

@@ -6,9 +6,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::ast::{BinOp, GroupBy, Kind, Node, SortTerm, Stage};
+use super::ast::{BinOp, GroupBy, Kind, Node, Stage};
 use super::functions::{self, describe};
-use super::value::{Arr, Frame, Func, Obj, V, append, deep_equal, from_value, to_value, truthy};
+use super::path::{GroupIn, eval_path, filter, group, group_pairs};
+use super::value::{Arr, Frame, Func, V, deep_equal, from_value_cached, to_value, truthy};
 use super::{Env, Error, Limits, Options};
 use crate::value::Value;
 
@@ -21,26 +22,89 @@ pub(crate) struct Ctx<'a> {
     pub limits: &'a Limits,
     deadline: Instant,
     ext: &'a dyn Env,
-    ext_cache: RefCell<Vec<(String, Option<V>)>>,
+    ext_cache: RefCell<Vec<(String, Option<Option<V>>)>>,
     pub opts: Options,
     cleanup: RefCell<Vec<Rc<Frame>>>,
-    pub now_millis: i64,
+    now: Cell<Option<i64>>,
+    /// Items and string bytes built so far: bounds the total an evaluation may allocate.
+    charged_items: Cell<usize>,
+    charged_bytes: Cell<usize>,
+    stack_base: usize,
 }
 
 impl Ctx<'_> {
+    /// The evaluation's timestamp: read once, so `$now()` is stable within one evaluation.
+    pub fn now_millis(&self) -> i64 {
+        if let Some(t) = self.now.get() {
+            return t;
+        }
+        let t = chrono::Utc::now().timestamp_millis();
+        self.now.set(Some(t));
+        t
+    }
+
     pub fn check_items(&self, n: usize) -> Result<(), Error> {
         if n > self.limits.max_items {
             let mut e = Error::new("D2014", None, None);
-            e.value = Some(n.to_string());
+            e.detail_mut().value = Some(n.to_string());
+            e.message = format!(
+                "The size of a sequence must not exceed {}.  Attempted to allocate {n}.",
+                self.limits.max_items
+            );
             return Err(e);
         }
         Ok(())
     }
 
+    /// Counts `n` newly built items against the evaluation's total budget (8 × `max_items`).
+    pub fn charge_items(&self, n: usize) -> Result<(), Error> {
+        let total = self.charged_items.get().saturating_add(n);
+        self.charged_items.set(total);
+        if total > self.limits.max_items.saturating_mul(8) {
+            let mut e = Error::new("D2014", None, None);
+            e.message = format!(
+                "The evaluation built more than {} items in total",
+                self.limits.max_items.saturating_mul(8)
+            );
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Counts `n` newly built string bytes against the total budget (4 × `max_string`).
+    pub fn charge_bytes(&self, n: usize) -> Result<(), Error> {
+        self.check_string(n)?;
+        let total = self.charged_bytes.get().saturating_add(n);
+        self.charged_bytes.set(total);
+        if total > self.limits.max_string.saturating_mul(4) {
+            let mut e = Error::new("D1001", None, None);
+            e.message = format!(
+                "The evaluation built more than {} bytes of strings in total",
+                self.limits.max_string.saturating_mul(4)
+            );
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Refuses a built value nested deeper than `MAX_DATA_DEPTH` (recursion over it, including
+    /// its drop, must stay within the stack).
+    pub fn check_depth(&self, v: V) -> Result<V, Error> {
+        if super::value::depth_of(&v) > super::value::MAX_DATA_DEPTH {
+            let mut e = Error::new("U1001", None, None);
+            e.message = format!(
+                "Value nesting exceeds {} levels",
+                super::value::MAX_DATA_DEPTH
+            );
+            return Err(e);
+        }
+        Ok(v)
+    }
+
     pub fn check_string(&self, n: usize) -> Result<(), Error> {
         if n > self.limits.max_string {
             let mut e = Error::new("D1001", None, None);
-            e.value = Some(n.to_string());
+            e.detail_mut().value = Some(n.to_string());
             e.message = format!("String of {n} bytes exceeds the evaluation limit");
             return Err(e);
         }
@@ -50,10 +114,10 @@ impl Ctx<'_> {
     fn enter(&self, pos: usize) -> Result<(), Error> {
         let d = self.depth.get() + 1;
         self.depth.set(d);
-        if d > self.limits.max_depth {
-            let mut e = Error::new("U1001", Some(pos), None);
-            e.message = "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.".into();
-            return Err(e);
+        if d > self.limits.max_depth
+            || super::stack_addr().abs_diff(self.stack_base) > self.limits.max_stack
+        {
+            return Err(stack_error(pos));
         }
         self.tick(pos)
     }
@@ -61,22 +125,14 @@ impl Ctx<'_> {
     pub fn tick(&self, pos: usize) -> Result<(), Error> {
         let t = self.ticks.get().wrapping_add(1);
         self.ticks.set(t);
-        if t % 256 == 0 && Instant::now() > self.deadline {
-            let mut e = Error::new("U1001", Some(pos), None);
-            e.message = "Expression evaluation timeout: Check for infinite loop".into();
-            return Err(e);
+        if t.is_multiple_of(256) && Instant::now() > self.deadline {
+            return Err(timeout_error(pos));
         }
         Ok(())
     }
 
     pub fn bind(&self, frame: &Rc<Frame>, name: Arc<str>, v: Option<V>) {
-        let holds_fn = match &v {
-            Some(V::Func(_)) => true,
-            Some(V::Arr(a)) => a.items.iter().any(V::is_func),
-            Some(V::Obj(o)) => o.values().any(V::is_func),
-            _ => false,
-        };
-        if holds_fn {
+        if v.as_ref().is_some_and(super::value::contains_fn) {
             self.cleanup.borrow_mut().push(frame.clone());
         }
         frame.bind(name, v);
@@ -87,18 +143,37 @@ impl Ctx<'_> {
         if let Some(v) = env.lookup(name) {
             return v;
         }
-        if let Some((_, v)) = self.ext_cache.borrow().iter().find(|(k, _)| k == name) {
-            return v.clone();
-        }
-        if let Some(v) = self.ext.lookup(name) {
-            let v = Some(from_value(&v));
-            self.ext_cache
-                .borrow_mut()
-                .push((name.to_string(), v.clone()));
+        if let Some(v) = self.lookup_ext(name) {
             return v;
         }
         functions::lookup(name, self.opts).map(|b| V::Func(Rc::new(Func::Builtin(b))))
     }
+
+    /// The caller's binding of `name`, converted once per evaluation (misses are cached too).
+    fn lookup_ext(&self, name: &str) -> Option<Option<V>> {
+        if let Some((_, v)) = self.ext_cache.borrow().iter().find(|(k, _)| k == name) {
+            return v.clone();
+        }
+        let found = self.ext.lookup(name).map(|v| Some(from_value_cached(&v)));
+        self.ext_cache
+            .borrow_mut()
+            .push((name.to_string(), found.clone()));
+        found
+    }
+}
+
+#[inline(never)]
+fn timeout_error(pos: usize) -> Error {
+    let mut e = Error::new("U1001", Some(pos), None);
+    e.message = "Expression evaluation timeout: Check for infinite loop".into();
+    e
+}
+
+#[inline(never)]
+fn stack_error(pos: usize) -> Error {
+    let mut e = Error::new("U1001", Some(pos), None);
+    e.message = "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.".into();
+    e
 }
 
 pub(crate) fn run(
@@ -107,7 +182,7 @@ pub(crate) fn run(
     env: &dyn Env,
     limits: &Limits,
     opts: Options,
-) -> Result<Option<Value>, Error> {
+) -> Result<super::Outcome, Error> {
     let cx = Ctx {
         depth: Cell::new(0),
         ticks: Cell::new(0),
@@ -117,9 +192,12 @@ pub(crate) fn run(
         ext_cache: RefCell::new(Vec::new()),
         opts,
         cleanup: RefCell::new(Vec::new()),
-        now_millis: chrono::Utc::now().timestamp_millis(),
+        now: Cell::new(None),
+        charged_items: Cell::new(0),
+        charged_bytes: Cell::new(0),
+        stack_base: super::stack_addr(),
     };
-    let mut inp = input.map(from_value);
+    let mut inp = input.map(from_value_cached);
     if let Some(V::Arr(a)) = &inp {
         inp = Some(V::Arr(Rc::new(Arr {
             items: vec![V::Arr(a.clone())],
@@ -135,20 +213,14 @@ pub(crate) fn run(
         f.vars.borrow_mut().clear();
     }
     frame.vars.borrow_mut().clear();
-    let r = r?;
-    // Step Functions rejects a function as a field's value ("unsupported result type").
-    if opts.step_functions && matches!(r, Some(V::Func(_))) {
-        let mut e = Error::new(FUNCTION_RESULT, None, None);
-        e.message = "The expression returned a function".into();
-        return Err(e);
-    }
-    Ok(r.as_ref().and_then(to_value))
+    Ok(match r? {
+        None => super::Outcome::Undefined,
+        Some(V::Func(_)) => super::Outcome::Function,
+        Some(v) => to_value(&v).map_or(super::Outcome::Undefined, super::Outcome::Value),
+    })
 }
 
-/// Error code (ours, outside jsonata-js's codes) for a function returned in Step Functions mode.
-pub const FUNCTION_RESULT: &str = "SFN0001";
-
-fn seq_of(items: Vec<V>) -> Arr {
+pub(crate) fn seq_of(items: Vec<V>) -> Arr {
     Arr {
         items,
         seq: true,
@@ -162,7 +234,27 @@ pub(crate) fn eval(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R 
     cx.enter(n.pos)?;
     let r = eval_inner(n, input, env, cx);
     cx.depth.set(cx.depth.get() - 1);
-    let mut result = r?;
+    if n.predicate.is_empty() && n.group.is_none() {
+        return Ok(finish_seq(r?, n.keep_array));
+    }
+    post_filters(n, r?, env, cx)
+}
+
+#[inline(never)]
+fn post_filters(n: &Node, mut result: Option<V>, env: &Rc<Frame>, cx: &Ctx) -> R {
+    if let Some(V::Arr(a)) = &result
+        && let Some(ts) = &a.tuples
+    {
+        let ts = super::path::tuple_stages(&n.predicate, (**ts).clone(), env, cx)?;
+        let items = ts.iter().filter_map(|t| t.at.clone()).collect();
+        let arr = Arr {
+            items,
+            seq: true,
+            tuples: Some(Rc::new(ts)),
+            ..Arr::default()
+        };
+        return Ok(Some(V::Arr(Rc::new(arr))));
+    }
     for stage in &n.predicate {
         if let Stage::Filter(p) = stage {
             result = filter(p, result, env, cx)?.map(|a| V::Arr(Rc::new(a)));
@@ -178,7 +270,7 @@ pub(crate) fn eval(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R 
 
 fn finish_seq(result: Option<V>, keep_array: bool) -> Option<V> {
     match result {
-        Some(V::Arr(mut a)) if a.seq => {
+        Some(V::Arr(mut a)) if a.seq && a.tuples.is_none() => {
             if keep_array && !a.keep {
                 Rc::make_mut(&mut a).keep = true;
             }
@@ -193,6 +285,85 @@ fn finish_seq(result: Option<V>, keep_array: bool) -> Option<V> {
 }
 
 fn eval_inner(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
+    match &n.kind {
+        Kind::Path {
+            steps,
+            keep_singleton,
+        } => eval_path(n, steps, *keep_singleton, input, env, cx),
+        Kind::Binary(op, l, r) => binary(n, *op, l, r, input, env, cx),
+        Kind::Name(name) => Ok(lookup_field(input, name)),
+        Kind::Str(s) => Ok(Some(V::Str(s.clone()))),
+        Kind::Num(x) => Ok(Some(V::Num(*x))),
+        Kind::Bool(b) => Ok(Some(V::Bool(*b))),
+        Kind::Null => Ok(Some(V::Null)),
+        Kind::Wildcard => Ok(wildcard(input)),
+        Kind::Condition(c, t, e) => condition(c, t, e.as_deref(), input, env, cx),
+        Kind::Variable(name, builtin) => Ok(variable(name, *builtin, input, env, cx)),
+        Kind::Function { proc, args } => {
+            super::functions::call_node(n, proc, args, input, env, cx, None)
+        }
+        Kind::Partial { proc, args } => {
+            super::functions::partial_node(n, proc, args, input, env, cx)
+        }
+        Kind::Apply(l, r) => super::functions::apply_node(n, l, r, input, env, cx),
+        Kind::Block(exprs) => block(exprs, input, env, cx),
+        _ => eval_misc(n, input, env, cx),
+    }
+}
+
+#[inline(never)]
+fn condition(
+    c: &Node,
+    t: &Node,
+    e: Option<&Node>,
+    input: Option<&V>,
+    env: &Rc<Frame>,
+    cx: &Ctx,
+) -> R {
+    let cv = eval(c, input, env, cx)?;
+    if truthy(cv.as_ref()).unwrap_or(false) {
+        eval(t, input, env, cx)
+    } else if let Some(e) = e {
+        eval(e, input, env, cx)
+    } else {
+        Ok(None)
+    }
+}
+
+#[inline(never)]
+fn block(exprs: &[Node], input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
+    let frame = Frame::child(env);
+    let mut r = None;
+    for e in exprs {
+        r = eval(e, input, &frame, cx)?;
+    }
+    Ok(r)
+}
+
+fn variable(
+    name: &str,
+    builtin: Option<&'static super::functions::Builtin>,
+    input: Option<&V>,
+    env: &Rc<Frame>,
+    cx: &Ctx,
+) -> Option<V> {
+    if name.is_empty() {
+        return match input {
+            Some(V::Arr(a)) if a.outer => a.items.first().cloned(),
+            other => other.cloned(),
+        };
+    }
+    if let Some(v) = env.lookup(name) {
+        return v;
+    }
+    if let Some(v) = cx.lookup_ext(name) {
+        return v;
+    }
+    builtin.map(|b| V::Func(Rc::new(Func::Builtin(b))))
+}
+
+#[inline(never)]
+fn eval_misc(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
     Ok(match &n.kind {
         Kind::Path {
             steps,
@@ -204,7 +375,7 @@ fn eval_inner(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
             Some(V::Num(x)) => Some(V::Num(-x)),
             Some(other) => {
                 let mut err = Error::new("D1002", Some(n.pos), Some("-".into()));
-                err.value = Some(describe(&other));
+                err.detail_mut().value = Some(describe(&other));
                 return Err(err);
             }
         },
@@ -222,11 +393,12 @@ fn eval_inner(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
                     cx.check_items(out.len())?;
                 }
             }
-            Some(V::Arr(Rc::new(Arr {
+            cx.charge_items(out.len())?;
+            Some(cx.check_depth(V::Arr(Rc::new(Arr {
                 items: out,
                 cons: n.cons_array,
                 ..Arr::default()
-            })))
+            })))?)
         }
         Kind::Object(pairs) => {
             let g = GroupBy {
@@ -259,11 +431,7 @@ fn eval_inner(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
                 _ => Some(V::seq(out)),
             }
         }
-        Kind::Parent => {
-            let mut e = Error::new("S0217", Some(n.pos), Some("%".into()));
-            e.message = "The parent operator (%) is not supported by this implementation".into();
-            return Err(e);
-        }
+        Kind::Parent { label, .. } => cx.lookup(env, &super::ast::label_name(label)),
         Kind::Condition(c, t, e) => {
             let cv = eval(c, input, env, cx)?;
             if truthy(cv.as_ref()).unwrap_or(false) {
@@ -282,20 +450,11 @@ fn eval_inner(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
             }
             r
         }
+        Kind::Variable(name, builtin) => variable(name, *builtin, input, env, cx),
         Kind::Bind(name, rhs) => {
             let v = eval(rhs, input, env, cx)?;
             cx.bind(env, name.clone(), v.clone());
             v
-        }
-        Kind::Variable(name) => {
-            if name.is_empty() {
-                match input {
-                    Some(V::Arr(a)) if a.outer => a.items.first().cloned(),
-                    other => other.cloned(),
-                }
-            } else {
-                cx.lookup(env, name)
-            }
         }
         Kind::Function { proc, args } => {
             super::functions::call_node(n, proc, args, input, env, cx, None)?
@@ -403,313 +562,6 @@ fn descendants(v: &V, out: &mut Vec<V>, depth: usize, cx: &Ctx) -> Result<(), Er
     cx.check_items(out.len())
 }
 
-/// A tuple of a tuple stream: the context value `@` and the variables bound so far.
-#[derive(Clone, Debug)]
-pub(crate) struct Tuple {
-    at: Option<V>,
-    vars: Vec<(Arc<str>, Option<V>)>,
-}
-
-impl Tuple {
-    fn set(&mut self, name: &Arc<str>, v: Option<V>) {
-        if let Some(s) = self.vars.iter_mut().find(|(k, _)| k == name) {
-            s.1 = v;
-        } else {
-            self.vars.push((name.clone(), v));
-        }
-    }
-}
-
-fn tuple_frame(env: &Rc<Frame>, t: &Tuple, cx: &Ctx) -> Rc<Frame> {
-    let f = Frame::child(env);
-    for (k, v) in &t.vars {
-        cx.bind(&f, k.clone(), v.clone());
-    }
-    f
-}
-
-fn eval_path(
-    n: &Node,
-    steps: &[Node],
-    keep_singleton: bool,
-    input: Option<&V>,
-    env: &Rc<Frame>,
-    cx: &Ctx,
-) -> R {
-    let mut input_seq: Vec<Option<V>> = match input {
-        Some(V::Arr(a)) if !matches!(steps[0].kind, Kind::Variable(_)) => {
-            a.items.iter().cloned().map(Some).collect()
-        }
-        other => vec![other.cloned()],
-    };
-    let mut result: Option<Rc<Arr>> = None;
-    let mut tuples: Option<Vec<Tuple>> = None;
-    let mut is_tuple = false;
-    for (i, step) in steps.iter().enumerate() {
-        if step.tuple {
-            is_tuple = true;
-        }
-        if i == 0 && step.cons_array {
-            let r = eval(step, input, env, cx)?;
-            result = Some(match r {
-                Some(V::Arr(a)) => a,
-                Some(other) => Rc::new(seq_of(vec![other])),
-                None => Rc::new(seq_of(vec![])),
-            });
-        } else if is_tuple {
-            tuples = Some(tuple_step(step, &input_seq, tuples, env, cx)?);
-        } else {
-            result = Some(eval_step(step, &input_seq, env, cx, i == steps.len() - 1)?);
-        }
-        if !is_tuple && result.as_ref().is_none_or(|r| r.items.is_empty()) {
-            break;
-        }
-        if step.focus.is_none() {
-            if let Some(r) = &result {
-                input_seq = r.items.iter().cloned().map(Some).collect();
-            }
-        }
-        if is_tuple && step.focus.is_none() {
-            if let Some(ts) = &tuples {
-                input_seq = ts.iter().map(|t| t.at.clone()).collect();
-            }
-        }
-    }
-    let mut rs: Rc<Arr> = if is_tuple {
-        let ts = tuples.clone().unwrap_or_default();
-        Rc::new(seq_of(ts.into_iter().filter_map(|t| t.at).collect()))
-    } else {
-        result.unwrap_or_else(|| Rc::new(seq_of(vec![])))
-    };
-    if keep_singleton {
-        if rs.cons && !rs.seq {
-            rs = Rc::new(seq_of(vec![V::Arr(rs)]));
-        }
-        Rc::make_mut(&mut rs).keep = true;
-    }
-    if let Some(g) = &n.group {
-        let gin = if is_tuple {
-            GroupIn::Tuples(tuples.unwrap_or_default())
-        } else {
-            GroupIn::Vals(Some(V::Arr(rs)))
-        };
-        return Ok(Some(group(g, gin, env, cx)?));
-    }
-    Ok(Some(V::Arr(rs)))
-}
-
-fn eval_step(
-    step: &Node,
-    input: &[Option<V>],
-    env: &Rc<Frame>,
-    cx: &Ctx,
-    last: bool,
-) -> Result<Rc<Arr>, Error> {
-    if let Kind::Sort(terms) = &step.kind {
-        let items: Vec<V> = input.iter().flatten().cloned().collect();
-        let sorted = sort_values(step, terms, items, env, cx)?;
-        let mut r = Some(V::seq(sorted));
-        for st in &step.stages {
-            if let Stage::Filter(p) = st {
-                r = filter(p, r, env, cx)?.map(|a| V::Arr(Rc::new(a)));
-            }
-        }
-        return Ok(match r {
-            Some(V::Arr(a)) => a,
-            _ => Rc::new(seq_of(vec![])),
-        });
-    }
-    let mut results: Vec<V> = Vec::with_capacity(input.len());
-    for item in input {
-        let mut res = eval(step, item.as_ref(), env, cx)?;
-        for st in &step.stages {
-            if let Stage::Filter(p) = st {
-                res = filter(p, res, env, cx)?.map(|a| V::Arr(Rc::new(a)));
-            }
-        }
-        if let Some(r) = res {
-            results.push(r);
-        }
-    }
-    if last && results.len() == 1 {
-        if let V::Arr(a) = &results[0]
-            && !a.seq
-        {
-            return Ok(a.clone());
-        }
-    }
-    let mut out = Vec::with_capacity(results.len());
-    for r in results {
-        match r {
-            V::Arr(a) if !a.cons => out.extend(a.items.iter().cloned()),
-            other => out.push(other),
-        }
-    }
-    cx.check_items(out.len())?;
-    Ok(Rc::new(seq_of(out)))
-}
-
-fn tuple_step(
-    step: &Node,
-    input: &[Option<V>],
-    tuples: Option<Vec<Tuple>>,
-    env: &Rc<Frame>,
-    cx: &Ctx,
-) -> Result<Vec<Tuple>, Error> {
-    if let Kind::Sort(terms) = &step.kind {
-        let mut result = match tuples {
-            Some(ts) => sort_tuples(step, terms, ts, env, cx)?,
-            None => {
-                let items: Vec<V> = input.iter().flatten().cloned().collect();
-                let sorted = sort_values(step, terms, items, env, cx)?;
-                sorted
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, v)| {
-                        let mut t = Tuple {
-                            at: Some(v),
-                            vars: vec![],
-                        };
-                        if let Some(ix) = &step.index {
-                            t.set(ix, Some(V::Num(i as f64)));
-                        }
-                        t
-                    })
-                    .collect()
-            }
-        };
-        result = tuple_stages(&step.stages, result, env, cx)?;
-        return Ok(result);
-    }
-    let tuples = tuples.unwrap_or_else(|| {
-        input
-            .iter()
-            .map(|v| Tuple {
-                at: v.clone(),
-                vars: vec![],
-            })
-            .collect()
-    });
-    let mut result = Vec::new();
-    for t in &tuples {
-        let f = tuple_frame(env, t, cx);
-        let res = eval(step, t.at.as_ref(), &f, cx)?;
-        let Some(res) = res else { continue };
-        let items: Vec<V> = match res {
-            V::Arr(a) => a.items.clone(),
-            other => vec![other],
-        };
-        for (bb, item) in items.into_iter().enumerate() {
-            let mut nt = t.clone();
-            if let Some(focus) = &step.focus {
-                nt.set(focus, Some(item));
-            } else {
-                nt.at = Some(item);
-            }
-            if let Some(ix) = &step.index {
-                nt.set(ix, Some(V::Num(bb as f64)));
-            }
-            result.push(nt);
-        }
-        cx.check_items(result.len())?;
-    }
-    tuple_stages(&step.stages, result, env, cx)
-}
-
-fn tuple_stages(
-    stages: &[Stage],
-    mut ts: Vec<Tuple>,
-    env: &Rc<Frame>,
-    cx: &Ctx,
-) -> Result<Vec<Tuple>, Error> {
-    for st in stages {
-        match st {
-            Stage::Filter(p) => {
-                let len = ts.len();
-                let mut out = Vec::new();
-                if let Kind::Num(x) = p.kind {
-                    let mut idx = x.floor();
-                    if idx < 0.0 {
-                        idx += len as f64;
-                    }
-                    if idx >= 0.0 && (idx as usize) < len {
-                        out.push(ts[idx as usize].clone());
-                    }
-                } else {
-                    for (i, t) in ts.iter().enumerate() {
-                        let f = tuple_frame(env, t, cx);
-                        let res = eval(p, t.at.as_ref(), &f, cx)?;
-                        if predicate_keeps(res.as_ref(), i, len) {
-                            out.push(t.clone());
-                        }
-                    }
-                }
-                ts = out;
-            }
-            Stage::Index(name) => {
-                for (i, t) in ts.iter_mut().enumerate() {
-                    t.set(name, Some(V::Num(i as f64)));
-                }
-            }
-        }
-    }
-    Ok(ts)
-}
-
-fn predicate_keeps(res: Option<&V>, index: usize, len: usize) -> bool {
-    let nums: Option<Vec<f64>> = match res {
-        Some(V::Num(x)) => Some(vec![*x]),
-        Some(V::Arr(a))
-            if !a.items.is_empty() && a.items.iter().all(|x| matches!(x, V::Num(_))) =>
-        {
-            Some(a.items.iter().filter_map(V::num).collect())
-        }
-        _ => None,
-    };
-    match nums {
-        Some(ns) => ns.iter().any(|x| {
-            let mut i = x.floor();
-            if i < 0.0 {
-                i += len as f64;
-            }
-            i == index as f64
-        }),
-        None => truthy(res).unwrap_or(false),
-    }
-}
-
-/// `evaluateFilter` over a value sequence.
-fn filter(pred: &Node, input: Option<V>, env: &Rc<Frame>, cx: &Ctx) -> Result<Option<Arr>, Error> {
-    let items: Vec<V> = match input {
-        None => vec![],
-        Some(V::Arr(a)) => a.items.clone(),
-        Some(other) => vec![other],
-    };
-    let len = items.len();
-    if let Kind::Num(x) = pred.kind {
-        let mut idx = x.floor();
-        if idx < 0.0 {
-            idx += len as f64;
-        }
-        if idx >= 0.0 && (idx as usize) < len {
-            let item = items[idx as usize].clone();
-            if let V::Arr(a) = item {
-                return Ok(Some((*a).clone()));
-            }
-            return Ok(Some(seq_of(vec![item])));
-        }
-        return Ok(Some(seq_of(vec![])));
-    }
-    let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let res = eval(pred, Some(item), env, cx)?;
-        if predicate_keeps(res.as_ref(), i, len) {
-            out.push(item.clone());
-        }
-    }
-    Ok(Some(seq_of(out)))
-}
-
 fn binary(
     n: &Node,
     op: BinOp,
@@ -720,11 +572,6 @@ fn binary(
     cx: &Ctx,
 ) -> R {
     let lhs = eval(l, input, env, cx)?;
-    let with_pos = |mut e: Error| {
-        e.position = Some(n.pos);
-        e.token = Some(op.token().to_string());
-        e
-    };
     match op {
         BinOp::And => {
             let lb = truthy(lhs.as_ref()).unwrap_or(false);
@@ -745,13 +592,21 @@ fn binary(
         _ => {}
     }
     let rhs = eval(r, input, env, cx)?;
-    binary_values(op, lhs, rhs, cx).map_err(with_pos)
+    binary_values(op, lhs, rhs, cx).map_err(|e| with_pos(e, n.pos, op))
 }
 
+#[inline(never)]
+fn with_pos(mut e: Error, pos: usize, op: BinOp) -> Error {
+    e.position = Some(pos);
+    e.token = Some(op.token().to_string());
+    e
+}
+
+#[inline(never)]
 fn binary_values(op: BinOp, lhs: Option<V>, rhs: Option<V>, cx: &Ctx) -> R {
     let val_err = |code: &str, v: &V| {
         let mut e = Error::new(code, None, None);
-        e.value = Some(describe(v));
+        e.detail_mut().value = Some(describe(v));
         e
     };
     match op {
@@ -801,7 +656,7 @@ fn binary_values(op: BinOp, lhs: Option<V>, rhs: Option<V>, cx: &Ctx) -> R {
                     lhs.as_ref()
                 };
                 let mut e = Error::new("T2010", None, None);
-                e.value = bad.map(describe);
+                e.detail_mut().value = bad.map(describe);
                 return Err(e);
             }
             let (Some(a), Some(b)) = (lhs, rhs) else {
@@ -812,8 +667,8 @@ fn binary_values(op: BinOp, lhs: Option<V>, rhs: Option<V>, cx: &Ctx) -> R {
                 (V::Str(x), V::Str(y)) => Some(x.cmp(y)),
                 _ => {
                     let mut e = Error::new("T2009", None, None);
-                    e.value = Some(describe(&a));
-                    e.value2 = Some(describe(&b));
+                    e.detail_mut().value = Some(describe(&a));
+                    e.detail_mut().value2 = Some(describe(&b));
                     return Err(e);
                 }
             };
@@ -835,7 +690,7 @@ fn binary_values(op: BinOp, lhs: Option<V>, rhs: Option<V>, cx: &Ctx) -> R {
             if let Some(r) = &rhs {
                 s.push_str(&functions::to_string(r, false)?);
             }
-            cx.check_string(s.len())?;
+            cx.charge_bytes(s.len())?;
             Ok(Some(V::string(s)))
         }
         BinOp::Range => {
@@ -855,10 +710,11 @@ fn binary_values(op: BinOp, lhs: Option<V>, rhs: Option<V>, cx: &Ctx) -> R {
             let size = b - a + 1.0;
             if size > 1e7 {
                 let mut e = Error::new("D2014", None, None);
-                e.value = Some(super::numfmt::js_number(size));
+                e.detail_mut().value = Some(super::numfmt::js_number(size));
                 return Err(e);
             }
             cx.check_items(size as usize)?;
+            cx.charge_items(size as usize)?;
             let items = (0..size as i64).map(|i| V::Num(a + i as f64)).collect();
             Ok(Some(V::seq(items)))
         }
@@ -884,233 +740,4 @@ pub(crate) fn strict_equal(a: &V, b: &V) -> bool {
         (V::Func(x), V::Func(y)) => Rc::ptr_eq(x, y),
         _ => deep_equal(a, b),
     }
-}
-
-pub(crate) enum GroupIn {
-    Vals(Option<V>),
-    Tuples(Vec<Tuple>),
-}
-
-fn group(g: &GroupBy, input: GroupIn, env: &Rc<Frame>, cx: &Ctx) -> Result<V, Error> {
-    group_pairs(g, &g.pairs, input, env, cx)
-}
-
-enum GData {
-    Val(Option<V>),
-    Tuples(Vec<Tuple>),
-}
-
-fn group_pairs(
-    g: &GroupBy,
-    pairs: &[(Node, Node)],
-    input: GroupIn,
-    env: &Rc<Frame>,
-    cx: &Ctx,
-) -> Result<V, Error> {
-    let mut groups: indexmap::IndexMap<Arc<str>, (GData, usize)> = indexmap::IndexMap::new();
-    let (items, tuples): (Vec<Option<V>>, Option<Vec<Tuple>>) = match input {
-        GroupIn::Vals(v) => {
-            let mut items: Vec<Option<V>> = match v {
-                Some(V::Arr(a)) => a.items.iter().cloned().map(Some).collect(),
-                other => vec![other],
-            };
-            if items.is_empty() {
-                items.push(None);
-            }
-            (items, None)
-        }
-        GroupIn::Tuples(ts) => {
-            let items = ts.iter().map(|t| t.at.clone()).collect();
-            (items, Some(ts))
-        }
-    };
-    let count = items.len().max(1);
-    for idx in 0..count {
-        let item = items.get(idx).cloned().flatten();
-        let frame = match &tuples {
-            Some(ts) if idx < ts.len() => tuple_frame(env, &ts[idx], cx),
-            _ => env.clone(),
-        };
-        for (pi, (kexpr, _)) in pairs.iter().enumerate() {
-            let key = eval(kexpr, item.as_ref(), &frame, cx)?;
-            let key = match key {
-                None => continue,
-                Some(V::Str(s)) => s,
-                Some(other) => {
-                    let mut e = Error::new("T1003", Some(g.pos), None);
-                    e.value = Some(describe(&other));
-                    return Err(e);
-                }
-            };
-            match groups.get_mut(&key) {
-                Some((data, ei)) => {
-                    if *ei != pi {
-                        let mut e = Error::new("D1009", Some(g.pos), None);
-                        e.value = Some(key.to_string());
-                        return Err(e);
-                    }
-                    match data {
-                        GData::Val(d) => *d = append(d.take(), item.clone()),
-                        GData::Tuples(ts) => {
-                            ts.push(tuples.as_ref().expect("tuple mode")[idx].clone())
-                        }
-                    }
-                }
-                None => {
-                    let data = match &tuples {
-                        Some(ts) => GData::Tuples(vec![ts[idx].clone()]),
-                        None => GData::Val(item.clone()),
-                    };
-                    groups.insert(key, (data, pi));
-                }
-            }
-        }
-    }
-    let mut out = Obj::with_capacity(groups.len());
-    for (key, (data, ei)) in groups {
-        let (ctx_val, frame) = match data {
-            GData::Val(v) => (v, env.clone()),
-            GData::Tuples(ts) => {
-                let mut merged: Vec<(Arc<str>, Option<V>)> = Vec::new();
-                let mut at: Option<V> = None;
-                for (i, t) in ts.iter().enumerate() {
-                    at = if i == 0 {
-                        t.at.clone()
-                    } else {
-                        append(at, t.at.clone())
-                    };
-                    for (k, v) in &t.vars {
-                        if let Some(slot) = merged.iter_mut().find(|(mk, _)| mk == k) {
-                            slot.1 = append(slot.1.take(), v.clone());
-                        } else {
-                            merged.push((k.clone(), v.clone()));
-                        }
-                    }
-                }
-                let t = Tuple {
-                    at: None,
-                    vars: merged,
-                };
-                (at, tuple_frame(env, &t, cx))
-            }
-        };
-        if let Some(v) = eval(&pairs[ei].1, ctx_val.as_ref(), &frame, cx)? {
-            out.insert(key, v);
-        }
-    }
-    Ok(V::obj(out))
-}
-
-fn sort_keys(
-    terms: &[SortTerm],
-    ctx: Option<&V>,
-    env: &Rc<Frame>,
-    cx: &Ctx,
-) -> Result<Vec<Option<V>>, Error> {
-    terms.iter().map(|t| eval(&t.expr, ctx, env, cx)).collect()
-}
-
-fn compare_keys(
-    step: &Node,
-    terms: &[SortTerm],
-    a: &[Option<V>],
-    b: &[Option<V>],
-) -> Result<bool, Error> {
-    let mut comp = 0;
-    for (i, t) in terms.iter().enumerate() {
-        let (aa, bb) = (&a[i], &b[i]);
-        let (Some(x), Some(y)) = (aa, bb) else {
-            comp = match (aa, bb) {
-                (None, None) => 0,
-                (None, _) => 1,
-                _ => -1,
-            };
-            if comp != 0 {
-                break;
-            }
-            continue;
-        };
-        let ok = |v: &V| matches!(v, V::Num(_) | V::Str(_));
-        if !ok(x) || !ok(y) {
-            let mut e = Error::new("T2008", Some(step.pos), None);
-            e.value = Some(describe(if ok(x) { y } else { x }));
-            return Err(e);
-        }
-        let c = match (x, y) {
-            (V::Num(p), V::Num(q)) => p.partial_cmp(q).map_or(0, |o| o as i32),
-            (V::Str(p), V::Str(q)) => p.cmp(q) as i32,
-            _ => {
-                let mut e = Error::new("T2007", Some(step.pos), None);
-                e.value = Some(describe(x));
-                e.value2 = Some(describe(y));
-                return Err(e);
-            }
-        };
-        if c != 0 {
-            comp = if t.descending { -c } else { c };
-            break;
-        }
-    }
-    Ok(comp == 1)
-}
-
-fn sort_values(
-    step: &Node,
-    terms: &[SortTerm],
-    items: Vec<V>,
-    env: &Rc<Frame>,
-    cx: &Ctx,
-) -> Result<Vec<V>, Error> {
-    let mut keyed = Vec::with_capacity(items.len());
-    for it in items {
-        let k = sort_keys(terms, Some(&it), env, cx)?;
-        keyed.push((it, k));
-    }
-    let sorted = merge_sort(keyed, &mut |a, b| compare_keys(step, terms, &a.1, &b.1))?;
-    Ok(sorted.into_iter().map(|(v, _)| v).collect())
-}
-
-fn sort_tuples(
-    step: &Node,
-    terms: &[SortTerm],
-    ts: Vec<Tuple>,
-    env: &Rc<Frame>,
-    cx: &Ctx,
-) -> Result<Vec<Tuple>, Error> {
-    let mut keyed = Vec::with_capacity(ts.len());
-    for t in ts {
-        let f = tuple_frame(env, &t, cx);
-        let k = sort_keys(terms, t.at.as_ref(), &f, cx)?;
-        keyed.push((t, k));
-    }
-    let sorted = merge_sort(keyed, &mut |a, b| compare_keys(step, terms, &a.1, &b.1))?;
-    Ok(sorted.into_iter().map(|(t, _)| t).collect())
-}
-
-/// jsonata-js's stable merge sort: `swap(a, b)` says whether `b` goes before `a`.
-pub(crate) fn merge_sort<T: Clone>(
-    items: Vec<T>,
-    swap: &mut dyn FnMut(&T, &T) -> Result<bool, Error>,
-) -> Result<Vec<T>, Error> {
-    if items.len() <= 1 {
-        return Ok(items);
-    }
-    let mut items = items;
-    let right = items.split_off(items.len() / 2);
-    let left = merge_sort(items, swap)?;
-    let right = merge_sort(right, swap)?;
-    let mut out = Vec::with_capacity(left.len() + right.len());
-    let (mut i, mut j) = (0, 0);
-    while i < left.len() && j < right.len() {
-        if swap(&left[i], &right[j])? {
-            out.push(right[j].clone());
-            j += 1;
-        } else {
-            out.push(left[i].clone());
-            i += 1;
-        }
-    }
-    out.extend_from_slice(&left[i..]);
-    out.extend_from_slice(&right[j..]);
-    Ok(out)
 }

@@ -55,7 +55,7 @@ fn format_base(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     };
     if !(2.0..=36.0).contains(&radix) {
         let mut e = Error::new("D3100", None, None);
-        e.value = Some(super::numfmt::js_number(radix));
+        e.detail_mut().value = Some(super::numfmt::js_number(radix));
         return Err(e);
     }
     let radix = radix as u32;
@@ -442,12 +442,7 @@ fn format_number(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
         sv.extend(std::iter::repeat_n(p.zero, pad_right as usize));
     }
     let mut dpos = index_of(&sv, p.decimal).unwrap_or(0);
-    if pic.regular > 0 {
-        let count = if dpos >= 1 {
-            (dpos - 1) / pic.regular
-        } else {
-            0
-        };
+    if let Some(count) = dpos.saturating_sub(1).checked_div(pic.regular) {
         for g in 1..=count {
             let at = dpos - g * pic.regular;
             sv.insert(at, p.grouping);

@@ -9,7 +9,7 @@ use super::ast::{Kind, Node};
 use super::eval::{Ctx, R, eval};
 use super::numfmt;
 use super::signature::Signature;
-use super::value::{Arr, Frame, Func, Obj, PArg, V, deep_clone};
+use super::value::{Arr, Frame, Func, Obj, PArg, V};
 use super::{Error, Options};
 
 /// Where a built-in was called from: the context value (for `-` signature parameters) and scope.
@@ -26,7 +26,6 @@ pub(crate) struct Builtin {
     sig_text: &'static str,
     sig: OnceLock<Signature>,
     f: BFn,
-    sfn_only: bool,
 }
 
 impl std::fmt::Debug for Builtin {
@@ -48,7 +47,6 @@ fn b(name: &'static str, sig_text: &'static str, f: BFn) -> Builtin {
         sig_text,
         sig: OnceLock::new(),
         f,
-        sfn_only: false,
     }
 }
 
@@ -58,45 +56,31 @@ fn sfn(name: &'static str, sig_text: &'static str, f: BFn) -> Builtin {
         sig_text,
         sig: OnceLock::new(),
         f,
-        sfn_only: true,
     }
 }
 
+/// Built-ins of plain JSONata 2.0.6, by name.
 static BUILTINS: LazyLock<HashMap<&'static str, Builtin>> = LazyLock::new(|| {
     let mut list = super::functions2::table();
     list.extend(super::format::table());
     list.extend(super::datetime::table());
-    list.extend([
-        sfn("partition", "<an:a>", super::functions2::partition),
-        sfn("range", "<nnn?:a>", super::functions2::range),
-        sfn("hash", "<s-s?:s>", super::functions2::hash),
-        sfn("random", "<n?:n>", super::functions2::random_seeded),
-        sfn("uuid", "<:s>", super::functions2::uuid),
-        sfn("parse", "<s-:x>", super::functions2::parse_json),
-    ]);
-    let mut m = HashMap::new();
-    for bi in list {
-        let key = if bi.sfn_only {
-            leak_sfn(bi.name)
-        } else {
-            bi.name
-        };
-        m.insert(key, bi);
-    }
-    m
+    list.into_iter().map(|bi| (bi.name, bi)).collect()
 });
 
-fn leak_sfn(name: &'static str) -> &'static str {
-    match name {
-        "partition" => "sfn:partition",
-        "range" => "sfn:range",
-        "hash" => "sfn:hash",
-        "random" => "sfn:random",
-        "uuid" => "sfn:uuid",
-        "parse" => "sfn:parse",
-        other => other,
-    }
-}
+/// Step Functions' additions, which shadow the plain ones (`$random`) in that dialect.
+static SFN_BUILTINS: LazyLock<HashMap<&'static str, Builtin>> = LazyLock::new(|| {
+    [
+        sfn("partition", "<an:a>", super::sfn::partition),
+        sfn("range", "<nnn?:a>", super::sfn::range),
+        sfn("hash", "<s-s?:s>", super::sfn::hash),
+        sfn("random", "<n?:n>", super::sfn::random_seeded),
+        sfn("uuid", "<:s>", super::sfn::uuid),
+        sfn("parse", "<s-:x>", super::sfn::parse_json),
+    ]
+    .into_iter()
+    .map(|bi| (bi.name, bi))
+    .collect()
+});
 
 pub(crate) fn builtin(name: &'static str, sig_text: &'static str, f: BFn) -> Builtin {
     b(name, sig_text, f)
@@ -108,8 +92,7 @@ pub(crate) fn lookup(name: &str, opts: Options) -> Option<&'static Builtin> {
         if name == "eval" {
             return None;
         }
-        let key = format!("sfn:{name}");
-        if let Some(bi) = BUILTINS.get(key.as_str()) {
+        if let Some(bi) = SFN_BUILTINS.get(name) {
             return Some(bi);
         }
     }
@@ -144,7 +127,7 @@ pub(crate) fn to_string(v: &V, pretty: bool) -> Result<String, Error> {
         V::Num(x) => {
             if !x.is_finite() {
                 let mut e = Error::new("D3001", None, None);
-                e.value = Some(numfmt::js_number(*x));
+                e.detail_mut().value = Some(numfmt::js_number(*x));
                 return Err(e);
             }
             numfmt::js_number(numfmt::round15(*x))
@@ -163,7 +146,7 @@ fn proc_name(proc: &Node) -> Option<String> {
             Kind::Name(n) => Some(n.to_string()),
             _ => None,
         },
-        Kind::Variable(v) => Some(v.to_string()),
+        Kind::Variable(v, _) => Some(v.to_string()),
         _ => None,
     }
 }
@@ -189,10 +172,8 @@ pub(crate) fn call_node(
     apply_to: Option<Option<V>>,
 ) -> R {
     let p = eval(proc, input, env, cx)?;
-    if p.is_none()
-        && let Some(name) = forgot_dollar(proc, env, cx)
-    {
-        return Err(Error::new("T1005", Some(n.pos), Some(name)));
+    if p.is_none() {
+        forgot_dollar_call(n, proc, env, cx)?;
     }
     let mut vals = Vec::with_capacity(args.len() + 1);
     if let Some(c) = apply_to {
@@ -201,16 +182,26 @@ pub(crate) fn call_node(
     for a in args {
         vals.push(eval(a, input, env, cx)?);
     }
-    let name = proc_name(proc);
-    apply(cx, p.as_ref(), vals, input, env).map_err(|mut e| {
-        if e.position.is_none() {
-            e.position = Some(n.pos);
-        }
-        if e.token.is_none() {
-            e.token = name;
-        }
-        e
-    })
+    apply(cx, p.as_ref(), vals, input, env).map_err(|e| locate(e, n.pos, proc))
+}
+
+#[inline(never)]
+fn locate(mut e: Error, pos: usize, proc: &Node) -> Error {
+    if e.position.is_none() {
+        e.position = Some(pos);
+    }
+    if e.token.is_none() {
+        e.token = proc_name(proc);
+    }
+    e
+}
+
+#[inline(never)]
+fn forgot_dollar_call(n: &Node, proc: &Node, env: &Rc<Frame>, cx: &Ctx) -> Result<(), Error> {
+    match forgot_dollar(proc, env, cx) {
+        Some(name) => Err(Error::new("T1005", Some(n.pos), Some(name))),
+        None => Ok(()),
+    }
 }
 
 /// Partial application `f(a, ?)`.
@@ -286,7 +277,7 @@ pub(crate) fn apply_node(
     let func = eval(r, input, env, cx)?;
     let Some(V::Func(g)) = func else {
         let mut e = Error::new("T2006", Some(n.pos), None);
-        e.value = func.as_ref().map(describe);
+        e.detail_mut().value = func.as_ref().map(describe);
         return Err(e);
     };
     if let Some(V::Func(f)) = lhs {
@@ -323,9 +314,16 @@ pub(crate) fn apply(
     input: Option<&V>,
     env: &Rc<Frame>,
 ) -> R {
-    let mut result = apply_inner(cx, proc, args, input, env)?;
-    loop {
-        let Some(V::Func(f)) = &result else { break };
+    let result = apply_inner(cx, proc, args, input, env)?;
+    match &result {
+        Some(V::Func(f)) if matches!(**f, Func::Thunk { .. }) => trampoline(cx, result, input, env),
+        _ => Ok(result),
+    }
+}
+
+#[inline(never)]
+fn trampoline(cx: &Ctx, mut result: Option<V>, input: Option<&V>, env: &Rc<Frame>) -> R {
+    while let Some(V::Func(f)) = &result {
         let Func::Thunk {
             call,
             input: ti,
@@ -358,6 +356,7 @@ pub(crate) fn apply(
     Ok(result)
 }
 
+#[inline(never)]
 fn apply_inner(
     cx: &Ctx,
     proc: Option<&V>,
@@ -369,23 +368,7 @@ fn apply_inner(
         return Err(Error::new("T1006", None, None));
     };
     match &**f {
-        Func::Lambda {
-            def,
-            params,
-            signature,
-            input: li,
-            env: lenv,
-        } => {
-            let args = match signature {
-                Some(sig) => sig.validate(&args, input)?,
-                None => args,
-            };
-            let frame = Frame::child(lenv);
-            for (i, p) in params.iter().enumerate() {
-                cx.bind(&frame, p.clone(), args.get(i).cloned().flatten());
-            }
-            eval(&def.body, li.as_ref(), &frame, cx)
-        }
+        Func::Lambda { .. } => apply_lambda(cx, f, args, input),
         Func::Builtin(bi) => {
             let context = match input {
                 Some(V::Arr(a)) if a.outer => a.items.first(),
@@ -408,7 +391,7 @@ fn apply_inner(
         Func::Thunk { .. } => Ok(Some(V::Func(f.clone()))),
         Func::Transform { def, env: tenv } => {
             let args = TRANSFORM_SIG.validate(&args, input)?;
-            super::functions2::transform(cx, def, tenv, args.into_iter().next().flatten())
+            super::sfn::transform(cx, def, tenv, args.into_iter().next().flatten())
         }
         Func::Regex(re) => {
             let Some(V::Str(s)) = args.into_iter().next().flatten() else {
@@ -418,6 +401,28 @@ fn apply_inner(
         }
         Func::RegexNext { re, text, from } => regex_exec(re, text, *from),
     }
+}
+
+fn apply_lambda(cx: &Ctx, f: &Func, args: Vec<Option<V>>, input: Option<&V>) -> R {
+    let Func::Lambda {
+        def,
+        params,
+        signature,
+        input: li,
+        env: lenv,
+    } = f
+    else {
+        return Ok(None);
+    };
+    let args = match signature {
+        Some(sig) => sig.validate(&args, input)?,
+        None => args,
+    };
+    let frame = Frame::child(lenv);
+    for (i, p) in params.iter().enumerate() {
+        cx.bind(&frame, p.clone(), args.get(i).cloned().flatten());
+    }
+    eval(&def.body, li.as_ref(), &frame, cx)
 }
 
 static TRANSFORM_SIG: LazyLock<Signature> =
@@ -442,7 +447,7 @@ fn regex_exec(re: &Arc<super::value::Regex>, s: &Arc<str>, from: usize) -> R {
     let end = start + m.as_str().chars().count();
     if from > 0 && m.as_str().is_empty() {
         let mut e = Error::new("D1004", Some(re.pos), None);
-        e.value = Some(re.source.clone());
+        e.detail_mut().value = Some(re.source.clone());
         return Err(e);
     }
     let mut o = Obj::new();
@@ -504,8 +509,4 @@ pub(crate) fn mk_seq(items: Vec<V>) -> Option<V> {
         seq: true,
         ..Arr::default()
     })))
-}
-
-pub(crate) fn clone_value(v: &V) -> Result<V, Error> {
-    deep_clone(v, 0)
 }

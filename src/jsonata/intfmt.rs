@@ -376,6 +376,11 @@ pub(crate) fn analyse(picture: &str) -> Result<IntFormat, Error> {
 
 /// Formats `value` (already an integer) per `f`.
 pub(crate) fn format(value: f64, f: &IntFormat) -> Result<String, Error> {
+    if !value.is_finite() {
+        let mut e = Error::new("D1001", None, None);
+        e.detail_mut().value = Some(super::numfmt::js_number(value));
+        return Err(e);
+    }
     let neg = value < 0.0;
     let v = value.abs();
     let mut s = match f.primary {
@@ -445,7 +450,7 @@ pub(crate) fn format(value: f64, f: &IntFormat) -> Result<String, Error> {
         }
         Primary::Sequence => {
             let mut e = Error::new("D3130", None, None);
-            e.value = Some(format!("\"{}\"", f.token));
+            e.detail_mut().value = Some(format!("\"{}\"", f.token));
             return Err(e);
         }
     };
@@ -486,7 +491,7 @@ pub(crate) fn parse(text: &str, f: &IntFormat) -> Result<f64, Error> {
         }
         Primary::Sequence => {
             let mut e = Error::new("D3130", None, None);
-            e.value = Some(format!("\"{}\"", f.token));
+            e.detail_mut().value = Some(format!("\"{}\"", f.token));
             return Err(e);
         }
     })

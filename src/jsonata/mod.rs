@@ -2,10 +2,12 @@
 //!
 //! In: expression text (compiled once by [`compile`]), then per evaluation an input value, an
 //! [`Env`] of variable bindings (`$states`, workflow variables) and [`Limits`]. Out: a JSON
-//! [`Value`] or `None` (JSONata's `undefined`), or an [`Error`] coded and worded as jsonata-js.
+//! [`Value`] or `None` (JSONata's `undefined`; [`Expr::evaluate_outcome`] also tells a function
+//! result apart), or an [`Error`] coded and worded as jsonata-js.
 //! Never here: I/O, panics on any input, unbounded recursion, time or allocation (every
 //! evaluation is bounded by its `Limits`).
 
+mod ancestry;
 mod ast;
 mod datetime;
 mod errors;
@@ -17,13 +19,15 @@ mod intfmt;
 mod lexer;
 mod numfmt;
 mod parser;
+mod path;
+mod sfn;
 mod signature;
+mod strings;
 mod value;
 
 #[cfg(test)]
 mod tests;
 
-pub use eval::FUNCTION_RESULT;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,10 +44,16 @@ pub struct Error {
     pub position: Option<usize>,
     /// The token the error is about (operator, function name), when known.
     pub token: Option<String>,
-    pub(crate) value: Option<String>,
-    pub(crate) value2: Option<String>,
-    pub(crate) index: Option<usize>,
-    pub(crate) type_name: Option<&'static str>,
+    pub(crate) detail: Option<Box<Detail>>,
+}
+
+/// The values a message template refers to (boxed: errors travel through every `Result`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Detail {
+    pub value: Option<String>,
+    pub value2: Option<String>,
+    pub index: Option<usize>,
+    pub type_name: Option<&'static str>,
 }
 
 impl Error {
@@ -53,11 +63,12 @@ impl Error {
             message: String::new(),
             position,
             token,
-            value: None,
-            value2: None,
-            index: None,
-            type_name: None,
+            detail: None,
         }
+    }
+
+    pub(crate) fn detail_mut(&mut self) -> &mut Detail {
+        self.detail.get_or_insert_with(Box::default)
     }
 
     /// Fills `message` from the code's template, unless it was set explicitly.
@@ -95,29 +106,46 @@ impl Env for Map {
     }
 }
 
-/// Bounds on one evaluation: a runaway expression gets error U1001 (depth, time) or D2014 (size).
+/// Bounds on one evaluation: a runaway expression gets error U1001 (depth, stack, time, values
+/// nested deeper than 400 levels) or D2014/D1001 (size).
 #[derive(Clone, Debug)]
 pub struct Limits {
     /// Maximum nesting of evaluation (including non-tail recursion of lambdas).
     pub max_depth: usize,
     /// Wall-clock budget of one evaluation.
     pub max_time: Duration,
-    /// Maximum number of items one sequence/array may hold (ranges, `$pad`, ...).
+    /// Maximum number of items one sequence/array may hold (ranges, paths, `$append`...); an
+    /// evaluation may build at most 8 times this many items in total.
     pub max_items: usize,
-    /// Maximum length in bytes of a string built by one operation.
+    /// Maximum length in bytes of a string built by one operation; an evaluation may build at
+    /// most 4 times this many string bytes in total.
     pub max_string: usize,
+    /// Maximum bytes of native stack one evaluation may use (keep it well under the thread's
+    /// stack: tokio workers have 2 MiB). Exceeding it is error U1001, like `max_depth`.
+    pub max_stack: usize,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            max_depth: 250,
+            max_depth: 500,
             max_time: Duration::from_secs(5),
-            max_items: 10_000_000,
+            max_items: 1_000_000,
             max_string: 64 << 20,
+            max_stack: 1 << 20,
         }
     }
 }
+
+/// Address of a local: how far the native stack has grown since a base address (no unsafe).
+#[inline(never)]
+pub(crate) fn stack_addr() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
+
+/// Stack budget of the parser (source nesting is bounded by this and by a depth counter).
+pub(crate) const PARSE_STACK: usize = 768 << 10;
 
 /// Compile-time options.
 #[derive(Clone, Copy, Debug, Default)]
@@ -125,6 +153,19 @@ pub struct Options {
     /// Step Functions' dialect: no `$eval`; adds `$partition`, `$range`, `$hash`, `$random`,
     /// `$uuid` and `$parse`.
     pub step_functions: bool,
+}
+
+/// What an evaluation produced, for callers that must tell "nothing" from "a function" (Step
+/// Functions reports the two differently: "returned nothing (undefined)" versus "returned an
+/// unsupported result type").
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// A JSON result (functions nested inside it are dropped, as `JSON.stringify` drops them).
+    Value(Value),
+    /// JSONata's `undefined`.
+    Undefined,
+    /// The expression evaluated to a function, which has no JSON form.
+    Function,
 }
 
 /// A compiled expression: parse once, evaluate many times (it is `Send + Sync`).
@@ -141,7 +182,7 @@ pub fn compile(src: &str) -> Result<Expr, Error> {
 
 /// Compiles with `options` (the Step Functions dialect for workflow fields).
 pub fn compile_with(src: &str, options: Options) -> Result<Expr, Error> {
-    let root = parser::parse(src).map_err(Error::finish)?;
+    let root = parser::parse(src, options).map_err(Error::finish)?;
     Ok(Expr {
         root: Arc::new(root),
         options,
@@ -156,6 +197,19 @@ impl Expr {
         env: &dyn Env,
         limits: &Limits,
     ) -> Result<Option<Value>, Error> {
+        Ok(match self.evaluate_outcome(input, env, limits)? {
+            Outcome::Value(v) => Some(v),
+            Outcome::Undefined | Outcome::Function => None,
+        })
+    }
+
+    /// Like [`Expr::evaluate`], but says whether an absent result was a function.
+    pub fn evaluate_outcome(
+        &self,
+        input: Option<&Value>,
+        env: &dyn Env,
+        limits: &Limits,
+    ) -> Result<Outcome, Error> {
         eval::run(&self.root, input, env, limits, self.options).map_err(Error::finish)
     }
 }

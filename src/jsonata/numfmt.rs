@@ -115,7 +115,7 @@ pub(crate) fn stringify(
                 out.push_str(&js_number(round15(*x)));
             } else {
                 let mut e = super::Error::new("D1001", None, None);
-                e.value = Some(js_number(*x));
+                e.detail_mut().value = Some(js_number(*x));
                 return Err(e);
             }
         }

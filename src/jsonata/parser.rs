@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::Error;
+use super::ancestry::{Pctx, push_ancestry, resolve_ancestry, seek_parent, slots_of};
 use super::ast::{BinOp, GroupBy, Kind, LambdaDef, Node, SortTerm, Stage, TransformDef};
 use super::lexer::{Lexer, Lit, Tok};
 use super::signature::Signature;
@@ -79,6 +80,7 @@ struct Parser {
     tok: Tok,
     pos: usize,
     depth: usize,
+    stack_base: usize,
 }
 
 fn tok_text(t: &Tok) -> Option<String> {
@@ -125,7 +127,7 @@ impl Parser {
         }
         if self.tok == Tok::End {
             let mut e = Error::new("S0203", Some(self.pos), None);
-            e.value = Some(op.to_string());
+            e.detail_mut().value = Some(op.to_string());
             e.message = format!("Expected {op} before end of expression");
             return Err(e);
         }
@@ -143,7 +145,9 @@ impl Parser {
 
     fn expression(&mut self, rbp: u32) -> Result<Pn, Error> {
         self.depth += 1;
-        if self.depth > MAX_PARSE_DEPTH {
+        if self.depth > MAX_PARSE_DEPTH
+            || super::stack_addr().abs_diff(self.stack_base) > super::PARSE_STACK
+        {
             return Err(Error::new("S0201", Some(self.pos), Some("(depth)".into())));
         }
         let (t, p) = self.advance()?;
@@ -275,7 +279,7 @@ impl Parser {
                             P::Var(v) => params.push(v),
                             _ => {
                                 let mut e = Error::new("S0208", Some(a.pos), None);
-                                e.value = Some((params.len() + 1).to_string());
+                                e.detail_mut().value = Some((params.len() + 1).to_string());
                                 return Err(e);
                             }
                         }
@@ -374,20 +378,32 @@ fn mark_keep_array(n: &mut Pn) {
 }
 
 /// Parses and processes `src` into the evaluator's tree.
-pub(crate) fn parse(src: &str) -> Result<Node, Error> {
+pub(crate) fn parse(src: &str, options: super::Options) -> Result<Node, Error> {
     let mut lx = Lexer::new(src);
     let (tok, pos) = lx.next(true)?;
+    let stack_base = super::stack_addr();
     let mut p = Parser {
         lx,
         tok,
         pos,
         depth: 0,
+        stack_base,
     };
     let raw = p.expression(0)?;
     if p.tok != Tok::End {
         return Err(Error::new("S0201", Some(p.pos), tok_text(&p.tok)));
     }
-    process(raw, 0)
+    let mut pc = Pctx {
+        base: stack_base,
+        slots: Vec::new(),
+        options,
+    };
+    let root = process(raw, 0, &mut pc)?;
+    let unresolved = super::ancestry::slots_of(&root);
+    if unresolved.iter().any(|&s| pc.slots[s].level > 0) {
+        return Err(Error::new("S0217", Some(root.pos), Some("%".into())));
+    }
+    Ok(root)
 }
 
 fn err_at(code: &'static str, pos: usize) -> Error {
@@ -408,13 +424,20 @@ fn into_path(n: Node) -> Node {
     )
 }
 
-fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
-    if depth > MAX_PARSE_DEPTH {
+fn process(raw: Pn, depth: usize, pc: &mut Pctx) -> Result<Node, Error> {
+    if depth > MAX_PARSE_DEPTH || super::stack_addr().abs_diff(pc.base) > super::PARSE_STACK {
         return Err(Error::new("S0201", Some(raw.pos), Some("(depth)".into())));
     }
     let d = depth + 1;
     let pos = raw.pos;
     let keep = raw.keep_array;
+    let gathers = match &raw.p {
+        P::Binary(op, ..) => *op != "." && *op != "~>",
+        P::Neg(_) | P::Array(_) | P::Object(_) | P::Call(..) | P::Condition(..) | P::Block(_) => {
+            true
+        }
+        _ => false,
+    };
     let mut node = match raw.p {
         P::Str(s) => Node::new(Kind::Str(s.into()), pos),
         P::Num(n) => Node::new(Kind::Num(n), pos),
@@ -435,14 +458,28 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
             path.keep_array = keep;
             return Ok(path);
         }
-        P::Var(v) => Node::new(Kind::Variable(v.into()), pos),
+        P::Var(v) => {
+            let builtin = super::functions::lookup(&v, pc.options);
+            Node::new(Kind::Variable(v.into(), builtin), pos)
+        }
         P::Wildcard => Node::new(Kind::Wildcard, pos),
         P::Descendant => Node::new(Kind::Descendant, pos),
-        P::Parent => Node::new(Kind::Parent, pos),
+        P::Parent => {
+            let (label, slot) = pc.new_slot();
+            Node::new(Kind::Parent { label, slot }, pos)
+        }
         P::Placeholder => Node::new(Kind::Placeholder, pos),
         P::Binary(".", l, r) => {
-            let mut result = into_path(process(*l, d)?);
-            let rest = process(*r, d)?;
+            let lstep = process(*l, d, pc)?;
+            let lparent = match &lstep.kind {
+                Kind::Parent { slot, .. } => Some(*slot),
+                _ => None,
+            };
+            let mut result = into_path(lstep);
+            if let Some(slot) = lparent {
+                result.seeking = vec![slot];
+            }
+            let rest = process(*r, d, pc)?;
             let Kind::Path {
                 steps,
                 keep_singleton,
@@ -488,57 +525,74 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
             {
                 l.cons_array = true;
             }
+            resolve_ancestry(&mut result, pc)?;
             result
         }
         P::Predicate(l, r) => {
-            let mut result = process(*l, d)?;
-            let pred = process(*r, d)?;
-            let target = match &mut result.kind {
-                Kind::Path { steps, .. } if result.group.is_none() => {
-                    let step = steps.last_mut().expect("paths have steps");
-                    if step.group.is_some() {
-                        return Err(err_at("S0209", pos));
-                    }
-                    &mut step.stages
-                }
-                _ => {
-                    if result.group.is_some() {
-                        return Err(err_at("S0209", pos));
-                    }
-                    &mut result.predicate
-                }
+            let mut result = process(*l, d, pc)?;
+            let pred = process(*r, d, pc)?;
+            let is_path = matches!(result.kind, Kind::Path { .. }) && result.group.is_none();
+            let step = match &mut result.kind {
+                Kind::Path { steps, .. } if is_path => steps.last_mut().expect("paths have steps"),
+                _ => &mut result,
             };
-            target.push(Stage::Filter(pred));
+            if step.group.is_some() {
+                return Err(err_at("S0209", pos));
+            }
+            if !pred.seeking.is_empty() {
+                for &slot in &pred.seeking {
+                    if pc.slots[slot].level == 1 {
+                        seek_parent(step, slot, pc)?;
+                    } else {
+                        pc.slots[slot].level -= 1;
+                    }
+                }
+                push_ancestry(step, &pred);
+            }
+            if is_path {
+                step.stages.push(Stage::Filter(pred));
+            } else {
+                step.predicate.push(Stage::Filter(pred));
+            }
             result
         }
         P::Group(l, pairs) => {
-            let mut result = process(*l, d)?;
+            let mut result = process(*l, d, pc)?;
             if result.group.is_some() {
                 return Err(err_at("S0210", pos));
             }
             result.group = Some(Box::new(GroupBy {
-                pairs: process_pairs(pairs, d)?,
+                pairs: process_pairs(pairs, d, pc)?,
                 pos,
             }));
             result
         }
         P::Sort(l, terms) => {
-            let mut result = into_path(process(*l, d)?);
+            let mut result = into_path(process(*l, d, pc)?);
             let mut ts = Vec::new();
+            let mut seeking = Vec::new();
             for (descending, e) in terms {
-                ts.push(SortTerm {
-                    descending,
-                    expr: process(e, d)?,
-                });
+                let expr = process(e, d, pc)?;
+                seeking.extend(slots_of(&expr));
+                ts.push(SortTerm { descending, expr });
             }
+            let mut sort = Node::new(Kind::Sort(ts), pos);
+            sort.seeking = seeking;
             if let Kind::Path { steps, .. } = &mut result.kind {
-                steps.push(Node::new(Kind::Sort(ts), pos));
+                steps.push(sort);
             }
+            resolve_ancestry(&mut result, pc)?;
             result
         }
-        P::Bind(name, rhs) => Node::new(Kind::Bind(name.into(), Box::new(process(*rhs, d)?)), pos),
+        P::Bind(name, rhs) => {
+            let rhs = process(*rhs, d, pc)?;
+            let seeking = slots_of(&rhs);
+            let mut n = Node::new(Kind::Bind(name.into(), Box::new(rhs)), pos);
+            n.seeking = seeking;
+            n
+        }
         P::Focus(l, name) => {
-            let mut result = process(*l, d)?;
+            let mut result = process(*l, d, pc)?;
             let step = match &mut result.kind {
                 Kind::Path { steps, .. } => steps.last_mut().expect("paths have steps"),
                 _ => &mut result,
@@ -557,7 +611,7 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
             result
         }
         P::Index(l, name) => {
-            let result = process(*l, d)?;
+            let result = process(*l, d, pc)?;
             let mut result = match result.kind {
                 Kind::Path { .. } => result,
                 _ => {
@@ -587,8 +641,8 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
             result
         }
         P::Binary("~>", l, r) => {
-            let l = process(*l, d)?;
-            let r = process(*r, d)?;
+            let l = process(*l, d, pc)?;
+            let r = process(*r, d, pc)?;
             let mut n = Node::new(Kind::Apply(Box::new(l), Box::new(r)), pos);
             if let Kind::Apply(l, r) = &n.kind {
                 n.keep_array = l.keep_array || r.keep_array;
@@ -600,12 +654,16 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
                 return Err(Error::new("S0201", Some(pos), Some(op.to_string())));
             };
             Node::new(
-                Kind::Binary(bop, Box::new(process(*l, d)?), Box::new(process(*r, d)?)),
+                Kind::Binary(
+                    bop,
+                    Box::new(process(*l, d, pc)?),
+                    Box::new(process(*r, d, pc)?),
+                ),
                 pos,
             )
         }
         P::Neg(e) => {
-            let inner = process(*e, d)?;
+            let inner = process(*e, d, pc)?;
             if let Kind::Num(n) = inner.kind {
                 let mut inner = inner;
                 inner.kind = Kind::Num(-n);
@@ -617,17 +675,17 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
         P::Array(items) => {
             let mut v = Vec::new();
             for i in items {
-                v.push(process(i, d)?);
+                v.push(process(i, d, pc)?);
             }
             Node::new(Kind::Array(v), pos)
         }
-        P::Object(pairs) => Node::new(Kind::Object(process_pairs(pairs, d)?), pos),
+        P::Object(pairs) => Node::new(Kind::Object(process_pairs(pairs, d, pc)?), pos),
         P::Call(proc, args, partial) => {
             let mut a = Vec::new();
             for x in args {
-                a.push(process(x, d)?);
+                a.push(process(x, d, pc)?);
             }
-            let proc = Box::new(process(*proc, d)?);
+            let proc = Box::new(process(*proc, d, pc)?);
             if partial {
                 Node::new(Kind::Partial { proc, args: a }, pos)
             } else {
@@ -635,7 +693,7 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
             }
         }
         P::Lambda(params, sig, body) => {
-            let body = tail_call(process(*body, d)?);
+            let body = tail_call(process(*body, d, pc)?);
             Node::new(
                 Kind::Lambda(Arc::new(LambdaDef {
                     params: params.into_iter().map(Arc::from).collect(),
@@ -647,10 +705,10 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
         }
         P::Condition(c, t, e) => Node::new(
             Kind::Condition(
-                Box::new(process(*c, d)?),
-                Box::new(process(*t, d)?),
+                Box::new(process(*c, d, pc)?),
+                Box::new(process(*t, d, pc)?),
                 match e {
-                    Some(e) => Some(Box::new(process(*e, d)?)),
+                    Some(e) => Some(Box::new(process(*e, d, pc)?)),
                     None => None,
                 },
             ),
@@ -660,7 +718,7 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
             let mut v = Vec::new();
             let mut cons = false;
             for e in exprs {
-                let part = process(e, d)?;
+                let part = process(e, d, pc)?;
                 if part.cons_array
                     || matches!(&part.kind, Kind::Path { steps, .. } if steps[0].cons_array)
                 {
@@ -674,13 +732,12 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
         }
         P::Transform(p, u, del) => Node::new(
             Kind::Transform(Arc::new(TransformDef {
-                pattern: process(*p, d)?,
-                update: process(*u, d)?,
+                pattern: process(*p, d, pc)?,
+                update: process(*u, d, pc)?,
                 delete: match del {
-                    Some(x) => Some(process(*x, d)?),
+                    Some(x) => Some(process(*x, d, pc)?),
                     None => None,
                 },
-                pos,
             })),
             pos,
         ),
@@ -688,13 +745,20 @@ fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
     if keep {
         node.keep_array = true;
     }
+    if gathers {
+        node.seeking.extend(super::ancestry::child_slots(&node));
+    }
     Ok(node)
 }
 
-fn process_pairs(pairs: Vec<(Pn, Pn)>, d: usize) -> Result<Vec<(Node, Node)>, Error> {
+fn process_pairs(
+    pairs: Vec<(Pn, Pn)>,
+    d: usize,
+    pc: &mut Pctx,
+) -> Result<Vec<(Node, Node)>, Error> {
     let mut out = Vec::new();
     for (k, v) in pairs {
-        out.push((process(k, d)?, process(v, d)?));
+        out.push((process(k, d, pc)?, process(v, d, pc)?));
     }
     Ok(out)
 }

@@ -30,7 +30,7 @@ pub(crate) struct Signature {
 
 fn sig_err(code: &'static str, offset: usize) -> Error {
     let mut e = Error::new(code, Some(offset), None);
-    e.value = Some(offset.to_string());
+    e.detail_mut().value = Some(offset.to_string());
     e
 }
 
@@ -136,8 +136,8 @@ impl Signature {
                         out.push(context.cloned());
                     } else {
                         let mut e = Error::new("T0411", None, None);
-                        e.value = context.map(super::functions::describe);
-                        e.index = Some(ai + 1);
+                        e.detail_mut().value = context.map(super::functions::describe);
+                        e.detail_mut().index = Some(ai + 1);
                         return Err(e);
                     }
                 } else {
@@ -169,17 +169,18 @@ impl Signature {
                     }
                     if !ok {
                         let mut e = Error::new("T0412", None, None);
-                        e.value = arg.as_ref().map(super::functions::describe);
-                        e.index = Some(ai + 1);
-                        e.type_name = p.subtype.as_deref().map(|s| match s.chars().next() {
-                            Some('s') => "strings",
-                            Some('n') => "numbers",
-                            Some('b') => "booleans",
-                            Some('o') => "objects",
-                            Some('f') => "functions",
-                            Some('a') => "arrays",
-                            _ => "values",
-                        });
+                        e.detail_mut().value = arg.as_ref().map(super::functions::describe);
+                        e.detail_mut().index = Some(ai + 1);
+                        e.detail_mut().type_name =
+                            p.subtype.as_deref().map(|s| match s.chars().next() {
+                                Some('s') => "strings",
+                                Some('n') => "numbers",
+                                Some('b') => "booleans",
+                                Some('o') => "objects",
+                                Some('f') => "functions",
+                                Some('a') => "arrays",
+                                _ => "values",
+                            });
                         return Err(e);
                     }
                     if single != 'a' {
@@ -274,13 +275,13 @@ impl Signature {
             }
         }
         let mut e = Error::new("T0410", None, None);
-        e.value = args
+        e.detail_mut().value = args
             .get(good)
             .cloned()
             .flatten()
             .as_ref()
             .map(super::functions::describe);
-        e.index = Some(good + 1);
+        e.detail_mut().index = Some(good + 1);
         e
     }
 }

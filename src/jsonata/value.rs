@@ -21,8 +21,66 @@ pub(crate) enum V {
     Num(f64),
     Str(Arc<str>),
     Arr(Rc<Arr>),
-    Obj(Rc<Obj>),
+    Obj(Rc<ObjNode>),
     Func(Rc<Func>),
+}
+
+/// An object with its nesting depth, computed once when it is built: values nest only through
+/// constructors, so checking there bounds every later recursion over the value (and its drop).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ObjNode {
+    pub map: Obj,
+    pub depth: usize,
+    /// Whether a function is reachable from here (binding such a value may close a cycle
+    /// through a closure's frame, which the evaluation then breaks when it ends).
+    pub has_fn: bool,
+}
+
+/// Whether `v` is or contains a function.
+pub(crate) fn contains_fn(v: &V) -> bool {
+    match v {
+        V::Func(_) => true,
+        V::Obj(o) => o.has_fn,
+        V::Arr(a) => a.items.iter().any(contains_fn),
+        _ => false,
+    }
+}
+
+impl std::ops::Deref for ObjNode {
+    type Target = Obj;
+    fn deref(&self) -> &Obj {
+        &self.map
+    }
+}
+
+/// Deepest nesting a built value may have (parsed JSON stops at 128 levels already).
+pub(crate) const MAX_DATA_DEPTH: usize = 400;
+
+/// Nesting depth of `v` (scalars 0), up to `MAX_DATA_DEPTH + 1`.
+pub(crate) fn depth_of(v: &V) -> usize {
+    fn arr_depth(a: &Arr, guard: usize) -> usize {
+        if guard > MAX_DATA_DEPTH {
+            return MAX_DATA_DEPTH + 1;
+        }
+        let mut d = 0;
+        for x in a.items.iter() {
+            let xd = match x {
+                V::Obj(o) => o.depth,
+                V::Arr(inner) => arr_depth(inner, guard + 1),
+                _ => 0,
+            };
+            d = d.max(xd);
+            if d > MAX_DATA_DEPTH {
+                break;
+            }
+        }
+        d + 1
+    }
+    match v {
+        V::Obj(o) => o.depth,
+        V::Arr(a) => arr_depth(a, 0),
+        _ => 0,
+    }
 }
 
 /// An array with jsonata-js's hidden flags: `seq` (a result sequence, flattened and unwrapped),
@@ -34,6 +92,25 @@ pub(crate) struct Arr {
     pub keep: bool,
     pub cons: bool,
     pub outer: bool,
+    /// Set when this is a tuple stream handed up to an enclosing path (parent operator).
+    pub tuples: Option<Rc<Vec<Tuple>>>,
+}
+
+/// A tuple of a tuple stream: the context value `@` and the variables bound so far.
+#[derive(Clone, Debug)]
+pub(crate) struct Tuple {
+    pub at: Option<V>,
+    pub vars: Vec<(Arc<str>, Option<V>)>,
+}
+
+impl Tuple {
+    pub fn set(&mut self, name: &Arc<str>, v: Option<V>) {
+        if let Some(s) = self.vars.iter_mut().find(|(k, _)| k == name) {
+            s.1 = v;
+        } else {
+            self.vars.push((name.clone(), v));
+        }
+    }
 }
 
 /// A compiled regular expression with its JavaScript source.
@@ -64,7 +141,12 @@ impl Regex {
         let re = regex::RegexBuilder::new(&p)
             .size_limit(1 << 20)
             .build()
-            .map_err(|_| Error::new("S0301", Some(pos), Some(pattern.to_string())))?;
+            .map_err(|_| {
+                // Lookaround and backreferences have no linear-time equivalent: refused here.
+                let mut e = Error::new("S0301", Some(pos), Some(pattern.to_string()));
+                e.message = format!("Unsupported regular expression: /{pattern}/");
+                e
+            })?;
         Ok(Regex {
             re,
             source: pattern.to_string(),
@@ -85,7 +167,9 @@ fn translate_js_regex(p: &str) -> String {
             let n = chars[i + 1];
             match n {
                 'd' => out.push_str("[0-9]"),
-                'u' if i + 5 < chars.len() + 0 && chars.len() >= i + 6 => {
+                'u' if i + 6 <= chars.len()
+                    && chars[i + 2..i + 6].iter().all(char::is_ascii_hexdigit) =>
+                {
                     let hex: String = chars[i + 2..i + 6].iter().collect();
                     out.push_str(&format!("\\x{{{hex}}}"));
                     i += 6;
@@ -243,22 +327,13 @@ impl V {
     }
 
     pub fn obj(o: Obj) -> V {
-        V::Obj(Rc::new(o))
-    }
-
-    pub fn as_arr(&self) -> Option<&Arr> {
-        match self {
-            V::Arr(a) => Some(a),
-            _ => None,
-        }
-    }
-
-    pub fn is_seq(&self) -> bool {
-        matches!(self, V::Arr(a) if a.seq)
-    }
-
-    pub fn is_func(&self) -> bool {
-        matches!(self, V::Func(_))
+        let depth = 1 + o.values().map(depth_of).max().unwrap_or(0);
+        let has_fn = o.values().any(contains_fn);
+        V::Obj(Rc::new(ObjNode {
+            map: o,
+            depth,
+            has_fn,
+        }))
     }
 
     pub fn num(&self) -> Option<f64> {
@@ -288,6 +363,60 @@ impl V {
             Some(V::Func(_)) => 'f',
         }
     }
+}
+
+thread_local! {
+    /// The last few JSON containers converted on this thread, keyed by allocation (the `Value`
+    /// is kept alive so the address cannot be reused). A workflow evaluates many fields against
+    /// the same `$states`/input, so each is converted once, not once per expression.
+    static CONVERTED: RefCell<Vec<(Value, V)>> = const { RefCell::new(Vec::new()) };
+}
+
+const CONVERTED_SLOTS: usize = 8;
+
+/// Objects this small (like `$states`, rebuilt per state around a shared `input`) have their
+/// container members looked up in the memo too.
+const SMALL_OBJECT: usize = 8;
+
+fn container_addr(v: &Value) -> Option<usize> {
+    match v {
+        Value::Array(a) => Some(Arc::as_ptr(a) as *const u8 as usize),
+        Value::Object(o) => Some(Arc::as_ptr(o) as *const u8 as usize),
+        _ => None,
+    }
+}
+
+/// `from_value`, memoised per thread for containers (see `CONVERTED`).
+// PERF: `$states.input.x + 1` against a 2 KB input re-converted the input on every evaluation.
+pub(crate) fn from_value_cached(v: &Value) -> V {
+    let Some(addr) = container_addr(v) else {
+        return from_value(v);
+    };
+    let hit = CONVERTED.with(|c| {
+        let c = c.borrow();
+        c.iter()
+            .find(|(k, _)| container_addr(k) == Some(addr))
+            .map(|(_, x)| x.clone())
+    });
+    if let Some(x) = hit {
+        return x;
+    }
+    let x = match v {
+        Value::Object(o) if o.len() <= SMALL_OBJECT => V::obj(
+            o.iter()
+                .map(|(k, m)| (k.clone(), from_value_cached(m)))
+                .collect(),
+        ),
+        _ => from_value(v),
+    };
+    CONVERTED.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CONVERTED_SLOTS {
+            c.remove(0);
+        }
+        c.push((v.clone(), x.clone()));
+    });
+    x
 }
 
 /// Deep-copies a JSON value into the evaluator's form.
@@ -426,6 +555,7 @@ impl Arr {
             keep: self.keep,
             cons: self.cons,
             outer: self.outer,
+            tuples: None,
         }
     }
 }

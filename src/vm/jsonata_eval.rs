@@ -70,13 +70,16 @@ fn qe(detail: String) -> Failure {
 /// Evaluates one expression to a JSON value; undefined and functions are errors.
 pub(super) fn expr(e: &JExpr, states: &States) -> Result<Value, Failure> {
     let limits = jsonata::Limits::default();
-    match e.expr.evaluate(Some(&states.input), states, &limits) {
-        Ok(Some(v)) => Ok(v),
-        Ok(None) => Err(qe(format!(
+    match e
+        .expr
+        .evaluate_outcome(Some(&states.input), states, &limits)
+    {
+        Ok(jsonata::Outcome::Value(v)) => Ok(v),
+        Ok(jsonata::Outcome::Undefined) => Err(qe(format!(
             "The JSONata expression '{}' specified for the field '{}' returned nothing (undefined).",
             e.src, e.field
         ))),
-        Err(err) if err.code == jsonata::FUNCTION_RESULT => Err(qe(format!(
+        Ok(jsonata::Outcome::Function) => Err(qe(format!(
             "The JSONata expression '{}' specified for the field '{}' returned an unsupported result type.",
             e.src, e.field
         ))),
