@@ -37,6 +37,7 @@ fn bench_workflows(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     for w in [
         "w1_pass_chain",
+        "w1_jsonata",
         "w2_choice",
         "w3_map100",
         "w4_parallel",

@@ -1,5 +1,7 @@
 //! `expressway`: run, validate and serve Step Functions Express workflows.
 
+mod bench;
+
 use clap::{Parser, Subcommand};
 use expressway::definition;
 use expressway::engine::{Engine, ExecutionMeta, Settings, Status};
@@ -23,6 +25,8 @@ struct Cli {
 enum Command {
     /// Run one execution and print a StartSyncExecution-shaped JSON result.
     Run(RunArgs),
+    /// Executions per second on workflow files, in the peer harnesses' output format.
+    Bench(bench::BenchArgs),
     /// Validate a definition and print its diagnostics.
     Validate {
         /// The ASL definition file (`-` for stdin).
@@ -144,7 +148,8 @@ fn run(args: RunArgs) -> ExitCode {
         .and_then(|o| serde_json::from_str::<serde_json::Value>(o).ok());
     let result = serde_json::json!({
         "status": outcome.status.as_str(),
-        "output": output,
+        // JSON text, as StartSyncExecution returns it.
+        "output": outcome.output,
         "error": outcome.error,
         "cause": outcome.cause,
         "account": engine.settings().account,
@@ -204,6 +209,13 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Validate { definition } => validate(&definition),
+        Command::Bench(args) => {
+            if bench::run(args) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
         Command::Serve(args) => expressway::server::serve_main(args),
     }
 }

@@ -79,3 +79,8 @@ async fn w4_parallel() {
 async fn w5_credit() {
     check("w5_credit").await;
 }
+
+#[tokio::test]
+async fn w1_jsonata_matches_w1() {
+    check("w1_jsonata").await;
+}

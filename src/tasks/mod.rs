@@ -12,6 +12,7 @@
 //! timeouts (the driver owns them: it drops the future to cancel), and blocking I/O.
 
 mod arn;
+pub mod demo;
 mod lambda;
 mod mock_config;
 mod mock_lambdas;
