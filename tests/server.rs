@@ -526,6 +526,25 @@ async fn test_state_follows_choices() {
             "{input}"
         );
     }
+    let task = r#"{"QueryLanguage":"JSONata","Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Arguments":{"x":"{% $states.input.a * 2 %}"},"End":true}"#;
+    let out = s
+        .ok("TestState", json!({"definition": task, "input": "{\"a\":2}", "inspectionLevel": "DEBUG", "mock": {"result": "{\"y\":1}"}}))
+        .await;
+    assert_eq!(
+        out["inspectionData"],
+        json!({"input": "{\"a\":2}", "afterArguments": "{\"x\":4}", "result": "{\"y\":1}"})
+    );
+    let task = r#"{"QueryLanguage":"JSONata","Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Output":"{% $states.result.y + 1 %}","Next":"M"}"#;
+    let out = s
+        .ok(
+            "TestState",
+            json!({"definition": task, "mock": {"result": "{\"y\":1}"}}),
+        )
+        .await;
+    assert_eq!(
+        (out["output"].as_str(), out["nextState"].as_str()),
+        (Some("2"), Some("M"))
+    );
     let jsonata = r#"{"QueryLanguage":"JSONata","Type":"Pass","Output":"{% $states.input.a + 1 %}","Next":"N"}"#;
     let out = s
         .ok(
