@@ -1,6 +1,7 @@
 //! Rules that only apply when the state machine is created as EXPRESS: no `.sync` or
-//! `.waitForTaskToken` integration patterns, no activities and no Distributed Map, which need a
-//! durable (Standard) execution.
+//! `.waitForTaskToken` integration patterns and no activities, which need a durable (Standard)
+//! execution. A Distributed Map is accepted: Expressway runs its child workflows in-process (over
+//! an items array, without ItemReader/ResultWriter), which is what users of this engine ask of it.
 
 use serde_json::Value;
 
@@ -52,14 +53,6 @@ fn walk(def: &Value, loc: &str, depth: usize, out: &mut Vec<Diagnostic>) {
         }
         for f in ["ItemProcessor", "Iterator"] {
             let Some(p) = state.get(f) else { continue };
-            let mode = p.get("ProcessorConfig").and_then(|c| c.get("Mode"));
-            if mode.and_then(Value::as_str) == Some("DISTRIBUTED") {
-                out.push(Diagnostic::error(
-                    SCHEMA_VALIDATION_FAILED,
-                    &format!("{here}/{f}/ProcessorConfig/Mode"),
-                    "The field 'Mode' with value 'DISTRIBUTED' is not supported inside 'EXPRESS' state machines".into(),
-                ));
-            }
             walk(p, &format!("{here}/{f}"), depth + 1, out);
         }
     }

@@ -480,8 +480,11 @@ fn credentials_and_distributed_express() {
     good(sm(&format!(r#""A":{{{TASK},"Credentials":{{"RoleArn.$":"$.role"}},"End":true}}"#)));
     bad_msg(sm(&format!(r#""A":{{{TASK},"Credentials":{{}},"End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/Credentials", "The field 'RoleArn' is required but was missing");
     let map = sm(r#""A":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},"StartAt":"X","States":{"X":{"Type":"Pass","End":true}}},"End":true}"#);
-    let ds = express_diagnostics(&serde_json::from_str(&map).expect("test JSON"));
-    assert_eq!(ds[0].location, "/States/A/ItemProcessor/ProcessorConfig/Mode");
+    // Expressway runs a Distributed Map inside an Express execution (in-process child workflows).
+    assert!(express_diagnostics(&serde_json::from_str(&map).expect("test JSON")).is_empty());
+    let sync = sm(r#""A":{"Type":"Task","Resource":"arn:aws:states:::glue:startJobRun.sync","End":true}"#);
+    let ds = express_diagnostics(&serde_json::from_str(&sync).expect("test JSON"));
+    assert_eq!(ds[0].location, "/States/A/Resource");
 }
 
 #[test]
