@@ -526,6 +526,25 @@ async fn test_state_follows_choices() {
             "{input}"
         );
     }
+    let task = r#"{"QueryLanguage":"JSONata","Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Arguments":{"x":"{% $states.input.a * 2 %}"},"End":true}"#;
+    let out = s
+        .ok("TestState", json!({"definition": task, "input": "{\"a\":2}", "inspectionLevel": "DEBUG", "mock": {"result": "{\"y\":1}"}}))
+        .await;
+    assert_eq!(
+        out["inspectionData"],
+        json!({"input": "{\"a\":2}", "afterArguments": "{\"x\":4}", "result": "{\"y\":1}"})
+    );
+    let task = r#"{"QueryLanguage":"JSONata","Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Output":"{% $states.result.y + 1 %}","Next":"M"}"#;
+    let out = s
+        .ok(
+            "TestState",
+            json!({"definition": task, "mock": {"result": "{\"y\":1}"}}),
+        )
+        .await;
+    assert_eq!(
+        (out["output"].as_str(), out["nextState"].as_str()),
+        (Some("2"), Some("M"))
+    );
     let jsonata = r#"{"QueryLanguage":"JSONata","Type":"Pass","Output":"{% $states.input.a + 1 %}","Next":"N"}"#;
     let out = s
         .ok(
@@ -574,5 +593,93 @@ async fn mock_test_cases_are_selected_by_arn_suffix() {
         (Some("SUCCEEDED"), Some(r#"{"from":"mock"}"#)),
         "{out}"
     );
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn stop_aborts_a_running_standard_execution() {
+    let s = Srv::start().await;
+    let wait = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":30,"End":true}}}"#;
+    let arn = s.create("stoppable", wait, "STANDARD").await;
+    let started = s
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": arn, "name": "long"}),
+        )
+        .await;
+    let exec = started["executionArn"].clone();
+    assert_eq!(
+        s.ok("DescribeExecution", json!({"executionArn": exec}))
+            .await["status"],
+        "RUNNING"
+    );
+    s.ok(
+        "StopExecution",
+        json!({"executionArn": exec, "error": "Halt", "cause": "by test"}),
+    )
+    .await;
+    let d = s
+        .ok("DescribeExecution", json!({"executionArn": exec}))
+        .await;
+    assert_eq!(
+        (
+            d["status"].as_str(),
+            d["error"].as_str(),
+            d["cause"].as_str()
+        ),
+        (Some("ABORTED"), Some("Halt"), Some("by test"))
+    );
+    let h = s
+        .ok(
+            "GetExecutionHistory",
+            json!({"executionArn": exec, "reverseOrder": true}),
+        )
+        .await;
+    assert_eq!(h["events"][0]["type"], "ExecutionAborted");
+    s.shutdown().await;
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn logging_configuration_writes_execution_events() {
+    let sink = Captured::default();
+    let s = Srv::with_log(Config::default(), ExecLog::new(Box::new(sink.clone()))).await;
+    let logging = json!({"level": "ALL", "includeExecutionData": true,
+        "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:g:*"}}]});
+    let created = s
+        .ok("CreateStateMachine", json!({"name": "logged", "definition": PASS, "roleArn": ROLE, "type": "EXPRESS", "loggingConfiguration": logging}))
+        .await;
+    let arn = created["stateMachineArn"].clone();
+    let out = s
+        .ok(
+            "StartSyncExecution",
+            json!({"stateMachineArn": arn, "input": "{}"}),
+        )
+        .await;
+    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["ExecutionStarted", "ExecutionSucceeded"]);
+    assert_eq!(events[1]["execution_arn"], out["executionArn"]);
+    assert_eq!(events[1]["details"]["output"], r#"{"r":{"ok":1}}"#);
+    let d = s
+        .ok("DescribeStateMachine", json!({"stateMachineArn": arn}))
+        .await;
+    assert_eq!(d["loggingConfiguration"]["level"], "ALL");
     s.shutdown().await;
 }

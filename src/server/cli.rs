@@ -29,6 +29,13 @@ pub struct ServeArgs {
     /// Step Functions Local mock configuration, handed to the engine's task layer.
     #[arg(long)]
     pub mock_config: Option<PathBuf>,
+    /// Serve Lambda invokes (`arn:aws:states:::lambda:invoke`, function ARNs) by Lambda's Invoke
+    /// API at this `http://` endpoint (a local emulator or a signing proxy).
+    #[arg(long)]
+    pub lambda_endpoint: Option<String>,
+    /// Register the tutorial stand-ins (Lambda echo, SNS publish, DynamoDB scan) the benches use.
+    #[arg(long)]
+    pub demo_tasks: bool,
     /// Region in the ARNs this server hands out.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
@@ -70,7 +77,25 @@ fn backend(args: &ServeArgs) -> Result<Arc<dyn Backend>, String> {
             .map_err(|e| format!("{}: {e}", path.display()))?;
         engine.tasks_mut().set_mock_config(config);
     }
+    if args.demo_tasks {
+        crate::tasks::demo::register_tutorial_handlers(engine.tasks_mut());
+    }
+    if let Some(endpoint) = &args.lambda_endpoint {
+        lambda_endpoint(&mut engine, endpoint)?;
+    }
     Ok(Arc::new(EngineBackend::new(engine)))
+}
+
+#[cfg(feature = "http-client")]
+fn lambda_endpoint(engine: &mut crate::engine::Engine, endpoint: &str) -> Result<(), String> {
+    let client = crate::tasks::LambdaHttpClient::new(endpoint)?;
+    engine.tasks_mut().register_lambda(Arc::new(client));
+    Ok(())
+}
+
+#[cfg(not(feature = "http-client"))]
+fn lambda_endpoint(_engine: &mut crate::engine::Engine, _endpoint: &str) -> Result<(), String> {
+    Err("--lambda-endpoint needs the http-client feature".into())
 }
 
 fn build(args: &ServeArgs) -> Result<Server, String> {

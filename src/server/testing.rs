@@ -4,7 +4,8 @@
 //! rules' and `Default`'s targets, Catch targets) leads to a generated Pass state that wraps the
 //! state's output as `{"next": <target>, "output": <output>}`, so one ordinary execution tells the
 //! output, the next state, and whether an error was caught. A `mock` replaces a Task by a Pass
-//! state with the mocked result (`result`) or a Fail state (`errorOutput`).
+//! state with the mocked result (`result`; in JSONata, `$states.result` in `Output`/`Assign` is
+//! replaced by the mock) or a Fail state (`errorOutput`).
 
 use serde_json::{Map, Value, json};
 
@@ -47,7 +48,50 @@ fn wrapper(target: &str, jsonata: bool) -> Value {
     }
 }
 
-fn apply_mock(state: &mut Map<String, Value>, mock: &Map<String, Value>) -> Result<(), ApiError> {
+/// Replaces `$states.result` in JSONata expressions (`{% … %}` strings) by the mocked result,
+/// written as a JSON literal (which is valid JSONata).
+fn substitute_result(v: &Value, literal: &str) -> Value {
+    match v {
+        Value::String(s) if s.starts_with("{%") && s.ends_with("%}") => {
+            Value::String(s.replace("$states.result", &format!("({literal})")))
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|x| substitute_result(x, literal)).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), substitute_result(x, literal)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// A JSONata Task with a mocked result becomes a Pass state whose `Output` and `Assign` see the
+/// mock where they said `$states.result`.
+fn mock_jsonata(state: &mut Map<String, Value>, result: Value) {
+    let literal = result.to_string();
+    let mut pass = Map::new();
+    pass.insert("Type".into(), json!("Pass"));
+    for k in ["QueryLanguage", "Comment", "Next", "End"] {
+        if let Some(v) = state.get(k) {
+            pass.insert(k.into(), v.clone());
+        }
+    }
+    let output = match state.get("Output") {
+        Some(o) => substitute_result(o, &literal),
+        None => json!(format!("{{% {literal} %}}")),
+    };
+    pass.insert("Output".into(), output);
+    if let Some(a) = state.get("Assign") {
+        pass.insert("Assign".into(), substitute_result(a, &literal));
+    }
+    *state = pass;
+}
+
+fn apply_mock(
+    state: &mut Map<String, Value>,
+    mock: &Map<String, Value>,
+    jsonata: bool,
+) -> Result<(), ApiError> {
     if state.get("Type").and_then(Value::as_str) != Some("Task") {
         return Err(ApiError::sfn(
             "ValidationException",
@@ -61,6 +105,10 @@ fn apply_mock(state: &mut Map<String, Value>, mock: &Map<String, Value>) -> Resu
                 format!("Mock result is not valid JSON: {e}"),
             )
         })?;
+        if jsonata {
+            mock_jsonata(state, parsed);
+            return Ok(());
+        }
         state.insert("Type".into(), json!("Pass"));
         state.insert("Result".into(), parsed);
         for k in [
@@ -136,14 +184,14 @@ pub async fn test_state(server: &Server, r: &Req<'_>) -> OpResult {
         ));
     };
     let original = state.clone();
-    if let Some(m) = mock {
-        apply_mock(&mut state, m)?;
-    }
     let jsonata = state
         .get("QueryLanguage")
         .or(top_language.as_ref())
         .and_then(Value::as_str)
         == Some("JSONata");
+    if let Some(m) = mock {
+        apply_mock(&mut state, m, jsonata)?;
+    }
     let mut exits = Vec::new();
     if let Some(mut next) = state.remove("Next") {
         redirect(&mut next, &mut exits, false);
@@ -241,7 +289,7 @@ pub async fn test_state(server: &Server, r: &Req<'_>) -> OpResult {
             .and_then(Value::as_str)
             .and_then(|r| serde_json::from_str(r).ok());
         let data = if jsonata {
-            json!({"input": input})
+            inspect_jsonata(server, &original, input, mocked).await
         } else {
             inspect(server, &original, input, mocked).await
         };
@@ -322,6 +370,28 @@ async fn inspect(
     }
     if let Some(v) = run_pass(server, graft, input).await {
         data.insert("afterResultPath".into(), text(&v));
+    }
+    Value::Object(data)
+}
+
+/// DEBUG inspection data of a JSONata state: the input, `Arguments` evaluated (by a generated
+/// Pass state whose `Output` is the state's `Arguments`), and a mocked result.
+async fn inspect_jsonata(
+    server: &Server,
+    state: &Map<String, Value>,
+    input: &str,
+    mocked: Option<Value>,
+) -> Value {
+    let mut data = Map::new();
+    data.insert("input".into(), json!(input));
+    if let Some(args) = state.get("Arguments") {
+        let pass = json!({"Type": "Pass", "QueryLanguage": "JSONata", "Output": args, "End": true});
+        if let Some(v) = run_pass(server, pass, input).await {
+            data.insert("afterArguments".into(), json!(v.to_string()));
+        }
+    }
+    if let Some(m) = mocked {
+        data.insert("result".into(), json!(m.to_string()));
     }
     Value::Object(data)
 }

@@ -14,9 +14,13 @@ impl Srv {
     }
 
     pub async fn with(config: Config) -> Srv {
+        Srv::with_log(config, ExecLog::new(Box::new(std::io::sink()))).await
+    }
+
+    /// A server whose execution logs go to `log`.
+    pub async fn with_log(config: Config, log: ExecLog) -> Srv {
         let backend = EngineBackend::new(Engine::new(Settings::default()));
-        let server = Server::new(Arc::new(backend), config)
-            .with_log(ExecLog::new(Box::new(std::io::sink())));
+        let server = Server::new(Arc::new(backend), config).with_log(log);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
