@@ -227,3 +227,16 @@ async fn a_parallel_of_one_hundred_branches_keeps_branch_order() {
     let want: Vec<String> = (0..100).map(|i| i.to_string()).collect();
     assert_eq!(o.output, Some(format!("[{}]", want.join(","))));
 }
+
+#[tokio::test]
+async fn redrive_count_shows_for_start_execution_only() {
+    let def = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","OutputPath":"$$.Execution.RedriveCount","End":true}}}"#;
+    let engine = Engine::new(Settings::default());
+    let program = engine.compile(def).expect("compiles");
+    let mut meta = ExecutionMeta::express(engine.settings(), "sm", "e");
+    meta.asynchronous = true;
+    let o = engine.execute(program.clone(), "{}", meta).await;
+    assert_eq!(o.output.as_deref(), Some("0"));
+    let o = engine.execute(program, "{}", ExecutionMeta::express(engine.settings(), "sm", "e")).await;
+    assert_eq!(o.status, Status::Failed, "StartSyncExecution has no RedriveCount: {o:?}");
+}
