@@ -178,52 +178,15 @@ pub fn check_jsonata(expr: &str) -> Result<(), String> {
     if expr.trim().is_empty() {
         return Err("The JSONata expression is empty".into());
     }
-    let b = expr.as_bytes();
-    let mut stack: Vec<u8> = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            q @ (b'"' | b'\'' | b'`') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    if b[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                if i >= b.len() {
-                    return Err("Unterminated string literal in the JSONata expression".into());
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => match expr[i + 2..].find("*/") {
-                Some(end) => i += end + 3,
-                None => return Err("Unterminated comment in the JSONata expression".into()),
-            },
-            c @ (b'(' | b'[' | b'{') => stack.push(c),
-            c @ (b')' | b']' | b'}') => {
-                let open = match c {
-                    b')' => b'(',
-                    b']' => b'[',
-                    _ => b'{',
-                };
-                if stack.pop() != Some(open) {
-                    return Err(format!(
-                        "Unexpected '{}' in the JSONata expression",
-                        c as char
-                    ));
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    if let Some(open) = stack.pop() {
-        return Err(format!(
-            "Unclosed '{}' in the JSONata expression",
-            open as char
-        ));
-    }
-    Ok(())
+    // The evaluator's own parser (JSONata 2.0.6, Step Functions' dialect): what validates compiles.
+    crate::jsonata::compile_with(
+        expr,
+        crate::jsonata::Options {
+            step_functions: true,
+        },
+    )
+    .map(|_| ())
+    .map_err(|e| format!("{}: {}", e.code, e.message))
 }
 
 /// What a JSONata expression reads that Step Functions does not provide: the context item (`$`,

@@ -545,7 +545,7 @@ fn jsonata_references_step_functions_does_not_provide() {
     bad_msg(pass(r#""{% $.a %}""#), "UNSUPPORTED_JSONATA_EXPRESSION", "/States/A/Output", "Reference to '$' at the top level is not supported.");
     bad_msg(pass(r#""{% $$ %}""#), "UNSUPPORTED_JSONATA_EXPRESSION", "/States/A/Output", "Reference to '$$' is not supported.");
     bad_msg(pass(r#""{% $states.errorOutput %}""#), "UNSUPPORTED_JSONATA_EXPRESSION", "/States/A/Output", "Field '$states.errorOutput' does not exist.");
-    bad_msg(pass(r#""{% (1 %}""#), "INVALID_JSONATA_EXPRESSION", "/States/A/Output", "Unclosed '(' in the JSONata expression");
+    bad_msg(pass(r#""{% (1 %}""#), "INVALID_JSONATA_EXPRESSION", "/States/A/Output", "S0203: Expected ) before end of expression");
     for fine in [r#""{% $states.input.phone %}""#, r#""{% true %}""#, r#""{% 1 + 2 %}""#, r#""{% '$states.errorOutput' %}""#, r#""{% $x.y %}""#, r#""{% $count($states.input) %}""#] {
         good(pass(fine));
     }

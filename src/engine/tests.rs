@@ -237,6 +237,16 @@ async fn redrive_count_shows_for_start_execution_only() {
     meta.asynchronous = true;
     let o = engine.execute(program.clone(), "{}", meta).await;
     assert_eq!(o.output.as_deref(), Some("0"));
-    let o = engine.execute(program, "{}", ExecutionMeta::express(engine.settings(), "sm", "e")).await;
-    assert_eq!(o.status, Status::Failed, "StartSyncExecution has no RedriveCount: {o:?}");
+    let o = engine
+        .execute(
+            program,
+            "{}",
+            ExecutionMeta::express(engine.settings(), "sm", "e"),
+        )
+        .await;
+    assert_eq!(
+        o.status,
+        Status::Failed,
+        "StartSyncExecution has no RedriveCount: {o:?}"
+    );
 }
