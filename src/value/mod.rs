@@ -10,6 +10,7 @@
 //! order and numbers keep the integer/float distinction, as AWS's answers do.
 
 mod json;
+mod parse;
 
 use std::fmt;
 use std::sync::Arc;
