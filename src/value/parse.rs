@@ -270,10 +270,10 @@ impl<'a> Parser<'a> {
             [x, .., y] => (*x as usize) ^ ((*y as usize) << 1) ^ (b[b.len() / 2] as usize) << 2,
         };
         let slot = (h ^ b.len().wrapping_mul(7)) % KEY_SLOTS;
-        if let Some(k) = &self.keys[slot] {
-            if k.as_bytes() == b {
-                return Ok(Arc::clone(k));
-            }
+        if let Some(k) = &self.keys[slot]
+            && k.as_bytes() == b
+        {
+            return Ok(Arc::clone(k));
         }
         let k: Str = Arc::from(s);
         self.keys[slot] = Some(Arc::clone(&k));
