@@ -10,18 +10,17 @@
 //! order and numbers keep the integer/float distinction, as AWS's answers do.
 
 mod json;
+mod map;
 mod parse;
 
 use std::fmt;
 use std::sync::Arc;
 
 pub use json::{ParseError, parse, parse_slice};
+pub use map::Map;
 
 /// Shared, immutable string: cloning a key or a string value is a reference-count bump.
 pub type Str = Arc<str>;
-
-/// An object's members in insertion order (AWS keeps the order it received).
-pub type Map = indexmap::IndexMap<Str, Value>;
 
 /// A JSON value. Cloning is O(1): containers are behind `Arc`.
 #[derive(Clone, Debug, Default)]
