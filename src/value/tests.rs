@@ -230,3 +230,68 @@ fn invalid_utf8_is_an_error() {
     assert!(parse_slice(b"{\"\xc3\":1}").is_err());
     assert_eq!(parse_slice("\"é\"".as_bytes()).unwrap(), Value::str("é"));
 }
+
+/// Mutated JSON (bytes replaced, dropped, duplicated) must be read exactly as serde_json reads
+/// it: same accept/reject and the same value. Deterministic, so a failure reproduces.
+#[test]
+fn mutations_agree_with_serde_json() {
+    let seeds = [
+        r#"{"batch":"b-1","items":[{"id":0,"value":-1.5e3,"label":"item-0\n"},[true,false,null]]}"#,
+        r#"[1,-0,0.25,1e5,"\u00e9\ud83d\ude00",{"a":{"b":[{}]}},9223372036854775808]"#,
+        r#"{"a":1,"a":2,"b":"x\\y\"z","c":[[],[[]]]}"#,
+    ];
+    let alphabet = b"{}[]:,\"\\-+.0123456789eEtrufalsn \n\x01\xc3\xa9u";
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for seed in seeds {
+        for _ in 0..3000 {
+            let mut b = seed.as_bytes().to_vec();
+            for _ in 0..1 + next() % 3 {
+                let i = (next() as usize) % b.len().max(1);
+                match next() % 3 {
+                    0 if !b.is_empty() => b[i] = alphabet[(next() as usize) % alphabet.len()],
+                    1 if !b.is_empty() => {
+                        b.remove(i);
+                    }
+                    _ => b.insert(i.min(b.len()), alphabet[(next() as usize) % alphabet.len()]),
+                }
+            }
+            let ours = parse_slice(&b);
+            let theirs = serde_json::from_slice::<serde_json::Value>(&b);
+            let text = String::from_utf8_lossy(&b);
+            match (&ours, &theirs) {
+                (Ok(a), Ok(t)) => assert!(same(a, &Value::from_serde(t)), "{text}"),
+                (Err(a), Err(t)) => assert_eq!(a.0, t.to_string(), "{text}"),
+                _ => panic!("{text}: ours {ours:?}, serde_json {theirs:?}"),
+            }
+        }
+    }
+}
+
+/// Same tree, same key order, same number kinds; floats may differ in the last bit, because
+/// serde_json (without `float_roundtrip`) can round `1.5e38` to `1.4999999999999999e38` where we
+/// round correctly.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(Number::Float(x)), Value::Number(Number::Float(y))) => {
+            x == y || (x - y).abs() <= x.abs().max(y.abs()) * 4.0 * f64::EPSILON
+        }
+        (Value::Number(Number::Int(x)), Value::Number(Number::Int(y))) => x == y,
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| same(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|((k, p), (l, q))| k == l && same(p, q))
+        }
+        (Value::Number(_), _) | (Value::Array(_), _) | (Value::Object(_), _) => false,
+        _ => a == b,
+    }
+}
