@@ -1,5 +1,6 @@
-//! JSON text ⇄ `Value`: parsing through serde_json's tokenizer straight into our tree, and a
-//! compact writer that prints numbers the way AWS's answers show them.
+//! JSON text ⇄ `Value`: the public parse entry points (over `parse.rs`, with serde_json's error
+//! texts), the serde `Deserialize` visitor used at the edges, and a compact writer that prints
+//! numbers the way AWS's answers show them.
 
 use super::{Map, Number, Str, Value};
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
