@@ -204,7 +204,8 @@ impl Value {
 
     /// Compact JSON text, as AWS serialises outputs (no spaces).
     pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(64);
+        // PERF: 128 like serde_json::to_string: small outputs (w2, w4) never regrow.
+        let mut out = String::with_capacity(128);
         json::write(&mut out, self);
         out
     }
