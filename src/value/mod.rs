@@ -10,17 +10,17 @@
 //! order and numbers keep the integer/float distinction, as AWS's answers do.
 
 mod json;
+mod map;
+mod parse;
 
 use std::fmt;
 use std::sync::Arc;
 
 pub use json::{ParseError, parse, parse_slice};
+pub use map::Map;
 
 /// Shared, immutable string: cloning a key or a string value is a reference-count bump.
 pub type Str = Arc<str>;
-
-/// An object's members in insertion order (AWS keeps the order it received).
-pub type Map = indexmap::IndexMap<Str, Value>;
 
 /// A JSON value. Cloning is O(1): containers are behind `Arc`.
 #[derive(Clone, Debug, Default)]
@@ -204,7 +204,8 @@ impl Value {
 
     /// Compact JSON text, as AWS serialises outputs (no spaces).
     pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(64);
+        // PERF: 128 like serde_json::to_string: small outputs (w2, w4) never regrow.
+        let mut out = String::with_capacity(128);
         json::write(&mut out, self);
         out
     }
