@@ -101,8 +101,15 @@ enum Phase {
     AwaitChildren,
     AwaitWait,
     AwaitRetry,
+    /// Gave the thread back after `YIELD_EVERY` transitions; resumed by `Resume::Woke`.
+    Yielded,
     Finished,
 }
+
+/// Transitions one `step` runs before it hands the thread back with an immediate `Sleep`, so
+/// that a loop of Pass/Choice states (`"A": {"Next": "A"}`) cannot keep the driver from applying
+/// the execution timeout or its other executions from running.
+const YIELD_EVERY: u32 = 10_000;
 
 /// What `step` returns.
 #[derive(Debug)]
@@ -246,6 +253,10 @@ impl Execution {
                 self.finish_with_result(program, Value::array(items))
             }
             (Phase::AwaitWait, Resume::Woke) => self.finish_passthrough(program),
+            (Phase::Yielded, Resume::Woke) => {
+                self.phase = Phase::Enter;
+                return self.run(program, now, false);
+            }
             (Phase::AwaitRetry, Resume::Woke) => {
                 self.phase = Phase::Enter;
                 self.retry_count += 1;
@@ -266,6 +277,7 @@ impl Execution {
     fn run(&mut self, program: &Program, now: SystemTime, retrying: bool) -> Step {
         debug_assert_eq!(self.phase, Phase::Enter);
         let mut retrying = retrying;
+        let mut budget = YIELD_EVERY;
         loop {
             if !retrying {
                 self.retry_counts.clear();
@@ -279,6 +291,11 @@ impl Execution {
             match self.after_inner(program, flow) {
                 Some(step) => return step,
                 None => retrying = false,
+            }
+            budget -= 1;
+            if budget == 0 {
+                self.phase = Phase::Yielded;
+                return Step::Effect(Effect::Sleep { until: now });
             }
         }
     }
