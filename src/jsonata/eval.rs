@@ -17,6 +17,8 @@ pub(crate) type R = Result<Option<V>, Error>;
 /// Per-evaluation state: limits, the caller's bindings, and frames to unlink at the end.
 pub(crate) struct Ctx<'a> {
     depth: Cell<usize>,
+    /// Where this evaluation started on the stack (see `super::stack`).
+    stack_base: usize,
     ticks: Cell<u32>,
     pub limits: &'a Limits,
     deadline: Instant,
@@ -50,7 +52,9 @@ impl Ctx<'_> {
     fn enter(&self, pos: usize) -> Result<(), Error> {
         let d = self.depth.get() + 1;
         self.depth.set(d);
-        if d > self.limits.max_depth {
+        if d > self.limits.max_depth
+            || super::stack::used_since(self.stack_base) > super::stack::EVAL_BUDGET
+        {
             let mut e = Error::new("U1001", Some(pos), None);
             e.message = "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.".into();
             return Err(e);
@@ -110,6 +114,7 @@ pub(crate) fn run(
 ) -> Result<Option<Value>, Error> {
     let cx = Ctx {
         depth: Cell::new(0),
+        stack_base: super::stack::here(),
         ticks: Cell::new(0),
         limits,
         deadline: Instant::now() + limits.max_time,

@@ -18,6 +18,7 @@ mod lexer;
 mod numfmt;
 mod parser;
 mod signature;
+mod stack;
 mod value;
 
 #[cfg(test)]

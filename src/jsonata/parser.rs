@@ -143,12 +143,19 @@ impl Parser {
 
     fn expression(&mut self, rbp: u32) -> Result<Pn, Error> {
         self.depth += 1;
-        if self.depth > MAX_PARSE_DEPTH {
+        if self.depth > MAX_PARSE_DEPTH || super::stack::parse_exhausted() {
             return Err(Error::new("S0201", Some(self.pos), Some("(depth)".into())));
         }
         let (t, p) = self.advance()?;
         let mut left = self.nud(t, p)?;
+        // Each operator wraps `left` one level deeper (`a.a.a…`, `1+1+1…`): bounded like
+        // nesting, or the tree's recursive drop overflows the stack.
+        let mut spine = self.depth;
         while rbp < lbp(&self.tok) {
+            spine += 1;
+            if spine > MAX_PARSE_DEPTH {
+                return Err(Error::new("S0201", Some(self.pos), Some("(depth)".into())));
+            }
             let (t, p) = self.advance()?;
             left = self.led(t, p, left)?;
         }
@@ -375,6 +382,13 @@ fn mark_keep_array(n: &mut Pn) {
 
 /// Parses and processes `src` into the evaluator's tree.
 pub(crate) fn parse(src: &str) -> Result<Node, Error> {
+    let mark = super::stack::begin_parse();
+    let r = parse_marked(src);
+    super::stack::end_parse(mark);
+    r
+}
+
+fn parse_marked(src: &str) -> Result<Node, Error> {
     let mut lx = Lexer::new(src);
     let (tok, pos) = lx.next(true)?;
     let mut p = Parser {
@@ -409,7 +423,7 @@ fn into_path(n: Node) -> Node {
 }
 
 fn process(raw: Pn, depth: usize) -> Result<Node, Error> {
-    if depth > MAX_PARSE_DEPTH {
+    if depth > MAX_PARSE_DEPTH || super::stack::parse_exhausted() {
         return Err(Error::new("S0201", Some(raw.pos), Some("(depth)".into())));
     }
     let d = depth + 1;
