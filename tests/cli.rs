@@ -54,7 +54,7 @@ fn cli(args: &[&str], stdin: &[u8]) -> Out {
     out
 }
 
-fn p(path: &PathBuf) -> &str {
+fn p(path: &std::path::Path) -> &str {
     path.to_str().expect("a UTF-8 temp path")
 }
 
