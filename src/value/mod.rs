@@ -205,17 +205,27 @@ impl Value {
     /// Drops a value without recursion: a value nested far deeper than the stack allows (a loop
     /// that wraps its input one level per turn) would otherwise overflow it when dropped.
     pub fn dismantle(self) {
-        let mut stack = vec![self];
-        while let Some(v) = stack.pop() {
+        // Only containers this value alone owns are taken apart; the stack allocates only when
+        // such a container holds another one.
+        fn owned_container(v: &Value) -> bool {
+            match v {
+                Value::Array(a) => Arc::strong_count(a) == 1,
+                Value::Object(o) => Arc::strong_count(o) == 1,
+                _ => false,
+            }
+        }
+        let mut stack: Vec<Value> = Vec::new();
+        let mut next = Some(self);
+        while let Some(v) = next.take().or_else(|| stack.pop()) {
             match v {
                 Value::Array(a) => {
                     if let Ok(items) = Arc::try_unwrap(a) {
-                        stack.extend(items);
+                        stack.extend(items.into_iter().filter(owned_container));
                     }
                 }
                 Value::Object(o) => {
                     if let Ok(map) = Arc::try_unwrap(o) {
-                        stack.extend(map.into_values());
+                        stack.extend(map.into_values().filter(owned_container));
                     }
                 }
                 _ => {}
