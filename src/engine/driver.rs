@@ -76,8 +76,10 @@ impl<'e> Run<'e> {
         match effect {
             Effect::Invoke(inv) => Resume::Task(self.invoke(exec, inv).await),
             Effect::Sleep { until } => {
-                if let Ok(d) = until.duration_since(SystemTime::now()) {
-                    tokio::time::sleep(d).await;
+                match until.duration_since(SystemTime::now()) {
+                    Ok(d) => tokio::time::sleep(d).await,
+                    // A past time (or the VM yielding): still give the thread back once.
+                    Err(_) => tokio::task::yield_now().await,
                 }
                 Resume::Woke
             }

@@ -31,6 +31,11 @@ impl Map {
     pub fn with_capacity(n: usize) -> Map {
         Map(Inner::with_capacity_and_hasher(n, Hasher::default()))
     }
+
+    /// The members' values, consumed (drops without recursion take containers apart this way).
+    pub fn into_values(self) -> indexmap::map::IntoValues<Str, Value> {
+        self.0.into_values()
+    }
 }
 
 impl Deref for Map {

@@ -202,6 +202,66 @@ impl Value {
         self.as_object().and_then(|o| o.get(key))
     }
 
+    /// Drops a value without recursion: a value nested far deeper than the stack allows (a loop
+    /// that wraps its input one level per turn) would otherwise overflow it when dropped.
+    pub fn dismantle(self) {
+        // Only containers this value alone owns are taken apart; the stack allocates only when
+        // such a container holds another one.
+        fn owned_container(v: &Value) -> bool {
+            match v {
+                Value::Array(a) => Arc::strong_count(a) == 1,
+                Value::Object(o) => Arc::strong_count(o) == 1,
+                _ => false,
+            }
+        }
+        let mut stack: Vec<Value> = Vec::new();
+        let mut next = Some(self);
+        while let Some(v) = next.take().or_else(|| stack.pop()) {
+            match v {
+                Value::Array(a) => {
+                    if let Ok(items) = Arc::try_unwrap(a) {
+                        stack.extend(items.into_iter().filter(owned_container));
+                    }
+                }
+                Value::Object(o) => {
+                    if let Ok(map) = Arc::try_unwrap(o) {
+                        stack.extend(map.into_values().filter(owned_container));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Whether the value is nested deeper than `depth` or its compact JSON would exceed about
+    /// `bytes`: a walk without recursion that stops as soon as it knows (at most `bytes` steps,
+    /// whatever the value shares).
+    pub fn exceeds(&self, depth: usize, bytes: usize) -> bool {
+        let mut stack = vec![(self, 1usize)];
+        let mut size = 0usize;
+        while let Some((v, d)) = stack.pop() {
+            if d > depth {
+                return true;
+            }
+            size += match v {
+                Value::String(s) => s.len() + 2,
+                Value::Array(a) => {
+                    stack.extend(a.iter().map(|x| (x, d + 1)));
+                    a.len() + 1
+                }
+                Value::Object(o) => {
+                    stack.extend(o.iter().map(|(_, x)| (x, d + 1)));
+                    o.keys().map(|k| k.len() + 4).sum::<usize>() + 1
+                }
+                _ => 4,
+            };
+            if size > bytes {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Compact JSON text, as AWS serialises outputs (no spaces).
     pub fn to_json(&self) -> String {
         // PERF: 128 like serde_json::to_string: small outputs (w2, w4) never regrow.

@@ -450,7 +450,13 @@ impl<'p> Frame<'p> {
         now: SystemTime,
     ) -> Result<SystemTime, StatesError> {
         let ctx = self.ctx(exec);
-        let secs = |s: i64| now + Duration::from_secs(s.max(0) as u64);
+        // A huge wait (`"Seconds": 9223372036854775807`) saturates rather than overflowing the
+        // clock: any time beyond the execution's timeout waits the same.
+        let secs = |s: i64| {
+            let d = Duration::from_secs(s.max(0) as u64);
+            now.checked_add(d)
+                .unwrap_or_else(|| now + Duration::from_secs(u64::from(u32::MAX)))
+        };
         let stamp = |t: &str| time::parse_timestamp(t).map(SystemTime::from);
         match w {
             WaitOp::Seconds(Dyn::Fixed(s)) => Ok(secs(*s)),

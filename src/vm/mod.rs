@@ -92,6 +92,9 @@ pub struct Execution {
     map_item: Option<(i64, Value)>,
     /// State transitions so far (billing and metrics).
     pub transitions: u64,
+    /// Transitions left before `step` yields (kept across effects: a loop through a Parallel
+    /// whose branches finish inline never waits on anything).
+    yield_budget: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,7 +104,30 @@ enum Phase {
     AwaitChildren,
     AwaitWait,
     AwaitRetry,
+    /// Gave the thread back after `YIELD_EVERY` transitions; resumed by `Resume::Woke`.
+    Yielded,
     Finished,
+}
+
+/// Transitions one `step` runs before it hands the thread back with an immediate `Sleep`, so
+/// that a loop of Pass/Choice states (`"A": {"Next": "A"}`) cannot keep the driver from applying
+/// the execution timeout or its other executions from running.
+const YIELD_EVERY: u32 = 1_000;
+/// Bounds on a state's data checked when `step` yields: deeper or larger, and the execution fails
+/// with `States.DataLimitExceeded` (AWS's payload limit is 256 KiB; an embedder may raise it, so
+/// this only stops runaway growth).
+const LIVE_DEPTH: usize = 1_000;
+const LIVE_BYTES: usize = 64 << 20;
+
+impl Drop for Execution {
+    fn drop(&mut self) {
+        // A loop may have nested the data deeper than a recursive drop can go.
+        std::mem::replace(&mut self.input, Value::Null).dismantle();
+        std::mem::replace(&mut self.effective, Value::Null).dismantle();
+        if let Ok(vars) = Arc::try_unwrap(std::mem::take(&mut self.vars.local)) {
+            vars.into_values().for_each(Value::dismantle);
+        }
+    }
 }
 
 /// What `step` returns.
@@ -203,6 +229,7 @@ impl Execution {
             entered_event: 0,
             map_item: None,
             transitions: 0,
+            yield_budget: YIELD_EVERY,
         }
     }
 
@@ -246,6 +273,10 @@ impl Execution {
                 self.finish_with_result(program, Value::array(items))
             }
             (Phase::AwaitWait, Resume::Woke) => self.finish_passthrough(program),
+            (Phase::Yielded, Resume::Woke) => {
+                self.phase = Phase::Enter;
+                return self.run(program, now, false);
+            }
             (Phase::AwaitRetry, Resume::Woke) => {
                 self.phase = Phase::Enter;
                 self.retry_count += 1;
@@ -279,6 +310,27 @@ impl Execution {
             match self.after_inner(program, flow) {
                 Some(step) => return step,
                 None => retrying = false,
+            }
+            self.yield_budget = self.yield_budget.saturating_sub(1);
+            if self.yield_budget == 0 {
+                self.yield_budget = YIELD_EVERY;
+                // A loop that grows its data each turn is stopped here, before its memory, or a
+                // recursive walk of its depth, can run away.
+                if self.input.exceeds(LIVE_DEPTH, LIVE_BYTES)
+                    || self
+                        .vars
+                        .local
+                        .values()
+                        .any(|v| v.exceeds(LIVE_DEPTH, LIVE_BYTES))
+                {
+                    self.phase = Phase::Finished;
+                    return Step::Done(Err(StatesError::new(
+                        ErrorName::DATA_LIMIT_EXCEEDED,
+                        "The state/task returned a result with a size exceeding the maximum number of bytes service limit.",
+                    )));
+                }
+                self.phase = Phase::Yielded;
+                return Step::Effect(Effect::Sleep { until: now });
             }
         }
     }
