@@ -33,35 +33,9 @@ pub struct ExecMeta {
     pub asynchronous: bool,
 }
 
-/// How an execution ended (Express executions end in one of these three).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExecStatus {
-    Succeeded,
-    Failed,
-    TimedOut,
-}
-
-impl ExecStatus {
-    /// AWS's spelling in `status` members.
-    pub fn as_aws(self) -> &'static str {
-        match self {
-            ExecStatus::Succeeded => "SUCCEEDED",
-            ExecStatus::Failed => "FAILED",
-            ExecStatus::TimedOut => "TIMED_OUT",
-        }
-    }
-}
-
-/// The result of one execution: output JSON text on success, error and cause otherwise.
-#[derive(Clone, Debug)]
-pub struct ExecResult {
-    pub status: ExecStatus,
-    pub output: Option<String>,
-    pub error: Option<String>,
-    pub cause: Option<String>,
-    pub transitions: u64,
-    pub duration: Duration,
-}
+/// How an execution ended and what it produced: the engine's own types, so that a stand-in
+/// backend and the engine report alike.
+pub use crate::engine::{Outcome as ExecResult, Status as ExecStatus};
 
 /// The engine as the server sees it: compile definitions once, run executions many times.
 pub trait Backend: Send + Sync + 'static {
@@ -305,19 +279,7 @@ impl Backend for EngineBackend {
                 test_case: meta.test_case,
                 asynchronous: meta.asynchronous,
             };
-            let out = engine.execute(program, &input, meta).await;
-            ExecResult {
-                status: match out.status {
-                    crate::engine::Status::Succeeded => ExecStatus::Succeeded,
-                    crate::engine::Status::Failed => ExecStatus::Failed,
-                    crate::engine::Status::TimedOut => ExecStatus::TimedOut,
-                },
-                output: out.output,
-                error: out.error,
-                cause: out.cause,
-                transitions: out.transitions,
-                duration: out.duration,
-            }
+            engine.execute(program, &input, meta).await
         })
     }
 }

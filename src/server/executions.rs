@@ -133,7 +133,7 @@ pub async fn start_sync(server: &Arc<Server>, r: &Req<'_>) -> OpResult {
         "name": start.name,
         "startDate": epoch(now),
         "stopDate": epoch(now + result.duration),
-        "status": result.status.as_aws(),
+        "status": result.status.as_str(),
         "inputDetails": {"included": data},
         "billingDetails": billing(result.duration),
     });
@@ -210,7 +210,7 @@ pub fn start(server: &Arc<Server>, r: &Req) -> OpResult {
             let mut st = lock(&rec.state);
             if st.status == "RUNNING" {
                 *st = ExecState {
-                    status: result.status.as_aws(),
+                    status: result.status.as_str(),
                     stop: Some(now + result.duration),
                     output: result.output,
                     error: result.error,
