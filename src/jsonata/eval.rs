@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::ast::{BinOp, GroupBy, Kind, Node, Stage};
 use super::functions::{self, describe};
 use super::path::{GroupIn, eval_path, filter, group, group_pairs};
-use super::value::{Arr, Frame, Func, V, deep_equal, from_value_cached, to_value, truthy};
+use super::value::{Arr, Frame, Func, V, deep_equal, from_value_cached, remember, to_json, truthy};
 use super::{Env, Error, Limits, Options};
 use crate::value::Value;
 
@@ -216,7 +216,13 @@ pub(crate) fn run(
     Ok(match r? {
         None => super::Outcome::Undefined,
         Some(V::Func(_)) => super::Outcome::Function,
-        Some(v) => to_value(&v).map_or(super::Outcome::Undefined, super::Outcome::Value),
+        Some(v) => match to_json(&v) {
+            Some((json, _)) => {
+                remember(&json, &v);
+                super::Outcome::Value(json)
+            }
+            None => super::Outcome::Undefined,
+        },
     })
 }
 

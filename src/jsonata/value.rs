@@ -1,7 +1,7 @@
 //! Values as the evaluator sees them: JSON plus sequences (flagged arrays), functions and regexes.
 //! `None` stands for JavaScript's `undefined` everywhere.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -27,13 +27,31 @@ pub(crate) enum V {
 
 /// An object with its nesting depth, computed once when it is built: values nest only through
 /// constructors, so checking there bounds every later recursion over the value (and its drop).
-#[derive(Clone, Debug, Default)]
+/// Never mutated once shared (changes build a new node), which is what makes `json` sound.
+#[derive(Debug, Default)]
 pub(crate) struct ObjNode {
     pub map: Obj,
     pub depth: usize,
     /// Whether a function is reachable from here (binding such a value may close a cycle
     /// through a closure's frame, which the evaluation then breaks when it ends).
     pub has_fn: bool,
+    /// The JSON form (`to_json`: the value and whether it is lossless), once known: set when
+    /// the node was converted from an equal JSON value, or by the first `to_json`. A clone
+    /// starts without it.
+    // PERF: a member passed through unchanged (`$merge([$states.input, {...}])`) is handed
+    // back as the shared JSON it came from, not rebuilt: w1_jsonata 213 µs → 132 µs (w1_pass_chain 29 µs)
+    pub json: OnceCell<(Value, bool)>,
+}
+
+impl Clone for ObjNode {
+    fn clone(&self) -> ObjNode {
+        ObjNode {
+            map: self.map.clone(),
+            depth: self.depth,
+            has_fn: self.has_fn,
+            json: OnceCell::new(),
+        }
+    }
 }
 
 /// Whether `v` is or contains a function.
@@ -85,7 +103,7 @@ pub(crate) fn depth_of(v: &V) -> usize {
 
 /// An array with jsonata-js's hidden flags: `seq` (a result sequence, flattened and unwrapped),
 /// `keep` (keep a singleton as an array), `cons` (built by `[...]`, never flattened), `outer`.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Arr {
     pub items: Vec<V>,
     pub seq: bool,
@@ -94,6 +112,19 @@ pub(crate) struct Arr {
     pub outer: bool,
     /// Set when this is a tuple stream handed up to an enclosing path (parent operator).
     pub tuples: Option<Rc<Vec<Tuple>>>,
+    /// The JSON form of `items`, as in [`ObjNode::json`]. A clone starts without it (clones
+    /// are made to be changed); whoever changes `items` of an owned `Arr` clears it.
+    pub json: OnceCell<(Value, bool)>,
+}
+
+impl Clone for Arr {
+    fn clone(&self) -> Arr {
+        Arr {
+            items: self.items.clone(),
+            tuples: self.tuples.clone(),
+            ..self.clone_flags()
+        }
+    }
 }
 
 /// A tuple of a tuple stream: the context value `@` and the variables bound so far.
@@ -333,6 +364,7 @@ impl V {
             map: o,
             depth,
             has_fn,
+            json: OnceCell::new(),
         }))
     }
 
@@ -419,43 +451,197 @@ pub(crate) fn from_value_cached(v: &Value) -> V {
     x
 }
 
+/// Tells the memo that `json` is the JSON form of `v` (a result about to leave the
+/// evaluator): the next state's input is that result, and then needs no conversion.
+// PERF: a chain of JSONata states re-converted each state's input, O(document) per state.
+pub(crate) fn remember(json: &Value, v: &V) {
+    if container_addr(json).is_none() {
+        return;
+    }
+    let Some(v) = normalise(v) else { return };
+    CONVERTED.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CONVERTED_SLOTS {
+            c.remove(0);
+        }
+        c.push((json.clone(), v));
+    });
+}
+
 /// Deep-copies a JSON value into the evaluator's form.
 pub(crate) fn from_value(v: &Value) -> V {
+    convert(v).0
+}
+
+/// Whether a number survives the trip through `f64` and back unchanged (`to_json` prints
+/// integral floats as integers, and integers beyond 2^53 lose digits).
+fn exact_number(n: &Number) -> bool {
+    match *n {
+        Number::Int(i) => (i as f64).abs() < 9.0e15,
+        Number::Float(f) => {
+            matches!(Number::from_f64_normalised(f), Number::Float(g) if g.to_bits() == f.to_bits())
+        }
+    }
+}
+
+/// `from_value`, saying whether `to_json` of the result gives `v` back exactly; containers
+/// that do remember `v` as their JSON form.
+fn convert(v: &Value) -> (V, bool) {
     match v {
-        Value::Null => V::Null,
-        Value::Bool(b) => V::Bool(*b),
-        Value::Number(n) => V::Num(n.as_f64()),
-        Value::String(s) => V::Str(s.clone()),
-        Value::Array(a) => V::arr(a.iter().map(from_value).collect()),
-        Value::Object(o) => V::obj(o.iter().map(|(k, v)| (k.clone(), from_value(v))).collect()),
+        Value::Null => (V::Null, true),
+        Value::Bool(b) => (V::Bool(*b), true),
+        Value::Number(n) => (V::Num(n.as_f64()), exact_number(n)),
+        Value::String(s) => (V::Str(s.clone()), true),
+        Value::Array(a) => {
+            let mut exact = true;
+            let items = a
+                .iter()
+                .map(|x| {
+                    let (y, e) = convert(x);
+                    exact &= e;
+                    y
+                })
+                .collect();
+            let arr = Arr {
+                items,
+                ..Arr::default()
+            };
+            if exact {
+                let _ = arr.json.set((v.clone(), true));
+            }
+            (V::Arr(Rc::new(arr)), exact)
+        }
+        Value::Object(o) => {
+            let mut exact = true;
+            let mut map = Obj::with_capacity(o.len());
+            let mut depth = 0;
+            for (k, x) in o.iter() {
+                let (y, e) = convert(x);
+                exact &= e;
+                depth = depth.max(depth_of(&y));
+                map.insert(k.clone(), y);
+            }
+            let node = ObjNode {
+                map,
+                depth: depth + 1,
+                has_fn: false,
+                json: OnceCell::new(),
+            };
+            if exact {
+                let _ = node.json.set((v.clone(), true));
+            }
+            (V::Obj(Rc::new(node)), exact)
+        }
     }
 }
 
 /// The JSON form of a result; functions become nothing (as `JSON.stringify` drops them).
-pub(crate) fn to_value(v: &V) -> Option<Value> {
+/// Containers remember their JSON form, so a subtree that came from JSON unchanged (or was
+/// converted before) costs O(1). Also says whether the conversion lost nothing (no function dropped, no
+/// number changed), i.e. whether `from_value` of the result gives an equal `V` back.
+pub(crate) fn to_json(v: &V) -> Option<(Value, bool)> {
     Some(match v {
-        V::Null => Value::Null,
-        V::Bool(b) => Value::Bool(*b),
+        V::Null => (Value::Null, true),
+        V::Bool(b) => (Value::Bool(*b), true),
         V::Num(n) => {
             if n.is_finite() {
-                Value::Number(Number::from_f64_normalised(*n))
+                let exact = *n != 0.0 || n.is_sign_positive();
+                (Value::Number(Number::from_f64_normalised(*n)), exact)
             } else {
-                Value::Null
+                (Value::Null, false)
             }
         }
-        V::Str(s) => Value::String(s.clone()),
-        V::Arr(a) => Value::array(
-            a.items
-                .iter()
-                .map(|x| to_value(x).unwrap_or(Value::Null))
-                .collect(),
-        ),
-        V::Obj(o) => Value::object(
-            o.iter()
-                .filter_map(|(k, v)| to_value(v).map(|v| (k.clone(), v)))
-                .collect(),
-        ),
+        V::Str(s) => (Value::String(s.clone()), true),
+        V::Arr(a) => {
+            let (j, exact) = a.json.get_or_init(|| {
+                let mut exact = true;
+                let items = a
+                    .items
+                    .iter()
+                    .map(|x| match to_json(x) {
+                        Some((j, e)) => {
+                            exact &= e;
+                            j
+                        }
+                        None => {
+                            exact = false;
+                            Value::Null
+                        }
+                    })
+                    .collect();
+                (Value::array(items), exact)
+            });
+            // Flags are read live: `Rc::make_mut` may set `keep` on an unshared array.
+            (j.clone(), *exact && a.plain())
+        }
+        V::Obj(o) => o
+            .json
+            .get_or_init(|| {
+                let mut exact = true;
+                let mut m = crate::value::Map::with_capacity(o.len());
+                for (k, x) in o.iter() {
+                    match to_json(x) {
+                        Some((j, e)) => {
+                            exact &= e;
+                            m.insert(k.clone(), j);
+                        }
+                        None => exact = false,
+                    }
+                }
+                (Value::object(m), exact)
+            })
+            .clone(),
         V::Func(_) => return None,
+    })
+}
+
+/// The `V` that `from_value(json)` gives for `json = to_json(v)`, sharing every lossless
+/// subtree of `v` (only the lossy parts are rebuilt). `None` for a function.
+pub(crate) fn normalise(v: &V) -> Option<V> {
+    Some(match v {
+        V::Func(_) => return None,
+        V::Num(n) if !n.is_finite() => V::Null,
+        V::Num(n) => V::Num(Number::from_f64_normalised(*n).as_f64()),
+        V::Arr(a) => {
+            let (json, exact) = to_json(v)?;
+            if exact {
+                return Some(v.clone());
+            }
+            let items = a
+                .items
+                .iter()
+                .map(|x| normalise(x).unwrap_or(V::Null))
+                .collect();
+            let arr = Arr {
+                items,
+                ..Arr::default()
+            };
+            let _ = arr.json.set((json, true));
+            V::Arr(Rc::new(arr))
+        }
+        V::Obj(o) => {
+            let (json, exact) = to_json(v)?;
+            if exact {
+                return Some(v.clone());
+            }
+            let mut map = Obj::with_capacity(o.len());
+            let mut depth = 0;
+            for (k, x) in o.iter() {
+                if let Some(y) = normalise(x) {
+                    depth = depth.max(depth_of(&y));
+                    map.insert(k.clone(), y);
+                }
+            }
+            let node = ObjNode {
+                map,
+                depth: depth + 1,
+                has_fn: false,
+                json: OnceCell::new(),
+            };
+            let _ = node.json.set((json, true));
+            V::Obj(Rc::new(node))
+        }
+        other => other.clone(),
     })
 }
 
@@ -506,7 +692,11 @@ pub(crate) fn append(a: Option<V>, b: Option<V>) -> Option<V> {
     let Some(b) = b else { return a };
     let Some(a) = a else { return Some(b) };
     let mut out = match a {
-        V::Arr(arr) => Rc::try_unwrap(arr).unwrap_or_else(|rc| (*rc).clone()),
+        V::Arr(arr) => {
+            let mut owned = Rc::try_unwrap(arr).unwrap_or_else(|rc| (*rc).clone());
+            owned.json.take();
+            owned
+        }
         other => Arr {
             items: vec![other],
             seq: true,
@@ -548,6 +738,11 @@ pub(crate) fn deep_clone(v: &V, depth: usize) -> Result<V, Error> {
 }
 
 impl Arr {
+    /// Whether no hidden flag is set (an array as `from_value` builds it).
+    pub fn plain(&self) -> bool {
+        !(self.seq || self.keep || self.cons || self.outer || self.tuples.is_some())
+    }
+
     pub fn clone_flags(&self) -> Arr {
         Arr {
             items: Vec::new(),
@@ -556,6 +751,7 @@ impl Arr {
             cons: self.cons,
             outer: self.outer,
             tuples: None,
+            json: OnceCell::new(),
         }
     }
 }
