@@ -176,6 +176,11 @@ fn stack_error(pos: usize) -> Error {
     e
 }
 
+thread_local! {
+    /// The name of the root context binding, allocated once per thread.
+    static DOLLAR: Arc<str> = Arc::from("$");
+}
+
 pub(crate) fn run(
     root: &Node,
     input: Option<&Value>,
@@ -207,7 +212,7 @@ pub(crate) fn run(
         })));
     }
     let frame = Rc::new(Frame::default());
-    frame.bind(Arc::from("$"), inp.clone());
+    frame.bind(DOLLAR.with(Arc::clone), inp.clone());
     let r = eval(root, inp.as_ref(), &frame, &cx);
     for f in cx.cleanup.borrow().iter() {
         f.vars.borrow_mut().clear();

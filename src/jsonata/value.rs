@@ -12,7 +12,15 @@ use super::ast::{LambdaDef, Node, TransformDef};
 use super::signature::Signature;
 use crate::value::{Number, Value};
 
-pub(crate) type Obj = IndexMap<Arc<str>, V>;
+/// The evaluator's object: insertion-ordered, hashed with foldhash (seeded per process).
+// PERF: SipHash was the largest single cost of building objects; foldhash instead:
+// `{'a': 1}` 1.59 µs → see README on the jsonata micro-timings.
+pub(crate) type Obj = IndexMap<Arc<str>, V, foldhash::fast::RandomState>;
+
+/// An empty `Obj` with room for `n` members.
+pub(crate) fn obj_with_capacity(n: usize) -> Obj {
+    Obj::with_capacity_and_hasher(n, Default::default())
+}
 
 #[derive(Clone, Debug)]
 pub(crate) enum V {
@@ -41,16 +49,105 @@ pub(crate) struct ObjNode {
     // PERF: a member passed through unchanged (`$merge([$states.input, {...}])`) is handed
     // back as the shared JSON it came from, not rebuilt: w1_jsonata 213 µs → 132 µs (w1_pass_chain 29 µs)
     pub json: OnceCell<(Value, bool)>,
+    /// The object this one was copied from and then changed (`$merge`), until `json` is
+    /// computed: its JSON is patched instead of rebuilt (then the link is dropped, so chains
+    /// of merges do not keep each other alive).
+    // PERF: `$merge([$states.input, {...}])` rebuilt the whole JSON object of the input:
+    // see README on the jsonata micro-timings.
+    base: RefCell<Option<Rc<ObjNode>>>,
 }
 
 impl Clone for ObjNode {
     fn clone(&self) -> ObjNode {
+        ObjNode::new(self.map.clone(), self.depth, self.has_fn)
+    }
+}
+
+impl ObjNode {
+    fn new(map: Obj, depth: usize, has_fn: bool) -> ObjNode {
         ObjNode {
-            map: self.map.clone(),
-            depth: self.depth,
-            has_fn: self.has_fn,
+            map,
+            depth,
+            has_fn,
             json: OnceCell::new(),
+            base: RefCell::new(None),
         }
+    }
+
+    /// The JSON form, built from the members or patched from `base`'s.
+    fn build_json(&self) -> (Value, bool) {
+        if let Some(base) = self.base.borrow_mut().take()
+            && let Some(j) = self.patch_json(&base)
+        {
+            return j;
+        }
+        let mut exact = true;
+        let mut m = crate::value::Map::with_capacity(self.len());
+        for (k, x) in self.iter() {
+            match to_json(x) {
+                Some((j, e)) => {
+                    exact &= e;
+                    m.insert(k.clone(), j);
+                }
+                None => exact = false,
+            }
+        }
+        (Value::object(m), exact)
+    }
+
+    /// `build_json` from a copy of `base`'s JSON, when `self.map` starts with `base`'s keys in
+    /// order: members that are still `base`'s own values keep their JSON.
+    fn patch_json(&self, base: &ObjNode) -> Option<(Value, bool)> {
+        if base.len() > self.len() {
+            return None;
+        }
+        let (Value::Object(bj), mut exact) = to_json_obj(base) else {
+            return None;
+        };
+        // A function member is dropped from the JSON: then the indices would not line up.
+        if bj.len() != base.len() {
+            return None;
+        }
+        let mut m: crate::value::Map = (*bj).clone();
+        for (i, (k, x)) in self.iter().enumerate() {
+            let same = match base.get_index(i) {
+                Some((bk, bx)) if bk == k => {
+                    if identical(x, bx) {
+                        continue;
+                    }
+                    true
+                }
+                Some(_) => return None,
+                None => false,
+            };
+            let (j, e) = to_json(x)?;
+            exact &= e;
+            if same {
+                *m.get_index_mut(i)?.1 = j;
+            } else {
+                m.insert(k.clone(), j);
+            }
+        }
+        Some((Value::object(m), exact))
+    }
+}
+
+/// The JSON form of an object node (`to_json` of `V::Obj`).
+fn to_json_obj(o: &ObjNode) -> (Value, bool) {
+    o.json.get_or_init(|| o.build_json()).clone()
+}
+
+/// Whether two values are the same: containers by identity, scalars by value.
+fn identical(a: &V, b: &V) -> bool {
+    match (a, b) {
+        (V::Null, V::Null) => true,
+        (V::Bool(x), V::Bool(y)) => x == y,
+        (V::Num(x), V::Num(y)) => x.to_bits() == y.to_bits(),
+        (V::Str(x), V::Str(y)) => Arc::ptr_eq(x, y) || x == y,
+        (V::Arr(x), V::Arr(y)) => Rc::ptr_eq(x, y),
+        (V::Obj(x), V::Obj(y)) => Rc::ptr_eq(x, y),
+        (V::Func(x), V::Func(y)) => Rc::ptr_eq(x, y),
+        _ => false,
     }
 }
 
@@ -360,12 +457,19 @@ impl V {
     pub fn obj(o: Obj) -> V {
         let depth = 1 + o.values().map(depth_of).max().unwrap_or(0);
         let has_fn = o.values().any(contains_fn);
-        V::Obj(Rc::new(ObjNode {
-            map: o,
-            depth,
-            has_fn,
-            json: OnceCell::new(),
-        }))
+        V::Obj(Rc::new(ObjNode::new(o, depth, has_fn)))
+    }
+
+    /// `obj` for a copy of `base`'s members, then changed (see `ObjNode::base`).
+    pub fn obj_from(o: Obj, base: &Rc<ObjNode>) -> V {
+        let V::Obj(node) = V::obj(o) else {
+            unreachable!("V::obj builds an object")
+        };
+        // One link at most: a chain of links would be dropped recursively.
+        if base.base.borrow().is_none() {
+            *node.base.borrow_mut() = Some(base.clone());
+        }
+        V::Obj(node)
     }
 
     pub fn num(&self) -> Option<f64> {
@@ -424,11 +528,18 @@ pub(crate) fn from_value_cached(v: &Value) -> V {
     let Some(addr) = container_addr(v) else {
         return from_value(v);
     };
+    // PERF: a hit moves to the back (least recently used goes first), so results pushed by
+    // every evaluation do not evict a shared input: see README on the jsonata micro-timings.
     let hit = CONVERTED.with(|c| {
-        let c = c.borrow();
-        c.iter()
-            .find(|(k, _)| container_addr(k) == Some(addr))
-            .map(|(_, x)| x.clone())
+        let mut c = c.borrow_mut();
+        let i = c
+            .iter()
+            .position(|(k, _)| container_addr(k) == Some(addr))?;
+        let last = c.len() - 1;
+        if i != last {
+            c[i..].rotate_left(1);
+        }
+        Some(c[last].1.clone())
     });
     if let Some(x) = hit {
         return x;
@@ -513,7 +624,7 @@ fn convert(v: &Value) -> (V, bool) {
         }
         Value::Object(o) => {
             let mut exact = true;
-            let mut map = Obj::with_capacity(o.len());
+            let mut map = obj_with_capacity(o.len());
             let mut depth = 0;
             for (k, x) in o.iter() {
                 let (y, e) = convert(x);
@@ -521,12 +632,7 @@ fn convert(v: &Value) -> (V, bool) {
                 depth = depth.max(depth_of(&y));
                 map.insert(k.clone(), y);
             }
-            let node = ObjNode {
-                map,
-                depth: depth + 1,
-                has_fn: false,
-                json: OnceCell::new(),
-            };
+            let node = ObjNode::new(map, depth + 1, false);
             if exact {
                 let _ = node.json.set((v.clone(), true));
             }
@@ -574,23 +680,7 @@ pub(crate) fn to_json(v: &V) -> Option<(Value, bool)> {
             // Flags are read live: `Rc::make_mut` may set `keep` on an unshared array.
             (j.clone(), *exact && a.plain())
         }
-        V::Obj(o) => o
-            .json
-            .get_or_init(|| {
-                let mut exact = true;
-                let mut m = crate::value::Map::with_capacity(o.len());
-                for (k, x) in o.iter() {
-                    match to_json(x) {
-                        Some((j, e)) => {
-                            exact &= e;
-                            m.insert(k.clone(), j);
-                        }
-                        None => exact = false,
-                    }
-                }
-                (Value::object(m), exact)
-            })
-            .clone(),
+        V::Obj(o) => to_json_obj(o),
         V::Func(_) => return None,
     })
 }
@@ -624,7 +714,7 @@ pub(crate) fn normalise(v: &V) -> Option<V> {
             if exact {
                 return Some(v.clone());
             }
-            let mut map = Obj::with_capacity(o.len());
+            let mut map = obj_with_capacity(o.len());
             let mut depth = 0;
             for (k, x) in o.iter() {
                 if let Some(y) = normalise(x) {
@@ -632,12 +722,7 @@ pub(crate) fn normalise(v: &V) -> Option<V> {
                     map.insert(k.clone(), y);
                 }
             }
-            let node = ObjNode {
-                map,
-                depth: depth + 1,
-                has_fn: false,
-                json: OnceCell::new(),
-            };
+            let node = ObjNode::new(map, depth + 1, false);
             let _ = node.json.set((json, true));
             V::Obj(Rc::new(node))
         }
@@ -727,7 +812,7 @@ pub(crate) fn deep_clone(v: &V, depth: usize) -> Result<V, Error> {
             }))
         }
         V::Obj(o) => {
-            let mut m = Obj::with_capacity(o.len());
+            let mut m = obj_with_capacity(o.len());
             for (k, x) in o.iter() {
                 m.insert(k.clone(), deep_clone(x, depth + 1)?);
             }
