@@ -149,6 +149,27 @@ impl Ctx<'_> {
         functions::lookup(name, self.opts).map(|b| V::Func(Rc::new(Func::Builtin(b))))
     }
 
+    /// `$name.member` straight from the caller's `Env` (see [`Env::lookup_member`]), when
+    /// `name` is not bound locally, not converted yet, and `step` is that member's name.
+    pub(crate) fn lookup_member(
+        &self,
+        env: &Rc<Frame>,
+        name: &str,
+        step: &Node,
+    ) -> Option<Option<V>> {
+        let Kind::Name(member) = &step.kind else {
+            return None;
+        };
+        if name.is_empty()
+            || env.lookup(name).is_some()
+            || self.ext_cache.borrow().iter().any(|(k, _)| k == name)
+        {
+            return None;
+        }
+        let found = self.ext.lookup_member(name, member)?;
+        Some(found.map(|v| from_value_cached(&v)))
+    }
+
     /// The caller's binding of `name`, converted once per evaluation (misses are cached too).
     fn lookup_ext(&self, name: &str) -> Option<Option<V>> {
         if let Some((_, v)) = self.ext_cache.borrow().iter().find(|(k, _)| k == name) {
