@@ -26,6 +26,8 @@ mod strings;
 mod value;
 
 #[cfg(test)]
+mod perf_tests;
+#[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
