@@ -14,7 +14,7 @@ use crate::value::{Number, Value};
 
 /// The evaluator's object: insertion-ordered, hashed with foldhash (seeded per process).
 // PERF: SipHash was the largest single cost of building objects; foldhash instead:
-// `{'a': 1}` 1.59 µs → see README on the jsonata micro-timings.
+// `{'a': 1}` 1.59 µs → 0.95 µs (with the constructor fast path 0.54 µs), one evaluation, release.
 pub(crate) type Obj = IndexMap<Arc<str>, V, foldhash::fast::RandomState>;
 
 /// An empty `Obj` with room for `n` members.
@@ -53,7 +53,7 @@ pub(crate) struct ObjNode {
     /// computed: its JSON is patched instead of rebuilt (then the link is dropped, so chains
     /// of merges do not keep each other alive).
     // PERF: `$merge([$states.input, {...}])` rebuilt the whole JSON object of the input:
-    // see README on the jsonata micro-timings.
+    // w1_jsonata 132 µs → 77 µs (scratch timing loop, same machine).
     base: RefCell<Option<Rc<ObjNode>>>,
 }
 
@@ -529,7 +529,7 @@ pub(crate) fn from_value_cached(v: &Value) -> V {
         return from_value(v);
     };
     // PERF: a hit moves to the back (least recently used goes first), so results pushed by
-    // every evaluation do not evict a shared input: see README on the jsonata micro-timings.
+    // every evaluation do not evict a shared input (`{'a': 1}` re-converted its input).
     let hit = CONVERTED.with(|c| {
         let mut c = c.borrow_mut();
         let i = c
