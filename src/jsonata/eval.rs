@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::ast::{BinOp, GroupBy, Kind, Node, Stage};
 use super::functions::{self, describe};
 use super::path::{GroupIn, eval_path, filter, group, group_pairs};
-use super::value::{Arr, Frame, Func, V, deep_equal, from_value_cached, to_value, truthy};
+use super::value::{Arr, Frame, Func, V, deep_equal, from_value_cached, remember, to_json, truthy};
 use super::{Env, Error, Limits, Options};
 use crate::value::Value;
 
@@ -149,6 +149,27 @@ impl Ctx<'_> {
         functions::lookup(name, self.opts).map(|b| V::Func(Rc::new(Func::Builtin(b))))
     }
 
+    /// `$name.member` straight from the caller's `Env` (see [`Env::lookup_member`]), when
+    /// `name` is not bound locally, not converted yet, and `step` is that member's name.
+    pub(crate) fn lookup_member(
+        &self,
+        env: &Rc<Frame>,
+        name: &str,
+        step: &Node,
+    ) -> Option<Option<V>> {
+        let Kind::Name(member) = &step.kind else {
+            return None;
+        };
+        if name.is_empty()
+            || env.lookup(name).is_some()
+            || self.ext_cache.borrow().iter().any(|(k, _)| k == name)
+        {
+            return None;
+        }
+        let found = self.ext.lookup_member(name, member)?;
+        Some(found.map(|v| from_value_cached(&v)))
+    }
+
     /// The caller's binding of `name`, converted once per evaluation (misses are cached too).
     fn lookup_ext(&self, name: &str) -> Option<Option<V>> {
         if let Some((_, v)) = self.ext_cache.borrow().iter().find(|(k, _)| k == name) {
@@ -174,6 +195,11 @@ fn stack_error(pos: usize) -> Error {
     let mut e = Error::new("U1001", Some(pos), None);
     e.message = "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.".into();
     e
+}
+
+thread_local! {
+    /// The name of the root context binding, allocated once per thread.
+    static DOLLAR: Arc<str> = Arc::from("$");
 }
 
 pub(crate) fn run(
@@ -207,7 +233,7 @@ pub(crate) fn run(
         })));
     }
     let frame = Rc::new(Frame::default());
-    frame.bind(Arc::from("$"), inp.clone());
+    frame.bind(DOLLAR.with(Arc::clone), inp.clone());
     let r = eval(root, inp.as_ref(), &frame, &cx);
     for f in cx.cleanup.borrow().iter() {
         f.vars.borrow_mut().clear();
@@ -216,7 +242,13 @@ pub(crate) fn run(
     Ok(match r? {
         None => super::Outcome::Undefined,
         Some(V::Func(_)) => super::Outcome::Function,
-        Some(v) => to_value(&v).map_or(super::Outcome::Undefined, super::Outcome::Value),
+        Some(v) => match to_json(&v) {
+            Some((json, _)) => {
+                remember(&json, &v);
+                super::Outcome::Value(json)
+            }
+            None => super::Outcome::Undefined,
+        },
     })
 }
 

@@ -450,7 +450,7 @@ fn regex_exec(re: &Arc<super::value::Regex>, s: &Arc<str>, from: usize) -> R {
         e.detail_mut().value = Some(re.source.clone());
         return Err(e);
     }
-    let mut o = Obj::new();
+    let mut o = Obj::default();
     o.insert("match".into(), V::str(m.as_str()));
     o.insert("start".into(), V::Num(start as f64));
     o.insert("end".into(), V::Num(end as f64));

@@ -26,6 +26,8 @@ mod strings;
 mod value;
 
 #[cfg(test)]
+mod perf_tests;
+#[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
@@ -92,6 +94,14 @@ impl std::error::Error for Error {}
 pub trait Env {
     /// The value bound to `name`, if any.
     fn lookup(&self, name: &str) -> Option<Value>;
+
+    /// `$name.member` without building the whole value bound to `name`, for bindings made
+    /// fresh per evaluation around shared parts (`$states.input`): `Some(Some(v))` when that
+    /// value is an object with the member, `Some(None)` when it is an object without it, `None`
+    /// when this `Env` cannot tell cheaply (then `lookup` is used).
+    fn lookup_member(&self, _name: &str, _member: &str) -> Option<Option<Value>> {
+        None
+    }
 }
 
 impl Env for () {

@@ -8,7 +8,7 @@ use super::Error;
 use super::ast::{GroupBy, Kind, Node, SortTerm, Stage, label_name};
 use super::eval::{Ctx, R, eval, seq_of};
 use super::functions::describe;
-use super::value::{Arr, Frame, Obj, Tuple, V, append, truthy};
+use super::value::{Arr, Frame, Tuple, V, append, truthy};
 
 pub(crate) fn tuple_frame(env: &Rc<Frame>, t: &Tuple, cx: &Ctx) -> Rc<Frame> {
     let f = Frame::child(env);
@@ -57,6 +57,9 @@ pub(crate) fn eval_path(
     env: &Rc<Frame>,
     cx: &Ctx,
 ) -> R {
+    if !keep_singleton && let Some(r) = simple_path(n, steps, input, env, cx) {
+        return r;
+    }
     let mut input_seq: Inputs = match input {
         Some(V::Arr(a)) if !matches!(steps[0].kind, Kind::Variable(..)) => Inputs::Seq(a.clone()),
         other => Inputs::First(vec![other.cloned()]),
@@ -119,6 +122,78 @@ pub(crate) fn eval_path(
         return Ok(Some(group(g, gin, env, cx)?));
     }
     Ok(Some(V::Arr(rs)))
+}
+
+/// Whether `step` is a bare name or variable: no filter, binding, grouping or flag.
+fn plain_step(step: &Node) -> bool {
+    matches!(step.kind, Kind::Name(_) | Kind::Variable(..))
+        && step.predicate.is_empty()
+        && step.stages.is_empty()
+        && step.group.is_none()
+        && step.focus.is_none()
+        && step.index.is_none()
+        && !step.tuple
+        && !step.cons_array
+        && !step.keep_array
+        && step.ancestor.is_none()
+}
+
+/// `$var.a.b` (or `$.a.b`) walked directly while every value on the way is an object: what
+/// `eval_path` gives for it, without sequences. `None` when the path or a value on the way
+/// (an array) needs the general walk; only for a path node whose result `eval` leaves as is.
+// PERF: `$states.input.id` built a sequence per step: 1.08 µs → 0.35 µs per evaluation.
+fn simple_path(
+    n: &Node,
+    steps: &[Node],
+    input: Option<&V>,
+    env: &Rc<Frame>,
+    cx: &Ctx,
+) -> Option<R> {
+    if steps.len() < 2
+        || n.tuple
+        || n.keep_array
+        || n.group.is_some()
+        || !n.predicate.is_empty()
+        || !steps.iter().all(plain_step)
+    {
+        return None;
+    }
+    let Kind::Variable(name, _) = &steps[0].kind else {
+        return None;
+    };
+    let mut rest = &steps[1..];
+    // `$states.input`: the caller's binding may hand the member over without building the
+    // whole object.
+    let mut cur = match (&rest[0].kind, cx.lookup_member(env, name, &rest[0])) {
+        (Kind::Name(_), Some(member)) => {
+            rest = &rest[1..];
+            member
+        }
+        _ => match eval(&steps[0], input, env, cx) {
+            Ok(v) => v,
+            Err(e) => return Some(Err(e)),
+        },
+    };
+    for step in rest {
+        let Kind::Name(field) = &step.kind else {
+            return None;
+        };
+        cur = match cur {
+            None => return Some(Ok(None)),
+            Some(V::Obj(o)) => o.get(&**field).cloned(),
+            Some(V::Arr(_)) => return None,
+            Some(_) => return Some(Ok(None)),
+        };
+        if let Some(V::Arr(a)) = &cur
+            && a.seq
+        {
+            return None;
+        }
+    }
+    match cur {
+        Some(V::Arr(a)) if a.seq => None,
+        other => Some(Ok(other)),
+    }
 }
 
 pub(crate) fn eval_step(
@@ -374,7 +449,14 @@ pub(crate) fn group_pairs(
     env: &Rc<Frame>,
     cx: &Ctx,
 ) -> Result<V, Error> {
-    let mut groups: indexmap::IndexMap<Arc<str>, (GData, usize)> = indexmap::IndexMap::new();
+    if let GroupIn::Vals(v) = &input
+        && !matches!(v, Some(V::Arr(_)))
+        && pairs.len() <= SMALL_CONSTRUCTOR
+    {
+        return construct_one(g, pairs, v.as_ref(), env, cx);
+    }
+    let mut groups: indexmap::IndexMap<Arc<str>, (GData, usize), foldhash::fast::RandomState> =
+        Default::default();
     let (items, tuples): (Vec<Option<V>>, Option<Vec<Tuple>>) = match input {
         GroupIn::Vals(v) => {
             let mut items: Vec<Option<V>> = match v {
@@ -433,7 +515,7 @@ pub(crate) fn group_pairs(
             }
         }
     }
-    let mut out = Obj::with_capacity(groups.len());
+    let mut out = super::value::obj_with_capacity(groups.len());
     for (key, (data, ei)) in groups {
         let (ctx_val, frame) = match data {
             GData::Val(v) => (v, env.clone()),
@@ -462,6 +544,47 @@ pub(crate) fn group_pairs(
             }
         };
         if let Some(v) = eval(&pairs[ei].1, ctx_val.as_ref(), &frame, cx)? {
+            out.insert(key, v);
+        }
+    }
+    cx.check_depth(V::obj(out))
+}
+
+/// Constructors with at most this many pairs over a single context skip the grouping table.
+const SMALL_CONSTRUCTOR: usize = 32;
+
+/// `{k: v, ...}` over one context value (no grouping possible): keys first, in order, each
+/// name once (else D1009), then the values, as `group_pairs` would.
+// PERF: no grouping table for a plain object constructor: `{'a': 1}` 0.95 µs → 0.54 µs.
+fn construct_one(
+    g: &GroupBy,
+    pairs: &[(Node, Node)],
+    item: Option<&V>,
+    env: &Rc<Frame>,
+    cx: &Ctx,
+) -> Result<V, Error> {
+    let mut keys: Vec<(Arc<str>, usize)> = Vec::with_capacity(pairs.len());
+    for (pi, (kexpr, _)) in pairs.iter().enumerate() {
+        match eval(kexpr, item, env, cx)? {
+            None => continue,
+            Some(V::Str(s)) => {
+                if keys.iter().any(|(k, _)| *k == s) {
+                    let mut e = Error::new("D1009", Some(g.pos), None);
+                    e.detail_mut().value = Some(s.to_string());
+                    return Err(e);
+                }
+                keys.push((s, pi));
+            }
+            Some(other) => {
+                let mut e = Error::new("T1003", Some(g.pos), None);
+                e.detail_mut().value = Some(describe(&other));
+                return Err(e);
+            }
+        }
+    }
+    let mut out = super::value::obj_with_capacity(keys.len());
+    for (key, pi) in keys {
+        if let Some(v) = eval(&pairs[pi].1, item, env, cx)? {
             out.insert(key, v);
         }
     }

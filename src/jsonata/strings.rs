@@ -145,7 +145,7 @@ pub(crate) fn match_fn(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
             if limit.is_some_and(|l| out.len() as f64 >= l) {
                 break;
             }
-            let mut r = Obj::new();
+            let mut r = Obj::default();
             r.insert(
                 "match".into(),
                 o.get("match").cloned().unwrap_or(V::str("")),

@@ -6,6 +6,7 @@ use crate::compile::{JExpr, JTemplate};
 use crate::expr::Vars;
 use crate::jsonata;
 use crate::value::{Map, Str, Value};
+use std::sync::LazyLock;
 
 /// An error name and the cause detail (without the state prefix).
 pub(super) struct Failure(pub String, pub String);
@@ -41,18 +42,23 @@ impl<'a> States<'a> {
     }
 
     fn states_value(&self) -> Value {
+        let [input, context, result, error_output] = &*KEYS;
         let mut m = Map::with_capacity(4);
-        m.insert(Str::from("input"), self.input.clone());
-        m.insert(Str::from("context"), self.context.clone());
+        m.insert(input.clone(), self.input.clone());
+        m.insert(context.clone(), self.context.clone());
         if let Some(r) = &self.result {
-            m.insert(Str::from("result"), r.clone());
+            m.insert(result.clone(), r.clone());
         }
         if let Some(e) = &self.error_output {
-            m.insert(Str::from("errorOutput"), e.clone());
+            m.insert(error_output.clone(), e.clone());
         }
         Value::object(m)
     }
 }
+
+/// The member names of `$states`, allocated once.
+static KEYS: LazyLock<[Str; 4]> =
+    LazyLock::new(|| ["input", "context", "result", "errorOutput"].map(Str::from));
 
 impl jsonata::Env for States<'_> {
     fn lookup(&self, name: &str) -> Option<Value> {
@@ -60,6 +66,21 @@ impl jsonata::Env for States<'_> {
             return Some(self.states_value());
         }
         self.vars.get(name).cloned()
+    }
+
+    // PERF: `$states.input` no longer builds and converts a `$states` object per
+    // evaluation: w1_jsonata 77 µs → 57 µs on `cargo bench --bench workflows -- w1` (pass_chain 20 µs).
+    fn lookup_member(&self, name: &str, member: &str) -> Option<Option<Value>> {
+        if name != "states" {
+            return None;
+        }
+        Some(match member {
+            "input" => Some(self.input.clone()),
+            "context" => Some(self.context.clone()),
+            "result" => self.result.clone(),
+            "errorOutput" => self.error_output.clone(),
+            _ => None,
+        })
     }
 }
 
