@@ -8,7 +8,7 @@ use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use crate::definition::Diagnostic;
 
@@ -19,19 +19,7 @@ pub type Program = Arc<dyn Any + Send + Sync>;
 pub type ExecFuture = Pin<Box<dyn Future<Output = ExecResult> + Send>>;
 
 /// Who an execution is, as the context object (`$$.Execution`, `$$.StateMachine`) shows it.
-#[derive(Clone, Debug)]
-pub struct ExecMeta {
-    pub execution_arn: String,
-    pub name: String,
-    pub state_machine_arn: String,
-    pub state_machine_name: String,
-    pub role_arn: String,
-    pub start_time: SystemTime,
-    /// Step Functions Local mock test case (`…:stateMachine:<sm>#<case>`).
-    pub test_case: Option<String>,
-    /// Started by StartExecution rather than StartSyncExecution (`$$` differs).
-    pub asynchronous: bool,
-}
+pub use crate::engine::ExecutionMeta as ExecMeta;
 
 /// How an execution ended and what it produced: the engine's own types, so that a stand-in
 /// backend and the engine report alike.
@@ -268,16 +256,6 @@ impl Backend for EngineBackend {
                     "program was not compiled by this backend",
                     0,
                 );
-            };
-            let meta = crate::engine::ExecutionMeta {
-                execution_arn: meta.execution_arn,
-                name: meta.name,
-                state_machine_arn: meta.state_machine_arn,
-                state_machine_name: meta.state_machine_name,
-                role_arn: meta.role_arn,
-                start_time: meta.start_time,
-                test_case: meta.test_case,
-                asynchronous: meta.asynchronous,
             };
             engine.execute(program, &input, meta).await
         })
