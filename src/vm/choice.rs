@@ -37,8 +37,7 @@ pub(super) fn run(
         (None, None) => {
             return Flow::Fail(StatesError::new(
                 ErrorName::NO_CHOICE_MATCHED,
-                format!("No Matches! (state '{}')", f.state.name)
-                    .replace(&format!(" (state '{}')", f.state.name), ""),
+                "No Matches!",
             ));
         }
     };

@@ -390,15 +390,6 @@ impl<'p> Frame<'p> {
         d: Option<&Dyn<u64>>,
         field: &str,
     ) -> Result<Option<u64>, StatesError> {
-        self.dyn_u64_named(exec, d, field)
-    }
-
-    pub fn dyn_u64_named(
-        &self,
-        exec: &Execution,
-        d: Option<&Dyn<u64>>,
-        field: &str,
-    ) -> Result<Option<u64>, StatesError> {
         let Some(d) = d else { return Ok(None) };
         let v = self.dyn_value(exec, d, |n: &u64| Value::int(*n as i64))?;
         match v.as_f64() {
@@ -706,11 +697,11 @@ impl Frame<'_> {
         items: Vec<Value>,
     ) -> Result<Vec<Value>, StatesError> {
         let max_items = self
-            .dyn_u64_named(exec, b.max_items.as_ref(), "MaxItemsPerBatch")?
+            .dyn_u64(exec, b.max_items.as_ref(), "MaxItemsPerBatch")?
             .filter(|n| *n > 0)
             .unwrap_or(u64::MAX) as usize;
         let max_bytes = self
-            .dyn_u64_named(exec, b.max_bytes.as_ref(), "MaxInputBytesPerBatch")?
+            .dyn_u64(exec, b.max_bytes.as_ref(), "MaxInputBytesPerBatch")?
             .filter(|n| *n > 0)
             .unwrap_or(256 * 1024) as usize;
         let ctx = self.ctx(exec);

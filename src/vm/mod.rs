@@ -455,7 +455,7 @@ impl Execution {
             let effective = f.map_input(self)?;
             let items = f.map_items(self, m, &effective)?;
             let max_concurrency = f
-                .dyn_u64_named(self, m.max_concurrency.as_ref(), "MaxConcurrency")?
+                .dyn_u64(self, m.max_concurrency.as_ref(), "MaxConcurrency")?
                 .unwrap_or(0);
             let (tolerated_count, tolerated_percentage) = f.tolerance(self, m)?;
             let items = f.select_items(self, m, &effective, items)?;
