@@ -3,7 +3,7 @@
 //! Any wrong argument (count, type, range) fails with `States.Runtime` and AWS's text
 //! `Invalid arguments in States.<Name>`.
 
-use super::intrinsic::{Intrinsic, IntrinsicFn, Piece, split_template};
+use super::intrinsic::{Arg, Intrinsic, IntrinsicFn, Piece, split_template};
 use super::{EvalError, java};
 use crate::value::{self, Map, Number, Value};
 use base64::Engine as _;
@@ -184,7 +184,8 @@ pub(crate) fn call(call: &Intrinsic, args: Vec<Value>) -> Result<Value, EvalErro
 }
 
 /// `States.Format(template, args...)`: each `{}` takes the next argument, printed as Java
-/// prints it (strings raw, objects `{k=v}`); the counts must match.
+/// prints it (strings raw, objects `{k=v}`); the counts must match and every brace must
+/// belong to a `{}` (or be escaped).
 fn format(call: &Intrinsic, args: &[Value]) -> Result<Value, EvalError> {
     let f = IntrinsicFn::Format;
     let Some((template, rest)) = args.split_first() else {
@@ -194,7 +195,7 @@ fn format(call: &Intrinsic, args: &[Value]) -> Result<Value, EvalError> {
     let pieces: &[Piece] = match &call.pieces {
         Some(p) => p,
         None => {
-            owned = split_template(string(f, template)?);
+            owned = split_template(string(f, template)?).ok_or_else(|| invalid(f))?;
             &owned
         }
     };
@@ -208,15 +209,18 @@ fn format(call: &Intrinsic, args: &[Value]) -> Result<Value, EvalError> {
         ));
     }
     let mut out = String::new();
-    let mut next = rest.iter();
+    let mut next = rest.iter().zip(call.args.iter().skip(1));
     for piece in pieces {
         match piece {
             Piece::Text(t) => out.push_str(t),
-            Piece::Placeholder => {
-                if let Some(v) = next.next() {
-                    java::write(&mut out, v, 0);
-                }
-            }
+            Piece::Placeholder => match next.next() {
+                // A nested call's result is a JSON node to AWS and prints as JSON text
+                // (`States.StringToJson('"x"')` prints `"x"`); path values print as Java
+                // objects (`x`, `{a=1}`).
+                Some((v, Arg::Call(_))) => v.write_json(&mut out),
+                Some((v, _)) => java::write(&mut out, v, 0),
+                None => {}
+            },
         }
     }
     Ok(Value::from(out))

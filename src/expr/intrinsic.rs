@@ -100,7 +100,7 @@ pub(crate) enum Piece {
 pub struct Intrinsic {
     pub(crate) func: IntrinsicFn,
     pub(crate) args: Box<[Arg]>,
-    /// For `States.Format` with a literal template: its pieces, split once here.
+    /// For `States.Format` with a valid literal template: its pieces, split once here.
     pub(crate) pieces: Option<Box<[Piece]>>,
 }
 
@@ -185,8 +185,9 @@ pub(crate) fn path_failure(
     }
 }
 
-/// Splits a Format template: `{}` is a placeholder, `\x` is the character `x`.
-pub(crate) fn split_template(raw: &str) -> Vec<Piece> {
+/// Splits a Format template: `{}` is a placeholder, `\x` is the character `x`. A brace that is
+/// not part of `{}` makes the template invalid (`None`), as AWS rejects `'Hello {'`.
+pub(crate) fn split_template(raw: &str) -> Option<Vec<Piece>> {
     let mut pieces = Vec::new();
     let mut text = String::new();
     let mut chars = raw.chars().peekable();
@@ -204,13 +205,14 @@ pub(crate) fn split_template(raw: &str) -> Vec<Piece> {
                 }
                 pieces.push(Piece::Placeholder);
             }
+            '{' | '}' => return None,
             c => text.push(c),
         }
     }
     if !text.is_empty() {
         pieces.push(Piece::Text(text));
     }
-    pieces
+    Some(pieces)
 }
 
 struct Parser<'a> {
@@ -284,7 +286,7 @@ impl Parser<'_> {
             }
         }
         let pieces = match (func, raw_first) {
-            (IntrinsicFn::Format, Some(raw)) => Some(split_template(&raw).into_boxed_slice()),
+            (IntrinsicFn::Format, Some(raw)) => split_template(&raw).map(Vec::into_boxed_slice),
             _ => None,
         };
         Ok(Intrinsic {

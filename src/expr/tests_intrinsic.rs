@@ -76,9 +76,32 @@ fn format_templates() {
         r#""a {} 1 'q' \\""#
     );
     assert_eq!(call("States.Format('no holes')", "{}"), r#""no holes""#);
+    // Nested call results print as JSON text, path values as Java objects.
     assert_eq!(
         call("States.Format('{}{}', 'a', States.Format('<{}>', 2))", "{}"),
-        r#""a<2>""#
+        r#""a\"<2>\"""#
+    );
+    assert_eq!(
+        call(
+            "States.Format('{}', States.StringToJson($.j))",
+            r#"{"j":"\"x\""}"#
+        ),
+        r#""\"x\"""#
+    );
+    assert_eq!(
+        call("States.Format('{}', States.Array(1, 'a'))", "{}"),
+        r#""[1,\"a\"]""#
+    );
+    for bad in [
+        "States.Format('Hello {', 1)",
+        "States.Format('Hello {{}}', 1)",
+        "States.Format('}')",
+    ] {
+        assert_eq!(call(bad, "{}"), invalid("Format"), "{bad}");
+    }
+    assert_eq!(
+        call("States.Format($.t, 1)", r#"{"t":"{} }"}"#),
+        invalid("Format")
     );
     assert_eq!(
         call("States.Format($$.Execution.Name, 1)", "{}"),
