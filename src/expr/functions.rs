@@ -98,6 +98,10 @@ pub(crate) fn call(call: &Intrinsic, args: Vec<Value>) -> Result<Value, EvalErro
             arity(f, &args, 2, 2)?;
             let items = array(f, &args[0])?;
             let index = int_arg(f, &args[1])?;
+            // AWS answers null for any index into an empty array, and fails otherwise.
+            if items.is_empty() {
+                return Ok(Value::Null);
+            }
             usize::try_from(index)
                 .ok()
                 .and_then(|i| items.get(i))
@@ -151,6 +155,7 @@ pub(crate) fn call(call: &Intrinsic, args: Vec<Value>) -> Result<Value, EvalErro
             Ok(Value::object(merged))
         }
         IntrinsicFn::MathRandom => math_random(f, &args),
+        // Operands round half up (Java's Math.round); operands and sum stay 32-bit.
         IntrinsicFn::MathAdd => {
             arity(f, &args, 2, 2)?;
             let mut sum = 0i64;
@@ -161,6 +166,9 @@ pub(crate) fn call(call: &Intrinsic, args: Vec<Value>) -> Result<Value, EvalErro
                     return Err(invalid(f));
                 }
                 sum += r as i64;
+            }
+            if i32::try_from(sum).is_err() {
+                return Err(invalid(f));
             }
             Ok(Value::int(sum))
         }

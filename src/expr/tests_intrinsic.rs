@@ -296,6 +296,14 @@ fn array_range() {
 
 #[test]
 fn array_get_item_and_unique() {
+    let get = "States.ArrayGetItem($.a, $.b)";
+    assert_eq!(with_ab(get, "[]", "999"), "null");
+    assert_eq!(with_ab(get, "[10,20,30]", "1.2"), "20");
+    assert_eq!(
+        with_ab(get, "[10,20,30]", r#""1""#),
+        invalid("ArrayGetItem")
+    );
+    assert_eq!(with_ab(get, r#""abc""#, "0"), invalid("ArrayGetItem"));
     assert_eq!(
         with_ab("States.ArrayGetItem($.a, $.b)", "[1,2,3,4,5,6,7,8,9]", "5"),
         "6"
@@ -438,12 +446,17 @@ fn math_add_rounds_halves_up_like_java() {
         ("-0.5", "0", "0"),
         ("-2.5", "0", "-2"),
         ("-3.5", "0", "-3"),
-        ("2147483647", "1", "2147483648"),
+        ("2147483646", "1", "2147483647"),
+        ("-2147483647", "-1", "-2147483648"),
     ] {
         assert_eq!(with_ab(f, a, b), out, "{a} + {b}");
     }
     assert_eq!(with_ab(f, "1", r#""NOT A NUMBER""#), invalid("MathAdd"));
     assert_eq!(with_ab(f, "1", "2147483648"), invalid("MathAdd"));
+    assert_eq!(with_ab(f, "2147483647", "1"), invalid("MathAdd"));
+    assert_eq!(with_ab(f, "-2147483648", "-1"), invalid("MathAdd"));
+    assert_eq!(with_ab(f, "true", "1"), invalid("MathAdd"));
+    assert_eq!(with_ab(f, r#""1.5""#, "1"), invalid("MathAdd"));
     assert_eq!(call("States.MathAdd(States.MathAdd(1, 2), -1)", "{}"), "2");
 }
 
