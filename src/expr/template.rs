@@ -45,6 +45,14 @@ impl Template {
         matches!(self.node, Node::Literal(_))
     }
 
+    /// The value itself when the template is literal, so a caller can skip evaluation.
+    pub fn literal(&self) -> Option<&Value> {
+        match &self.node {
+            Node::Literal(v) => Some(v),
+            _ => None,
+        }
+    }
+
     /// Builds the payload for one evaluation.
     pub fn eval(&self, scope: &Scope) -> Result<Value, EvalError> {
         eval(&self.node, scope)

@@ -64,6 +64,12 @@ fn literal_subtrees_are_shared_not_copied() {
             .expect("compiles")
             .is_literal()
     );
+    let lit = Template::compile(&parse(r#"{"a":"$.x"}"#).expect("parses")).expect("compiles");
+    assert_eq!(
+        lit.literal().map(Value::to_json).as_deref(),
+        Some(r#"{"a":"$.x"}"#)
+    );
+    assert!(t.literal().is_none());
 }
 
 #[test]
