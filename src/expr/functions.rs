@@ -91,7 +91,7 @@ pub(crate) fn call(call: &Intrinsic, args: Vec<Value>) -> Result<Value, EvalErro
         IntrinsicFn::ArrayContains => {
             arity(f, &args, 2, 2)?;
             let items = array(f, &args[0])?;
-            Ok(Value::Bool(items.iter().any(|v| v == &args[1])))
+            Ok(Value::Bool(items.iter().any(|v| json_eq(v, &args[1], 0))))
         }
         IntrinsicFn::ArrayRange => array_range(f, &args),
         IntrinsicFn::ArrayGetItem => {
@@ -135,9 +135,8 @@ pub(crate) fn call(call: &Intrinsic, args: Vec<Value>) -> Result<Value, EvalErro
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(s)
                 .map_err(|_| invalid(f))?;
-            String::from_utf8(bytes)
-                .map(Value::from)
-                .map_err(|_| invalid(f))
+            // Java decodes bytes that are not UTF-8 to U+FFFD rather than failing.
+            Ok(Value::from(String::from_utf8_lossy(&bytes).into_owned()))
         }
         IntrinsicFn::Hash => hash(f, &args),
         IntrinsicFn::JsonMerge => {
@@ -254,6 +253,27 @@ fn array_range(f: IntrinsicFn, args: &[Value]) -> Result<Value, EvalError> {
     Ok(Value::array(
         (0..count).map(|k| Value::int(start + k * step)).collect(),
     ))
+}
+
+/// Equality as Jackson's nodes see it: member order does not matter, `1` and `1.0` differ.
+fn json_eq(a: &Value, b: &Value, depth: usize) -> bool {
+    match (a, b) {
+        (Value::Number(Number::Int(x)), Value::Number(Number::Int(y))) => x == y,
+        (Value::Number(Number::Float(x)), Value::Number(Number::Float(y))) => x == y,
+        (Value::Number(_), Value::Number(_)) => false,
+        (Value::Array(x), Value::Array(y)) if depth < 256 => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|(p, q)| json_eq(p, q, depth + 1))
+        }
+        (Value::Object(x), Value::Object(y)) if depth < 256 => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, p)| y.get(k).is_some_and(|q| json_eq(p, q, depth + 1)))
+        }
+        _ => a == b,
+    }
 }
 
 /// `States.ArrayUnique`: first occurrences kept, in order. Values compare as Jackson nodes do:
