@@ -280,3 +280,12 @@ fn reference_path_syntax() {
         "$.a.b"
     );
 }
+
+#[test]
+fn compiled_forms_are_shareable_across_threads() {
+    fn shareable<T: Send + Sync + Clone>() {}
+    shareable::<Path>();
+    shareable::<ReferencePath>();
+    shareable::<Template>();
+    shareable::<Intrinsic>();
+}
