@@ -5,10 +5,13 @@
 //! object, workflow variables). Out: selected or built [`Value`]s, or errors worded as AWS words
 //! them ([`PathError`], [`EvalError`]).
 //!
-//! Nothing here parses at evaluation time, looks up a name by string except object members and
-//! variables, or panics on any input: every recursion on user input is bounded by
-//! [`MAX_DEPTH`]. Evaluation clones only `Value`s (O(1)) and rebuilds only the spine a
-//! `ResultPath` rewrites.
+//! Nothing here re-parses definition text at evaluation time (only data is parsed: a
+//! `States.StringToJson` argument, a `States.Format` template read from a path), looks up a name
+//! by string except object members and variables, or panics on any input: recursion on user
+//! input is bounded (nesting by [`MAX_DEPTH`], segments and deep scans per path, input depth
+//! walked by `..`). Evaluation clones only `Value`s (O(1)) and rebuilds only the spine a
+//! `ResultPath` rewrites. Nothing here knows about states: the VM adds the
+//! "An error occurred while executing the state ..." prefix to causes.
 
 mod filter;
 mod functions;

@@ -327,6 +327,13 @@ impl Walk<'_> {
                 self.step(i + 2, cur, false, depth)?;
             }
             (Some(Seg::Filter(_)), _) => {}
+            // Jayway: `..['a','b']` matches only objects holding every listed member.
+            (Some(Seg::Props(names)), Value::Object(map))
+                if names.iter().all(|n| map.contains_key(&**n)) =>
+            {
+                self.step(i + 1, cur, false, depth)?
+            }
+            (Some(Seg::Props(_)), _) => {}
             (_, Value::Object(_) | Value::Array(_)) => self.step(i + 1, cur, false, depth)?,
             _ => {}
         }
