@@ -586,7 +586,7 @@ pub(crate) fn from_value(v: &Value) -> V {
 
 /// Whether a number survives the trip through `f64` and back unchanged (`to_json` prints
 /// integral floats as integers, and integers beyond 2^53 lose digits).
-fn exact_number(n: &Number) -> bool {
+pub(crate) fn exact_number(n: &Number) -> bool {
     match *n {
         Number::Int(i) => (i as f64).abs() < 9.0e15,
         Number::Float(f) => {
