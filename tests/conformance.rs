@@ -12,21 +12,35 @@ use harness::{Answer, Case};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Whether a case is in the default set this harness scores, and why not.
+/// Why a case is not run here: it needs a service we do not mock.
 fn skip_reason(case: &Case) -> Option<String> {
     let needs = case.needs();
-    let features = case.features();
     let mocked_lambda = needs == ["lambda"] && !case.raw["mock"].is_null();
     if needs != ["none"] && !mocked_lambda {
         return Some(format!("needs:{}", needs.join("+")));
     }
-    if features.iter().any(|f| f == "slow") {
-        return Some("slow".into());
-    }
-    if features.iter().any(|f| f == "standard_only") {
-        return Some("standard_only".into());
-    }
     None
+}
+
+/// Which set a case belongs to: run.py's default set, or one it leaves out unless asked.
+#[derive(Clone, Copy, PartialEq)]
+enum Set {
+    Default,
+    /// A Wait of over 3 s: run under tokio's paused clock, so it takes no time.
+    Slow,
+    /// Recorded on a STANDARD machine with StartExecution: run as one (paused clock too).
+    Standard,
+}
+
+fn set_of(case: &Case) -> Set {
+    let features = case.features();
+    if features.iter().any(|f| f == "standard_only") {
+        Set::Standard
+    } else if features.iter().any(|f| f == "slow") {
+        Set::Slow
+    } else {
+        Set::Default
+    }
 }
 
 async fn run_case(engine: Arc<Engine>, case: &Case) -> Answer {
@@ -47,8 +61,17 @@ async fn run_case(engine: Arc<Engine>, case: &Case) -> Answer {
             };
         }
     };
-    // As run.py does by default: an EXPRESS machine started with StartSyncExecution.
-    let meta = ExecutionMeta::express(engine.settings(), "conformance", "execution");
+    // As run.py does by default: an EXPRESS machine started with StartSyncExecution; a
+    // STANDARD-only case as `run.py --type STANDARD` runs it (StartExecution).
+    let mut meta = ExecutionMeta::express(engine.settings(), "conformance", "execution");
+    if set_of(case) == Set::Standard {
+        let s = engine.settings();
+        meta.execution_arn = format!(
+            "arn:aws:states:{}:{}:execution:conformance:execution",
+            s.region, s.account
+        );
+        meta.asynchronous = true;
+    }
     let o = engine.execute(program, &input, meta).await;
     Answer {
         status: o.status.as_str().to_string(),
@@ -84,9 +107,16 @@ fn conformance() {
         .filter(|c| skip_reason(c).is_none())
         .filter(|c| filter.as_deref().is_none_or(|f| c.id.contains(f)))
         .collect();
-    let results: Vec<(usize, Result<(), String>)> = rt.block_on(async {
+    let judge = |ans: Result<Answer, tokio::time::error::Elapsed>, case: &Case| match ans {
+        Ok(ans) => harness::compare(case, &ans),
+        Err(_) => Err("no answer in 30 s".to_string()),
+    };
+    let mut results: Vec<(usize, Result<(), String>)> = rt.block_on(async {
         let mut handles = Vec::new();
         for (i, case) in selected.iter().enumerate() {
+            if set_of(case) != Set::Default {
+                continue;
+            }
             let engine = Arc::new(harness_engine(case));
             let case_raw = Case {
                 id: case.id.clone(),
@@ -98,11 +128,7 @@ fn conformance() {
                     run_case(engine, &case_raw),
                 )
                 .await;
-                let r = match ans {
-                    Ok(ans) => harness::compare(&case_raw, &ans),
-                    Err(_) => Err("no answer in 30 s".to_string()),
-                };
-                (i, r)
+                (i, judge(ans, &case_raw))
             }));
         }
         let mut out = Vec::new();
@@ -114,6 +140,23 @@ fn conformance() {
         }
         out
     });
+    // Slow and STANDARD-only cases, one at a time under a paused clock.
+    for (i, case) in selected.iter().enumerate() {
+        if set_of(case) == Set::Default {
+            continue;
+        }
+        let paused = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .expect("paused runtime");
+        let engine = Arc::new(harness_engine(case));
+        let ans = paused.block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(30), run_case(engine, case)).await
+        });
+        results.push((i, judge(ans, case)));
+    }
+    let (mut slow, mut standard) = ((0u32, 0u32), (0u32, 0u32));
     for (i, r) in results {
         let Some(case) = selected.get(i) else {
             failed += 1;
@@ -125,12 +168,14 @@ fn conformance() {
         } else {
             failed += 1
         }
-        if case.needs() == ["none"] {
-            if ok {
-                default_passed += 1
-            } else {
-                default_failed += 1
-            }
+        let tally = match set_of(case) {
+            _ if case.needs() != ["none"] => None,
+            Set::Default => Some((&mut default_passed, &mut default_failed)),
+            Set::Slow => Some((&mut slow.0, &mut slow.1)),
+            Set::Standard => Some((&mut standard.0, &mut standard.1)),
+        };
+        if let Some((p, f)) = tally {
+            *(if ok { p } else { f }) += 1;
         }
         for tag in case.features() {
             let e = per_tag.entry(tag).or_default();
@@ -150,7 +195,12 @@ fn conformance() {
         }
     }
     println!("default set (needs none): {default_passed} passed, {default_failed} failed");
-    println!("with mocked Lambda cases:");
+    println!("slow (paused clock): {} passed, {} failed", slow.0, slow.1);
+    println!(
+        "standard_only (as STANDARD): {} passed, {} failed",
+        standard.0, standard.1
+    );
+    println!("all of these with the mocked Lambda cases:");
     println!("conformance: {passed} passed, {failed} failed");
     if filter.is_none() {
         let floor: u32 = std::fs::read_to_string(concat!(

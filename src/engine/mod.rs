@@ -205,7 +205,9 @@ impl Engine {
             Err(_) => Outcome {
                 status: Status::TimedOut,
                 output: None,
-                error: Some(ErrorName::TIMEOUT.into()),
+                // AWS's DescribeExecution (recorded) and StartSyncExecution carry no error or
+                // cause for a timed-out execution: `States.Timeout` is only in its history event.
+                error: None,
                 cause: None,
                 transitions,
                 duration: started.elapsed(),

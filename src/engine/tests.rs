@@ -14,7 +14,11 @@ async fn a_long_wait_times_out_at_the_express_ceiling() {
     let def = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}"#;
     let o = run(def, "{}", Settings::default()).await;
     assert_eq!(o.status, Status::TimedOut);
-    assert_eq!(o.error.as_deref(), Some("States.Timeout"));
+    assert_eq!(
+        (o.error, o.cause),
+        (None, None),
+        "as DescribeExecution shows it"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -348,7 +348,7 @@ pub fn history(server: &Server, r: &Req) -> OpResult {
         "TIMED_OUT" => events.push(end(
             "ExecutionTimedOut",
             "executionTimedOutEventDetails",
-            fail,
+            json!({"error": st.error.as_deref().unwrap_or("States.Timeout"), "cause": st.cause}),
         )),
         "ABORTED" => events.push(end(
             "ExecutionAborted",

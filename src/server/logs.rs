@@ -95,7 +95,7 @@ impl ExecLog {
             ),
             ExecStatus::TimedOut => (
                 "ExecutionTimedOut",
-                json!({"error": result.error, "cause": result.cause}),
+                json!({"error": result.error.as_deref().unwrap_or("States.Timeout"), "cause": result.cause}),
             ),
         };
         let id = if level == "ALL" { 2 } else { 1 };

@@ -465,8 +465,10 @@ impl<'p> Frame<'p> {
             },
             WaitOp::TimestampExpr(e) => {
                 let v = jsonata_eval::expr(e, &self.jsonata_states(exec, ctx)).map_err(|d| self.fail(exec, &d.0, &d.1))?;
-                match v.as_str().and_then(stamp) {
-                    Some(t) => Ok(t),
+                match v.as_str().map(|s| (s, stamp(s))) {
+                    Some((_, Some(t))) => Ok(t),
+                    // AWS's text (recorded), with the string as it is.
+                    Some((s, None)) => Err(self.fail(exec, super::ErrorName::QUERY_EVALUATION_ERROR, &format!("The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {s}"))),
                     None => Err(self.fail(exec, super::ErrorName::QUERY_EVALUATION_ERROR, &format!("The JSONata expression '{}' specified for the field 'Timestamp' returned an unexpected result type. Expected 'timestamp', but was '{}' for value: {}", e.src, v.type_name(), v.to_json()))),
                 }
             }
