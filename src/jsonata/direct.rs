@@ -304,20 +304,23 @@ fn eval(d: &D, env: &dyn Env) -> R {
 }
 
 /// A path over objects: an array anywhere but at the end would map, so it bails.
+// PERF: members are looked at by reference and only the value found is cloned (one reference
+// count instead of one per step).
 fn walk(var: &str, members: &[Arc<str>], index: Option<f64>, env: &dyn Env) -> R {
-    let (mut cur, rest) = match env.lookup_member(var, &members[0]) {
+    let (root, rest) = match env.lookup_member(var, &members[0]) {
         Some(found) => (found, &members[1..]),
         None => (Some(env.lookup(var).ok_or(Bail)?), members),
     };
+    let mut cur = root.as_ref();
     for m in rest {
         cur = match cur {
             None => return Ok(None),
-            Some(Value::Object(o)) => o.get(&**m).cloned(),
+            Some(Value::Object(o)) => o.get(&**m),
             Some(_) => return Err(Bail),
         };
     }
     let Some(i) = index else {
-        return Ok(cur);
+        return Ok(cur.cloned());
     };
     let i = i.floor();
     Ok(match cur {
@@ -330,7 +333,7 @@ fn walk(var: &str, members: &[Arc<str>], index: Option<f64>, env: &dyn Env) -> R
                 Some(a[at as usize].clone())
             }
         }
-        Some(v) => (i == 0.0 || i == -1.0).then_some(v),
+        Some(v) => (i == 0.0 || i == -1.0).then(|| v.clone()),
     })
 }
 
