@@ -4,7 +4,7 @@
 //! evaluated on. A path operand that selects nothing is "undefined": every comparison with it
 //! is false (`!=` is the negation of `==`, as in Jayway).
 
-use super::path::{Cursor, Seg, parse_segments, segs_definite};
+use super::path::{Cursor, Seg, number_at, parse_segments, segs_definite};
 use super::select::select_segs;
 use super::{MAX_DEPTH, SyntaxError};
 use crate::value::{Number, Value};
@@ -198,23 +198,11 @@ fn parse_operand(cur: &mut Cursor, depth: usize) -> Result<Operand, SyntaxError>
             Ok(Operand::Literal(Value::array(items)))
         }
         Some(b'-' | b'0'..=b'9') => {
-            let start = cur.pos;
-            cur.pos += 1;
-            while matches!(
-                cur.peek(),
-                Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
-            ) {
-                cur.pos += 1;
-            }
-            let text = cur.slice(start, cur.pos);
-            if let Ok(i) = text.parse::<i64>() {
-                Ok(Operand::Literal(Value::int(i)))
-            } else {
-                match text.parse::<f64>() {
-                    Ok(f) if f.is_finite() => Ok(Operand::Literal(Value::float(f))),
-                    _ => Err(cur.error("invalid number")),
-                }
-            }
+            let (number, end) = number_at(cur.text, cur.pos);
+            cur.pos = end;
+            number
+                .map(Operand::Literal)
+                .ok_or_else(|| cur.error("invalid number"))
         }
         _ => {
             for (word, value) in [
