@@ -174,7 +174,7 @@ pub fn write_number(out: &mut String, n: Number) {
 }
 
 /// Bytes that need an escape inside a JSON string: control characters, quote, backslash.
-static ESCAPE: [bool; 256] = {
+pub(super) static ESCAPE: [bool; 256] = {
     let mut t = [false; 256];
     let mut i = 0;
     while i < 0x20 {
