@@ -563,7 +563,7 @@ impl Compiler {
                             None
                         };
                         let assign = self.assign(&r.assign, jsonata, &format!("{rloc}/Assign"));
-                        match ChoiceRule::compile(r, next, jsonata, output, assign) {
+                        match ChoiceRule::compile(r, next, output, assign) {
                             Ok(rule) => Some(rule),
                             Err(e) => {
                                 self.err("SCHEMA_VALIDATION_FAILED", &rloc, e);

@@ -81,27 +81,28 @@ fn check_depth(cur: &Cursor, depth: usize) -> Result<(), SyntaxError> {
 
 fn parse_or(cur: &mut Cursor, depth: usize) -> Result<Filter, SyntaxError> {
     check_depth(cur, depth)?;
-    let mut left = parse_and(cur, depth)?;
-    loop {
-        cur.skip_ws();
-        if cur.peek() == Some(b'|') && cur.peek_at(1) == Some(b'|') {
-            cur.pos += 2;
-            let right = parse_and(cur, depth)?;
-            left = Filter::Or(Box::new(left), Box::new(right));
-        } else {
-            return Ok(left);
-        }
-    }
+    parse_chain(cur, depth, b'|', parse_and, Filter::Or)
 }
 
 fn parse_and(cur: &mut Cursor, depth: usize) -> Result<Filter, SyntaxError> {
-    let mut left = parse_unary(cur, depth)?;
+    parse_chain(cur, depth, b'&', parse_unary, Filter::And)
+}
+
+/// Operands read by `operand`, joined left to right by the doubled operator `op` (`||`, `&&`).
+fn parse_chain(
+    cur: &mut Cursor,
+    depth: usize,
+    op: u8,
+    operand: fn(&mut Cursor, usize) -> Result<Filter, SyntaxError>,
+    join: fn(Box<Filter>, Box<Filter>) -> Filter,
+) -> Result<Filter, SyntaxError> {
+    let mut left = operand(cur, depth)?;
     loop {
         cur.skip_ws();
-        if cur.peek() == Some(b'&') && cur.peek_at(1) == Some(b'&') {
+        if cur.peek() == Some(op) && cur.peek_at(1) == Some(op) {
             cur.pos += 2;
-            let right = parse_unary(cur, depth)?;
-            left = Filter::And(Box::new(left), Box::new(right));
+            let right = operand(cur, depth)?;
+            left = join(Box::new(left), Box::new(right));
         } else {
             return Ok(left);
         }
