@@ -25,13 +25,13 @@ pub(crate) fn table() -> Vec<Builtin> {
         b("substringBefore", "<s-s:s>", substring_before),
         b("substringAfter", "<s-s:s>", substring_after),
         b("lowercase", "<s-:s>", |_, a, _| {
-            Ok(s0(a).map(|s| V::string(s.to_lowercase())))
+            on_str(a, |s| V::string(s.to_lowercase()))
         }),
         b("uppercase", "<s-:s>", |_, a, _| {
-            Ok(s0(a).map(|s| V::string(s.to_uppercase())))
+            on_str(a, |s| V::string(s.to_uppercase()))
         }),
         b("length", "<s-:n>", |_, a, _| {
-            Ok(s0(a).map(|s| V::Num(s.chars().count() as f64)))
+            on_str(a, |s| V::Num(s.chars().count() as f64))
         }),
         b("trim", "<s-:s>", trim),
         b("pad", "<s-ns?:s>", pad),
@@ -41,18 +41,10 @@ pub(crate) fn table() -> Vec<Builtin> {
         b("split", "<s-(sf)n?:a<s>>", split),
         b("join", "<a<s>s?:s>", join),
         b("number", "<(nsb)-:n>", number),
-        b("floor", "<n-:n>", |_, a, _| {
-            Ok(n0(a).map(|x| V::Num(x.floor())))
-        }),
-        b("ceil", "<n-:n>", |_, a, _| {
-            Ok(n0(a).map(|x| V::Num(x.ceil())))
-        }),
+        b("floor", "<n-:n>", |_, a, _| on_num(a, f64::floor)),
+        b("ceil", "<n-:n>", |_, a, _| on_num(a, f64::ceil)),
         b("round", "<n-n?:n>", round),
-        b(
-            "abs",
-            "<n-:n>",
-            |_, a, _| Ok(n0(a).map(|x| V::Num(x.abs()))),
-        ),
+        b("abs", "<n-:n>", |_, a, _| on_num(a, f64::abs)),
         b("sqrt", "<n-:n>", sqrt),
         b("power", "<n-n:n>", power),
         b("random", "<:n>", |_, _, _| {
@@ -126,6 +118,16 @@ fn plain(v: V) -> V {
     }
 }
 
+/// `f` of the string argument; undefined stays undefined.
+fn on_str(a: &[Option<V>], f: impl FnOnce(&str) -> V) -> R {
+    Ok(s0(a).map(|s| f(&s)))
+}
+
+/// `f` of the number argument; undefined stays undefined.
+fn on_num(a: &[Option<V>], f: impl FnOnce(f64) -> f64) -> R {
+    Ok(n0(a).map(|x| V::Num(f(x))))
+}
+
 pub(crate) fn s0(a: &[Option<V>]) -> Option<Arc<str>> {
     s1(a, 0)
 }
@@ -168,21 +170,20 @@ fn count(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
 }
 
 fn max(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    Ok(nums(&a[0])
-        .filter(|v| !v.is_empty())
-        .map(|v| V::Num(v.iter().cloned().fold(f64::NEG_INFINITY, f64::max))))
+    on_nums(a, |v| v.iter().cloned().fold(f64::NEG_INFINITY, f64::max))
 }
 
 fn min(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    Ok(nums(&a[0])
-        .filter(|v| !v.is_empty())
-        .map(|v| V::Num(v.iter().cloned().fold(f64::INFINITY, f64::min))))
+    on_nums(a, |v| v.iter().cloned().fold(f64::INFINITY, f64::min))
 }
 
 fn average(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    Ok(nums(&a[0])
-        .filter(|v| !v.is_empty())
-        .map(|v| V::Num(v.iter().sum::<f64>() / v.len() as f64)))
+    on_nums(a, |v| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// `f` of the numbers in the array argument; undefined when there are none.
+fn on_nums(a: &[Option<V>], f: impl FnOnce(&[f64]) -> f64) -> R {
+    Ok(nums(&a[0]).filter(|v| !v.is_empty()).map(|v| V::Num(f(&v))))
 }
 
 fn shift(x: f64, p: i32) -> f64 {
