@@ -73,15 +73,8 @@ fn masked(text: &str) -> Option<serde_json::Value> {
 
 /// Runs the benchmark; returns false when a workflow failed its output check.
 pub fn run(args: BenchArgs) -> bool {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("expressway: cannot start the runtime: {e}");
-            return false;
-        }
+    let Some(rt) = crate::runtime() else {
+        return false;
     };
     let mut engine = Engine::new(Settings::default());
     expressway::tasks::demo::register_tutorial_handlers(engine.tasks_mut());

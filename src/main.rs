@@ -63,6 +63,15 @@ struct RunArgs {
     max_duration: u64,
 }
 
+/// The multi-threaded runtime a command runs on, or `None` once it has said why there is none.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .inspect_err(|e| eprintln!("expressway: cannot start the runtime: {e}"))
+        .ok()
+}
+
 fn read(path: &str) -> Result<String, String> {
     if path == "-" {
         let mut s = String::new();
@@ -129,15 +138,8 @@ fn run(args: RunArgs) -> ExitCode {
         eprintln!("expressway: the input is not valid JSON: {e}");
         return ExitCode::from(2);
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("expressway: cannot start the runtime: {e}");
-            return ExitCode::from(2);
-        }
+    let Some(rt) = runtime() else {
+        return ExitCode::from(2);
     };
     let mut meta = ExecutionMeta::express(engine.settings(), &args.name, &args.execution_name);
     meta.test_case = args.test_case.clone();

@@ -84,19 +84,23 @@ fn run_one(definition: &str, input: &str) {
         let _ = definition::validate(&raw);
     }
     let _ = definition::validate_text(definition);
+    let _ = run_paused(definition, input);
+}
+
+/// Status and error of one execution of `definition` (`None` when it does not compile), on a
+/// fresh current-thread runtime under paused time with a 60 s execution timeout.
+fn run_paused(definition: &str, input: &str) -> Option<(String, Option<String>)> {
     let engine = Engine::new(Settings {
         max_execution_duration: Duration::from_secs(60),
         ..Settings::default()
     });
-    let Ok(program) = engine.compile(definition) else {
-        return;
-    };
+    let program = engine.compile(definition).ok()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)
         .build()
         .expect("a runtime");
-    rt.block_on(async {
+    Some(rt.block_on(async {
         // Paused time jumps over sleeps when idle; the ticker also moves it while an execution
         // keeps the runtime busy, so the execution timeout ends CPU-bound loops too.
         let ticker = tokio::spawn(async {
@@ -106,9 +110,10 @@ fn run_one(definition: &str, input: &str) {
             }
         });
         let meta = ExecutionMeta::express(engine.settings(), "robust", "execution");
-        let _ = engine.execute(program, input, meta).await;
+        let o = engine.execute(program, input, meta).await;
         ticker.abort();
-    });
+        (o.status.as_str().to_string(), o.error)
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -787,36 +792,12 @@ fn jsonata_compiler_takes_odd_sources() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Status and error of one execution under paused time with the ticker (as `run_one`), on a
-/// thread with `STACK`.
+/// Status and error of one execution (as `run_paused`) on a thread with `STACK`.
 fn outcome(definition: &str, input: &str) -> (String, Option<String>) {
     let (def, inp) = (definition.to_string(), input.to_string());
     std::thread::Builder::new()
         .stack_size(STACK)
-        .spawn(move || {
-            let engine = Engine::new(Settings {
-                max_execution_duration: Duration::from_secs(60),
-                ..Settings::default()
-            });
-            let program = engine.compile(&def).expect("the definition compiles");
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .start_paused(true)
-                .build()
-                .expect("a runtime");
-            rt.block_on(async {
-                let ticker = tokio::spawn(async {
-                    loop {
-                        tokio::time::advance(Duration::from_secs(5)).await;
-                        tokio::task::yield_now().await;
-                    }
-                });
-                let meta = ExecutionMeta::express(engine.settings(), "robust", "execution");
-                let o = engine.execute(program, &inp, meta).await;
-                ticker.abort();
-                (o.status.as_str().to_string(), o.error)
-            })
-        })
+        .spawn(move || run_paused(&def, &inp).expect("the definition compiles"))
         .expect("a thread")
         .join()
         .expect("no panic")

@@ -567,19 +567,8 @@ async fn mock_test_cases_are_selected_by_arn_suffix() {
     engine
         .tasks_mut()
         .set_mock_config(expressway::tasks::MockConfig::parse(mocks).unwrap());
-    let server = Server::new(Arc::new(EngineBackend::new(engine)), Config::default())
-        .with_log(ExecLog::new(Box::new(std::io::sink())));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let done = tokio::spawn(serve(listener, Arc::new(server), async {
-        let _ = rx.await;
-    }));
-    let s = Srv {
-        addr,
-        stop: Some(tx),
-        done,
-    };
+    let sink = ExecLog::new(Box::new(std::io::sink()));
+    let s = Srv::with_engine(engine, Config::default(), sink).await;
     let task = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f"},"End":true}}}"#;
     let arn = s.create("mocked", task, "EXPRESS").await;
     let out = s

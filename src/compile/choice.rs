@@ -121,12 +121,11 @@ impl ChoiceRule {
     pub fn compile(
         r: &definition::ChoiceRule,
         next: StateId,
-        jsonata: bool,
         output: Option<JTemplate>,
         assign: Option<Assign>,
     ) -> Result<ChoiceRule, String> {
         Ok(ChoiceRule {
-            cond: Cond::compile(r, jsonata, 0)?,
+            cond: Cond::compile(r, 0)?,
             next,
             output,
             assign,
@@ -135,7 +134,7 @@ impl ChoiceRule {
 }
 
 impl Cond {
-    fn compile(r: &definition::ChoiceRule, jsonata: bool, depth: usize) -> Result<Cond, String> {
+    fn compile(r: &definition::ChoiceRule, depth: usize) -> Result<Cond, String> {
         if depth > 100 {
             return Err("Choice rules nest too deeply".into());
         }
@@ -156,29 +155,20 @@ impl Cond {
                 _ => Err("Condition must be a JSONata expression".into()),
             };
         }
-        let _ = jsonata;
+        let nested = |rules: &[definition::ChoiceRule]| {
+            rules
+                .iter()
+                .map(|x| Cond::compile(x, depth + 1))
+                .collect::<Result<_, _>>()
+        };
         if let Some(rules) = &r.and {
-            return Ok(Cond::And(
-                rules
-                    .iter()
-                    .map(|x| Cond::compile(x, jsonata, depth + 1))
-                    .collect::<Result<_, _>>()?,
-            ));
+            return Ok(Cond::And(nested(rules)?));
         }
         if let Some(rules) = &r.or {
-            return Ok(Cond::Or(
-                rules
-                    .iter()
-                    .map(|x| Cond::compile(x, jsonata, depth + 1))
-                    .collect::<Result<_, _>>()?,
-            ));
+            return Ok(Cond::Or(nested(rules)?));
         }
         if let Some(rule) = &r.not {
-            return Ok(Cond::Not(Box::new(Cond::compile(
-                rule,
-                jsonata,
-                depth + 1,
-            )?)));
+            return Ok(Cond::Not(Box::new(Cond::compile(rule, depth + 1)?)));
         }
         let variable_text = r
             .variable

@@ -387,45 +387,35 @@ impl Compiler {
         }
     }
 
-    /// A numeric field that may be a literal, a `…Path`, or a JSONata expression.
+    /// The numeric field `field` of the object at `loc`: a literal or a JSONata expression
+    /// (`value`), or a reference path in its `…Path` twin (`path`). Diagnostics point at the
+    /// field that was given.
     fn dyn_num<T>(
         &mut self,
-        value: &Option<serde_json::Value>,
-        path: &Option<String>,
-        path_field: &str,
+        value: Option<&serde_json::Value>,
+        path: Option<&str>,
         loc: &str,
+        field: &str,
         conv: impl Fn(&serde_json::Value) -> Option<T>,
     ) -> Option<Dyn<T>> {
         if let Some(v) = value {
-            if let Some(s) = v.as_str() {
-                return match JExpr::parse_wrapped(s) {
-                    Ok(Some(e)) => Some(Dyn::Expr(e)),
-                    Ok(None) | Err(_) => {
-                        self.err(
-                            "SCHEMA_VALIDATION_FAILED",
-                            loc,
-                            format!("Invalid value for the field at {loc}"),
-                        );
-                        None
-                    }
-                };
-            }
-            return match conv(v) {
-                Some(t) => Some(Dyn::Fixed(t)),
-                None => {
-                    self.err(
-                        "SCHEMA_VALIDATION_FAILED",
-                        loc,
-                        format!("Invalid value for the field at {loc}"),
-                    );
-                    None
-                }
+            let given = match v.as_str() {
+                Some(s) => JExpr::parse_wrapped(s).ok().flatten().map(Dyn::Expr),
+                None => conv(v).map(Dyn::Fixed),
             };
+            if given.is_none() {
+                let at = format!("{loc}/{field}");
+                self.err(
+                    "SCHEMA_VALIDATION_FAILED",
+                    &at,
+                    format!("Invalid value for the field at {at}"),
+                );
+            }
+            return given;
         }
-        let p = path.as_ref()?;
-        let parsed = self.path(p, loc)?;
-        let _ = path_field;
-        Some(Dyn::Path(parsed, Str::from(p.as_str())))
+        let p = path?;
+        let parsed = self.path(p, &format!("{loc}/{field}Path"))?;
+        Some(Dyn::Path(parsed, Str::from(p)))
     }
 
     fn state(
@@ -573,7 +563,7 @@ impl Compiler {
                             None
                         };
                         let assign = self.assign(&r.assign, jsonata, &format!("{rloc}/Assign"));
-                        match ChoiceRule::compile(r, next, jsonata, output, assign) {
+                        match ChoiceRule::compile(r, next, output, assign) {
                             Ok(rule) => Some(rule),
                             Err(e) => {
                                 self.err("SCHEMA_VALIDATION_FAILED", &rloc, e);
@@ -590,14 +580,8 @@ impl Compiler {
             }
             StateType::Wait => {
                 let wait = if let Some(v) = &s.seconds {
-                    self.dyn_num(
-                        &Some(v.clone()),
-                        &None,
-                        "Seconds",
-                        &format!("{loc}/Seconds"),
-                        |v| v.as_i64(),
-                    )
-                    .map(WaitOp::Seconds)
+                    self.dyn_num(Some(v), None, loc, "Seconds", |v| v.as_i64())
+                        .map(WaitOp::Seconds)
                 } else if let Some(v) = &s.timestamp {
                     match v.as_str().map(JExpr::parse_wrapped) {
                         Some(Ok(Some(e))) if jsonata => Some(WaitOp::TimestampExpr(e)),
@@ -617,17 +601,17 @@ impl Compiler {
             StateType::Task => Op::Task(Box::new(TaskOp {
                 resource: Str::from(s.resource.as_deref().unwrap_or_default()),
                 timeout: self.dyn_num(
-                    &s.timeout_seconds,
-                    &s.timeout_seconds_path,
-                    "TimeoutSecondsPath",
-                    &format!("{loc}/TimeoutSeconds"),
+                    s.timeout_seconds.as_ref(),
+                    s.timeout_seconds_path.as_deref(),
+                    loc,
+                    "TimeoutSeconds",
                     |v| v.as_u64(),
                 ),
                 heartbeat: self.dyn_num(
-                    &s.heartbeat_seconds,
-                    &s.heartbeat_seconds_path,
-                    "HeartbeatSecondsPath",
-                    &format!("{loc}/HeartbeatSeconds"),
+                    s.heartbeat_seconds.as_ref(),
+                    s.heartbeat_seconds_path.as_deref(),
+                    loc,
+                    "HeartbeatSeconds",
                     |v| v.as_u64(),
                 ),
             })),
@@ -705,24 +689,24 @@ impl Compiler {
                     },
                     item_selector,
                     max_concurrency: self.dyn_num(
-                        &s.max_concurrency,
-                        &s.max_concurrency_path,
-                        "MaxConcurrencyPath",
-                        &format!("{loc}/MaxConcurrency"),
+                        s.max_concurrency.as_ref(),
+                        s.max_concurrency_path.as_deref(),
+                        loc,
+                        "MaxConcurrency",
                         |v| v.as_u64(),
                     ),
                     tolerated_count: self.dyn_num(
-                        &s.tolerated_failure_count,
-                        &s.tolerated_failure_count_path,
-                        "ToleratedFailureCountPath",
-                        &format!("{loc}/ToleratedFailureCount"),
+                        s.tolerated_failure_count.as_ref(),
+                        s.tolerated_failure_count_path.as_deref(),
+                        loc,
+                        "ToleratedFailureCount",
                         |v| v.as_i64(),
                     ),
                     tolerated_percentage: self.dyn_num(
-                        &s.tolerated_failure_percentage,
-                        &s.tolerated_failure_percentage_path,
-                        "ToleratedFailurePercentagePath",
-                        &format!("{loc}/ToleratedFailurePercentage"),
+                        s.tolerated_failure_percentage.as_ref(),
+                        s.tolerated_failure_percentage_path.as_deref(),
+                        loc,
+                        "ToleratedFailurePercentage",
                         |v| v.as_f64(),
                     ),
                     distributed,
@@ -739,22 +723,20 @@ impl Compiler {
 
 impl Compiler {
     fn batcher(&mut self, b: &serde_json::Value, jsonata: bool, loc: &str) -> Batcher {
-        let field = |k: &str| b.get(k).cloned();
-        let text = |k: &str| b.get(k).and_then(|v| v.as_str()).map(String::from);
-        let batch_input = field("BatchInput");
+        let batch_input = b.get("BatchInput").cloned();
         Batcher {
             max_items: self.dyn_num(
-                &field("MaxItemsPerBatch"),
-                &text("MaxItemsPerBatchPath"),
-                "MaxItemsPerBatchPath",
-                &format!("{loc}/MaxItemsPerBatch"),
+                b.get("MaxItemsPerBatch"),
+                b.get("MaxItemsPerBatchPath").and_then(|v| v.as_str()),
+                loc,
+                "MaxItemsPerBatch",
                 |v| v.as_u64(),
             ),
             max_bytes: self.dyn_num(
-                &field("MaxInputBytesPerBatch"),
-                &text("MaxInputBytesPerBatchPath"),
-                "MaxInputBytesPerBatchPath",
-                &format!("{loc}/MaxInputBytesPerBatch"),
+                b.get("MaxInputBytesPerBatch"),
+                b.get("MaxInputBytesPerBatchPath").and_then(|v| v.as_str()),
+                loc,
+                "MaxInputBytesPerBatch",
                 |v| v.as_u64(),
             ),
             batch_input: if jsonata {

@@ -40,38 +40,48 @@ const MAX_ASSIGN_BYTES: usize = 256 * 1024;
 impl Checker {
     /// A `Retry` array: each retrier's fields, ranges and `ErrorEquals`.
     pub(super) fn retriers(&mut self, v: &Value, loc: &str) {
-        let Some(list) = self.array(v, loc) else {
-            return;
-        };
-        for (i, r) in list.iter().enumerate() {
-            let here = format!("{loc}[{i}]");
-            let Some(obj) = self.object(r, &here) else {
-                continue;
-            };
-            self.handler_errors(obj, &here, i + 1 == list.len());
+        self.each_handler(v, loc, |this, obj, here| {
             for (key, val) in obj {
                 let at = format!("{here}/{key}");
                 match key.as_str() {
                     "ErrorEquals" => {}
                     "Comment" => {
-                        self.string(val, &at);
+                        this.string(val, &at);
                     }
-                    "IntervalSeconds" => {
-                        self.int_in(val, &at, 0, MAX_RETRY);
-                    }
-                    "MaxAttempts" => {
-                        self.int_in(val, &at, 0, MAX_RETRY);
+                    "IntervalSeconds" | "MaxAttempts" => {
+                        this.int_in(val, &at, 0, MAX_RETRY);
                     }
                     "MaxDelaySeconds" => {
-                        self.int_in(val, &at, 1, MAX_DELAY);
+                        this.int_in(val, &at, 1, MAX_DELAY);
                     }
                     "BackoffRate" => {
-                        self.number_in(val, &at, 1.0, f64::MAX);
+                        this.number_in(val, &at, 1.0, f64::MAX);
                     }
-                    "JitterStrategy" => self.one_of(val, &at, &["NONE", "FULL"]),
-                    _ => self.schema(&here, format!("Field '{key}' is not supported")),
+                    "JitterStrategy" => this.one_of(val, &at, &["NONE", "FULL"]),
+                    _ => this.schema(here, format!("Field '{key}' is not supported")),
                 }
             }
+        });
+    }
+
+    /// Runs `check` on each object of a `Retry` or `Catch` array with its location, after what
+    /// retriers and catchers share: an array of objects, each with a valid `ErrorEquals`.
+    fn each_handler(
+        &mut self,
+        v: &Value,
+        loc: &str,
+        mut check: impl FnMut(&mut Self, &Map<String, Value>, &str),
+    ) {
+        let Some(list) = self.array(v, loc) else {
+            return;
+        };
+        for (i, handler) in list.iter().enumerate() {
+            let here = format!("{loc}[{i}]");
+            let Some(obj) = self.object(handler, &here) else {
+                continue;
+            };
+            self.handler_errors(obj, &here, i + 1 == list.len());
+            check(self, obj, &here);
         }
     }
 
@@ -84,41 +94,33 @@ impl Checker {
         lang: Lang,
         siblings: &Map<String, Value>,
     ) {
-        let Some(list) = self.array(v, loc) else {
-            return;
-        };
-        for (i, c) in list.iter().enumerate() {
-            let here = format!("{loc}[{i}]");
-            let Some(obj) = self.object(c, &here) else {
-                continue;
-            };
-            self.handler_errors(obj, &here, i + 1 == list.len());
+        self.each_handler(v, loc, |this, obj, here| {
             if !obj.contains_key("Next") {
                 let missing = if obj.contains_key("ErrorEquals") {
                     "Next"
                 } else {
                     "ErrorEquals, Next"
                 };
-                self.schema(&here, format!("These fields are required: [{missing}]"));
+                this.schema(here, format!("These fields are required: [{missing}]"));
             }
             for (key, val) in obj {
                 let at = format!("{here}/{key}");
                 match key.as_str() {
                     "ErrorEquals" => {}
                     "Comment" => {
-                        self.string(val, &at);
+                        this.string(val, &at);
                     }
-                    "Next" => self.target(val, &at, siblings),
+                    "Next" => this.target(val, &at, siblings),
                     "Assign" => {
-                        self.in_catcher = true;
-                        self.assign(val, &at, lang);
-                        self.in_catcher = false;
+                        this.in_catcher = true;
+                        this.assign(val, &at, lang);
+                        this.in_catcher = false;
                     }
-                    "ResultPath" if lang == Lang::JsonPath => self.path(val, &at, PathKind::Result),
+                    "ResultPath" if lang == Lang::JsonPath => this.path(val, &at, PathKind::Result),
                     "Output" if lang == Lang::Jsonata => {
-                        self.in_catcher = true;
-                        self.jsonata_strings(val, &at, 0);
-                        self.in_catcher = false;
+                        this.in_catcher = true;
+                        this.jsonata_strings(val, &at, 0);
+                        this.in_catcher = false;
                     }
                     "ResultPath" | "Output" => {
                         let other = if lang == Lang::JsonPath {
@@ -126,18 +128,18 @@ impl Checker {
                         } else {
                             "JSONPath"
                         };
-                        self.schema(
-                            &here,
+                        this.schema(
+                            here,
                             format!(
                                 "The QueryLanguage is set to '{}', but field '{key}' is only supported for the '{other}' QueryLanguage",
                                 lang.name()
                             ),
                         );
                     }
-                    _ => self.schema(&here, format!("Field '{key}' is not supported")),
+                    _ => this.schema(here, format!("Field '{key}' is not supported")),
                 }
             }
-        }
+        });
     }
 
     /// `ErrorEquals` of a retrier or catcher: a non-empty list of error names, `States.ALL`

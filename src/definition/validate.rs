@@ -409,15 +409,7 @@ impl Checker {
                 return None;
             }
         }?;
-        if n < min {
-            self.schema(loc, format!("Minimum value is {min}"));
-            return None;
-        }
-        if n > max {
-            self.schema(loc, format!("Maximum value is {max}"));
-            return None;
-        }
-        Some(n)
+        self.in_range(n, loc, min, max)
     }
 
     /// A number field within `[min, max]`.
@@ -426,6 +418,17 @@ impl Checker {
             self.schema(loc, "Expected value of type Number");
             return None;
         };
+        self.in_range(n, loc, min, max)
+    }
+
+    /// `n` when within `[min, max]`; else the bound it crosses, in AWS's words.
+    fn in_range<T: PartialOrd + std::fmt::Display>(
+        &mut self,
+        n: T,
+        loc: &str,
+        min: T,
+        max: T,
+    ) -> Option<T> {
         if n < min {
             self.schema(loc, format!("Minimum value is {min}"));
             return None;

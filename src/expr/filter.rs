@@ -4,7 +4,7 @@
 //! evaluated on. A path operand that selects nothing is "undefined": every comparison with it
 //! is false (`!=` is the negation of `==`, as in Jayway).
 
-use super::path::{Cursor, Seg, parse_segments, segs_definite};
+use super::path::{Cursor, Seg, number_at, parse_segments, segs_definite};
 use super::select::select_segs;
 use super::{MAX_DEPTH, SyntaxError};
 use crate::value::{Number, Value};
@@ -81,27 +81,28 @@ fn check_depth(cur: &Cursor, depth: usize) -> Result<(), SyntaxError> {
 
 fn parse_or(cur: &mut Cursor, depth: usize) -> Result<Filter, SyntaxError> {
     check_depth(cur, depth)?;
-    let mut left = parse_and(cur, depth)?;
-    loop {
-        cur.skip_ws();
-        if cur.peek() == Some(b'|') && cur.peek_at(1) == Some(b'|') {
-            cur.pos += 2;
-            let right = parse_and(cur, depth)?;
-            left = Filter::Or(Box::new(left), Box::new(right));
-        } else {
-            return Ok(left);
-        }
-    }
+    parse_chain(cur, depth, b'|', parse_and, Filter::Or)
 }
 
 fn parse_and(cur: &mut Cursor, depth: usize) -> Result<Filter, SyntaxError> {
-    let mut left = parse_unary(cur, depth)?;
+    parse_chain(cur, depth, b'&', parse_unary, Filter::And)
+}
+
+/// Operands read by `operand`, joined left to right by the doubled operator `op` (`||`, `&&`).
+fn parse_chain(
+    cur: &mut Cursor,
+    depth: usize,
+    op: u8,
+    operand: fn(&mut Cursor, usize) -> Result<Filter, SyntaxError>,
+    join: fn(Box<Filter>, Box<Filter>) -> Filter,
+) -> Result<Filter, SyntaxError> {
+    let mut left = operand(cur, depth)?;
     loop {
         cur.skip_ws();
-        if cur.peek() == Some(b'&') && cur.peek_at(1) == Some(b'&') {
+        if cur.peek() == Some(op) && cur.peek_at(1) == Some(op) {
             cur.pos += 2;
-            let right = parse_unary(cur, depth)?;
-            left = Filter::And(Box::new(left), Box::new(right));
+            let right = operand(cur, depth)?;
+            left = join(Box::new(left), Box::new(right));
         } else {
             return Ok(left);
         }
@@ -198,23 +199,11 @@ fn parse_operand(cur: &mut Cursor, depth: usize) -> Result<Operand, SyntaxError>
             Ok(Operand::Literal(Value::array(items)))
         }
         Some(b'-' | b'0'..=b'9') => {
-            let start = cur.pos;
-            cur.pos += 1;
-            while matches!(
-                cur.peek(),
-                Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
-            ) {
-                cur.pos += 1;
-            }
-            let text = cur.slice(start, cur.pos);
-            if let Ok(i) = text.parse::<i64>() {
-                Ok(Operand::Literal(Value::int(i)))
-            } else {
-                match text.parse::<f64>() {
-                    Ok(f) if f.is_finite() => Ok(Operand::Literal(Value::float(f))),
-                    _ => Err(cur.error("invalid number")),
-                }
-            }
+            let (number, end) = number_at(cur.text, cur.pos);
+            cur.pos = end;
+            number
+                .map(Operand::Literal)
+                .ok_or_else(|| cur.error("invalid number"))
         }
         _ => {
             for (word, value) in [

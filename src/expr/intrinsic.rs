@@ -1,9 +1,9 @@
 //! Intrinsic function calls (`States.Format('x={}', $.x)`): parsed once into a call tree.
 
 use super::functions;
-use super::path::Path;
+use super::path::{Path, number_at};
 use super::{EvalError, MAX_DEPTH, PathError, Scope, SyntaxError};
-use crate::value::{Number, Value};
+use crate::value::Value;
 
 /// The 18 intrinsic functions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -358,22 +358,9 @@ impl Parser<'_> {
     }
 
     fn number(&mut self) -> Result<Value, SyntaxError> {
-        let start = self.pos;
-        self.pos += 1;
-        while matches!(
-            self.peek(),
-            Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
-        ) {
-            self.pos += 1;
-        }
-        let text = self.slice(start, self.pos);
-        if let Ok(i) = text.parse::<i64>() {
-            return Ok(Value::Number(Number::Int(i)));
-        }
-        match text.parse::<f64>() {
-            Ok(f) if f.is_finite() => Ok(Value::Number(Number::Float(f))),
-            _ => Err(self.error("invalid number")),
-        }
+        let (number, end) = number_at(self.text, self.pos);
+        self.pos = end;
+        number.ok_or_else(|| self.error("invalid number"))
     }
 
     /// A path runs to the next top-level `,` or `)`; brackets, parentheses and quotes nest.

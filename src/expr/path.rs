@@ -2,7 +2,7 @@
 
 use super::filter::{self, Filter};
 use super::{MAX_DEPTH, SyntaxError};
-use crate::value::Str;
+use crate::value::{Str, Value};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -172,6 +172,30 @@ pub(crate) fn render_seg(out: &mut String, seg: &Seg) {
         Seg::Filter(_) => out.push_str("[?]"),
         Seg::Length => out.push_str(".length()"),
     }
+}
+
+/// The number literal starting at `start` (a `-` or a digit) in a filter or an intrinsic's
+/// argument list, and where it ends: an integer when it reads as one, else a finite float, else
+/// `None`.
+pub(crate) fn number_at(text: &str, start: usize) -> (Option<Value>, usize) {
+    let bytes = text.as_bytes();
+    let mut end = start + 1;
+    while matches!(
+        bytes.get(end),
+        Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+    ) {
+        end += 1;
+    }
+    let literal = text.get(start..end).unwrap_or("");
+    let number = match literal.parse::<i64>() {
+        Ok(i) => Some(Value::int(i)),
+        Err(_) => literal
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(Value::float),
+    };
+    (number, end)
 }
 
 /// A byte cursor over path text; all delimiters are ASCII so byte slicing stays on char

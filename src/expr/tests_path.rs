@@ -99,42 +99,44 @@ fn multi_members_merge_at_the_leaf() {
 
 #[test]
 fn missing_members_word_like_jayway() {
-    assert_eq!(
-        sel("{}", "$.NoSuchInputPath"),
-        "ERR Invalid path '$.NoSuchInputPath' : No results for path: $['NoSuchInputPath']"
-    );
-    assert_eq!(
-        sel("{}", "$.no.such.result.path"),
-        "ERR Invalid path '$.no.such.result.path' : Missing property in path $['no']"
-    );
-    assert_eq!(
-        sel(r#"{"a":{}}"#, "$.a.b.c"),
-        "ERR Invalid path '$.a.b.c' : Missing property in path $['a']['b']"
-    );
-    assert_eq!(
-        sel(r#"{"a":{}}"#, "$.a.b"),
-        "ERR Invalid path '$.a.b' : No results for path: $['a']['b']"
-    );
-    assert_eq!(
-        sel("[1]", "$[5]"),
-        "ERR Invalid path '$[5]' : No results for path: $[5]"
-    );
-    assert_eq!(
-        sel(r#"{"a":[]}"#, "$.a[0].b"),
-        "ERR Invalid path '$.a[0].b' : No results for path: $['a'][0]['b']"
-    );
-    assert_eq!(
-        sel(r#"{"a":null}"#, "$.a[0]"),
-        "ERR Invalid path '$.a[0]' : The path $['a'] is null"
-    );
-    assert_eq!(
-        sel(r#"{"a":{"k":1}}"#, "$.a[0]"),
-        "ERR Invalid path '$.a[0]' : Filter: [0] can only be applied to arrays. Current context is: {k=1}"
-    );
-    assert_eq!(
-        sel(r#"{"a":"s"}"#, "$.a.b"),
-        "ERR Invalid path '$.a.b' : Expected to find an object with property ['b'] in path $['a'] but found 'java.lang.String'. This is not a json object according to the JsonProvider: 'com.jayway.jsonpath.spi.json.JacksonJsonProvider'."
-    );
+    for (doc, path, cause) in [
+        (
+            "{}",
+            "$.NoSuchInputPath",
+            "No results for path: $['NoSuchInputPath']",
+        ),
+        (
+            "{}",
+            "$.no.such.result.path",
+            "Missing property in path $['no']",
+        ),
+        (
+            r#"{"a":{}}"#,
+            "$.a.b.c",
+            "Missing property in path $['a']['b']",
+        ),
+        (r#"{"a":{}}"#, "$.a.b", "No results for path: $['a']['b']"),
+        ("[1]", "$[5]", "No results for path: $[5]"),
+        (
+            r#"{"a":[]}"#,
+            "$.a[0].b",
+            "No results for path: $['a'][0]['b']",
+        ),
+        (r#"{"a":null}"#, "$.a[0]", "The path $['a'] is null"),
+        (
+            r#"{"a":{"k":1}}"#,
+            "$.a[0]",
+            "Filter: [0] can only be applied to arrays. Current context is: {k=1}",
+        ),
+        (
+            r#"{"a":"s"}"#,
+            "$.a.b",
+            "Expected to find an object with property ['b'] in path $['a'] but found 'java.lang.String'. This is not a json object according to the JsonProvider: 'com.jayway.jsonpath.spi.json.JacksonJsonProvider'.",
+        ),
+    ] {
+        let want = format!("ERR Invalid path '{path}' : {cause}");
+        assert_eq!(sel(doc, path), want, "{path} on {doc}");
+    }
 }
 
 #[test]

@@ -25,13 +25,13 @@ pub(crate) fn table() -> Vec<Builtin> {
         b("substringBefore", "<s-s:s>", substring_before),
         b("substringAfter", "<s-s:s>", substring_after),
         b("lowercase", "<s-:s>", |_, a, _| {
-            Ok(s0(a).map(|s| V::string(s.to_lowercase())))
+            on_str(a, |s| V::string(s.to_lowercase()))
         }),
         b("uppercase", "<s-:s>", |_, a, _| {
-            Ok(s0(a).map(|s| V::string(s.to_uppercase())))
+            on_str(a, |s| V::string(s.to_uppercase()))
         }),
         b("length", "<s-:n>", |_, a, _| {
-            Ok(s0(a).map(|s| V::Num(s.chars().count() as f64)))
+            on_str(a, |s| V::Num(s.chars().count() as f64))
         }),
         b("trim", "<s-:s>", trim),
         b("pad", "<s-ns?:s>", pad),
@@ -41,18 +41,10 @@ pub(crate) fn table() -> Vec<Builtin> {
         b("split", "<s-(sf)n?:a<s>>", split),
         b("join", "<a<s>s?:s>", join),
         b("number", "<(nsb)-:n>", number),
-        b("floor", "<n-:n>", |_, a, _| {
-            Ok(n0(a).map(|x| V::Num(x.floor())))
-        }),
-        b("ceil", "<n-:n>", |_, a, _| {
-            Ok(n0(a).map(|x| V::Num(x.ceil())))
-        }),
+        b("floor", "<n-:n>", |_, a, _| on_num(a, f64::floor)),
+        b("ceil", "<n-:n>", |_, a, _| on_num(a, f64::ceil)),
         b("round", "<n-n?:n>", round),
-        b(
-            "abs",
-            "<n-:n>",
-            |_, a, _| Ok(n0(a).map(|x| V::Num(x.abs()))),
-        ),
+        b("abs", "<n-:n>", |_, a, _| on_num(a, f64::abs)),
         b("sqrt", "<n-:n>", sqrt),
         b("power", "<n-n:n>", power),
         b("random", "<:n>", |_, _, _| {
@@ -126,6 +118,16 @@ fn plain(v: V) -> V {
     }
 }
 
+/// `f` of the string argument; undefined stays undefined.
+fn on_str(a: &[Option<V>], f: impl FnOnce(&str) -> V) -> R {
+    Ok(s0(a).map(|s| f(&s)))
+}
+
+/// `f` of the number argument; undefined stays undefined.
+fn on_num(a: &[Option<V>], f: impl FnOnce(f64) -> f64) -> R {
+    Ok(n0(a).map(|x| V::Num(f(x))))
+}
+
 pub(crate) fn s0(a: &[Option<V>]) -> Option<Arc<str>> {
     s1(a, 0)
 }
@@ -168,21 +170,20 @@ fn count(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
 }
 
 fn max(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    Ok(nums(&a[0])
-        .filter(|v| !v.is_empty())
-        .map(|v| V::Num(v.iter().cloned().fold(f64::NEG_INFINITY, f64::max))))
+    on_nums(a, |v| v.iter().cloned().fold(f64::NEG_INFINITY, f64::max))
 }
 
 fn min(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    Ok(nums(&a[0])
-        .filter(|v| !v.is_empty())
-        .map(|v| V::Num(v.iter().cloned().fold(f64::INFINITY, f64::min))))
+    on_nums(a, |v| v.iter().cloned().fold(f64::INFINITY, f64::min))
 }
 
 fn average(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    Ok(nums(&a[0])
-        .filter(|v| !v.is_empty())
-        .map(|v| V::Num(v.iter().sum::<f64>() / v.len() as f64)))
+    on_nums(a, |v| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// `f` of the numbers in the array argument; undefined when there are none.
+fn on_nums(a: &[Option<V>], f: impl FnOnce(&[f64]) -> f64) -> R {
+    Ok(nums(&a[0]).filter(|v| !v.is_empty()).map(|v| V::Num(f(&v))))
 }
 
 fn shift(x: f64, p: i32) -> f64 {
@@ -233,34 +234,41 @@ fn power(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     Ok(Some(V::Num(r)))
 }
 
-fn hof_args(f: &V, v: V, i: usize, arr: &V) -> Vec<Option<V>> {
-    let _ = f;
+fn hof_args(v: V, i: usize, arr: &V) -> Vec<Option<V>> {
     vec![Some(v), Some(V::Num(i as f64)), Some(arr.clone())]
 }
 
 fn map(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
-    let Some(arr) = &a[0] else { return Ok(None) };
-    let f = a[1].clone().unwrap_or(V::Null);
     let mut out = Vec::new();
-    for (i, v) in arr_items(&a[0]).into_iter().enumerate() {
-        if let Some(r) = call_hof(cx, &f, hof_args(&f, v, i, arr), call.env)? {
-            out.push(r);
-        }
-    }
-    Ok(mk_seq(out))
+    let is_some = each_item(cx, a, call, |_, r| out.extend(r))?;
+    Ok(if is_some { mk_seq(out) } else { None })
 }
 
 fn filter(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
-    let Some(arr) = &a[0] else { return Ok(None) };
-    let f = a[1].clone().unwrap_or(V::Null);
     let mut out = Vec::new();
-    for (i, v) in arr_items(&a[0]).into_iter().enumerate() {
-        let r = call_hof(cx, &f, hof_args(&f, v.clone(), i, arr), call.env)?;
+    let is_some = each_item(cx, a, call, |v, r| {
         if truthy(r.as_ref()).unwrap_or(false) {
             out.push(v);
         }
+    })?;
+    Ok(if is_some { mk_seq(out) } else { None })
+}
+
+/// Calls the function `a[1]` as `f(item, index, array)` on each item of `a[0]` and hands `keep`
+/// the item and the result; `false` when `a[0]` is undefined.
+fn each_item(
+    cx: &Ctx,
+    a: &[Option<V>],
+    call: &CallCx,
+    mut keep: impl FnMut(V, Option<V>),
+) -> Result<bool, Error> {
+    let Some(arr) = &a[0] else { return Ok(false) };
+    let f = a[1].clone().unwrap_or(V::Null);
+    for (i, v) in arr_items(&a[0]).into_iter().enumerate() {
+        let r = call_hof(cx, &f, hof_args(v.clone(), i, arr), call.env)?;
+        keep(v, r);
     }
-    Ok(mk_seq(out))
+    Ok(true)
 }
 
 fn single(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
@@ -268,7 +276,7 @@ fn single(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
     let mut found: Option<V> = None;
     for (i, v) in arr_items(&a[0]).into_iter().enumerate() {
         let ok = match &a[1] {
-            Some(f) => truthy(call_hof(cx, f, hof_args(f, v.clone(), i, arr), call.env)?.as_ref())
+            Some(f) => truthy(call_hof(cx, f, hof_args(v.clone(), i, arr), call.env)?.as_ref())
                 .unwrap_or(false),
             None => true,
         };
@@ -314,22 +322,12 @@ fn reduce(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
 }
 
 fn sift(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
-    let Some(V::Obj(o)) = &a[0] else {
-        return Ok(None);
-    };
-    let f = a[1].clone().unwrap_or(V::Null);
     let mut out = Obj::default();
-    for (k, v) in o.iter() {
-        let r = call_hof(
-            cx,
-            &f,
-            vec![Some(v.clone()), Some(V::Str(k.clone())), a[0].clone()],
-            call.env,
-        )?;
+    each_entry(cx, a, call, |k, v, r| {
         if truthy(r.as_ref()).unwrap_or(false) {
             out.insert(k.clone(), v.clone());
         }
-    }
+    })?;
     Ok(if out.is_empty() {
         None
     } else {
@@ -338,23 +336,28 @@ fn sift(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
 }
 
 fn each(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
+    let mut out = Vec::new();
+    let is_object = each_entry(cx, a, call, |_, _, r| out.extend(r))?;
+    Ok(if is_object { mk_seq(out) } else { None })
+}
+
+/// Calls the function `a[1]` as `f(value, key, object)` on each entry of the object `a[0]`
+/// and hands `keep` the entry and the result; `false` when `a[0]` is not an object.
+fn each_entry(
+    cx: &Ctx,
+    a: &[Option<V>],
+    call: &CallCx,
+    mut keep: impl FnMut(&Arc<str>, &V, Option<V>),
+) -> Result<bool, Error> {
     let Some(V::Obj(o)) = &a[0] else {
-        return Ok(None);
+        return Ok(false);
     };
     let f = a[1].clone().unwrap_or(V::Null);
-    let mut out = Vec::new();
     for (k, v) in o.iter() {
-        let r = call_hof(
-            cx,
-            &f,
-            vec![Some(v.clone()), Some(V::Str(k.clone())), a[0].clone()],
-            call.env,
-        )?;
-        if let Some(r) = r {
-            out.push(r);
-        }
+        let args = vec![Some(v.clone()), Some(V::Str(k.clone())), a[0].clone()];
+        keep(k, v, call_hof(cx, &f, args, call.env)?);
     }
-    Ok(mk_seq(out))
+    Ok(true)
 }
 
 fn keys(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
@@ -449,32 +452,42 @@ fn merge(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
 }
 
 fn reverse(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    let Some(v) = &a[0] else { return Ok(None) };
+    Ok(reordered(a, |items| items.reverse()))
+}
+
+fn shuffle(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
+    use rand::seq::SliceRandom;
+    Ok(reordered(a, |items| items.shuffle(&mut rand::thread_rng())))
+}
+
+/// The items of `a[0]` as a new array in the order `reorder` leaves them; `a[0]` itself when it
+/// holds at most one item.
+fn reordered(a: &[Option<V>], reorder: impl FnOnce(&mut Vec<V>)) -> Option<V> {
+    let v = a[0].as_ref()?;
     let mut items = arr_items(&a[0]);
     if items.len() <= 1 {
-        return Ok(Some(v.clone()));
+        return Some(v.clone());
     }
-    items.reverse();
-    Ok(Some(mk_arr(items)))
+    reorder(&mut items);
+    Some(mk_arr(items))
 }
 
 fn error(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    let mut e = Error::new("D3137", None, None);
-    e.message = s0(a)
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| "$error() function evaluated".into());
-    Err(e)
+    Err(user_error("D3137", s0(a), "$error() function evaluated"))
 }
 
 fn assert(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     if !matches!(a[0], Some(V::Bool(true))) {
-        let mut e = Error::new("D3141", None, None);
-        e.message = s1(a, 1)
-            .map(|s| s.to_string())
-            .unwrap_or_else(|| "$assert() statement failed".into());
-        return Err(e);
+        return Err(user_error("D3141", s1(a, 1), "$assert() statement failed"));
     }
     Ok(None)
+}
+
+/// The error `code` with the caller's `message`, or `default` when the caller gave none.
+fn user_error(code: &str, message: Option<Arc<str>>, default: &str) -> Error {
+    let mut e = Error::new(code, None, None);
+    e.message = message.map_or_else(|| default.into(), |s| s.to_string());
+    e
 }
 
 fn type_of(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
@@ -526,17 +539,6 @@ fn sort(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
     Ok(Some(mk_arr(sorted)))
 }
 
-fn shuffle(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    use rand::seq::SliceRandom;
-    let Some(v) = &a[0] else { return Ok(None) };
-    let mut items = arr_items(&a[0]);
-    if items.len() <= 1 {
-        return Ok(Some(v.clone()));
-    }
-    items.shuffle(&mut rand::thread_rng());
-    Ok(Some(mk_arr(items)))
-}
-
 fn distinct(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     let Some(V::Arr(arr)) = &a[0] else {
         return Ok(a[0].clone());
@@ -575,11 +577,7 @@ fn zip(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
 
 fn eval_fn(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
     let Some(src) = s0(a) else { return Ok(None) };
-    let node = super::parser::parse(&src, cx.opts).map_err(|e| {
-        let mut x = Error::new("D3120", None, None);
-        x.detail_mut().value = Some(e.code.clone());
-        x
-    })?;
+    let node = super::parser::parse(&src, cx.opts).map_err(|e| wrapped("D3120", &e))?;
     let input = if a.len() > 1 && a[1].is_some() {
         a[1].clone()
     } else {
@@ -594,9 +592,12 @@ fn eval_fn(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
         }))),
         other => other,
     };
-    eval(&node, input.as_ref(), call.env, cx).map_err(|e| {
-        let mut x = Error::new("D3121", None, None);
-        x.detail_mut().value = Some(e.code.clone());
-        x
-    })
+    eval(&node, input.as_ref(), call.env, cx).map_err(|e| wrapped("D3121", &e))
+}
+
+/// `$eval`'s error `code` carrying the code of the error `inner` that caused it.
+fn wrapped(code: &str, inner: &Error) -> Error {
+    let mut x = Error::new(code, None, None);
+    x.detail_mut().value = Some(inner.code.clone());
+    x
 }

@@ -72,25 +72,9 @@ pub(crate) fn round15(x: f64) -> f64 {
     format!("{:.14e}", x).parse().unwrap_or(x)
 }
 
-/// `JSON.stringify` of a string.
+/// `JSON.stringify` of a string: the escapes JSON requires, as `value` writes them.
 pub(crate) fn json_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    crate::value::write_str(out, s);
 }
 
 /// `JSON.stringify(v, replacer, indent)` with jsonata's replacer (numbers to 15 significant

@@ -332,7 +332,7 @@ async fn dispatch(server: &Arc<Server>, op: &str, r: &Req<'_>) -> ops::OpResult 
         "UpdateStateMachineAlias" => versions::update_alias(s, r),
         "DeleteStateMachineAlias" => versions::delete_alias(s, r),
         "ListStateMachineAliases" => versions::list_aliases(s, r),
-        other => Err(protocol::unknown_operation(other)),
+        _ => Err(protocol::unknown_operation()),
     }
 }
 

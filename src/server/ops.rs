@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::Server;
 use super::definitions::{express_restrictions, invalid_definition, validate_text};
 use super::protocol::{ApiError, Req, epoch, invalid_name, valid_name, validation};
-use super::registry::{Kind, Machine, Qualifier, Revision};
+use super::registry::{Kind, Machine, Machines, Qualifier, Revision, invalid_arn};
 
 /// A JSON answer or an error in AWS's shape.
 pub type OpResult = Result<Value, ApiError>;
@@ -30,6 +30,21 @@ pub fn no_machine(arn: &str) -> ApiError {
         "StateMachineDoesNotExist",
         format!("State Machine Does Not Exist: '{arn}'"),
     )
+}
+
+/// The machine named `name` when `arn` (which named it) is ours: every operation that reads a
+/// machine answers `StateMachineDoesNotExist` alike for a missing one and a foreign ARN.
+pub fn local_machine<'a>(
+    server: &Server,
+    machines: &'a Machines,
+    name: &str,
+    arn: &str,
+) -> Result<&'a Machine, ApiError> {
+    machines
+        .by_name
+        .get(name)
+        .filter(|_| server.registry.arns.is_local(arn))
+        .ok_or_else(|| no_machine(arn))
 }
 
 fn check_role(role: &str) -> Result<(), ApiError> {
@@ -218,11 +233,7 @@ pub fn describe_state_machine(server: &Server, r: &Req) -> OpResult {
     r.opt_enum("includedData", &["ALL_DATA", "METADATA_ONLY"])?;
     let target = server.registry.arns.parse_machine(arn)?;
     let machines = server.registry.read();
-    let m = machines
-        .by_name
-        .get(&target.name)
-        .filter(|_| server.registry.arns.is_local(arn))
-        .ok_or_else(|| no_machine(arn))?;
+    let m = local_machine(server, &machines, &target.name, arn)?;
     let (rev, created, description, shown_arn) = match &target.qualifier {
         Qualifier::None => (&m.current, m.created, None, m.arn.clone()),
         Qualifier::Version(n) => {
@@ -235,7 +246,7 @@ pub fn describe_state_machine(server: &Server, r: &Req) -> OpResult {
             )
         }
         Qualifier::Alias(_) => {
-            return Err(ApiError::sfn("InvalidArn", format!("Invalid Arn: '{arn}'")));
+            return Err(invalid_arn(arn));
         }
     };
     let mut out = json!({
@@ -270,7 +281,7 @@ pub fn update_state_machine(server: &Server, r: &Req) -> OpResult {
     r.opt_obj("encryptionConfiguration")?;
     let target = server.registry.arns.parse_machine(arn)?;
     if target.qualifier != Qualifier::None {
-        return Err(ApiError::sfn("InvalidArn", format!("Invalid Arn: '{arn}'")));
+        return Err(invalid_arn(arn));
     }
     if definition.is_none() && role.is_none() && logging.is_none() && tracing.is_none() {
         return Err(ApiError::sfn(
@@ -289,11 +300,7 @@ pub fn update_state_machine(server: &Server, r: &Req) -> OpResult {
     }
     let kind = {
         let machines = server.registry.read();
-        let m = machines
-            .by_name
-            .get(&target.name)
-            .filter(|_| server.registry.arns.is_local(arn))
-            .ok_or_else(|| no_machine(arn))?;
+        let m = local_machine(server, &machines, &target.name, arn)?;
         m.kind
     };
     let compiled = match definition {
@@ -335,7 +342,7 @@ pub fn delete_state_machine(server: &Server, r: &Req) -> OpResult {
     let arn = r.str("stateMachineArn", 1, 256)?;
     let target = server.registry.arns.parse_machine(arn)?;
     if target.qualifier != Qualifier::None {
-        return Err(ApiError::sfn("InvalidArn", format!("Invalid Arn: '{arn}'")));
+        return Err(invalid_arn(arn));
     }
     if server.registry.arns.is_local(arn) {
         server.registry.write().by_name.shift_remove(&target.name);

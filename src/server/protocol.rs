@@ -78,9 +78,8 @@ impl ApiError {
     }
 }
 
-/// `UnknownOperationException` for a target we do not serve.
-pub fn unknown_operation(target: &str) -> ApiError {
-    let _ = target;
+/// `UnknownOperationException` for a target we do not serve (AWS's answer names no target).
+pub fn unknown_operation() -> ApiError {
     ApiError::coral(400, "UnknownOperationException", None)
 }
 
@@ -291,7 +290,7 @@ mod tests {
             e.body(),
             r#"{"__type":"com.amazonaws.swf.service.v2.model#InvalidArn","message":"Invalid Arn: 'x'"}"#
         );
-        let u = unknown_operation("AWSStepFunctions.Nope");
+        let u = unknown_operation();
         assert_eq!(
             u.body(),
             r#"{"__type":"com.amazon.coral.service#UnknownOperationException"}"#

@@ -112,7 +112,8 @@ pub struct Arns {
     pub account: String,
 }
 
-fn invalid_arn(arn: &str) -> ApiError {
+/// `InvalidArn` in AWS's words, for an ARN that is malformed or names the wrong kind of thing.
+pub fn invalid_arn(arn: &str) -> ApiError {
     ApiError::sfn("InvalidArn", format!("Invalid Arn: '{arn}'"))
 }
 

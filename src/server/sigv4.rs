@@ -11,6 +11,7 @@ use hyper::http::request::Parts;
 use sha2::{Digest, Sha256};
 
 use super::protocol::ApiError;
+use crate::tasks::percent_encode;
 
 /// Access key id → secret key.
 #[derive(Clone, Debug, Default)]
@@ -61,19 +62,6 @@ fn missing() -> ApiError {
         "MissingAuthenticationTokenException",
         Some("Request is missing Authentication Token".into()),
     )
-}
-
-/// URI-encodes per SigV4 (unreserved characters kept; `/` kept in paths when `path` is true).
-fn encode(s: &str, path: bool) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) || (path && b == b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 fn decode(s: &str) -> String {
@@ -216,7 +204,10 @@ impl Credentials {
             .filter(|p| !p.is_empty())
             .map(|p| {
                 let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (encode(&decode(k), false), encode(&decode(v), false))
+                (
+                    percent_encode(&decode(k), false),
+                    percent_encode(&decode(v), false),
+                )
             })
             .collect();
         query.sort();
@@ -224,7 +215,7 @@ impl Credentials {
         let canonical = format!(
             "{}\n{}\n{}\n{}\n{}\n{}",
             parts.method,
-            encode(&decode(parts.uri.path()), true),
+            percent_encode(&decode(parts.uri.path()), true),
             query.join("&"),
             canonical_headers,
             signed,

@@ -38,6 +38,15 @@ fn redirect(slot: &mut Value, exits: &mut Vec<Exit>, caught: bool) {
     }
 }
 
+/// Redirects the `Next` of each item of the array `state[key]` (Choice rules, Catchers).
+fn redirect_each(state: &mut Map<String, Value>, key: &str, exits: &mut Vec<Exit>, caught: bool) {
+    if let Some(Value::Array(items)) = state.get_mut(key) {
+        for n in items.iter_mut().filter_map(|item| item.get_mut("Next")) {
+            redirect(n, exits, caught);
+        }
+    }
+}
+
 fn wrapper(target: &str, jsonata: bool) -> Value {
     if jsonata {
         json!({"Type": "Pass", "End": true, "QueryLanguage": "JSONata",
@@ -197,23 +206,11 @@ pub async fn test_state(server: &Server, r: &Req<'_>) -> OpResult {
         redirect(&mut next, &mut exits, false);
         state.insert("Next".into(), next);
     }
-    if let Some(Value::Array(rules)) = state.get_mut("Choices") {
-        for rule in rules.iter_mut() {
-            if let Some(n) = rule.get_mut("Next") {
-                redirect(n, &mut exits, false);
-            }
-        }
-    }
+    redirect_each(&mut state, "Choices", &mut exits, false);
     if let Some(d) = state.get_mut("Default") {
         redirect(d, &mut exits, false);
     }
-    if let Some(Value::Array(catchers)) = state.get_mut("Catch") {
-        for c in catchers.iter_mut() {
-            if let Some(n) = c.get_mut("Next") {
-                redirect(n, &mut exits, true);
-            }
-        }
-    }
+    redirect_each(&mut state, "Catch", &mut exits, true);
     let mut states = Map::new();
     states.insert(STATE.into(), Value::Object(state));
     for (i, e) in exits.iter().enumerate() {
@@ -226,20 +223,7 @@ pub async fn test_state(server: &Server, r: &Req<'_>) -> OpResult {
     let program = server.backend.compile(&machine.to_string()).map_err(|d| {
         invalid(invalid_definition_message(&d).replace(STATE, state_name.unwrap_or("State")))
     })?;
-    let meta = ExecMeta {
-        execution_arn: server.registry.arns.express(
-            "TestState",
-            "test",
-            "00000000-0000-0000-0000-000000000000",
-        ),
-        name: "test".into(),
-        state_machine_arn: server.registry.arns.machine("TestState"),
-        state_machine_name: "TestState".into(),
-        role_arn: String::new(),
-        start_time: std::time::SystemTime::now(),
-        test_case: None,
-        asynchronous: false,
-    };
+    let meta = test_meta(server, "test", "00000000-0000-0000-0000-000000000000");
     let result = server
         .backend
         .execute(program, input.to_string(), meta)
@@ -302,21 +286,27 @@ pub async fn test_state(server: &Server, r: &Req<'_>) -> OpResult {
 async fn run_pass(server: &Server, pass: Value, input: &str) -> Option<Value> {
     let machine = json!({"StartAt": STATE, "States": {STATE: pass}});
     let program = server.backend.compile(&machine.to_string()).ok()?;
-    let meta = ExecMeta {
-        execution_arn: server.registry.arns.express("TestState", "inspect", "0"),
-        name: "inspect".into(),
+    let meta = test_meta(server, "inspect", "0");
+    let result = server
+        .backend
+        .execute(program, input.to_string(), meta)
+        .await;
+    result.output.and_then(|o| serde_json::from_str(&o).ok())
+}
+
+/// What a generated machine's execution is named: an execution `name` (with id `id`) of the
+/// machine `TestState`, which exists nowhere else.
+fn test_meta(server: &Server, name: &str, id: &str) -> ExecMeta {
+    ExecMeta {
+        execution_arn: server.registry.arns.express("TestState", name, id),
+        name: name.into(),
         state_machine_arn: server.registry.arns.machine("TestState"),
         state_machine_name: "TestState".into(),
         role_arn: String::new(),
         start_time: std::time::SystemTime::now(),
         test_case: None,
         asynchronous: false,
-    };
-    let result = server
-        .backend
-        .execute(program, input.to_string(), meta)
-        .await;
-    result.output.and_then(|o| serde_json::from_str(&o).ok())
+    }
 }
 
 /// DEBUG inspection data of a JSONPath state: the input after each processing step, each

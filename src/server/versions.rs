@@ -8,9 +8,9 @@ use std::time::SystemTime;
 use serde_json::{Value, json};
 
 use super::Server;
-use super::ops::{OpResult, no_machine, paged};
+use super::ops::{OpResult, local_machine, no_machine, paged};
 use super::protocol::{ApiError, Req, epoch, validation};
-use super::registry::{Alias, Kind, Machine, Qualifier, Revision, Version};
+use super::registry::{Alias, Kind, Machine, Qualifier, Revision, Version, invalid_arn};
 
 const MAX_VERSIONS: usize = 1000;
 
@@ -43,7 +43,7 @@ fn unqualified<'a>(
     q: &Qualifier,
 ) -> Result<&'a str, ApiError> {
     if *q != Qualifier::None || !server.registry.arns.is_local(arn) {
-        return Err(ApiError::sfn("InvalidArn", format!("Invalid Arn: '{arn}'")));
+        return Err(invalid_arn(arn));
     }
     Ok(name)
 }
@@ -113,7 +113,7 @@ pub fn delete_version(server: &Server, r: &Req) -> OpResult {
     let arn = r.str("stateMachineVersionArn", 1, 2000)?;
     let target = server.registry.arns.parse_machine(arn)?;
     let Qualifier::Version(n) = target.qualifier else {
-        return Err(ApiError::sfn("InvalidArn", format!("Invalid Arn: '{arn}'")));
+        return Err(invalid_arn(arn));
     };
     let mut machines = server.registry.write();
     let Some(m) = machines.by_name.get_mut(&target.name) else {
@@ -268,7 +268,7 @@ fn alias_target(server: &Server, arn: &str) -> Result<(String, String), ApiError
     let target = server.registry.arns.parse_machine(arn)?;
     match target.qualifier {
         Qualifier::Alias(a) if server.registry.arns.is_local(arn) => Ok((target.name, a)),
-        _ => Err(ApiError::sfn("InvalidArn", format!("Invalid Arn: '{arn}'"))),
+        _ => Err(invalid_arn(arn)),
     }
 }
 
@@ -360,11 +360,7 @@ pub fn list_aliases(server: &Server, r: &Req) -> OpResult {
     let target = server.registry.arns.parse_machine(arn)?;
     let items = {
         let machines = server.registry.read();
-        let m = machines
-            .by_name
-            .get(&target.name)
-            .filter(|_| server.registry.arns.is_local(arn))
-            .ok_or_else(|| no_machine(arn))?;
+        let m = local_machine(server, &machines, &target.name, arn)?;
         let wanted = match &target.qualifier {
             Qualifier::Version(n) => Some(format!("{}:{n}", m.arn)),
             _ => None,
@@ -399,11 +395,7 @@ pub struct Target {
 pub fn resolve(server: &Server, arn: &str) -> Result<Target, ApiError> {
     let target = server.registry.arns.parse_machine(arn)?;
     let machines = server.registry.read();
-    let m = machines
-        .by_name
-        .get(&target.name)
-        .filter(|_| server.registry.arns.is_local(arn))
-        .ok_or_else(|| no_machine(arn))?;
+    let m = local_machine(server, &machines, &target.name, arn)?;
     let base =
         |revision: Arc<Revision>, version_arn: Option<String>, alias_arn: Option<String>| Target {
             machine_arn: m.arn.clone(),

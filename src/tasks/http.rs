@@ -11,6 +11,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use super::lambda::{LambdaBackend, LambdaCall, LambdaFuture, LambdaResponse, LambdaServiceError};
+use super::percent_encode;
 use crate::value::{self, Value};
 
 /// Largest response body read: Lambda's 6 MB synchronous payload limit plus headroom.
@@ -51,11 +52,11 @@ impl LambdaHttpClient {
         let mut url = format!(
             "{}/2015-03-31/functions/{}/invocations",
             self.endpoint,
-            percent_encode(&call.function.arn())
+            percent_encode(&call.function.arn(), false)
         );
         if let Some(q) = &call.function.qualifier {
             url.push_str("?Qualifier=");
-            url.push_str(&percent_encode(q));
+            url.push_str(&percent_encode(q, false));
         }
         let mut builder = hyper::Request::builder()
             .method(hyper::Method::POST)
@@ -153,18 +154,4 @@ fn service_error(
         message,
         request_id,
     }
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters (as the AWS SDKs do for path
-/// segments: `:` becomes `%3A`).
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }

@@ -2,7 +2,7 @@
 //! the bytes a Python Lambda runtime returns, which AWS passes through into causes and
 //! `Content-Length` headers.
 
-use crate::value::Value;
+use crate::value::{Value, write_str_ascii};
 
 /// Depth beyond which nested values are written as `null` (input is already depth-bounded by the
 /// parser; this keeps the writer safe on values built in code).
@@ -25,7 +25,7 @@ fn write(out: &mut String, value: &Value, depth: usize) {
         Value::Bool(true) => out.push_str("true"),
         Value::Bool(false) => out.push_str("false"),
         Value::Number(_) => value.write_json(out),
-        Value::String(s) => write_str(out, s),
+        Value::String(s) => write_str_ascii(out, s),
         Value::Array(items) => {
             out.push('[');
             for (i, v) in items.iter().enumerate() {
@@ -42,35 +42,11 @@ fn write(out: &mut String, value: &Value, depth: usize) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_str(out, k);
+                write_str_ascii(out, k);
                 out.push_str(": ");
                 write(out, v, depth + 1);
             }
             out.push('}');
         }
     }
-}
-
-/// A string literal with Python's `ensure_ascii` escaping (UTF-16 surrogate pairs above U+FFFF).
-fn write_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{:04x}", unit));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }

@@ -174,7 +174,7 @@ pub fn write_number(out: &mut String, n: Number) {
 }
 
 /// Bytes that need an escape inside a JSON string: control characters, quote, backslash.
-static ESCAPE: [bool; 256] = {
+pub(super) static ESCAPE: [bool; 256] = {
     let mut t = [false; 256];
     let mut i = 0;
     while i < 0x20 {
@@ -186,9 +186,9 @@ static ESCAPE: [bool; 256] = {
     t
 };
 
-/// Writes a JSON string literal with the escapes JSON requires.
+/// Writes a JSON string literal with the escapes JSON requires (what `JSON.stringify` and
+/// serde_json write).
 pub fn write_str(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
@@ -199,22 +199,47 @@ pub fn write_str(out: &mut String, s: &str) {
             continue;
         }
         out.push_str(&s[start..i]);
-        match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x08 => out.push_str("\\b"),
-            0x0c => out.push_str("\\f"),
-            _ => {
-                out.push_str("\\u00");
-                out.push(HEX[usize::from(b >> 4)] as char);
-                out.push(HEX[usize::from(b & 15)] as char);
-            }
-        }
+        push_escape(out, u16::from(b));
         start = i + 1;
     }
     out.push_str(&s[start..]);
     out.push('"');
+}
+
+/// Writes a JSON string literal with every character outside printable ASCII escaped, those
+/// above U+FFFF as UTF-16 surrogate pairs (what Python's `json.dumps` writes by default).
+pub fn write_str_ascii(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c.is_ascii() && !ESCAPE[c as usize] && c != '\u{7f}' {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for &unit in c.encode_utf16(&mut units).iter() {
+                push_escape(out, unit);
+            }
+        }
+    }
+    out.push('"');
+}
+
+/// The escape of one UTF-16 code unit: the short forms JSON has, else `\uXXXX` in lowercase hex.
+fn push_escape(out: &mut String, unit: u16) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match unit {
+        0x22 => out.push_str("\\\""),
+        0x5c => out.push_str("\\\\"),
+        0x0a => out.push_str("\\n"),
+        0x0d => out.push_str("\\r"),
+        0x09 => out.push_str("\\t"),
+        0x08 => out.push_str("\\b"),
+        0x0c => out.push_str("\\f"),
+        _ => {
+            out.push_str("\\u");
+            for shift in [12, 8, 4, 0] {
+                out.push(HEX[usize::from((unit >> shift) & 15)] as char);
+            }
+        }
+    }
 }

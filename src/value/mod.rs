@@ -17,6 +17,9 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use json::{ParseError, parse, parse_slice};
+/// JSON string literals for writers of other JSON dialects (`JSON.stringify`, Python's
+/// `json.dumps`) that share the escapes.
+pub(crate) use json::{write_str, write_str_ascii};
 pub use map::Map;
 
 /// Shared, immutable string: cloning a key or a string value is a reference-count bump.

@@ -5,6 +5,7 @@
 //! value it builds: array items and object members gather on shared stacks and move into
 //! exact-size containers when their bracket closes, and repeated object keys share one `Arc<str>`.
 
+use super::json::ESCAPE;
 use super::{Map, Number, Str, Value};
 use std::sync::Arc;
 
@@ -102,19 +103,6 @@ struct Parser<'a> {
     // PERF: keys shared through a direct-mapped cache instead of one allocation per key.
     keys: [Option<Str>; KEY_SLOTS],
 }
-
-/// Bytes that end the fast scan of a string: the quote, the backslash and control characters.
-static STOP: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = true;
-        i += 1;
-    }
-    t[b'"' as usize] = true;
-    t[b'\\' as usize] = true;
-    t
-};
 
 impl<'a> Parser<'a> {
     #[inline]
@@ -286,7 +274,8 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let bytes = self.bytes;
         let mut i = start;
-        while i < bytes.len() && !STOP[bytes[i] as usize] {
+        // The scan stops where a writer would escape: the quote, the backslash, control bytes.
+        while i < bytes.len() && !ESCAPE[bytes[i] as usize] {
             i += 1;
         }
         match bytes.get(i) {

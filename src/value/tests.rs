@@ -295,3 +295,18 @@ fn same(a: &Value, b: &Value) -> bool {
         _ => a == b,
     }
 }
+
+#[test]
+fn python_escapes_everything_outside_printable_ascii() {
+    let cases = [
+        ("plain ~", r#""plain ~""#),
+        ("q\"b\\n\n\r\t\u{8}\u{c}", r#""q\"b\\n\n\r\t\b\f""#),
+        ("\u{1}\u{1f}\u{7f}", r#""\u0001\u001f\u007f""#),
+        ("é€😀", r#""\u00e9\u20ac\ud83d\ude00""#),
+    ];
+    for (text, python) in cases {
+        let mut out = String::new();
+        write_str_ascii(&mut out, text);
+        assert_eq!(out, python, "{text:?}");
+    }
+}

@@ -4,9 +4,7 @@
 
 use super::jsonata_eval::{self, States};
 use super::{Execution, StatesError, prefix, time};
-use crate::compile::{
-    Assign, CState, Catcher, Dyn, FailField, Io, ItemSelector, MapOp, Program, WaitOp,
-};
+use crate::compile::{Assign, CState, Catcher, Dyn, FailField, Io, ItemSelector, MapOp, WaitOp};
 use crate::expr::{EvalError, Path, Scope};
 use crate::value::{Map, Str, Value};
 use std::cell::RefCell;
@@ -20,7 +18,8 @@ pub(super) struct Frame<'p> {
 }
 
 impl<'p> Frame<'p> {
-    pub fn new(_exec: &Execution, state: &'p CState, _program: &'p Program) -> Frame<'p> {
+    /// A view of `state` with nothing assigned yet; each step takes the execution it reads.
+    pub fn new(state: &'p CState) -> Frame<'p> {
         Frame {
             state,
             assigned: RefCell::new(None),

@@ -369,7 +369,7 @@ impl Execution {
     /// Enters the state at `pc` and runs it as far as it goes without the outside world.
     fn enter(&mut self, program: &Program, now: SystemTime) -> Flow {
         let state = &program.states[self.pc.0 as usize];
-        let f = Frame::new(self, state, program);
+        let f = Frame::new(state);
         match &state.op {
             // Pass: Result (or the effective input) is the result.
             Op::Pass { result } => {
@@ -492,7 +492,7 @@ impl Execution {
     /// Wait finished: its input passes through.
     fn finish_passthrough(&mut self, program: &Program) -> Flow {
         let state = &program.states[self.pc.0 as usize];
-        let f = Frame::new(self, state, program);
+        let f = Frame::new(state);
         match f.passthrough_output(self) {
             Ok(out) => self.transition(program, out, f.take_assigned()),
             Err(e) => Flow::Fail(e),
@@ -501,7 +501,7 @@ impl Execution {
 
     fn finish_state(&mut self, program: &Program, result: Value, selector: bool) -> Flow {
         let state = &program.states[self.pc.0 as usize];
-        let f = Frame::new(self, state, program);
+        let f = Frame::new(state);
         match f.output_from_result(self, result, selector) {
             Ok(out) => self.transition(program, out, f.take_assigned()),
             Err(e) => self.state_failed(program, e),
@@ -560,7 +560,7 @@ impl Execution {
 
     fn caught(&mut self, program: &Program, c: &Catcher, err: StatesError) -> Flow {
         let state = &program.states[self.pc.0 as usize];
-        let f = Frame::new(self, state, program);
+        let f = Frame::new(state);
         let mut error_output = Map::new();
         error_output.insert(
             Str::from("Error"),

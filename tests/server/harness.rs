@@ -19,8 +19,12 @@ impl Srv {
 
     /// A server whose execution logs go to `log`.
     pub async fn with_log(config: Config, log: ExecLog) -> Srv {
-        let backend = EngineBackend::new(Engine::new(Settings::default()));
-        let server = Server::new(Arc::new(backend), config).with_log(log);
+        Srv::with_engine(Engine::new(Settings::default()), config, log).await
+    }
+
+    /// A server running `engine` (handlers or mocks registered beforehand).
+    pub async fn with_engine(engine: Engine, config: Config, log: ExecLog) -> Srv {
+        let server = Server::new(Arc::new(EngineBackend::new(engine)), config).with_log(log);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
