@@ -587,12 +587,7 @@ pub(crate) fn from_value(v: &Value) -> V {
 /// Whether a number survives the trip through `f64` and back unchanged (`to_json` prints
 /// integral floats as integers, and integers beyond 2^53 lose digits).
 pub(crate) fn exact_number(n: &Number) -> bool {
-    match *n {
-        Number::Int(i) => (i as f64).abs() < 9.0e15,
-        Number::Float(f) => {
-            matches!(Number::from_f64_normalised(f), Number::Float(g) if g.to_bits() == f.to_bits())
-        }
-    }
+    n.survives_doubles()
 }
 
 /// `from_value`, saying whether `to_json` of the result gives `v` back exactly; containers

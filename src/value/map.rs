@@ -6,6 +6,7 @@
 use super::{Str, Value};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// The hasher: foldhash's per-process random seed keeps hostile keys from being precomputed.
 type Hasher = foldhash::fast::RandomState;
@@ -13,23 +14,86 @@ type Hasher = foldhash::fast::RandomState;
 /// What a `Map` is underneath, and what its methods are.
 pub type Inner = indexmap::IndexMap<Str, Value, Hasher>;
 
+/// Objects up to this many members are searched by scanning rather than by hash.
+const SCAN_UP_TO: usize = 8;
+
 /// An object's members in insertion order (AWS keeps the order it received).
 // PERF: foldhash instead of SipHash for member lookup and insertion: measured only together
 // with the new parser (see `json::parse_slice`); not isolated on this loaded machine.
 #[derive(Clone, Default)]
-pub struct Map(Inner);
+pub struct Map(Inner, Memo);
+
+/// What a reader found out about the members once, so that it need not look again while the map
+/// is shared unchanged: whether every number below survives a trip through a double
+/// ([`Map::doubles_memo`]). 0 = not known, 1 = yes, 2 = no. Every change through `DerefMut`
+/// (or `Extend`, or `iter_mut`) forgets it.
+#[derive(Default)]
+struct Memo(AtomicU8);
+
+impl Clone for Memo {
+    fn clone(&self) -> Memo {
+        Memo(AtomicU8::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+impl Memo {
+    fn forget(&mut self) {
+        *self.0.get_mut() = 0;
+    }
+}
 
 impl Map {
     /// An empty map; allocates nothing until the first insert.
     #[inline]
     pub fn new() -> Map {
-        Map(Inner::default())
+        Map(Inner::default(), Memo::default())
     }
 
     /// An empty map with room for `n` members (parsers and templates know their size).
     #[inline]
     pub fn with_capacity(n: usize) -> Map {
-        Map(Inner::with_capacity_and_hasher(n, Hasher::default()))
+        Map(
+            Inner::with_capacity_and_hasher(n, Hasher::default()),
+            Memo::default(),
+        )
+    }
+
+    /// The value of member `key`: small objects (most of a workflow's) are scanned, which is
+    /// cheaper than hashing the key; larger ones are hashed.
+    #[inline]
+    pub fn get<Q: AsRef<str> + ?Sized>(&self, key: &Q) -> Option<&Value> {
+        let key = key.as_ref();
+        if self.0.len() <= SCAN_UP_TO {
+            return self
+                .0
+                .iter()
+                .find(|(k, _)| k.len() == key.len() && ***k == *key)
+                .map(|(_, v)| v);
+        }
+        self.0.get(key)
+    }
+
+    /// Whether member `key` is present (as `get`).
+    #[inline]
+    pub fn contains_key<Q: AsRef<str> + ?Sized>(&self, key: &Q) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Whether every number below survives a trip through a double, if a reader found out
+    /// since the last change (JSONata's evaluation hands such values back untouched).
+    #[inline]
+    pub fn doubles_memo(&self) -> Option<bool> {
+        match self.1.0.load(Ordering::Relaxed) {
+            1 => Some(true),
+            2 => Some(false),
+            _ => None,
+        }
+    }
+
+    /// Remembers what `doubles_memo` answers until the next change.
+    #[inline]
+    pub fn set_doubles_memo(&self, exact: bool) {
+        self.1.0.store(if exact { 1 } else { 2 }, Ordering::Relaxed);
     }
 
     /// The members' values, consumed (drops without recursion take containers apart this way).
@@ -49,6 +113,7 @@ impl Deref for Map {
 impl DerefMut for Map {
     #[inline]
     fn deref_mut(&mut self) -> &mut Inner {
+        self.1.forget();
         &mut self.0
     }
 }
@@ -68,12 +133,13 @@ impl PartialEq for Map {
 
 impl FromIterator<(Str, Value)> for Map {
     fn from_iter<I: IntoIterator<Item = (Str, Value)>>(iter: I) -> Map {
-        Map(Inner::from_iter(iter))
+        Map(Inner::from_iter(iter), Memo::default())
     }
 }
 
 impl Extend<(Str, Value)> for Map {
     fn extend<I: IntoIterator<Item = (Str, Value)>>(&mut self, iter: I) {
+        self.1.forget();
         self.0.extend(iter);
     }
 }
@@ -98,6 +164,44 @@ impl<'a> IntoIterator for &'a mut Map {
     type Item = (&'a Str, &'a mut Value);
     type IntoIter = indexmap::map::IterMut<'a, Str, Value>;
     fn into_iter(self) -> Self::IntoIter {
+        self.1.forget();
         self.0.iter_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_forgets_the_memo_and_a_clone_keeps_it() {
+        let mut m = Map::new();
+        assert_eq!(m.doubles_memo(), None);
+        m.set_doubles_memo(true);
+        assert_eq!(m.clone().doubles_memo(), Some(true));
+        m.insert(Str::from("a"), Value::float(2.0));
+        assert_eq!(m.doubles_memo(), None, "insert goes through DerefMut");
+        m.set_doubles_memo(false);
+        m.extend([(Str::from("b"), Value::Null)]);
+        assert_eq!(m.doubles_memo(), None, "extend");
+        m.set_doubles_memo(true);
+        for (_, v) in &mut m {
+            *v = Value::Null;
+        }
+        assert_eq!(m.doubles_memo(), None, "iter_mut");
+    }
+
+    #[test]
+    fn small_and_large_maps_find_the_same_members() {
+        for n in [0usize, 1, 8, 9, 40] {
+            let m: Map = (0..n)
+                .map(|i| (Str::from(format!("k{i}").as_str()), Value::int(i as i64)))
+                .collect();
+            for i in 0..n {
+                assert_eq!(m.get(&format!("k{i}")), Some(&Value::int(i as i64)));
+            }
+            assert_eq!(m.get("k"), None);
+            assert!(!m.contains_key("missing"));
+        }
     }
 }

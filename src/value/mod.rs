@@ -72,6 +72,18 @@ impl Number {
         }
     }
 
+    /// Whether the number comes back unchanged from a trip through a double and
+    /// [`Number::from_f64_normalised`] (integers beyond ±9e15 lose digits, integral floats
+    /// become integers): JSONata evaluates in doubles, and prints what it gets.
+    pub fn survives_doubles(self) -> bool {
+        match self {
+            Number::Int(i) => (i as f64).abs() < 9.0e15,
+            Number::Float(f) => {
+                matches!(Number::from_f64_normalised(f), Number::Float(g) if g.to_bits() == f.to_bits())
+            }
+        }
+    }
+
     /// A float result that is integral becomes an `Int` (JSONata and intrinsics print `2`, not `2.0`).
     pub fn from_f64_normalised(f: f64) -> Number {
         if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 {
