@@ -6,6 +6,12 @@
 //! result apart), or an [`Error`] coded and worded as jsonata-js.
 //! Never here: I/O, panics on any input, unbounded recursion, time or allocation (every
 //! evaluation is bounded by its `Limits`).
+//!
+//! Two tiers: an expression made only of what workflows mostly write (paths from `$states` and
+//! variables, constructors, `$merge`, operators, conditions, a few pure built-ins) also gets a
+//! `direct` form, evaluated on our shared `Value`s; anything else, and any evaluation the direct
+//! form gives up on, goes to the full evaluator (`eval`), which stays the reference: debug builds
+//! check every direct answer against it.
 
 mod ancestry;
 mod ast;
