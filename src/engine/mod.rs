@@ -14,7 +14,7 @@ use crate::compile::{self, Program};
 use crate::definition::Diagnostic;
 use crate::tasks::TaskRegistry;
 use crate::value::{self, Str};
-use crate::vm::{ErrorName, ExecutionInfo};
+use crate::vm::{ErrorName, ExecutionInfo, Limits};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -23,8 +23,17 @@ use std::time::{Duration, Instant, SystemTime};
 pub struct Settings {
     /// Express executions stop after this long (AWS: 5 minutes).
     pub max_execution_duration: Duration,
-    /// Largest input/output/result payload in bytes (AWS: 256 KiB).
+    /// Largest payload in bytes of compact UTF-8 JSON (AWS: 256 KiB): the execution's input
+    /// and output, a state's input after `Parameters`/`Arguments`, a Task's result, a
+    /// Parallel's or Map's combined result, a state's output.
     pub max_payload_bytes: usize,
+    /// Largest value of one variable (AWS: 256 KiB).
+    pub max_variable_bytes: usize,
+    /// Largest sum of the values one `Assign` field stores (AWS: 256 KiB).
+    pub max_assign_bytes: usize,
+    /// Largest sum of the values an execution's variables hold at once, every Parallel branch
+    /// and Map iteration included (AWS: 10 MiB).
+    pub max_variables_total_bytes: usize,
     /// Region and account used to make ARNs.
     pub region: String,
     pub account: String,
@@ -38,9 +47,24 @@ impl Default for Settings {
         Settings {
             max_execution_duration: Duration::from_secs(300),
             max_payload_bytes: 256 * 1024,
+            max_variable_bytes: 256 * 1024,
+            max_assign_bytes: 256 * 1024,
+            max_variables_total_bytes: 10 * 1024 * 1024,
             region: "us-east-1".into(),
             account: "123456789012".into(),
             map_unbounded_concurrency: 1_000,
+        }
+    }
+}
+
+impl Settings {
+    /// The data quotas as the VM checks them.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            payload_bytes: self.max_payload_bytes,
+            variable_bytes: self.max_variable_bytes,
+            assign_bytes: self.max_assign_bytes,
+            variables_total_bytes: self.max_variables_total_bytes,
         }
     }
 }
@@ -192,6 +216,7 @@ impl Engine {
             start_time: meta.start_time,
             input: input.clone(),
             redrive_count: meta.asynchronous.then_some(0),
+            limits: self.settings.limits(),
         });
         let limit = program
             .timeout_seconds

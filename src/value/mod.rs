@@ -233,6 +233,13 @@ impl Value {
         }
     }
 
+    /// The length in bytes of this value's compact JSON (as `to_json` prints it, UTF-8), or `None`
+    /// once it passes `limit`: AWS's payload and variable quotas measure exactly this, and the
+    /// walk stops early, so checking a huge value against a small limit costs little.
+    pub fn json_len_within(&self, limit: usize) -> Option<usize> {
+        json::len_within(self, limit)
+    }
+
     /// Whether the value is nested deeper than `depth` or its compact JSON would exceed about
     /// `bytes`: a walk without recursion that stops as soon as it knows (at most `bytes` steps,
     /// whatever the value shares).

@@ -3,6 +3,7 @@
 //! context object. AWS's cause texts for every failure on the way.
 
 use super::jsonata_eval::{self, States};
+use super::limits::{self, Assigned};
 use super::{Execution, StatesError, prefix, time};
 use crate::compile::{
     Assign, CState, Catcher, Dyn, FailField, Io, ItemSelector, MapOp, Program, WaitOp,
@@ -16,7 +17,7 @@ use std::time::{Duration, SystemTime};
 pub(super) struct Frame<'p> {
     pub state: &'p CState,
     /// Variables assigned by this state, committed after its output is computed.
-    assigned: RefCell<Option<Map>>,
+    assigned: RefCell<Option<Assigned>>,
 }
 
 impl<'p> Frame<'p> {
@@ -27,7 +28,7 @@ impl<'p> Frame<'p> {
         }
     }
 
-    pub fn take_assigned(&self) -> Option<Map> {
+    pub fn take_assigned(&self) -> Option<Assigned> {
         self.assigned.borrow_mut().take()
     }
 
@@ -136,10 +137,11 @@ impl<'p> Frame<'p> {
         }
     }
 
-    /// The effective input: InputPath then Parameters (JSONPath), or Arguments (JSONata).
+    /// The effective input: InputPath then Parameters (JSONPath), or Arguments (JSONata);
+    /// what a template built must fit the payload quota (a path only selects from the input).
     pub fn effective_input(&self, exec: &Execution) -> Result<Value, StatesError> {
         let ctx = self.ctx(exec);
-        match &self.state.io {
+        let built = match &self.state.io {
             Io::JsonPath {
                 input_path,
                 parameters,
@@ -149,16 +151,18 @@ impl<'p> Frame<'p> {
                 match parameters {
                     Some(t) => t
                         .eval(&self.scope(exec, &v, &ctx))
-                        .map_err(|e| self.eval_err(exec, e)),
-                    None => Ok(v),
+                        .map_err(|e| self.eval_err(exec, e))?,
+                    None => return Ok(v),
                 }
             }
             Io::JsonAta { arguments, .. } => match arguments {
                 Some(t) => jsonata_eval::template(t, &States::new(exec, &exec.input, ctx), None)
-                    .map_err(|d| self.fail(exec, &d.0, &d.1)),
-                None => Ok(exec.input.clone()),
+                    .map_err(|d| self.fail(exec, &d.0, &d.1))?,
+                None => return Ok(exec.input.clone()),
             },
-        }
+        };
+        limits::check_payload(exec.info.limits.payload_bytes, &self.state.name, &built)?;
+        Ok(built)
     }
 
     /// The result becomes the state output (and variables are computed).
@@ -223,7 +227,7 @@ impl<'p> Frame<'p> {
             let v = t
                 .eval(&self.scope(exec, result, ctx))
                 .map_err(|e| self.eval_err(exec, e))?;
-            self.store(v);
+            self.store(exec, v)?;
         }
         Ok(())
     }
@@ -232,19 +236,20 @@ impl<'p> Frame<'p> {
         if let Some(Assign::JsonAta(t)) = &self.state.assign {
             let v =
                 jsonata_eval::template(t, states, None).map_err(|d| self.fail(exec, &d.0, &d.1))?;
-            self.store(v);
+            self.store(exec, v)?;
         }
         Ok(())
     }
 
-    pub(super) fn store(&self, v: Value) {
+    /// Keeps the values of one `Assign` field for the commit, each measured against the
+    /// variable quotas.
+    pub(super) fn store(&self, exec: &Execution, v: Value) -> Result<(), StatesError> {
         if let Value::Object(o) = v {
             let mut slot = self.assigned.borrow_mut();
-            let map = slot.get_or_insert_with(Map::new);
-            for (k, v) in o.iter() {
-                map.insert(k.clone(), v.clone());
-            }
+            let assigned = slot.get_or_insert_with(Assigned::default);
+            assigned.add(&exec.info.limits, &self.state.name, &o)?;
         }
+        Ok(())
     }
 
     /// Output of states without a result (Choice, Wait, Succeed): the input, filtered.
@@ -303,7 +308,7 @@ impl<'p> Frame<'p> {
                         let v = t
                             .eval(&self.scope(exec, input, ctx))
                             .map_err(|e| self.eval_err(exec, e))?;
-                        self.store(v);
+                        self.store(exec, v)?;
                     }
                 }
                 self.apply_path(exec, output_path, input, ctx)
@@ -317,7 +322,7 @@ impl<'p> Frame<'p> {
                     if let Assign::JsonAta(t) = a {
                         let v = jsonata_eval::template(t, &states, None)
                             .map_err(|d| self.fail(exec, &d.0, &d.1))?;
-                        self.store(v);
+                        self.store(exec, v)?;
                     }
                 }
                 match rule_output.or(output.as_ref()) {
@@ -356,7 +361,7 @@ impl<'p> Frame<'p> {
         exec: &Execution,
         c: &Catcher,
         error_output: Value,
-    ) -> Result<(Value, Option<Map>), StatesError> {
+    ) -> Result<(Value, Option<Assigned>), StatesError> {
         let ctx = self.ctx(exec);
         if self.state.jsonata {
             let states =
@@ -364,7 +369,7 @@ impl<'p> Frame<'p> {
             if let Some(Assign::JsonAta(t)) = &c.assign {
                 let v = jsonata_eval::template(t, &states, None)
                     .map_err(|d| self.fail(exec, &d.0, &d.1))?;
-                self.store(v);
+                self.store(exec, v)?;
             }
             let out = match &c.output {
                 Some(t) => jsonata_eval::template(t, &states, None)
@@ -377,7 +382,7 @@ impl<'p> Frame<'p> {
             let v = t
                 .eval(&self.scope(exec, &error_output, &ctx))
                 .map_err(|e| self.eval_err(exec, e))?;
-            self.store(v);
+            self.store(exec, v)?;
         }
         let out = self.apply_result_path(exec, &c.result_path, error_output)?;
         Ok((out, self.take_assigned()))

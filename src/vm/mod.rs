@@ -9,11 +9,15 @@ mod choice;
 mod data;
 pub mod errors;
 mod jsonata_eval;
+mod limits;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_limits;
 pub mod time;
 
 pub use errors::{ErrorName, StatesError};
+pub use limits::Limits;
 
 use crate::compile::{Catcher, MapOp, Op, Program, ScopeId, StateId};
 use crate::value::{Map, Str, Value};
@@ -34,13 +38,21 @@ pub struct ExecutionInfo {
     pub input: Value,
     /// `$$.Execution.RedriveCount`: AWS shows it for StartExecution, not StartSyncExecution.
     pub redrive_count: Option<u32>,
+    /// The data quotas every scope of the execution checks.
+    pub limits: Limits,
 }
 
 /// Workflow variables visible to one scope: its own, then its parents' (read-only).
 #[derive(Debug, Clone, Default)]
 pub struct Variables {
     local: Arc<Map>,
+    /// The size of each of `local`'s values, index for index (measured when assigned).
+    sizes: Arc<Vec<usize>>,
+    /// The sum of `sizes`: what this scope holds of the execution's `budget`.
+    local_bytes: usize,
     parent: Option<Arc<Variables>>,
+    /// Bytes stored by every scope of the execution (AWS's quota is per execution).
+    budget: limits::Budget,
 }
 
 impl Variables {
@@ -48,15 +60,43 @@ impl Variables {
     pub fn child(&self) -> Variables {
         Variables {
             local: Arc::new(Map::new()),
+            sizes: Arc::default(),
+            local_bytes: 0,
             parent: Some(Arc::new(self.clone())),
+            budget: self.budget.clone(),
         }
     }
 
-    fn set_all(&mut self, assigned: Map) {
-        let local = Arc::make_mut(&mut self.local);
-        for (k, v) in assigned {
-            local.insert(k, v);
+    /// Stores what a state assigned, unless the execution's variables would pass `limit`
+    /// bytes together (values replaced in this scope stop counting).
+    fn commit(
+        &mut self,
+        assigned: limits::Assigned,
+        limit: usize,
+        state: &str,
+    ) -> Result<(), StatesError> {
+        let added: usize = assigned.sizes.iter().sum();
+        let freed: usize = assigned
+            .map
+            .keys()
+            .filter_map(|k| self.local.get_index_of(k))
+            .map(|i| self.sizes[i])
+            .sum();
+        if !self.budget.take(freed, added, limit) {
+            return Err(limits::variables_too_big(state));
         }
+        let local = Arc::make_mut(&mut self.local);
+        let sizes = Arc::make_mut(&mut self.sizes);
+        for ((k, v), size) in assigned.map.into_iter().zip(assigned.sizes) {
+            let (i, _) = local.insert_full(k, v);
+            if i == sizes.len() {
+                sizes.push(size);
+            } else {
+                sizes[i] = size;
+            }
+        }
+        self.local_bytes = self.local_bytes - freed + added;
+        Ok(())
     }
 }
 
@@ -124,6 +164,8 @@ impl Drop for Execution {
         // A loop may have nested the data deeper than a recursive drop can go.
         std::mem::replace(&mut self.input, Value::Null).dismantle();
         std::mem::replace(&mut self.effective, Value::Null).dismantle();
+        // The scope ends: its variables leave the execution's budget.
+        self.vars.budget.release(self.vars.local_bytes);
         if let Ok(vars) = Arc::try_unwrap(std::mem::take(&mut self.vars.local)) {
             vars.into_values().for_each(Value::dismantle);
         }
@@ -265,12 +307,21 @@ impl Execution {
     pub fn resume(&mut self, program: &Program, resume: Resume, now: SystemTime) -> Step {
         let flow = match (self.phase, resume) {
             (Phase::AwaitTask, Resume::Task(Ok(result))) => {
-                self.finish_with_result(program, result)
+                match self.task_result_fits(program, &result) {
+                    Ok(()) => self.finish_with_result(program, result),
+                    // Recorded: a Catch on States.ALL catches this one (a TaskFailed event).
+                    Err(e) => self.handle_failure(program, e, true),
+                }
             }
             (Phase::AwaitTask, Resume::Task(Err(e)))
             | (Phase::AwaitChildren, Resume::Children(Err(e))) => self.state_failed(program, e),
             (Phase::AwaitChildren, Resume::Children(Ok(items))) => {
-                self.finish_with_result(program, Value::array(items))
+                let result = Value::array(items);
+                let state = &program.states[self.pc.0 as usize];
+                match limits::check_payload(self.info.limits.payload_bytes, &state.name, &result) {
+                    Ok(()) => self.finish_with_result(program, result),
+                    Err(e) => self.state_failed(program, e),
+                }
             }
             (Phase::AwaitWait, Resume::Woke) => self.finish_passthrough(program),
             (Phase::Yielded, Resume::Woke) => {
@@ -324,10 +375,7 @@ impl Execution {
                         .any(|v| v.exceeds(LIVE_DEPTH, LIVE_BYTES))
                 {
                     self.phase = Phase::Finished;
-                    return Step::Done(Err(StatesError::new(
-                        ErrorName::DATA_LIMIT_EXCEEDED,
-                        "The state/task returned a result with a size exceeding the maximum number of bytes service limit.",
-                    )));
+                    return Step::Done(Err(limits::too_big(self.state_name(program))));
                 }
                 self.phase = Phase::Yielded;
                 return Step::Effect(Effect::Sleep { until: now });
@@ -421,7 +469,10 @@ impl Execution {
                 Err(e) => Flow::Fail(e),
             },
             // Succeed: the (filtered) input is the scope's output.
-            Op::Succeed => match f.passthrough_output(self) {
+            Op::Succeed => match f.passthrough_output(self).and_then(|out| {
+                limits::check_payload(self.info.limits.payload_bytes, &state.name, &out)?;
+                Ok(out)
+            }) {
                 Ok(out) => Flow::End(out),
                 Err(e) => Flow::Fail(e),
             },
@@ -508,27 +559,70 @@ impl Execution {
         }
     }
 
-    /// Commits assigned variables and moves on (or ends the scope).
-    fn transition(&mut self, program: &Program, output: Value, assigned: Option<Map>) -> Flow {
-        if let Some(a) = assigned {
-            self.vars.set_all(a);
-        }
+    /// Commits assigned variables and moves on (or ends the scope); an output or variables
+    /// past their quotas fail the state instead.
+    fn transition(
+        &mut self,
+        program: &Program,
+        output: Value,
+        assigned: Option<limits::Assigned>,
+    ) -> Flow {
         let state = &program.states[self.pc.0 as usize];
+        if let Err(e) = self.commit(&state.name, &output, assigned) {
+            return self.state_failed(program, e);
+        }
         match state.next {
             Some(next) => Flow::Next(next, output),
             None => Flow::End(output),
         }
     }
 
+    /// The state's output within the payload quota, then its variables within theirs: only
+    /// then are the variables stored.
+    fn commit(
+        &mut self,
+        state: &str,
+        output: &Value,
+        assigned: Option<limits::Assigned>,
+    ) -> Result<(), StatesError> {
+        let limits = self.info.limits;
+        limits::check_payload(limits.payload_bytes, state, output)?;
+        match assigned {
+            Some(a) => self.vars.commit(a, limits.variables_total_bytes, state),
+            None => Ok(()),
+        }
+    }
+
+    /// A Task's result within the payload quota; the cause names the resource as AWS does.
+    fn task_result_fits(&self, program: &Program, result: &Value) -> Result<(), StatesError> {
+        let limit = self.info.limits.payload_bytes;
+        if result.json_len_within(limit).is_some() {
+            return Ok(());
+        }
+        match &program.states[self.pc.0 as usize].op {
+            Op::Task(task) => Err(limits::too_big(limits::resource_label(&task.resource))),
+            _ => Err(limits::too_big(self.state_name(program))),
+        }
+    }
+
     /// A state failed: Retry, then Catch, then fail the scope.
     fn state_failed(&mut self, program: &Program, err: StatesError) -> Flow {
+        self.handle_failure(program, err, false)
+    }
+
+    /// `state_failed`, where `by_all` lets `States.ALL` and `States.TaskFailed` match an error
+    /// they otherwise leave alone (a Task's oversized result, as AWS recorded it).
+    fn handle_failure(&mut self, program: &Program, err: StatesError, by_all: bool) -> Flow {
         let state = &program.states[self.pc.0 as usize];
         self.event_id += 1; // …Failed
+        let hits = |p: &str| {
+            err.matches(p) || (by_all && (p == ErrorName::ALL || p == ErrorName::TASK_FAILED))
+        };
         if let Some((i, r)) = state
             .retry
             .iter()
             .enumerate()
-            .find(|(_, r)| r.errors.iter().any(|p| err.matches(p)))
+            .find(|(_, r)| r.errors.iter().any(|p| hits(p)))
         {
             if self.retry_counts.len() < state.retry.len() {
                 self.retry_counts.resize(state.retry.len(), 0);
@@ -551,7 +645,7 @@ impl Execution {
         if let Some(c) = state
             .catch
             .iter()
-            .find(|c| c.errors.iter().any(|p| err.matches(p)))
+            .find(|c| c.errors.iter().any(|p| hits(p)))
         {
             return self.caught(program, c, err);
         }
@@ -571,12 +665,10 @@ impl Execution {
         }
         let error_output = Value::object(error_output);
         match f.catch_output(self, c, error_output) {
-            Ok((out, assigned)) => {
-                if let Some(a) = assigned {
-                    self.vars.set_all(a);
-                }
-                Flow::Next(c.next, out)
-            }
+            Ok((out, assigned)) => match self.commit(&state.name, &out, assigned) {
+                Ok(()) => Flow::Next(c.next, out),
+                Err(e) => Flow::Fail(e),
+            },
             Err(e) => Flow::Fail(e),
         }
     }
