@@ -186,7 +186,8 @@ impl Engine {
                 started,
             );
         }
-        let input = match value::parse(input) {
+        let text = input;
+        let input = match value::parse(text) {
             Ok(v) => v,
             Err(e) => {
                 return failed(
@@ -196,7 +197,11 @@ impl Engine {
                 );
             }
         };
-        self.execute_value(program, input, meta).await
+        // The compact JSON of a parsed text is at most 8 times as long: only a number can grow
+        // (`1e5` prints as `100000.0`), and none prints longer than 24 bytes or reads shorter
+        // than 3 with its separator. A small input so never needs measuring.
+        let bound = text.len().saturating_mul(8);
+        self.run(program, input, bound, meta).await
     }
 
     /// Runs one execution on an already parsed input.
@@ -204,6 +209,17 @@ impl Engine {
         &self,
         program: Arc<Program>,
         input: value::Value,
+        meta: ExecutionMeta,
+    ) -> Outcome {
+        self.run(program, input, usize::MAX, meta).await
+    }
+
+    /// Runs one execution; `input_bound` bounds the input's compact JSON size.
+    async fn run(
+        &self,
+        program: Arc<Program>,
+        input: value::Value,
+        input_bound: usize,
         meta: ExecutionMeta,
     ) -> Outcome {
         let started = Instant::now();
@@ -224,7 +240,7 @@ impl Engine {
             .unwrap_or(self.settings.max_execution_duration)
             .min(self.settings.max_execution_duration);
         let run = driver::Run::new(self, &program, meta.test_case.as_deref().map(Str::from));
-        let result = tokio::time::timeout(limit, run.execute(info, input)).await;
+        let result = tokio::time::timeout(limit, run.execute(info, input, input_bound)).await;
         let transitions = run.transitions();
         let mut outcome = match result {
             Err(_) => Outcome {

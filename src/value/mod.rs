@@ -237,7 +237,17 @@ impl Value {
     /// once it passes `limit`: AWS's payload and variable quotas measure exactly this, and the
     /// walk stops early, so checking a huge value against a small limit costs little.
     pub fn json_len_within(&self, limit: usize) -> Option<usize> {
-        json::len_within(self, limit)
+        json::len_within(self, limit, &|_| None)
+    }
+
+    /// `json_len_within`, where `known` gives the length of containers measured before (by
+    /// identity: values never change), so that data shared from state to state is walked once.
+    pub fn json_len_within_known(
+        &self,
+        limit: usize,
+        known: &impl Fn(&Value) -> Option<usize>,
+    ) -> Option<usize> {
+        json::len_within(self, limit, known)
     }
 
     /// Whether the value is nested deeper than `depth` or its compact JSON would exceed about

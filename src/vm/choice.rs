@@ -49,7 +49,7 @@ pub(super) fn run(
         matched.and_then(|r| r.assign.as_ref()),
     );
     match output {
-        Ok(out) => match exec.commit(&f.state.name, &out, f.take_assigned()) {
+        Ok((out, bound)) => match exec.commit(&f.state.name, &out, bound, f.take_assigned()) {
             Ok(()) => {
                 let _ = program;
                 Flow::Next(next, out)

@@ -116,6 +116,13 @@ pub struct Execution {
     phase: Phase,
     /// The raw input of the current state.
     input: Value,
+    /// An upper bound on `input`'s size in bytes (`limits::UNKNOWN` until measured).
+    input_bound: usize,
+    /// The bound of the output `commit` accepted, for the next state's `input_bound`.
+    output_bound: usize,
+    /// Sizes of containers measured lately (`measure`). A mutex, never contended, because
+    /// the driver holds `&Execution` across awaits (`Sync`) and `Frame` reads `&Execution`.
+    measured: std::sync::Mutex<limits::Measured>,
     /// Effective input kept across retries (after InputPath/Parameters or Arguments).
     effective: Value,
     info: Arc<ExecutionInfo>,
@@ -164,6 +171,9 @@ impl Drop for Execution {
         // A loop may have nested the data deeper than a recursive drop can go.
         std::mem::replace(&mut self.input, Value::Null).dismantle();
         std::mem::replace(&mut self.effective, Value::Null).dismantle();
+        if let Ok(m) = self.measured.get_mut() {
+            m.clear();
+        }
         // The scope ends: its variables leave the execution's budget.
         self.vars.budget.release(self.vars.local_bytes);
         if let Ok(vars) = Arc::try_unwrap(std::mem::take(&mut self.vars.local)) {
@@ -261,6 +271,9 @@ impl Execution {
             pc: program.scopes[scope.0 as usize].start,
             phase: Phase::Enter,
             input,
+            input_bound: limits::UNKNOWN,
+            output_bound: limits::UNKNOWN,
+            measured: Default::default(),
             effective: Value::Null,
             info,
             vars,
@@ -272,6 +285,21 @@ impl Execution {
             map_item: None,
             transitions: 0,
             yield_budget: YIELD_EVERY,
+        }
+    }
+
+    /// An upper bound on the size of the input in bytes, when the caller knows one (the
+    /// length of the JSON text it parsed, times 8: see `engine`), so that small executions
+    /// never measure their whole data.
+    pub fn set_input_bound(&mut self, bytes: usize) {
+        self.input_bound = bytes;
+    }
+
+    /// The exact size of `v` when within `limit`, remembering a container's for later walks.
+    fn measure(&self, v: &Value, limit: usize) -> Option<usize> {
+        match self.measured.lock() {
+            Ok(mut m) => m.measure(v, limit),
+            Err(_) => v.json_len_within(limit),
         }
     }
 
@@ -308,7 +336,7 @@ impl Execution {
         let flow = match (self.phase, resume) {
             (Phase::AwaitTask, Resume::Task(Ok(result))) => {
                 match self.task_result_fits(program, &result) {
-                    Ok(()) => self.finish_with_result(program, result),
+                    Ok(size) => self.finish_with_result(program, result, size),
                     // Recorded: a Catch on States.ALL catches this one (a TaskFailed event).
                     Err(e) => self.handle_failure(program, e, true),
                 }
@@ -317,10 +345,12 @@ impl Execution {
             | (Phase::AwaitChildren, Resume::Children(Err(e))) => self.state_failed(program, e),
             (Phase::AwaitChildren, Resume::Children(Ok(items))) => {
                 let result = Value::array(items);
-                let state = &program.states[self.pc.0 as usize];
-                match limits::check_payload(self.info.limits.payload_bytes, &state.name, &result) {
-                    Ok(()) => self.finish_with_result(program, result),
-                    Err(e) => self.state_failed(program, e),
+                match self.measure(&result, self.info.limits.payload_bytes) {
+                    Some(size) => self.finish_with_result(program, result, size),
+                    None => {
+                        let e = limits::too_big(self.state_name(program));
+                        self.state_failed(program, e)
+                    }
                 }
             }
             (Phase::AwaitWait, Resume::Woke) => self.finish_passthrough(program),
@@ -398,6 +428,7 @@ impl Execution {
                 self.event_id += 1; // StateExited
                 self.pc = next;
                 self.input = output;
+                self.input_bound = self.output_bound;
                 self.phase = Phase::Enter;
                 None
             }
@@ -421,20 +452,23 @@ impl Execution {
         match &state.op {
             // Pass: Result (or the effective input) is the result.
             Op::Pass { result } => {
-                let effective = match f.effective_input(self) {
+                let (effective, bound) = match f.effective_input(self) {
                     Ok(v) => v,
                     Err(e) => return Flow::Fail(e),
                 };
-                let result = match result {
-                    Some(r) if !state.jsonata => r.clone(),
-                    _ => effective,
+                let (result, bound) = match result {
+                    Some(r) if !state.jsonata => {
+                        let limit = self.info.limits.payload_bytes;
+                        (r.clone(), self.measure(r, limit).unwrap_or(limits::UNKNOWN))
+                    }
+                    _ => (effective, bound),
                 };
-                self.finish_state(program, result, false)
+                self.finish_state(program, result, bound, false)
             }
             // Task: invoke the resource with the effective input.
             Op::Task(task) => {
                 let effective = match f.effective_input(self) {
-                    Ok(v) => v,
+                    Ok((v, _)) => v,
                     Err(e) => return Flow::Fail(e),
                 };
                 self.effective = effective.clone();
@@ -469,8 +503,10 @@ impl Execution {
                 Err(e) => Flow::Fail(e),
             },
             // Succeed: the (filtered) input is the scope's output.
-            Op::Succeed => match f.passthrough_output(self).and_then(|out| {
-                limits::check_payload(self.info.limits.payload_bytes, &state.name, &out)?;
+            Op::Succeed => match f.passthrough_output(self).and_then(|(out, bound)| {
+                if bound > self.info.limits.payload_bytes {
+                    limits::check_payload(self.info.limits.payload_bytes, &state.name, &out)?;
+                }
                 Ok(out)
             }) {
                 Ok(out) => Flow::End(out),
@@ -486,7 +522,7 @@ impl Execution {
             // Parallel: every branch gets the effective input.
             Op::Parallel { branches } => {
                 let effective = match f.effective_input(self) {
-                    Ok(v) => v,
+                    Ok((v, _)) => v,
                     Err(e) => return Flow::Fail(e),
                 };
                 self.event_id += 1; // ParallelStateStarted
@@ -534,10 +570,11 @@ impl Execution {
         }
     }
 
-    /// A Task/Parallel/Map result arrived: ResultSelector, ResultPath, OutputPath, Assign.
-    fn finish_with_result(&mut self, program: &Program, result: Value) -> Flow {
+    /// A Task/Parallel/Map result (of `size` bytes) arrived: ResultSelector, ResultPath,
+    /// OutputPath, Assign.
+    fn finish_with_result(&mut self, program: &Program, result: Value, size: usize) -> Flow {
         self.event_id += 1; // …Succeeded
-        self.finish_state(program, result, true)
+        self.finish_state(program, result, size, true)
     }
 
     /// Wait finished: its input passes through.
@@ -545,16 +582,23 @@ impl Execution {
         let state = &program.states[self.pc.0 as usize];
         let f = Frame::new(self, state, program);
         match f.passthrough_output(self) {
-            Ok(out) => self.transition(program, out, f.take_assigned()),
+            Ok((out, bound)) => self.transition(program, out, bound, f.take_assigned()),
             Err(e) => Flow::Fail(e),
         }
     }
 
-    fn finish_state(&mut self, program: &Program, result: Value, selector: bool) -> Flow {
+    /// The state's result, its size bounded by `bound`, becomes its output.
+    fn finish_state(
+        &mut self,
+        program: &Program,
+        result: Value,
+        bound: usize,
+        selector: bool,
+    ) -> Flow {
         let state = &program.states[self.pc.0 as usize];
         let f = Frame::new(self, state, program);
-        match f.output_from_result(self, result, selector) {
-            Ok(out) => self.transition(program, out, f.take_assigned()),
+        match f.output_from_result(self, result, bound, selector) {
+            Ok((out, bound)) => self.transition(program, out, bound, f.take_assigned()),
             Err(e) => self.state_failed(program, e),
         }
     }
@@ -565,10 +609,11 @@ impl Execution {
         &mut self,
         program: &Program,
         output: Value,
+        bound: usize,
         assigned: Option<limits::Assigned>,
     ) -> Flow {
         let state = &program.states[self.pc.0 as usize];
-        if let Err(e) = self.commit(&state.name, &output, assigned) {
+        if let Err(e) = self.commit(&state.name, &output, bound, assigned) {
             return self.state_failed(program, e);
         }
         match state.next {
@@ -577,27 +622,33 @@ impl Execution {
         }
     }
 
-    /// The state's output within the payload quota, then its variables within theirs: only
-    /// then are the variables stored.
+    /// The state's output within the payload quota (measured only when its `bound` does not
+    /// already prove it), then its variables within theirs: only then are they stored.
     fn commit(
         &mut self,
         state: &str,
         output: &Value,
+        bound: usize,
         assigned: Option<limits::Assigned>,
     ) -> Result<(), StatesError> {
         let limits = self.info.limits;
-        limits::check_payload(limits.payload_bytes, state, output)?;
+        self.output_bound = if bound <= limits.payload_bytes {
+            bound
+        } else {
+            self.measure(output, limits.payload_bytes)
+                .ok_or_else(|| limits::too_big(state))?
+        };
         match assigned {
             Some(a) => self.vars.commit(a, limits.variables_total_bytes, state),
             None => Ok(()),
         }
     }
 
-    /// A Task's result within the payload quota; the cause names the resource as AWS does.
-    fn task_result_fits(&self, program: &Program, result: &Value) -> Result<(), StatesError> {
-        let limit = self.info.limits.payload_bytes;
-        if result.json_len_within(limit).is_some() {
-            return Ok(());
+    /// A Task's result within the payload quota (its size), or AWS's error naming the
+    /// resource.
+    fn task_result_fits(&self, program: &Program, result: &Value) -> Result<usize, StatesError> {
+        if let Some(size) = self.measure(result, self.info.limits.payload_bytes) {
+            return Ok(size);
         }
         match &program.states[self.pc.0 as usize].op {
             Op::Task(task) => Err(limits::too_big(limits::resource_label(&task.resource))),
@@ -665,7 +716,7 @@ impl Execution {
         }
         let error_output = Value::object(error_output);
         match f.catch_output(self, c, error_output) {
-            Ok((out, assigned)) => match self.commit(&state.name, &out, assigned) {
+            Ok((out, bound, assigned)) => match self.commit(&state.name, &out, bound, assigned) {
                 Ok(()) => Flow::Next(c.next, out),
                 Err(e) => Flow::Fail(e),
             },

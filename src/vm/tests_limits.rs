@@ -120,6 +120,22 @@ fn value_sizes_are_the_compact_json_bytes() {
         assert_eq!(v.json_len_within(len), Some(len), "{text} at its size");
         assert_eq!(v.json_len_within(len - 1), None, "{text} one byte short");
     }
+    // Every escape at every position of short and longer strings (eight bytes are tested at
+    // once, the rest one by one); bytes past ASCII need none.
+    for len in 1..20 {
+        for at in 0..len {
+            for special in ['"', '\\', '\n', '\u{1}', '\u{1f}', 'é', ' ', '~'] {
+                let mut s: String = "a".repeat(len);
+                s.replace_range(at..at + 1, &special.to_string());
+                let v = Value::from(s.as_str());
+                assert_eq!(
+                    v.json_len_within(usize::MAX),
+                    Some(v.to_json().len()),
+                    "{s:?}"
+                );
+            }
+        }
+    }
     // Deeper than recursion goes: the heap walk gives the same sum.
     let mut v = Value::int(1);
     for _ in 0..5_000 {
@@ -412,4 +428,30 @@ fn scopes_share_the_execution_budget_and_give_it_back() {
         L,
         "a finished scope's variables stop counting"
     );
+}
+
+#[test]
+fn size_bounds_never_hide_an_oversized_output() {
+    // Each state replaces "r": the bound grows past the limit, the measured size does not.
+    let replace = |name: &str, next: &str| {
+        format!(
+            r#""{name}":{{"Type":"Pass","Result":{},"ResultPath":"$.r",{next}}}"#,
+            x(300)
+        )
+    };
+    let chain = sm(&format!(
+        "{},{},{},{},{}",
+        replace("S", r#""Next":"T""#),
+        replace("T", r#""Next":"U""#),
+        replace("U", r#""Next":"V""#),
+        replace("V", r#""Next":"W""#),
+        replace("W", r#""End":true"#)
+    ));
+    assert_eq!(run(&chain, "{}"), format!(r#"{{"r":{}}}"#, x(300)));
+    // A path that is not definite can collect more than its input holds.
+    let deep = format!(r#"{{"a":{{"a":{{"a":{{"b":{}}}}}}}}}"#, x(400));
+    let collect = sm(r#""S":{"Type":"Pass","OutputPath":"$..a","End":true}"#);
+    assert_eq!(run(&collect, &deep), too_big("S"));
+    let pick = sm(r#""S":{"Type":"Pass","OutputPath":"$.a.a","End":true}"#);
+    assert!(!run(&pick, &deep).starts_with("States."));
 }
