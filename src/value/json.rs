@@ -329,7 +329,7 @@ fn scalar_len(v: &Value) -> usize {
 
 /// A string literal's length as `write_str` prints it: quotes, and the escapes' extra bytes.
 #[inline]
-fn str_len(s: &str) -> usize {
+pub(super) fn str_len(s: &str) -> usize {
     let bytes = s.as_bytes();
     if !any_escape(bytes) {
         return bytes.len() + 2;

@@ -240,6 +240,12 @@ impl Value {
         json::len_within(self, limit, &|_| None)
     }
 
+    /// The length of `s` as a JSON string literal (quotes and escapes included): an object
+    /// member's key, for callers that measure an object member by member.
+    pub fn json_str_len(s: &str) -> usize {
+        json::str_len(s)
+    }
+
     /// `json_len_within`, where `known` gives the length of containers measured before (by
     /// identity: values never change), so that data shared from state to state is walked once.
     pub fn json_len_within_known(

@@ -63,8 +63,12 @@ pub(super) const UNKNOWN: usize = usize::MAX;
 
 // PERF: sizes travel as upper bounds, so that a state measures only what it built (a template's
 // output, a task's result) and never the whole of its data again: the output of a ResultPath
-// merge is bounded by its input's bound plus the result's. Measuring every output instead:
-// w1_pass_chain/execute 15.8-19.0 µs → 32.2-36.6 µs (machine under load 5 on 2 cores).
+// merge is bounded by its input's bound plus the result's, and `Measured` remembers containers.
+// Instructions per execution (cachegrind; the machine's load made criterion's times swing
+// ±30%), before these quotas → measuring every output → now: w1_pass_chain 81.8 k → ~150 k
+// (criterion 13 µs → 33 µs) → 92.4 k; w1_jsonata 251 k → 283.6 k (each JSONata Output is new
+// data, measured member by member). Still +13%: what remains is walking every template's
+// output once (~35 values a run of w1, ~60 instructions each).
 
 /// Containers measured lately, by identity: a state's template often takes whole parts of
 /// what earlier states built (`"who.$": "$.p01"`), and a loop wraps its last output; those
@@ -78,7 +82,7 @@ pub(super) struct Measured {
 }
 
 /// How many measured containers an execution remembers.
-const MEASURED: usize = 8;
+const MEASURED: usize = 16;
 
 impl Default for Measured {
     fn default() -> Measured {
@@ -108,12 +112,47 @@ impl Measured {
             .map(|i| self.sizes[i])
     }
 
-    /// The exact size of `v` when within `limit`; a container's is remembered.
+    /// The exact size of `v` when within `limit`; a container's is remembered, and so are an
+    /// object's member containers (a state's output keeps most members of its input: the next
+    /// output, a new object, then costs a look at each member).
     pub fn measure(&mut self, v: &Value, limit: usize) -> Option<usize> {
         if let Some(n) = self.known(v) {
             return (n <= limit).then_some(n);
         }
+        let n = match v {
+            Value::Object(o) if !o.is_empty() => {
+                // Braces, commas and colons.
+                let mut total = 2 + (o.len() - 1) + o.len();
+                for (key, member) in o.iter() {
+                    total += Value::json_str_len(key);
+                    let rest = limit.checked_sub(total)?;
+                    total += match member {
+                        Value::Array(_) | Value::Object(_) => self.measure_walk(member, rest)?,
+                        scalar => scalar.json_len_within(rest)?,
+                    };
+                }
+                if total > limit {
+                    return None;
+                }
+                total
+            }
+            _ => v.json_len_within_known(limit, &|x| self.known(x))?,
+        };
+        self.remember(v, n);
+        Some(n)
+    }
+
+    /// A container measured by a walk (skipping what is known), then remembered.
+    fn measure_walk(&mut self, v: &Value, limit: usize) -> Option<usize> {
+        if let Some(n) = self.known(v) {
+            return (n <= limit).then_some(n);
+        }
         let n = v.json_len_within_known(limit, &|x| self.known(x))?;
+        self.remember(v, n);
+        Some(n)
+    }
+
+    fn remember(&mut self, v: &Value, n: usize) {
         if let Some(id) = Self::id(v) {
             let slot = self.next;
             self.ids[slot] = id;
@@ -125,7 +164,6 @@ impl Measured {
             }
             self.next = (slot + 1) % MEASURED;
         }
-        Some(n)
     }
 
     /// Drops what it keeps without recursion (an execution's end).
