@@ -64,11 +64,12 @@ pub(super) const UNKNOWN: usize = usize::MAX;
 // PERF: sizes travel as upper bounds, so that a state measures only what it built (a template's
 // output, a task's result) and never the whole of its data again: the output of a ResultPath
 // merge is bounded by its input's bound plus the result's, and `Measured` remembers containers.
-// Instructions per execution (cachegrind; the machine's load made criterion's times swing
-// ±30%), before these quotas → measuring every output → now: w1_pass_chain 81.8 k → ~150 k
-// (criterion 13 µs → 33 µs) → 92.4 k; w1_jsonata 251 k → 283.6 k (each JSONata Output is new
-// data, measured member by member). Still +13%: what remains is walking every template's
-// output once (~35 values a run of w1, ~60 instructions each).
+// Measuring every output whole: `cargo bench --bench workflows -- w1_pass_chain` 15.8-19.0 µs
+// → 32.2-36.6 µs (alternated runs, machine under load 5). Instructions per execution
+// (cachegrind, since the load made criterion's times swing ±30%), before these quotas → with
+// bounds only → now: w1_pass_chain 81.8 k → 96.8 k → 92.4 k; w1_jsonata 251.3 k → 283.6 k
+// now (each JSONata Output is new data, measured member by member). Still +13%: what remains
+// is walking every template's output once (~35 values a run of w1, ~60 instructions each).
 
 /// Containers measured lately, by identity: a state's template often takes whole parts of
 /// what earlier states built (`"who.$": "$.p01"`), and a loop wraps its last output; those
