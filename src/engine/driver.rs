@@ -39,12 +39,16 @@ impl<'e> Run<'e> {
         self.transitions.load(Ordering::Relaxed)
     }
 
+    /// Runs the top scope; `input_bound` bounds the input's size in bytes (`usize::MAX` when
+    /// unknown).
     pub async fn execute(
         &self,
         info: Arc<ExecutionInfo>,
         input: Value,
+        input_bound: usize,
     ) -> Result<Value, StatesError> {
         let mut exec = Execution::new(self.program, info, input, SystemTime::now());
+        exec.set_input_bound(input_bound);
         let step = exec.step(self.program, SystemTime::now());
         self.drive(exec, step).await
     }

@@ -14,7 +14,7 @@ use crate::compile::{self, Program};
 use crate::definition::Diagnostic;
 use crate::tasks::TaskRegistry;
 use crate::value::{self, Str};
-use crate::vm::{ErrorName, ExecutionInfo};
+use crate::vm::{ErrorName, ExecutionInfo, Limits};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -23,8 +23,17 @@ use std::time::{Duration, Instant, SystemTime};
 pub struct Settings {
     /// Express executions stop after this long (AWS: 5 minutes).
     pub max_execution_duration: Duration,
-    /// Largest input/output/result payload in bytes (AWS: 256 KiB).
+    /// Largest payload in bytes of compact UTF-8 JSON (AWS: 256 KiB): the execution's input
+    /// and output, a state's input after `Parameters`/`Arguments`, a Task's result, a
+    /// Parallel's or Map's combined result, a state's output.
     pub max_payload_bytes: usize,
+    /// Largest value of one variable (AWS: 256 KiB).
+    pub max_variable_bytes: usize,
+    /// Largest sum of the values one `Assign` field stores (AWS: 256 KiB).
+    pub max_assign_bytes: usize,
+    /// Largest sum of the values an execution's variables hold at once, every Parallel branch
+    /// and Map iteration included (AWS: 10 MiB).
+    pub max_variables_total_bytes: usize,
     /// Region and account used to make ARNs.
     pub region: String,
     pub account: String,
@@ -38,9 +47,24 @@ impl Default for Settings {
         Settings {
             max_execution_duration: Duration::from_secs(300),
             max_payload_bytes: 256 * 1024,
+            max_variable_bytes: 256 * 1024,
+            max_assign_bytes: 256 * 1024,
+            max_variables_total_bytes: 10 * 1024 * 1024,
             region: "us-east-1".into(),
             account: "123456789012".into(),
             map_unbounded_concurrency: 1_000,
+        }
+    }
+}
+
+impl Settings {
+    /// The data quotas as the VM checks them.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            payload_bytes: self.max_payload_bytes,
+            variable_bytes: self.max_variable_bytes,
+            assign_bytes: self.max_assign_bytes,
+            variables_total_bytes: self.max_variables_total_bytes,
         }
     }
 }
@@ -162,7 +186,8 @@ impl Engine {
                 started,
             );
         }
-        let input = match value::parse(input) {
+        let text = input;
+        let input = match value::parse(text) {
             Ok(v) => v,
             Err(e) => {
                 return failed(
@@ -172,7 +197,11 @@ impl Engine {
                 );
             }
         };
-        self.execute_value(program, input, meta).await
+        // The compact JSON of a parsed text is at most 8 times as long: only a number can grow
+        // (`1e5` prints as `100000.0`), and none prints longer than 24 bytes or reads shorter
+        // than 3 with its separator. A small input so never needs measuring.
+        let bound = text.len().saturating_mul(8);
+        self.run(program, input, bound, meta).await
     }
 
     /// Runs one execution on an already parsed input.
@@ -180,6 +209,17 @@ impl Engine {
         &self,
         program: Arc<Program>,
         input: value::Value,
+        meta: ExecutionMeta,
+    ) -> Outcome {
+        self.run(program, input, usize::MAX, meta).await
+    }
+
+    /// Runs one execution; `input_bound` bounds the input's compact JSON size.
+    async fn run(
+        &self,
+        program: Arc<Program>,
+        input: value::Value,
+        input_bound: usize,
         meta: ExecutionMeta,
     ) -> Outcome {
         let started = Instant::now();
@@ -192,6 +232,7 @@ impl Engine {
             start_time: meta.start_time,
             input: input.clone(),
             redrive_count: meta.asynchronous.then_some(0),
+            limits: self.settings.limits(),
         });
         let limit = program
             .timeout_seconds
@@ -199,7 +240,7 @@ impl Engine {
             .unwrap_or(self.settings.max_execution_duration)
             .min(self.settings.max_execution_duration);
         let run = driver::Run::new(self, &program, meta.test_case.as_deref().map(Str::from));
-        let result = tokio::time::timeout(limit, run.execute(info, input)).await;
+        let result = tokio::time::timeout(limit, run.execute(info, input, input_bound)).await;
         let transitions = run.transitions();
         let mut outcome = match result {
             Err(_) => Outcome {

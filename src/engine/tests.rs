@@ -254,3 +254,68 @@ async fn redrive_count_shows_for_start_execution_only() {
         "StartSyncExecution has no RedriveCount: {o:?}"
     );
 }
+
+/// The quotas in `Settings` reach every scope: concurrent branches share the variable budget,
+/// finished iterations give theirs back.
+#[tokio::test(start_paused = true)]
+async fn settings_quotas_reach_every_scope() {
+    let limits = |total: usize| Settings {
+        max_payload_bytes: 100,
+        max_variables_total_bytes: total,
+        ..Settings::default()
+    };
+    let pass = |n: usize| {
+        format!(
+            r#"{{"StartAt":"P","States":{{"P":{{"Type":"Pass","Result":"{}","End":true}}}}}}"#,
+            "x".repeat(n)
+        )
+    };
+    assert_eq!(
+        run(&pass(98), "{}", limits(1000)).await.status,
+        Status::Succeeded
+    );
+    let o = run(&pass(99), "{}", limits(1000)).await;
+    assert_eq!(
+        o.cause.as_deref(),
+        Some(
+            "The state/task 'P' returned a result with a size exceeding the maximum number of bytes service limit."
+        )
+    );
+    // Each branch stores 40 bytes, then waits: three at once pass 100 bytes, two do not.
+    let branch = |i: usize| {
+        format!(
+            r#"{{"StartAt":"A{i}","States":{{"A{i}":{{"Type":"Pass","Assign":{{"v.$":"$"}},"Next":"W{i}"}},"W{i}":{{"Type":"Wait","Seconds":1,"End":true}}}}}}"#
+        )
+    };
+    let parallel = |n: usize| {
+        let branches = (0..n).map(branch).collect::<Vec<_>>().join(",");
+        format!(
+            r#"{{"StartAt":"Par","States":{{"Par":{{"Type":"Parallel","Branches":[{branches}],"ResultPath":null,"End":true}}}}}}"#
+        )
+    };
+    let input = format!("\"{}\"", "x".repeat(38));
+    assert_eq!(
+        run(&parallel(2), &input, limits(100)).await.status,
+        Status::Succeeded
+    );
+    let o = run(&parallel(3), &input, limits(100)).await;
+    assert_eq!(
+        o.error.as_deref(),
+        Some("States.DataLimitExceeded"),
+        "{o:?}"
+    );
+    // One iteration at a time: each one's variables leave with it.
+    let map = r#"{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":1,"ResultPath":null,"End":true,
+        "ItemProcessor":{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"v.$":"$"},"Next":"W"},"W":{"Type":"Wait","Seconds":1,"End":true}}}}}}"#;
+    let items = format!("[{}]", [input.as_str(); 5].join(","));
+    let o = run(
+        map,
+        &items,
+        Settings {
+            max_payload_bytes: 1000,
+            ..limits(100)
+        },
+    )
+    .await;
+    assert_eq!(o.status, Status::Succeeded, "{o:?}");
+}

@@ -243,3 +243,147 @@ fn push_escape(out: &mut String, unit: u16) {
         }
     }
 }
+
+/// Nesting handled by recursion in `len_within`; deeper subtrees are walked with a heap stack.
+const LEN_RECURSION: usize = 128;
+
+/// The length in bytes of the compact JSON `write` prints for `v`, or `None` as soon as it is
+/// known to pass `limit`. Every value prints at least one byte, so at most `limit + 1` values are
+/// visited whatever the value holds or shares, and nothing is allocated unless it nests deeper
+/// than `LEN_RECURSION`.
+/// `known` may give the length of a container already measured (its subtree is skipped).
+pub(super) fn len_within(
+    v: &Value,
+    limit: usize,
+    known: &impl Fn(&Value) -> Option<usize>,
+) -> Option<usize> {
+    let mut total = 0;
+    add_len(v, limit, &mut total, 0, known).then_some(total)
+}
+
+/// Adds `v`'s length to `total`; `false` once `total` passes `limit`.
+fn add_len(
+    v: &Value,
+    limit: usize,
+    total: &mut usize,
+    depth: usize,
+    known: &impl Fn(&Value) -> Option<usize>,
+) -> bool {
+    if matches!(v, Value::Array(_) | Value::Object(_))
+        && let Some(n) = known(v)
+    {
+        *total += n;
+        return *total <= limit;
+    }
+    match v {
+        Value::Array(a) if depth < LEN_RECURSION => {
+            *total += container_len(a.len());
+            for item in a.iter() {
+                if !add_len(item, limit, total, depth + 1, known) {
+                    return false;
+                }
+            }
+        }
+        Value::Object(o) if depth < LEN_RECURSION => {
+            // Braces and commas, and a colon per member.
+            *total += container_len(o.len()) + o.len();
+            for (k, item) in o.iter() {
+                *total += str_len(k);
+                if !add_len(item, limit, total, depth + 1, known) {
+                    return false;
+                }
+            }
+        }
+        Value::Array(_) | Value::Object(_) => return add_len_deep(v, limit, total),
+        scalar => *total += scalar_len(scalar),
+    }
+    *total <= limit
+}
+
+/// `add_len` for a subtree nested past `LEN_RECURSION`: the same sum, in any order, off a heap
+/// stack (a loop may nest its data one level per state, far deeper than recursion allows).
+#[cold]
+fn add_len_deep(v: &Value, limit: usize, total: &mut usize) -> bool {
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Array(a) => {
+                *total += container_len(a.len());
+                stack.extend(a.iter());
+            }
+            Value::Object(o) => {
+                *total += container_len(o.len()) + o.len();
+                for (k, item) in o.iter() {
+                    *total += str_len(k);
+                    stack.push(item);
+                }
+            }
+            scalar => *total += scalar_len(scalar),
+        }
+        if *total > limit {
+            return false;
+        }
+    }
+    true
+}
+
+/// Brackets and the commas between `n` members.
+#[inline]
+fn container_len(n: usize) -> usize {
+    2 + n.saturating_sub(1)
+}
+
+#[inline]
+fn scalar_len(v: &Value) -> usize {
+    match v {
+        Value::Null | Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        Value::Number(Number::Int(i)) => {
+            let digits = i
+                .unsigned_abs()
+                .checked_ilog10()
+                .map_or(1, |d| d as usize + 1);
+            digits + usize::from(*i < 0)
+        }
+        Value::Number(Number::Float(f)) if !f.is_finite() => 4,
+        Value::Number(Number::Float(f)) => zmij::Buffer::new().format_finite(*f).len(),
+        Value::String(s) => str_len(s),
+        Value::Array(_) | Value::Object(_) => 0,
+    }
+}
+
+/// A string literal's length as `write_str` prints it: quotes, and the escapes' extra bytes.
+#[inline]
+pub(super) fn str_len(s: &str) -> usize {
+    let bytes = s.as_bytes();
+    if !any_escape(bytes) {
+        return bytes.len() + 2;
+    }
+    let extra: usize = bytes
+        .iter()
+        .filter(|&&b| ESCAPE[b as usize])
+        .map(|&b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
+            _ => 5,
+        })
+        .sum();
+    bytes.len() + 2 + extra
+}
+
+/// Whether any byte needs an escape (a control character, a quote or a backslash).
+// PERF: eight bytes a step (the classic "has a byte less than n" bit trick, exact for n <= 128)
+// instead of a table test per byte: the walk's strings and keys are mostly short and plain.
+#[inline]
+fn any_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_less = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        if has_less(x, 0x20) || has_less(x ^ (ONES * 0x22), 1) || has_less(x ^ (ONES * 0x5c), 1) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| ESCAPE[b as usize])
+}

@@ -49,13 +49,13 @@ pub(super) fn run(
         matched.and_then(|r| r.assign.as_ref()),
     );
     match output {
-        Ok(out) => {
-            if let Some(a) = f.take_assigned() {
-                exec.vars.set_all(a);
+        Ok((out, bound)) => match exec.commit(&f.state.name, &out, bound, f.take_assigned()) {
+            Ok(()) => {
+                let _ = program;
+                Flow::Next(next, out)
             }
-            let _ = program;
-            Flow::Next(next, out)
-        }
+            Err(e) => Flow::Fail(e),
+        },
         Err(e) => Flow::Fail(e),
     }
 }

@@ -3,6 +3,7 @@
 //! context object. AWS's cause texts for every failure on the way.
 
 use super::jsonata_eval::{self, States};
+use super::limits::{self, Assigned, UNKNOWN, path_bound, result_path_bound};
 use super::{Execution, StatesError, prefix, time};
 use crate::compile::{Assign, CState, Catcher, Dyn, FailField, Io, ItemSelector, MapOp, WaitOp};
 use crate::expr::{EvalError, Path, Scope};
@@ -14,7 +15,7 @@ use std::time::{Duration, SystemTime};
 pub(super) struct Frame<'p> {
     pub state: &'p CState,
     /// Variables assigned by this state, committed after its output is computed.
-    assigned: RefCell<Option<Map>>,
+    assigned: RefCell<Option<Assigned>>,
 }
 
 impl<'p> Frame<'p> {
@@ -26,7 +27,7 @@ impl<'p> Frame<'p> {
         }
     }
 
-    pub fn take_assigned(&self) -> Option<Map> {
+    pub fn take_assigned(&self) -> Option<Assigned> {
         self.assigned.borrow_mut().take()
     }
 
@@ -135,10 +136,11 @@ impl<'p> Frame<'p> {
         }
     }
 
-    /// The effective input: InputPath then Parameters (JSONPath), or Arguments (JSONata).
-    pub fn effective_input(&self, exec: &Execution) -> Result<Value, StatesError> {
+    /// The effective input and a bound on its size: InputPath then Parameters (JSONPath), or
+    /// Arguments (JSONata). What a template built must fit the payload quota.
+    pub fn effective_input(&self, exec: &Execution) -> Result<(Value, usize), StatesError> {
         let ctx = self.ctx(exec);
-        match &self.state.io {
+        let built = match &self.state.io {
             Io::JsonPath {
                 input_path,
                 parameters,
@@ -148,25 +150,31 @@ impl<'p> Frame<'p> {
                 match parameters {
                     Some(t) => t
                         .eval(&self.scope(exec, &v, &ctx))
-                        .map_err(|e| self.eval_err(exec, e)),
-                    None => Ok(v),
+                        .map_err(|e| self.eval_err(exec, e))?,
+                    None => return Ok((v, path_bound(input_path, exec.input_bound))),
                 }
             }
             Io::JsonAta { arguments, .. } => match arguments {
                 Some(t) => jsonata_eval::template(t, &States::new(exec, &exec.input, ctx), None)
-                    .map_err(|d| self.fail(exec, &d.0, &d.1)),
-                None => Ok(exec.input.clone()),
+                    .map_err(|d| self.fail(exec, &d.0, &d.1))?,
+                None => return Ok((exec.input.clone(), exec.input_bound)),
             },
+        };
+        match exec.measure(&built, exec.info.limits.payload_bytes) {
+            Some(size) => Ok((built, size)),
+            None => Err(limits::too_big(&self.state.name)),
         }
     }
 
-    /// The result becomes the state output (and variables are computed).
+    /// The result (its size bounded by `bound`) becomes the state output, returned with a
+    /// bound on its size (and variables are computed).
     pub fn output_from_result(
         &self,
         exec: &Execution,
         result: Value,
+        bound: usize,
         selector: bool,
-    ) -> Result<Value, StatesError> {
+    ) -> Result<(Value, usize), StatesError> {
         let ctx = self.ctx(exec);
         match &self.state.io {
             Io::JsonPath {
@@ -175,23 +183,31 @@ impl<'p> Frame<'p> {
                 output_path,
                 ..
             } => {
-                let result = match result_selector {
-                    Some(t) if selector => t
-                        .eval(&self.scope(exec, &result, &ctx))
-                        .map_err(|e| self.eval_err(exec, e))?,
-                    _ => result,
+                let (result, bound) = match result_selector {
+                    Some(t) if selector => {
+                        let r = t
+                            .eval(&self.scope(exec, &result, &ctx))
+                            .map_err(|e| self.eval_err(exec, e))?;
+                        let limit = exec.info.limits.payload_bytes;
+                        let b = exec.measure(&r, limit).unwrap_or(UNKNOWN);
+                        (r, b)
+                    }
+                    _ => (result, bound),
                 };
                 self.assign_jsonpath(exec, &result, &ctx)?;
                 let combined = self.apply_result_path(exec, result_path, result)?;
-                self.apply_path(exec, output_path, &combined, &ctx)
+                let bound = result_path_bound(result_path, exec.input_bound, bound);
+                let out = self.apply_path(exec, output_path, &combined, &ctx)?;
+                Ok((out, path_bound(output_path, bound)))
             }
             Io::JsonAta { output, .. } => {
                 let states = States::new(exec, &exec.input, ctx).with_result(result.clone());
                 self.assign_jsonata(exec, &states)?;
                 match output {
                     Some(t) => jsonata_eval::template(t, &states, None)
+                        .map(|v| (v, UNKNOWN))
                         .map_err(|d| self.fail(exec, &d.0, &d.1)),
-                    None => Ok(result),
+                    None => Ok((result, bound)),
                 }
             }
         }
@@ -222,7 +238,7 @@ impl<'p> Frame<'p> {
             let v = t
                 .eval(&self.scope(exec, result, ctx))
                 .map_err(|e| self.eval_err(exec, e))?;
-            self.store(v);
+            self.store(exec, v)?;
         }
         Ok(())
     }
@@ -231,23 +247,25 @@ impl<'p> Frame<'p> {
         if let Some(Assign::JsonAta(t)) = &self.state.assign {
             let v =
                 jsonata_eval::template(t, states, None).map_err(|d| self.fail(exec, &d.0, &d.1))?;
-            self.store(v);
+            self.store(exec, v)?;
         }
         Ok(())
     }
 
-    pub(super) fn store(&self, v: Value) {
+    /// Keeps the values of one `Assign` field for the commit, each measured against the
+    /// variable quotas.
+    pub(super) fn store(&self, exec: &Execution, v: Value) -> Result<(), StatesError> {
         if let Value::Object(o) = v {
             let mut slot = self.assigned.borrow_mut();
-            let map = slot.get_or_insert_with(Map::new);
-            for (k, v) in o.iter() {
-                map.insert(k.clone(), v.clone());
-            }
+            let assigned = slot.get_or_insert_with(Assigned::default);
+            assigned.add(&exec.info.limits, &self.state.name, &o)?;
         }
+        Ok(())
     }
 
-    /// Output of states without a result (Choice, Wait, Succeed): the input, filtered.
-    pub fn passthrough_output(&self, exec: &Execution) -> Result<Value, StatesError> {
+    /// Output of states without a result (Wait, Succeed): the input, filtered, with a bound
+    /// on its size.
+    pub fn passthrough_output(&self, exec: &Execution) -> Result<(Value, usize), StatesError> {
         let ctx = self.ctx(exec);
         match &self.state.io {
             Io::JsonPath {
@@ -257,15 +275,18 @@ impl<'p> Frame<'p> {
             } => {
                 let v = self.apply_path(exec, input_path, &exec.input, &ctx)?;
                 self.assign_jsonpath(exec, &v, &ctx)?;
-                self.apply_path(exec, output_path, &v, &ctx)
+                let out = self.apply_path(exec, output_path, &v, &ctx)?;
+                let bound = path_bound(input_path, exec.input_bound);
+                Ok((out, path_bound(output_path, bound)))
             }
             Io::JsonAta { output, .. } => {
                 let states = States::new(exec, &exec.input, ctx);
                 self.assign_jsonata(exec, &states)?;
                 match output {
                     Some(t) => jsonata_eval::template(t, &states, None)
+                        .map(|v| (v, UNKNOWN))
                         .map_err(|d| self.fail(exec, &d.0, &d.1)),
-                    None => Ok(exec.input.clone()),
+                    None => Ok((exec.input.clone(), exec.input_bound)),
                 }
             }
         }
@@ -282,8 +303,8 @@ impl<'p> Frame<'p> {
         }
     }
 
-    /// Choice output: OutputPath over the (InputPath-filtered) input, or the matched rule's or
-    /// the state's Output/Assign in JSONata.
+    /// Choice output and a bound on its size: OutputPath over the (InputPath-filtered) input,
+    /// or the matched rule's or the state's Output/Assign in JSONata.
     pub fn choice_output(
         &self,
         exec: &Execution,
@@ -291,9 +312,13 @@ impl<'p> Frame<'p> {
         ctx: &Value,
         rule_output: Option<&crate::compile::JTemplate>,
         rule_assign: Option<&Assign>,
-    ) -> Result<Value, StatesError> {
+    ) -> Result<(Value, usize), StatesError> {
         match &self.state.io {
-            Io::JsonPath { output_path, .. } => {
+            Io::JsonPath {
+                input_path,
+                output_path,
+                ..
+            } => {
                 for a in [rule_assign, self.state.assign.as_ref()]
                     .into_iter()
                     .flatten()
@@ -302,10 +327,12 @@ impl<'p> Frame<'p> {
                         let v = t
                             .eval(&self.scope(exec, input, ctx))
                             .map_err(|e| self.eval_err(exec, e))?;
-                        self.store(v);
+                        self.store(exec, v)?;
                     }
                 }
-                self.apply_path(exec, output_path, input, ctx)
+                let out = self.apply_path(exec, output_path, input, ctx)?;
+                let bound = path_bound(input_path, exec.input_bound);
+                Ok((out, path_bound(output_path, bound)))
             }
             Io::JsonAta { output, .. } => {
                 let states = States::new(exec, &exec.input, ctx.clone());
@@ -316,13 +343,14 @@ impl<'p> Frame<'p> {
                     if let Assign::JsonAta(t) = a {
                         let v = jsonata_eval::template(t, &states, None)
                             .map_err(|d| self.fail(exec, &d.0, &d.1))?;
-                        self.store(v);
+                        self.store(exec, v)?;
                     }
                 }
                 match rule_output.or(output.as_ref()) {
                     Some(t) => jsonata_eval::template(t, &states, None)
+                        .map(|v| (v, UNKNOWN))
                         .map_err(|d| self.fail(exec, &d.0, &d.1)),
-                    None => Ok(exec.input.clone()),
+                    None => Ok((exec.input.clone(), exec.input_bound)),
                 }
             }
         }
@@ -349,13 +377,16 @@ impl<'p> Frame<'p> {
         self.scope(exec, input, ctx)
     }
 
-    /// Error output of a Catch: ResultPath over the raw input (JSONPath) or Output (JSONata).
+    /// Error output of a Catch: ResultPath over the raw input (JSONPath) or Output (JSONata),
+    /// with a bound on its size, and the variables the catcher assigns.
     pub fn catch_output(
         &self,
         exec: &Execution,
         c: &Catcher,
         error_output: Value,
-    ) -> Result<(Value, Option<Map>), StatesError> {
+    ) -> Result<(Value, usize, Option<Assigned>), StatesError> {
+        let limit = exec.info.limits.payload_bytes;
+        let error_bound = exec.measure(&error_output, limit).unwrap_or(UNKNOWN);
         let ctx = self.ctx(exec);
         if self.state.jsonata {
             let states =
@@ -363,23 +394,27 @@ impl<'p> Frame<'p> {
             if let Some(Assign::JsonAta(t)) = &c.assign {
                 let v = jsonata_eval::template(t, &states, None)
                     .map_err(|d| self.fail(exec, &d.0, &d.1))?;
-                self.store(v);
+                self.store(exec, v)?;
             }
-            let out = match &c.output {
-                Some(t) => jsonata_eval::template(t, &states, None)
-                    .map_err(|d| self.fail(exec, &d.0, &d.1))?,
-                None => error_output,
+            let (out, bound) = match &c.output {
+                Some(t) => (
+                    jsonata_eval::template(t, &states, None)
+                        .map_err(|d| self.fail(exec, &d.0, &d.1))?,
+                    UNKNOWN,
+                ),
+                None => (error_output, error_bound),
             };
-            return Ok((out, self.take_assigned()));
+            return Ok((out, bound, self.take_assigned()));
         }
         if let Some(Assign::JsonPath(t)) = &c.assign {
             let v = t
                 .eval(&self.scope(exec, &error_output, &ctx))
                 .map_err(|e| self.eval_err(exec, e))?;
-            self.store(v);
+            self.store(exec, v)?;
         }
         let out = self.apply_result_path(exec, &c.result_path, error_output)?;
-        Ok((out, self.take_assigned()))
+        let bound = result_path_bound(&c.result_path, exec.input_bound, error_bound);
+        Ok((out, bound, self.take_assigned()))
     }
 
     /// A number field: literal, `…Path`, or JSONata expression.

@@ -9,11 +9,15 @@ mod choice;
 mod data;
 pub mod errors;
 mod jsonata_eval;
+mod limits;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_limits;
 pub mod time;
 
 pub use errors::{ErrorName, StatesError};
+pub use limits::Limits;
 
 use crate::compile::{Catcher, MapOp, Op, Program, ScopeId, StateId};
 use crate::value::{Map, Str, Value};
@@ -34,13 +38,21 @@ pub struct ExecutionInfo {
     pub input: Value,
     /// `$$.Execution.RedriveCount`: AWS shows it for StartExecution, not StartSyncExecution.
     pub redrive_count: Option<u32>,
+    /// The data quotas every scope of the execution checks.
+    pub limits: Limits,
 }
 
 /// Workflow variables visible to one scope: its own, then its parents' (read-only).
 #[derive(Debug, Clone, Default)]
 pub struct Variables {
     local: Arc<Map>,
+    /// The size of each of `local`'s values, index for index (measured when assigned).
+    sizes: Arc<Vec<usize>>,
+    /// The sum of `sizes`: what this scope holds of the execution's `budget`.
+    local_bytes: usize,
     parent: Option<Arc<Variables>>,
+    /// Bytes stored by every scope of the execution (AWS's quota is per execution).
+    budget: limits::Budget,
 }
 
 impl Variables {
@@ -48,15 +60,43 @@ impl Variables {
     pub fn child(&self) -> Variables {
         Variables {
             local: Arc::new(Map::new()),
+            sizes: Arc::default(),
+            local_bytes: 0,
             parent: Some(Arc::new(self.clone())),
+            budget: self.budget.clone(),
         }
     }
 
-    fn set_all(&mut self, assigned: Map) {
-        let local = Arc::make_mut(&mut self.local);
-        for (k, v) in assigned {
-            local.insert(k, v);
+    /// Stores what a state assigned, unless the execution's variables would pass `limit`
+    /// bytes together (values replaced in this scope stop counting).
+    fn commit(
+        &mut self,
+        assigned: limits::Assigned,
+        limit: usize,
+        state: &str,
+    ) -> Result<(), StatesError> {
+        let added: usize = assigned.sizes.iter().sum();
+        let freed: usize = assigned
+            .map
+            .keys()
+            .filter_map(|k| self.local.get_index_of(k))
+            .map(|i| self.sizes[i])
+            .sum();
+        if !self.budget.take(freed, added, limit) {
+            return Err(limits::variables_too_big(state));
         }
+        let local = Arc::make_mut(&mut self.local);
+        let sizes = Arc::make_mut(&mut self.sizes);
+        for ((k, v), size) in assigned.map.into_iter().zip(assigned.sizes) {
+            let (i, _) = local.insert_full(k, v);
+            if i == sizes.len() {
+                sizes.push(size);
+            } else {
+                sizes[i] = size;
+            }
+        }
+        self.local_bytes = self.local_bytes - freed + added;
+        Ok(())
     }
 }
 
@@ -76,6 +116,13 @@ pub struct Execution {
     phase: Phase,
     /// The raw input of the current state.
     input: Value,
+    /// An upper bound on `input`'s size in bytes (`limits::UNKNOWN` until measured).
+    input_bound: usize,
+    /// The bound of the output `commit` accepted, for the next state's `input_bound`.
+    output_bound: usize,
+    /// Sizes of containers measured lately (`measure`). A mutex, never contended, because
+    /// the driver holds `&Execution` across awaits (`Sync`) and `Frame` reads `&Execution`.
+    measured: std::sync::Mutex<limits::Measured>,
     /// Effective input kept across retries (after InputPath/Parameters or Arguments).
     effective: Value,
     info: Arc<ExecutionInfo>,
@@ -124,6 +171,11 @@ impl Drop for Execution {
         // A loop may have nested the data deeper than a recursive drop can go.
         std::mem::replace(&mut self.input, Value::Null).dismantle();
         std::mem::replace(&mut self.effective, Value::Null).dismantle();
+        if let Ok(m) = self.measured.get_mut() {
+            m.clear();
+        }
+        // The scope ends: its variables leave the execution's budget.
+        self.vars.budget.release(self.vars.local_bytes);
         if let Ok(vars) = Arc::try_unwrap(std::mem::take(&mut self.vars.local)) {
             vars.into_values().for_each(Value::dismantle);
         }
@@ -219,6 +271,9 @@ impl Execution {
             pc: program.scopes[scope.0 as usize].start,
             phase: Phase::Enter,
             input,
+            input_bound: limits::UNKNOWN,
+            output_bound: limits::UNKNOWN,
+            measured: Default::default(),
             effective: Value::Null,
             info,
             vars,
@@ -230,6 +285,21 @@ impl Execution {
             map_item: None,
             transitions: 0,
             yield_budget: YIELD_EVERY,
+        }
+    }
+
+    /// An upper bound on the size of the input in bytes, when the caller knows one (the
+    /// length of the JSON text it parsed, times 8: see `engine`), so that small executions
+    /// never measure their whole data.
+    pub fn set_input_bound(&mut self, bytes: usize) {
+        self.input_bound = bytes;
+    }
+
+    /// The exact size of `v` when within `limit`, remembering a container's for later walks.
+    fn measure(&self, v: &Value, limit: usize) -> Option<usize> {
+        match self.measured.lock() {
+            Ok(mut m) => m.measure(v, limit),
+            Err(_) => v.json_len_within(limit),
         }
     }
 
@@ -265,12 +335,23 @@ impl Execution {
     pub fn resume(&mut self, program: &Program, resume: Resume, now: SystemTime) -> Step {
         let flow = match (self.phase, resume) {
             (Phase::AwaitTask, Resume::Task(Ok(result))) => {
-                self.finish_with_result(program, result)
+                match self.task_result_fits(program, &result) {
+                    Ok(size) => self.finish_with_result(program, result, size),
+                    // Recorded: a Catch on States.ALL catches this one (a TaskFailed event).
+                    Err(e) => self.handle_failure(program, e, true),
+                }
             }
             (Phase::AwaitTask, Resume::Task(Err(e)))
             | (Phase::AwaitChildren, Resume::Children(Err(e))) => self.state_failed(program, e),
             (Phase::AwaitChildren, Resume::Children(Ok(items))) => {
-                self.finish_with_result(program, Value::array(items))
+                let result = Value::array(items);
+                match self.measure(&result, self.info.limits.payload_bytes) {
+                    Some(size) => self.finish_with_result(program, result, size),
+                    None => {
+                        let e = limits::too_big(self.state_name(program));
+                        self.state_failed(program, e)
+                    }
+                }
             }
             (Phase::AwaitWait, Resume::Woke) => self.finish_passthrough(program),
             (Phase::Yielded, Resume::Woke) => {
@@ -324,10 +405,7 @@ impl Execution {
                         .any(|v| v.exceeds(LIVE_DEPTH, LIVE_BYTES))
                 {
                     self.phase = Phase::Finished;
-                    return Step::Done(Err(StatesError::new(
-                        ErrorName::DATA_LIMIT_EXCEEDED,
-                        "The state/task returned a result with a size exceeding the maximum number of bytes service limit.",
-                    )));
+                    return Step::Done(Err(limits::too_big(self.state_name(program))));
                 }
                 self.phase = Phase::Yielded;
                 return Step::Effect(Effect::Sleep { until: now });
@@ -350,6 +428,7 @@ impl Execution {
                 self.event_id += 1; // StateExited
                 self.pc = next;
                 self.input = output;
+                self.input_bound = self.output_bound;
                 self.phase = Phase::Enter;
                 None
             }
@@ -373,20 +452,23 @@ impl Execution {
         match &state.op {
             // Pass: Result (or the effective input) is the result.
             Op::Pass { result } => {
-                let effective = match f.effective_input(self) {
+                let (effective, bound) = match f.effective_input(self) {
                     Ok(v) => v,
                     Err(e) => return Flow::Fail(e),
                 };
-                let result = match result {
-                    Some(r) if !state.jsonata => r.clone(),
-                    _ => effective,
+                let (result, bound) = match result {
+                    Some(r) if !state.jsonata => {
+                        let limit = self.info.limits.payload_bytes;
+                        (r.clone(), self.measure(r, limit).unwrap_or(limits::UNKNOWN))
+                    }
+                    _ => (effective, bound),
                 };
-                self.finish_state(program, result, false)
+                self.finish_state(program, result, bound, false)
             }
             // Task: invoke the resource with the effective input.
             Op::Task(task) => {
                 let effective = match f.effective_input(self) {
-                    Ok(v) => v,
+                    Ok((v, _)) => v,
                     Err(e) => return Flow::Fail(e),
                 };
                 self.effective = effective.clone();
@@ -421,7 +503,12 @@ impl Execution {
                 Err(e) => Flow::Fail(e),
             },
             // Succeed: the (filtered) input is the scope's output.
-            Op::Succeed => match f.passthrough_output(self) {
+            Op::Succeed => match f.passthrough_output(self).and_then(|(out, bound)| {
+                if bound > self.info.limits.payload_bytes {
+                    limits::check_payload(self.info.limits.payload_bytes, &state.name, &out)?;
+                }
+                Ok(out)
+            }) {
                 Ok(out) => Flow::End(out),
                 Err(e) => Flow::Fail(e),
             },
@@ -435,7 +522,7 @@ impl Execution {
             // Parallel: every branch gets the effective input.
             Op::Parallel { branches } => {
                 let effective = match f.effective_input(self) {
-                    Ok(v) => v,
+                    Ok((v, _)) => v,
                     Err(e) => return Flow::Fail(e),
                 };
                 self.event_id += 1; // ParallelStateStarted
@@ -483,10 +570,11 @@ impl Execution {
         }
     }
 
-    /// A Task/Parallel/Map result arrived: ResultSelector, ResultPath, OutputPath, Assign.
-    fn finish_with_result(&mut self, program: &Program, result: Value) -> Flow {
+    /// A Task/Parallel/Map result (of `size` bytes) arrived: ResultSelector, ResultPath,
+    /// OutputPath, Assign.
+    fn finish_with_result(&mut self, program: &Program, result: Value, size: usize) -> Flow {
         self.event_id += 1; // …Succeeded
-        self.finish_state(program, result, true)
+        self.finish_state(program, result, size, true)
     }
 
     /// Wait finished: its input passes through.
@@ -494,41 +582,98 @@ impl Execution {
         let state = &program.states[self.pc.0 as usize];
         let f = Frame::new(state);
         match f.passthrough_output(self) {
-            Ok(out) => self.transition(program, out, f.take_assigned()),
+            Ok((out, bound)) => self.transition(program, out, bound, f.take_assigned()),
             Err(e) => Flow::Fail(e),
         }
     }
 
-    fn finish_state(&mut self, program: &Program, result: Value, selector: bool) -> Flow {
+    /// The state's result, its size bounded by `bound`, becomes its output.
+    fn finish_state(
+        &mut self,
+        program: &Program,
+        result: Value,
+        bound: usize,
+        selector: bool,
+    ) -> Flow {
         let state = &program.states[self.pc.0 as usize];
         let f = Frame::new(state);
-        match f.output_from_result(self, result, selector) {
-            Ok(out) => self.transition(program, out, f.take_assigned()),
+        match f.output_from_result(self, result, bound, selector) {
+            Ok((out, bound)) => self.transition(program, out, bound, f.take_assigned()),
             Err(e) => self.state_failed(program, e),
         }
     }
 
-    /// Commits assigned variables and moves on (or ends the scope).
-    fn transition(&mut self, program: &Program, output: Value, assigned: Option<Map>) -> Flow {
-        if let Some(a) = assigned {
-            self.vars.set_all(a);
-        }
+    /// Commits assigned variables and moves on (or ends the scope); an output or variables
+    /// past their quotas fail the state instead.
+    fn transition(
+        &mut self,
+        program: &Program,
+        output: Value,
+        bound: usize,
+        assigned: Option<limits::Assigned>,
+    ) -> Flow {
         let state = &program.states[self.pc.0 as usize];
+        if let Err(e) = self.commit(&state.name, &output, bound, assigned) {
+            return self.state_failed(program, e);
+        }
         match state.next {
             Some(next) => Flow::Next(next, output),
             None => Flow::End(output),
         }
     }
 
+    /// The state's output within the payload quota (measured only when its `bound` does not
+    /// already prove it), then its variables within theirs: only then are they stored.
+    fn commit(
+        &mut self,
+        state: &str,
+        output: &Value,
+        bound: usize,
+        assigned: Option<limits::Assigned>,
+    ) -> Result<(), StatesError> {
+        let limits = self.info.limits;
+        self.output_bound = if bound <= limits.payload_bytes {
+            bound
+        } else {
+            self.measure(output, limits.payload_bytes)
+                .ok_or_else(|| limits::too_big(state))?
+        };
+        match assigned {
+            Some(a) => self.vars.commit(a, limits.variables_total_bytes, state),
+            None => Ok(()),
+        }
+    }
+
+    /// A Task's result within the payload quota (its size), or AWS's error naming the
+    /// resource.
+    fn task_result_fits(&self, program: &Program, result: &Value) -> Result<usize, StatesError> {
+        if let Some(size) = self.measure(result, self.info.limits.payload_bytes) {
+            return Ok(size);
+        }
+        match &program.states[self.pc.0 as usize].op {
+            Op::Task(task) => Err(limits::too_big(limits::resource_label(&task.resource))),
+            _ => Err(limits::too_big(self.state_name(program))),
+        }
+    }
+
     /// A state failed: Retry, then Catch, then fail the scope.
     fn state_failed(&mut self, program: &Program, err: StatesError) -> Flow {
+        self.handle_failure(program, err, false)
+    }
+
+    /// `state_failed`, where `by_all` lets `States.ALL` and `States.TaskFailed` match an error
+    /// they otherwise leave alone (a Task's oversized result, as AWS recorded it).
+    fn handle_failure(&mut self, program: &Program, err: StatesError, by_all: bool) -> Flow {
         let state = &program.states[self.pc.0 as usize];
         self.event_id += 1; // …Failed
+        let hits = |p: &str| {
+            err.matches(p) || (by_all && (p == ErrorName::ALL || p == ErrorName::TASK_FAILED))
+        };
         if let Some((i, r)) = state
             .retry
             .iter()
             .enumerate()
-            .find(|(_, r)| r.errors.iter().any(|p| err.matches(p)))
+            .find(|(_, r)| r.errors.iter().any(|p| hits(p)))
         {
             if self.retry_counts.len() < state.retry.len() {
                 self.retry_counts.resize(state.retry.len(), 0);
@@ -551,7 +696,7 @@ impl Execution {
         if let Some(c) = state
             .catch
             .iter()
-            .find(|c| c.errors.iter().any(|p| err.matches(p)))
+            .find(|c| c.errors.iter().any(|p| hits(p)))
         {
             return self.caught(program, c, err);
         }
@@ -571,12 +716,10 @@ impl Execution {
         }
         let error_output = Value::object(error_output);
         match f.catch_output(self, c, error_output) {
-            Ok((out, assigned)) => {
-                if let Some(a) = assigned {
-                    self.vars.set_all(a);
-                }
-                Flow::Next(c.next, out)
-            }
+            Ok((out, bound, assigned)) => match self.commit(&state.name, &out, bound, assigned) {
+                Ok(()) => Flow::Next(c.next, out),
+                Err(e) => Flow::Fail(e),
+            },
             Err(e) => Flow::Fail(e),
         }
     }

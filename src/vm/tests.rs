@@ -4,7 +4,7 @@ use super::*;
 use crate::compile::compile_text;
 use crate::value::parse;
 
-fn info() -> Arc<ExecutionInfo> {
+pub(super) fn info() -> Arc<ExecutionInfo> {
     Arc::new(ExecutionInfo {
         execution_arn: Str::from("arn:aws:states:us-east-1:123456789012:express:sm:e:1"),
         name: Str::from("e"),
@@ -14,6 +14,7 @@ fn info() -> Arc<ExecutionInfo> {
         start_time: SystemTime::UNIX_EPOCH,
         input: Value::Null,
         redrive_count: None,
+        limits: Limits::default(),
     })
 }
 
