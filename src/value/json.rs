@@ -285,6 +285,14 @@ fn add_len(
             }
         }
         Value::Object(o) if depth < LEN_RECURSION => {
+            // PERF: an object measured once keeps its length until it changes; a state's output
+            // is mostly the previous one's objects: w1 92.7 k → 92.1 k, w1_jsonata 139.8 k → 131.5 k, w3_map100 1.67 M → 1.63 M
+            // instructions per execution (examples/run_many under cachegrind).
+            if let Some(n) = o.json_len_memo() {
+                *total += n;
+                return *total <= limit;
+            }
+            let before = *total;
             // Braces and commas, and a colon per member.
             *total += container_len(o.len()) + o.len();
             for (k, item) in o.iter() {
@@ -293,6 +301,7 @@ fn add_len(
                     return false;
                 }
             }
+            o.set_json_len_memo(*total - before);
         }
         Value::Array(_) | Value::Object(_) => return add_len_deep(v, limit, total),
         scalar => *total += scalar_len(scalar),

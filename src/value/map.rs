@@ -6,7 +6,7 @@
 use super::{Str, Value};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 
 /// The hasher: foldhash's per-process random seed keeps hostile keys from being precomputed.
 type Hasher = foldhash::fast::RandomState;
@@ -23,22 +23,27 @@ const SCAN_UP_TO: usize = 8;
 #[derive(Clone, Default)]
 pub struct Map(Inner, Memo);
 
-/// What a reader found out about the members once, so that it need not look again while the map
-/// is shared unchanged: whether every number below survives a trip through a double
-/// ([`Map::doubles_memo`]). 0 = not known, 1 = yes, 2 = no. Every change through `DerefMut`
-/// (or `Extend`, or `iter_mut`) forgets it.
+/// What readers found out about the members once, so that they need not look again while the
+/// map is shared unchanged: whether every number below survives a trip through a double
+/// ([`Map::doubles_memo`]: 0 = not known, 1 = yes, 2 = no) and the length of the compact JSON
+/// ([`Map::json_len_memo`]: 0 = not known, else length + 1). Every change through `DerefMut`
+/// (or `Extend`, or `iter_mut`) forgets both.
 #[derive(Default)]
-struct Memo(AtomicU8);
+struct Memo(AtomicU8, AtomicU32);
 
 impl Clone for Memo {
     fn clone(&self) -> Memo {
-        Memo(AtomicU8::new(self.0.load(Ordering::Relaxed)))
+        Memo(
+            AtomicU8::new(self.0.load(Ordering::Relaxed)),
+            AtomicU32::new(self.1.load(Ordering::Relaxed)),
+        )
     }
 }
 
 impl Memo {
     fn forget(&mut self) {
         *self.0.get_mut() = 0;
+        *self.1.get_mut() = 0;
     }
 }
 
@@ -94,6 +99,27 @@ impl Map {
     #[inline]
     pub fn set_doubles_memo(&self, exact: bool) {
         self.1.0.store(if exact { 1 } else { 2 }, Ordering::Relaxed);
+    }
+
+    /// The length of this object's compact JSON, if a reader measured it since the last change
+    /// (payload limits are checked on every state's data, most of it shared from state to state).
+    #[inline]
+    pub fn json_len_memo(&self) -> Option<usize> {
+        match self.1.1.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(n as usize - 1),
+        }
+    }
+
+    /// Remembers what `json_len_memo` answers until the next change (lengths past `u32` are
+    /// not remembered).
+    #[inline]
+    pub fn set_json_len_memo(&self, len: usize) {
+        if let Ok(n) = u32::try_from(len + 1)
+            && n != u32::MAX
+        {
+            self.1.1.store(n, Ordering::Relaxed);
+        }
     }
 
     /// The members' values, consumed (drops without recursion take containers apart this way).
@@ -189,6 +215,26 @@ mod tests {
             *v = Value::Null;
         }
         assert_eq!(m.doubles_memo(), None, "iter_mut");
+    }
+
+    #[test]
+    fn a_measured_length_is_remembered_until_a_change() {
+        let v = crate::value::parse(r#"{"a":{"b":[1,2,{"c":"d"}]},"e":"f"}"#).unwrap();
+        let want = v.to_json().len();
+        assert_eq!(v.json_len_within(1000), Some(want));
+        let Value::Object(o) = &v else { unreachable!() };
+        assert_eq!(o.json_len_memo(), Some(want));
+        assert_eq!(v.json_len_within(1000), Some(want), "from the memo");
+        assert_eq!(
+            v.json_len_within(want - 1),
+            None,
+            "the memo still honours the limit"
+        );
+        let mut changed = (**o).clone();
+        changed.insert(Str::from("g"), Value::int(1));
+        assert_eq!(changed.json_len_memo(), None);
+        let changed = Value::object(changed);
+        assert_eq!(changed.json_len_within(1000), Some(changed.to_json().len()));
     }
 
     #[test]

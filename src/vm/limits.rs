@@ -80,6 +80,8 @@ pub(super) struct Measured {
     sizes: [usize; MEASURED],
     keep: [Value; MEASURED],
     next: usize,
+    /// Whether `next` has wrapped around (every slot holds something).
+    full: bool,
 }
 
 /// How many measured containers an execution remembers.
@@ -92,6 +94,7 @@ impl Default for Measured {
             sizes: [0; MEASURED],
             keep: Default::default(),
             next: 0,
+            full: false,
         }
     }
 }
@@ -106,6 +109,11 @@ impl Measured {
     }
 
     fn known(&self, v: &Value) -> Option<usize> {
+        if let Value::Object(o) = v
+            && let Some(n) = o.json_len_memo()
+        {
+            return Some(n);
+        }
         let id = Self::id(v)?;
         self.ids
             .iter()
@@ -154,6 +162,11 @@ impl Measured {
     }
 
     fn remember(&mut self, v: &Value, n: usize) {
+        // Objects remember their own length.
+        if let Value::Object(o) = v {
+            o.set_json_len_memo(n);
+            return;
+        }
         if let Some(id) = Self::id(v) {
             let slot = self.next;
             self.ids[slot] = id;
@@ -164,15 +177,21 @@ impl Measured {
                 old.dismantle();
             }
             self.next = (slot + 1) % MEASURED;
+            self.full |= self.next == 0;
         }
     }
 
     /// Drops what it keeps without recursion (an execution's end).
     pub fn clear(&mut self) {
-        self.ids = [0; MEASURED];
-        for v in &mut self.keep {
+        // PERF: only the slots ever filled (objects remember their own lengths, so most
+        // executions fill none): 1.4 k instructions per execution of w1 → none.
+        let used = if self.full { MEASURED } else { self.next };
+        self.ids[..used].fill(0);
+        for v in &mut self.keep[..used] {
             std::mem::replace(v, Value::Null).dismantle();
         }
+        self.next = 0;
+        self.full = false;
     }
 }
 
