@@ -134,7 +134,6 @@ impl<'e> Run<'e> {
         } else {
             Tolerance::None
         };
-        let n = run.items.len();
         let children = run
             .items
             .into_iter()
@@ -146,7 +145,6 @@ impl<'e> Run<'e> {
         } else {
             run.max_concurrency as usize
         };
-        let _ = n;
         self.children(exec, children, limit, tolerance).await
     }
 

@@ -3,7 +3,7 @@
 use super::data::Frame;
 use super::jsonata_eval;
 use super::{ErrorName, Execution, Flow, StatesError, time};
-use crate::compile::{ChoiceRule, Comparison, Cond, Operand, Operator, Program, StateId};
+use crate::compile::{ChoiceRule, Comparison, Cond, Operand, Operator, StateId};
 use crate::expr::Scope;
 use crate::value::{Number, Value};
 use std::cmp::Ordering;
@@ -11,7 +11,6 @@ use std::cmp::Ordering;
 /// Choice: first matching rule wins, else Default, else `States.NoChoiceMatched`.
 pub(super) fn run(
     exec: &mut Execution,
-    program: &Program,
     f: &Frame,
     rules: &[ChoiceRule],
     default: Option<StateId>,
@@ -50,10 +49,7 @@ pub(super) fn run(
     );
     match output {
         Ok((out, bound)) => match exec.commit(&f.state.name, &out, bound, f.take_assigned()) {
-            Ok(()) => {
-                let _ = program;
-                Flow::Next(next, out)
-            }
+            Ok(()) => Flow::Next(next, out),
             Err(e) => Flow::Fail(e),
         },
         Err(e) => Flow::Fail(e),

@@ -388,7 +388,7 @@ impl Execution {
             self.event_id += 1;
             self.transitions += 1;
             let flow = self.enter(program, now);
-            match self.after_inner(program, flow) {
+            match self.after_inner(flow) {
                 Some(step) => return step,
                 None => retrying = false,
             }
@@ -415,14 +415,14 @@ impl Execution {
 
     /// Continues after a state finished asynchronously.
     fn after(&mut self, program: &Program, flow: Flow, now: SystemTime) -> Step {
-        match self.after_inner(program, flow) {
+        match self.after_inner(flow) {
             Some(step) => step,
             None => self.run(program, now, false),
         }
     }
 
     /// Applies a state's flow: `None` means "entered the next state, keep running".
-    fn after_inner(&mut self, program: &Program, flow: Flow) -> Option<Step> {
+    fn after_inner(&mut self, flow: Flow) -> Option<Step> {
         match flow {
             Flow::Next(next, output) => {
                 self.event_id += 1; // StateExited
@@ -439,7 +439,6 @@ impl Execution {
             Flow::Effect(effect) => Some(Step::Effect(effect)),
             Flow::Fail(e) => {
                 self.phase = Phase::Finished;
-                let _ = program;
                 Some(Step::Done(Err(e)))
             }
         }
@@ -493,7 +492,7 @@ impl Execution {
                 }))
             }
             // Choice: first matching rule wins, else Default, else States.NoChoiceMatched.
-            Op::Choice { rules, default } => choice::run(self, program, &f, rules, *default),
+            Op::Choice { rules, default } => choice::run(self, &f, rules, *default),
             // Wait: compute the wake-up time, then pass the input through.
             Op::Wait(w) => match f.wait_until(self, w, now) {
                 Ok(until) => {
@@ -533,11 +532,11 @@ impl Execution {
                 })
             }
             // Map: items from ItemsPath/Items, each through ItemSelector.
-            Op::Map(m) => self.enter_map(program, &f, m, state.name.clone()),
+            Op::Map(m) => self.enter_map(&f, m, state.name.clone()),
         }
     }
 
-    fn enter_map(&mut self, _program: &Program, f: &Frame, m: &MapOp, state_name: Str) -> Flow {
+    fn enter_map(&mut self, f: &Frame, m: &MapOp, state_name: Str) -> Flow {
         let run = (|| {
             let effective = f.map_input(self)?;
             let items = f.map_items(self, m, &effective)?;
