@@ -560,6 +560,48 @@ async fn test_state_follows_choices() {
 }
 
 #[tokio::test]
+async fn test_state_takes_variables_and_shows_them_after() {
+    let s = Srv::start().await;
+    // JSONata reads a preset variable and assigns another; both show after the state.
+    let pass = r#"{"QueryLanguage":"JSONata","Type":"Pass","Output":"{% $x + $states.input.a %}","Assign":{"y":"{% $x * 10 %}"},"End":true}"#;
+    let out = s
+        .ok(
+            "TestState",
+            json!({"definition": pass, "input": "{\"a\":1}", "variables": "{\"x\":2}", "inspectionLevel": "DEBUG"}),
+        )
+        .await;
+    assert_eq!(out["output"].as_str(), Some("3"), "{out}");
+    assert_eq!(
+        out["inspectionData"]["variables"].as_str(),
+        Some(r#"{"x":2,"y":20}"#),
+        "{out}"
+    );
+    // JSONPath: `$x` in a path field, without inspection data.
+    let pass = r#"{"Type":"Pass","Parameters":{"v.$":"$x"},"End":true}"#;
+    let out = s
+        .ok(
+            "TestState",
+            json!({"definition": pass, "variables": "{\"x\":[1,2]}"}),
+        )
+        .await;
+    assert_eq!(out["output"].as_str(), Some(r#"{"v":[1,2]}"#), "{out}");
+    assert!(out.get("inspectionData").is_none(), "{out}");
+    // Without the variable, AWS's unassigned-variable error.
+    let out = s.ok("TestState", json!({"definition": pass})).await;
+    assert_eq!(out["status"].as_str(), Some("FAILED"), "{out}");
+    // Not an object: refused.
+    let msg = s
+        .err(
+            "TestState",
+            json!({"definition": pass, "variables": "[1]"}),
+            "ValidationException",
+        )
+        .await;
+    assert!(msg.contains("variables"), "{msg}");
+    s.shutdown().await;
+}
+
+#[tokio::test]
 async fn mock_test_cases_are_selected_by_arn_suffix() {
     let mocks = r#"{"StateMachines":{"mocked":{"TestCases":{"Happy":{"T":"R"}}}},
         "MockedResponses":{"R":{"0":{"Return":{"from":"mock"}}}}}"#;

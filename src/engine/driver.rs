@@ -46,11 +46,20 @@ impl<'e> Run<'e> {
         info: Arc<ExecutionInfo>,
         input: Value,
         input_bound: usize,
-    ) -> Result<Value, StatesError> {
+        preset: Option<&Map>,
+    ) -> (Result<Value, StatesError>, Option<Map>) {
         let mut exec = Execution::new(self.program, info, input, SystemTime::now());
         exec.set_input_bound(input_bound);
+        if let Some(vars) = preset
+            && let Err(e) = exec.preset_variables(vars)
+        {
+            return (Err(e), None);
+        }
         let step = exec.step(self.program, SystemTime::now());
-        self.drive(exec, step).await
+        let (result, exec) = self.drive(exec, step).await;
+        // The variables at the end are kept only for whoever set some (TestState shows them).
+        let vars = preset.map(|_| exec.vars.local().clone());
+        (result, vars)
     }
 
     /// Drives one scope from `step` to its end.
@@ -58,14 +67,14 @@ impl<'e> Run<'e> {
         &'a self,
         mut exec: Execution,
         mut step: Step,
-    ) -> BoxFuture<'a, Result<Value, StatesError>> {
+    ) -> BoxFuture<'a, (Result<Value, StatesError>, Execution)> {
         Box::pin(async move {
             loop {
                 match step {
                     Step::Done(r) => {
                         self.transitions
                             .fetch_add(exec.transitions, Ordering::Relaxed);
-                        return r;
+                        return (r, exec);
                     }
                     Step::Effect(effect) => {
                         let resume = self.perform(&exec, effect).await;
@@ -176,7 +185,7 @@ impl<'e> Run<'e> {
                             .fetch_add(child.transitions, Ordering::Relaxed);
                         self.record(&mut results, &mut failures, i, r, total, &tolerance)?;
                     }
-                    step => pending.push(async move { (i, self.drive(child, step).await) }),
+                    step => pending.push(async move { (i, self.drive(child, step).await.0) }),
                 }
             }
             match pending.next().await {

@@ -13,7 +13,7 @@ mod tests;
 use crate::compile::{self, Program};
 use crate::definition::Diagnostic;
 use crate::tasks::TaskRegistry;
-use crate::value::{self, Str};
+use crate::value::{self, Map, Str};
 use crate::vm::{ErrorName, ExecutionInfo, Limits};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -83,6 +83,9 @@ pub struct ExecutionMeta {
     /// Started by StartExecution (`$$.Execution.RedriveCount` is shown) rather than
     /// StartSyncExecution.
     pub asynchronous: bool,
+    /// Workflow variables set before the first state (TestState's `variables`); when set, the
+    /// execution's variables at its end come back in [`Outcome::variables`].
+    pub variables: Option<Arc<Map>>,
 }
 
 impl ExecutionMeta {
@@ -101,6 +104,7 @@ impl ExecutionMeta {
             start_time: SystemTime::now(),
             test_case: None,
             asynchronous: false,
+            variables: None,
         }
     }
 }
@@ -134,6 +138,8 @@ pub struct Outcome {
     pub cause: Option<String>,
     pub transitions: u64,
     pub duration: Duration,
+    /// The top-level variables at the end, when [`ExecutionMeta::variables`] set some.
+    pub variables: Option<Map>,
 }
 
 /// Runs compiled state machines. Cheap to share as `Arc<Engine>`.
@@ -240,7 +246,15 @@ impl Engine {
             .unwrap_or(self.settings.max_execution_duration)
             .min(self.settings.max_execution_duration);
         let run = driver::Run::new(self, &program, meta.test_case.as_deref().map(Str::from));
-        let result = tokio::time::timeout(limit, run.execute(info, input, input_bound)).await;
+        let result = tokio::time::timeout(
+            limit,
+            run.execute(info, input, input_bound, meta.variables.as_deref()),
+        )
+        .await;
+        let (result, variables) = match result {
+            Ok((r, vars)) => (Ok(r), vars),
+            Err(e) => (Err(e), None),
+        };
         let transitions = run.transitions();
         let mut outcome = match result {
             Err(_) => Outcome {
@@ -252,6 +266,7 @@ impl Engine {
                 cause: None,
                 transitions,
                 duration: started.elapsed(),
+                variables: None,
             },
             Ok(Err(e)) => Outcome {
                 status: Status::Failed,
@@ -260,6 +275,7 @@ impl Engine {
                 cause: e.cause.map(|s| s.to_string()),
                 transitions,
                 duration: started.elapsed(),
+                variables: None,
             },
             Ok(Ok(v)) => Outcome {
                 status: Status::Succeeded,
@@ -268,8 +284,10 @@ impl Engine {
                 cause: None,
                 transitions,
                 duration: started.elapsed(),
+                variables: None,
             },
         };
+        outcome.variables = variables;
         if outcome
             .output
             .as_ref()
@@ -293,5 +311,6 @@ fn failed(error: &str, cause: &str, started: Instant) -> Outcome {
         cause: Some(cause.into()),
         transitions: 0,
         duration: started.elapsed(),
+        variables: None,
     }
 }

@@ -84,6 +84,7 @@ fn failed(error: &str, cause: &str, transitions: u64) -> ExecResult {
         cause: Some(cause.to_string()),
         transitions,
         duration: Duration::ZERO,
+        variables: None,
     }
 }
 
@@ -124,6 +125,7 @@ fn run_stand_in(p: &StandInProgram, input: &str) -> ExecResult {
                     cause: text("Cause"),
                     transitions,
                     duration: Duration::ZERO,
+                    variables: None,
                 };
             }
             other => {
@@ -150,6 +152,7 @@ fn succeeded(out: serde_json::Value, transitions: u64) -> ExecResult {
         cause: None,
         transitions,
         duration: Duration::ZERO,
+        variables: None,
     }
 }
 

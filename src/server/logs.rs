@@ -162,6 +162,7 @@ mod tests {
             cause: None,
             transitions: 1,
             duration: Duration::from_millis(5),
+            variables: None,
         };
         log.execution(&ctx, &result);
         let text = String::from_utf8(lock(&buf.0).clone()).unwrap();

@@ -8,6 +8,7 @@
 //! replaced by the mock) or a Fail state (`errorOutput`).
 
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 
 use super::Server;
 use super::backend::{ExecMeta, ExecStatus};
@@ -164,6 +165,19 @@ pub async fn test_state(server: &Server, r: &Req<'_>) -> OpResult {
         .unwrap_or("INFO");
     r.opt_bool("revealSecrets")?;
     let state_name = r.opt_str("stateName", 1, 80)?;
+    // Workflow variables the state sees, as a JSON object text.
+    let variables = match r.opt_str("variables", 0, 262_144)? {
+        None => None,
+        Some(text) => match crate::value::parse(text) {
+            Ok(crate::value::Value::Object(vars)) => Some(vars),
+            _ => {
+                return Err(ApiError::sfn(
+                    "ValidationException",
+                    format!("Invalid variables: '{text}' is not a JSON object"),
+                ));
+            }
+        },
+    };
     let mock = r.opt_obj("mock")?;
     if serde_json::from_str::<serde::de::IgnoredAny>(input).is_err() {
         return Err(ApiError::sfn(
@@ -223,7 +237,12 @@ pub async fn test_state(server: &Server, r: &Req<'_>) -> OpResult {
     let program = server.backend.compile(&machine.to_string()).map_err(|d| {
         invalid(invalid_definition_message(&d).replace(STATE, state_name.unwrap_or("State")))
     })?;
-    let meta = test_meta(server, "test", "00000000-0000-0000-0000-000000000000");
+    let meta = test_meta(
+        server,
+        "test",
+        "00000000-0000-0000-0000-000000000000",
+        variables.clone(),
+    );
     let result = server
         .backend
         .execute(program, input.to_string(), meta)
@@ -273,20 +292,32 @@ pub async fn test_state(server: &Server, r: &Req<'_>) -> OpResult {
             .and_then(Value::as_str)
             .and_then(|r| serde_json::from_str(r).ok());
         let data = if jsonata {
-            inspect_jsonata(server, &original, input, mocked).await
+            inspect_jsonata(server, &original, input, mocked, variables.as_ref()).await
         } else {
-            inspect(server, &original, input, mocked).await
+            inspect(server, &original, input, mocked, variables.as_ref()).await
         };
+        let mut data = data;
+        if let (Some(vars), Value::Object(d)) = (&result.variables, &mut data) {
+            d.insert(
+                "variables".into(),
+                json!(crate::value::Value::object(vars.clone()).to_json()),
+            );
+        }
         out.insert("inspectionData".into(), data);
     }
     Ok(Value::Object(out))
 }
 
 /// Runs one generated Pass state on `input`: its output, if it succeeded.
-async fn run_pass(server: &Server, pass: Value, input: &str) -> Option<Value> {
+async fn run_pass(
+    server: &Server,
+    pass: Value,
+    input: &str,
+    vars: Option<&Arc<crate::value::Map>>,
+) -> Option<Value> {
     let machine = json!({"StartAt": STATE, "States": {STATE: pass}});
     let program = server.backend.compile(&machine.to_string()).ok()?;
-    let meta = test_meta(server, "inspect", "0");
+    let meta = test_meta(server, "inspect", "0", vars.cloned());
     let result = server
         .backend
         .execute(program, input.to_string(), meta)
@@ -296,7 +327,12 @@ async fn run_pass(server: &Server, pass: Value, input: &str) -> Option<Value> {
 
 /// What a generated machine's execution is named: an execution `name` (with id `id`) of the
 /// machine `TestState`, which exists nowhere else.
-fn test_meta(server: &Server, name: &str, id: &str) -> ExecMeta {
+fn test_meta(
+    server: &Server,
+    name: &str,
+    id: &str,
+    variables: Option<Arc<crate::value::Map>>,
+) -> ExecMeta {
     ExecMeta {
         execution_arn: server.registry.arns.express("TestState", name, id),
         name: name.into(),
@@ -306,6 +342,7 @@ fn test_meta(server: &Server, name: &str, id: &str) -> ExecMeta {
         start_time: std::time::SystemTime::now(),
         test_case: None,
         asynchronous: false,
+        variables,
     }
 }
 
@@ -317,6 +354,7 @@ async fn inspect(
     state: &Map<String, Value>,
     input: &str,
     mocked: Option<Value>,
+    vars: Option<&Arc<crate::value::Map>>,
 ) -> Value {
     let text = |v: &Value| json!(v.to_string());
     let mut data = Map::new();
@@ -325,14 +363,14 @@ async fn inspect(
     if let Some(p) = state.get("InputPath") {
         pass["InputPath"] = p.clone();
     }
-    let Some(after_input) = run_pass(server, pass.clone(), input).await else {
+    let Some(after_input) = run_pass(server, pass.clone(), input, vars).await else {
         return Value::Object(data);
     };
     data.insert("afterInputPath".into(), text(&after_input));
     let mut after_params = after_input;
     if let Some(p) = state.get("Parameters") {
         pass["Parameters"] = p.clone();
-        match run_pass(server, pass, input).await {
+        match run_pass(server, pass, input, vars).await {
             Some(v) => after_params = v,
             None => return Value::Object(data),
         }
@@ -348,7 +386,7 @@ async fn inspect(
     let mut selected = result;
     if let Some(rs) = state.get("ResultSelector") {
         let select = json!({"Type": "Pass", "Parameters": rs, "End": true});
-        match run_pass(server, select, &selected.to_string()).await {
+        match run_pass(server, select, &selected.to_string(), vars).await {
             Some(v) => selected = v,
             None => return Value::Object(data),
         }
@@ -358,7 +396,7 @@ async fn inspect(
     if let Some(rp) = state.get("ResultPath") {
         graft["ResultPath"] = rp.clone();
     }
-    if let Some(v) = run_pass(server, graft, input).await {
+    if let Some(v) = run_pass(server, graft, input, vars).await {
         data.insert("afterResultPath".into(), text(&v));
     }
     Value::Object(data)
@@ -371,12 +409,13 @@ async fn inspect_jsonata(
     state: &Map<String, Value>,
     input: &str,
     mocked: Option<Value>,
+    vars: Option<&Arc<crate::value::Map>>,
 ) -> Value {
     let mut data = Map::new();
     data.insert("input".into(), json!(input));
     if let Some(args) = state.get("Arguments") {
         let pass = json!({"Type": "Pass", "QueryLanguage": "JSONata", "Output": args, "End": true});
-        if let Some(v) = run_pass(server, pass, input).await {
+        if let Some(v) = run_pass(server, pass, input, vars).await {
             data.insert("afterArguments".into(), json!(v.to_string()));
         }
     }

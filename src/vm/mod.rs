@@ -100,6 +100,13 @@ impl Variables {
     }
 }
 
+impl Variables {
+    /// The variables this scope assigned (the top level's are the execution's).
+    pub fn local(&self) -> &Map {
+        &self.local
+    }
+}
+
 impl crate::expr::Vars for Variables {
     fn get(&self, name: &str) -> Option<&Value> {
         match self.local.get(name) {
@@ -293,6 +300,15 @@ impl Execution {
     /// never measure their whole data.
     pub fn set_input_bound(&mut self, bytes: usize) {
         self.input_bound = bytes;
+    }
+
+    /// Sets workflow variables before the first state (TestState's `variables`), within the
+    /// same quotas as an `Assign`.
+    pub fn preset_variables(&mut self, vars: &Map) -> Result<(), StatesError> {
+        let limits = self.info.limits;
+        let mut assigned = limits::Assigned::default();
+        assigned.add(&limits, "", vars)?;
+        self.vars.commit(assigned, limits.variables_total_bytes, "")
     }
 
     /// The exact size of `v` when within `limit`, remembering a container's for later walks.
