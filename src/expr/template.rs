@@ -2,7 +2,7 @@
 //! a JSON value whose `"key.$"` members take their value from a path or an intrinsic call.
 
 use super::intrinsic::Intrinsic;
-use super::path::Path;
+use super::path::{Path, Root};
 use super::{EvalError, MAX_DEPTH, Scope, SyntaxError};
 use crate::value::{Map, Str, Value};
 
@@ -10,6 +10,15 @@ use crate::value::{Map, Str, Value};
 #[derive(Clone, Debug)]
 pub struct Template {
     node: Node,
+    bound: Option<Bound>,
+}
+
+/// What a payload's compact JSON can grow to: `fixed` bytes, plus at most the state input's
+/// size per path into the input (a definite path selects one subtree of it).
+#[derive(Clone, Copy, Debug)]
+struct Bound {
+    fixed: usize,
+    input_paths: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -35,9 +44,20 @@ impl Template {
     /// Compiles a template from its JSON. A `.$` key needs a string value that is a path
     /// (`$.x`, `$$.x`, `$var`) or an intrinsic call; keys must stay unique once `.$` is dropped.
     pub fn compile(v: &Value) -> Result<Template, SyntaxError> {
+        let node = compile(v, 0)?;
         Ok(Template {
-            node: compile(v, 0)?,
+            bound: bound(&node),
+            node,
         })
+    }
+
+    /// An upper bound on the compact JSON size of what `eval` builds when the state input's is
+    /// at most `input` bytes; `None` when a part has none (an intrinsic call, a path into the
+    /// context object or a variable, a path that may select many values). Payload quotas then
+    /// need no measuring of small payloads.
+    pub fn size_bound(&self, input: usize) -> Option<usize> {
+        let b = self.bound?;
+        Some(b.fixed.saturating_add(b.input_paths.saturating_mul(input)))
     }
 
     /// Whether evaluating can only return the literal itself (no `.$` key anywhere).
@@ -57,6 +77,47 @@ impl Template {
     pub fn eval(&self, scope: &Scope) -> Result<Value, EvalError> {
         eval(&self.node, scope)
     }
+}
+
+fn bound(node: &Node) -> Option<Bound> {
+    let members = |n: usize| 2 + n.saturating_sub(1);
+    Some(match node {
+        Node::Literal(v) => Bound {
+            fixed: v.json_len_within(usize::MAX)?,
+            input_paths: 0,
+        },
+        Node::Object(items) => {
+            let mut b = Bound {
+                fixed: members(items.len()) + items.len(),
+                input_paths: 0,
+            };
+            for (key, item) in items.iter() {
+                let c = bound(item)?;
+                b.fixed = b.fixed.saturating_add(Value::json_str_len(key) + c.fixed);
+                b.input_paths += c.input_paths;
+            }
+            b
+        }
+        Node::Array(items) => {
+            let mut b = Bound {
+                fixed: members(items.len()),
+                input_paths: 0,
+            };
+            for item in items.iter() {
+                let c = bound(item)?;
+                b.fixed = b.fixed.saturating_add(c.fixed);
+                b.input_paths += c.input_paths;
+            }
+            b
+        }
+        Node::Path { path, .. } if path.is_definite() && matches!(path.root(), Root::Input) => {
+            Bound {
+                fixed: 0,
+                input_paths: 1,
+            }
+        }
+        Node::Path { .. } | Node::Call { .. } => return None,
+    })
 }
 
 /// Bound on how deep `has_dynamic` looks; anything deeper is taken as literal.

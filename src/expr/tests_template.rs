@@ -289,3 +289,35 @@ fn compiled_forms_are_shareable_across_threads() {
     shareable::<Template>();
     shareable::<Intrinsic>();
 }
+
+#[test]
+fn size_bounds_hold_and_give_up_where_they_must() {
+    let input = r#"{"a":{"b":[1,2,3]},"s":"x\"y","n":1.5}"#;
+    let input_len = parse(input).unwrap().to_json().len();
+    // (template, has a bound)
+    let cases = [
+        (r#"{"k":1}"#, true),
+        (r#"{"a.$":"$.a","lit":[1,{"z":"é"}],"s.$":"$.s"}"#, true),
+        (r#"[{"x.$":"$.a.b[0]"},{"y.$":"$"}]"#, true),
+        (r#"{"all.$":"$"}"#, true),
+        (r#"{"many.$":"$..b"}"#, false),
+        (r#"{"ctx.$":"$$.Execution.Id"}"#, false),
+        (r#"{"v.$":"$greeting"}"#, false),
+        (r#"{"f.$":"States.Format('{}', $.s)"}"#, false),
+    ];
+    for (tpl, bounded) in cases {
+        let t = Template::compile(&parse(tpl).unwrap()).unwrap();
+        let built = run(tpl, input);
+        match t.size_bound(input_len) {
+            Some(b) => {
+                assert!(bounded, "{tpl}: no bound expected");
+                assert!(
+                    b >= built.len(),
+                    "{tpl}: bound {b} < {} ({built})",
+                    built.len()
+                );
+            }
+            None => assert!(!bounded, "{tpl}: a bound expected"),
+        }
+    }
+}

@@ -313,6 +313,16 @@ impl Execution {
 
     /// The exact size of `v` when within `limit`, remembering a container's for later walks.
     fn measure(&self, v: &Value, limit: usize) -> Option<usize> {
+        // Scalars and objects measured before answer without the lock.
+        match v {
+            Value::Object(o) => {
+                if let Some(n) = o.json_len_memo() {
+                    return (n <= limit).then_some(n);
+                }
+            }
+            Value::Array(_) => {}
+            scalar => return scalar.json_len_within(limit),
+        }
         match self.measured.lock() {
             Ok(mut m) => m.measure(v, limit),
             Err(_) => v.json_len_within(limit),
