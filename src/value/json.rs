@@ -251,35 +251,19 @@ const LEN_RECURSION: usize = 128;
 /// known to pass `limit`. Every value prints at least one byte, so at most `limit + 1` values are
 /// visited whatever the value holds or shares, and nothing is allocated unless it nests deeper
 /// than `LEN_RECURSION`.
-/// `known` may give the length of a container already measured (its subtree is skipped).
-pub(super) fn len_within(
-    v: &Value,
-    limit: usize,
-    known: &impl Fn(&Value) -> Option<usize>,
-) -> Option<usize> {
+/// An object measured before adds its remembered length (`Map::json_len_memo`).
+pub(super) fn len_within(v: &Value, limit: usize) -> Option<usize> {
     let mut total = 0;
-    add_len(v, limit, &mut total, 0, known).then_some(total)
+    add_len(v, limit, &mut total, 0).then_some(total)
 }
 
 /// Adds `v`'s length to `total`; `false` once `total` passes `limit`.
-fn add_len(
-    v: &Value,
-    limit: usize,
-    total: &mut usize,
-    depth: usize,
-    known: &impl Fn(&Value) -> Option<usize>,
-) -> bool {
-    if matches!(v, Value::Array(_) | Value::Object(_))
-        && let Some(n) = known(v)
-    {
-        *total += n;
-        return *total <= limit;
-    }
+fn add_len(v: &Value, limit: usize, total: &mut usize, depth: usize) -> bool {
     match v {
         Value::Array(a) if depth < LEN_RECURSION => {
             *total += container_len(a.len());
             for item in a.iter() {
-                if !add_len(item, limit, total, depth + 1, known) {
+                if !add_len(item, limit, total, depth + 1) {
                     return false;
                 }
             }
@@ -297,7 +281,7 @@ fn add_len(
             *total += container_len(o.len()) + o.len();
             for (k, item) in o.iter() {
                 *total += str_len(k);
-                if !add_len(item, limit, total, depth + 1, known) {
+                if !add_len(item, limit, total, depth + 1) {
                     return false;
                 }
             }

@@ -252,23 +252,13 @@ impl Value {
     /// once it passes `limit`: AWS's payload and variable quotas measure exactly this, and the
     /// walk stops early, so checking a huge value against a small limit costs little.
     pub fn json_len_within(&self, limit: usize) -> Option<usize> {
-        json::len_within(self, limit, &|_| None)
+        json::len_within(self, limit)
     }
 
     /// The length of `s` as a JSON string literal (quotes and escapes included): an object
     /// member's key, for callers that measure an object member by member.
     pub fn json_str_len(s: &str) -> usize {
         json::str_len(s)
-    }
-
-    /// `json_len_within`, where `known` gives the length of containers measured before (by
-    /// identity: values never change), so that data shared from state to state is walked once.
-    pub fn json_len_within_known(
-        &self,
-        limit: usize,
-        known: &impl Fn(&Value) -> Option<usize>,
-    ) -> Option<usize> {
-        json::len_within(self, limit, known)
     }
 
     /// Whether the value is nested deeper than `depth` or its compact JSON would exceed about

@@ -63,137 +63,16 @@ pub(super) const UNKNOWN: usize = usize::MAX;
 
 // PERF: sizes travel as upper bounds, so that a state measures only what it built (a template's
 // output, a task's result) and never the whole of its data again: the output of a ResultPath
-// merge is bounded by its input's bound plus the result's, and `Measured` remembers containers.
+// merge is bounded by its input's bound plus the result's, and objects remember their length
+// (`Map::json_len_memo`).
 // Measuring every output whole: `cargo bench --bench workflows -- w1_pass_chain` 15.8-19.0 µs
 // → 32.2-36.6 µs (alternated runs, machine under load 5). Instructions per execution
 // (cachegrind, since the load made criterion's times swing ±30%), before these quotas → with
 // bounds only → now: w1_pass_chain 81.8 k → 96.8 k → 92.4 k; w1_jsonata 251.3 k → 283.6 k
 // now (each JSONata Output is new data, measured member by member). Still +13%: what remains
 // is walking every template's output once (~35 values a run of w1, ~60 instructions each).
-
-/// Containers measured lately, by identity: a state's template often takes whole parts of
-/// what earlier states built (`"who.$": "$.p01"`), and a loop wraps its last output; those
-/// are not walked again. The values are kept so that their addresses cannot be reused.
-#[derive(Debug)]
-pub(super) struct Measured {
-    ids: [usize; MEASURED],
-    sizes: [usize; MEASURED],
-    keep: [Value; MEASURED],
-    next: usize,
-    /// Whether `next` has wrapped around (every slot holds something).
-    full: bool,
-}
-
-/// How many measured containers an execution remembers.
-const MEASURED: usize = 16;
-
-impl Default for Measured {
-    fn default() -> Measured {
-        Measured {
-            ids: [0; MEASURED],
-            sizes: [0; MEASURED],
-            keep: Default::default(),
-            next: 0,
-            full: false,
-        }
-    }
-}
-
-impl Measured {
-    fn id(v: &Value) -> Option<usize> {
-        match v {
-            Value::Array(a) => Some(Arc::as_ptr(a) as *const u8 as usize),
-            Value::Object(o) => Some(Arc::as_ptr(o) as *const u8 as usize),
-            _ => None,
-        }
-    }
-
-    fn known(&self, v: &Value) -> Option<usize> {
-        if let Value::Object(o) = v
-            && let Some(n) = o.json_len_memo()
-        {
-            return Some(n);
-        }
-        let id = Self::id(v)?;
-        self.ids
-            .iter()
-            .position(|&i| i == id)
-            .map(|i| self.sizes[i])
-    }
-
-    /// The exact size of `v` when within `limit`; a container's is remembered, and so are an
-    /// object's member containers (a state's output keeps most members of its input: the next
-    /// output, a new object, then costs a look at each member).
-    pub fn measure(&mut self, v: &Value, limit: usize) -> Option<usize> {
-        if let Some(n) = self.known(v) {
-            return (n <= limit).then_some(n);
-        }
-        let n = match v {
-            Value::Object(o) if !o.is_empty() => {
-                // Braces, commas and colons.
-                let mut total = 2 + (o.len() - 1) + o.len();
-                for (key, member) in o.iter() {
-                    total += Value::json_str_len(key);
-                    let rest = limit.checked_sub(total)?;
-                    total += match member {
-                        Value::Array(_) | Value::Object(_) => self.measure_walk(member, rest)?,
-                        scalar => scalar.json_len_within(rest)?,
-                    };
-                }
-                if total > limit {
-                    return None;
-                }
-                total
-            }
-            _ => v.json_len_within_known(limit, &|x| self.known(x))?,
-        };
-        self.remember(v, n);
-        Some(n)
-    }
-
-    /// A container measured by a walk (skipping what is known), then remembered.
-    fn measure_walk(&mut self, v: &Value, limit: usize) -> Option<usize> {
-        if let Some(n) = self.known(v) {
-            return (n <= limit).then_some(n);
-        }
-        let n = v.json_len_within_known(limit, &|x| self.known(x))?;
-        self.remember(v, n);
-        Some(n)
-    }
-
-    fn remember(&mut self, v: &Value, n: usize) {
-        // Objects remember their own length.
-        if let Value::Object(o) = v {
-            o.set_json_len_memo(n);
-            return;
-        }
-        if let Some(id) = Self::id(v) {
-            let slot = self.next;
-            self.ids[slot] = id;
-            self.sizes[slot] = n;
-            // The value it replaces may nest deeper than a recursive drop goes.
-            let old = std::mem::replace(&mut self.keep[slot], v.clone());
-            if !old.is_null() {
-                old.dismantle();
-            }
-            self.next = (slot + 1) % MEASURED;
-            self.full |= self.next == 0;
-        }
-    }
-
-    /// Drops what it keeps without recursion (an execution's end).
-    pub fn clear(&mut self) {
-        // PERF: only the slots ever filled (objects remember their own lengths, so most
-        // executions fill none): 1.4 k instructions per execution of w1 → none.
-        let used = if self.full { MEASURED } else { self.next };
-        self.ids[..used].fill(0);
-        for v in &mut self.keep[..used] {
-            std::mem::replace(v, Value::Null).dismantle();
-        }
-        self.next = 0;
-        self.full = false;
-    }
-}
+// Since objects remember their length themselves, the ring of measured containers (and its
+// mutex) went: w1 91.0 k → 88.5 k, w1_jsonata 131.5 k → 127.4 k, w3_map100 1.49 M → 1.43 M.
 
 /// The bound of what `InputPath`/`OutputPath` selects from a value bounded by `b`: a definite
 /// path from `$` yields a part of it; `null` yields `{}`; other paths may collect more.

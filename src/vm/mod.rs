@@ -127,9 +127,6 @@ pub struct Execution {
     input_bound: usize,
     /// The bound of the output `commit` accepted, for the next state's `input_bound`.
     output_bound: usize,
-    /// Sizes of containers measured lately (`measure`). A mutex, never contended, because
-    /// the driver holds `&Execution` across awaits (`Sync`) and `Frame` reads `&Execution`.
-    measured: std::sync::Mutex<limits::Measured>,
     /// Effective input kept across retries (after InputPath/Parameters or Arguments).
     effective: Value,
     info: Arc<ExecutionInfo>,
@@ -178,9 +175,6 @@ impl Drop for Execution {
         // A loop may have nested the data deeper than a recursive drop can go.
         std::mem::replace(&mut self.input, Value::Null).dismantle();
         std::mem::replace(&mut self.effective, Value::Null).dismantle();
-        if let Ok(m) = self.measured.get_mut() {
-            m.clear();
-        }
         // The scope ends: its variables leave the execution's budget.
         self.vars.budget.release(self.vars.local_bytes);
         if let Ok(vars) = Arc::try_unwrap(std::mem::take(&mut self.vars.local)) {
@@ -280,7 +274,6 @@ impl Execution {
             input,
             input_bound: limits::UNKNOWN,
             output_bound: limits::UNKNOWN,
-            measured: Default::default(),
             effective: Value::Null,
             info,
             vars,
@@ -311,22 +304,9 @@ impl Execution {
         self.vars.commit(assigned, limits.variables_total_bytes, "")
     }
 
-    /// The exact size of `v` when within `limit`, remembering a container's for later walks.
+    /// The exact size of `v` when within `limit` (objects remember theirs for later walks).
     fn measure(&self, v: &Value, limit: usize) -> Option<usize> {
-        // Scalars and objects measured before answer without the lock.
-        match v {
-            Value::Object(o) => {
-                if let Some(n) = o.json_len_memo() {
-                    return (n <= limit).then_some(n);
-                }
-            }
-            Value::Array(_) => {}
-            scalar => return scalar.json_len_within(limit),
-        }
-        match self.measured.lock() {
-            Ok(mut m) => m.measure(v, limit),
-            Err(_) => v.json_len_within(limit),
-        }
+        v.json_len_within(limit)
     }
 
     /// A child scope for a branch or iteration of the current state.
