@@ -103,9 +103,13 @@ impl Func {
 
 /// Whether a node carries none of the annotations that change how it evaluates.
 fn plain(n: &Node) -> bool {
+    n.stages.is_empty() && plain_but_stages(n)
+}
+
+/// `plain`, except for a path step's stages (which `path` looks at itself).
+fn plain_but_stages(n: &Node) -> bool {
     !n.keep_array
         && n.predicate.is_empty()
-        && n.stages.is_empty()
         && n.group.is_none()
         && n.focus.is_none()
         && n.index.is_none()
@@ -135,7 +139,7 @@ fn build(n: &Node, depth: usize) -> Option<D> {
         return None;
     }
     let build = |n: &Node| build(n, depth + 1);
-    if !plain(n) && !matches!(n.kind, Kind::Path { .. }) {
+    if !plain(n) {
         return None;
     }
     Some(match &n.kind {
@@ -147,7 +151,7 @@ fn build(n: &Node, depth: usize) -> Option<D> {
         Kind::Path {
             steps,
             keep_singleton: false,
-        } if plain(n) => path(steps)?,
+        } => path(steps)?,
         Kind::Object(pairs) => {
             let mut out: Vec<(Arc<str>, D)> = Vec::with_capacity(pairs.len());
             for (k, v) in pairs {
@@ -221,16 +225,7 @@ fn path(steps: &[Node]) -> Option<D> {
             },
             _ => return None,
         }
-        let annotated = s.keep_array
-            || !s.predicate.is_empty()
-            || s.group.is_some()
-            || s.focus.is_some()
-            || s.index.is_some()
-            || s.tuple
-            || s.cons_array
-            || s.ancestor.is_some()
-            || !s.seeking.is_empty();
-        if annotated {
+        if !plain_but_stages(s) {
             return None;
         }
         members.push(m.clone());
