@@ -34,6 +34,20 @@ enum Command {
     },
     /// Serve the AWS Step Functions API over HTTP.
     Serve(expressway::server::ServeArgs),
+    /// Draw a state machine: SVG (laid out here), Graphviz DOT or Mermaid.
+    Graph(GraphArgs),
+}
+
+#[derive(clap::Args)]
+struct GraphArgs {
+    /// The ASL definition file (`-` for stdin).
+    definition: String,
+    /// `svg` (no Graphviz needed), `dot` (for `dot -Tpng`) or `mermaid` (for Markdown).
+    #[arg(long, default_value = "svg", value_parser = ["svg", "dot", "mermaid"])]
+    format: String,
+    /// Write here instead of standard output.
+    #[arg(long, short)]
+    output: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -202,6 +216,42 @@ fn validate(path: &str) -> ExitCode {
     }
 }
 
+/// `expressway graph`: exit 0 with the picture, 2 when the definition does not validate or a
+/// file cannot be read or written.
+fn graph(args: GraphArgs) -> ExitCode {
+    use expressway::graph::{Graph, to_dot, to_mermaid, to_svg};
+    let text = match read(&args.definition) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let def = match definition::load(&text) {
+        Ok(d) => d,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return ExitCode::from(2);
+        }
+    };
+    let g = Graph::new(&def);
+    let picture = match args.format.as_str() {
+        "dot" => to_dot(&g),
+        "mermaid" => to_mermaid(&g),
+        _ => to_svg(&g, &Default::default()),
+    };
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, picture) {
+                eprintln!("expressway: cannot write {path}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+        None => print!("{picture}"),
+    }
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -215,5 +265,6 @@ fn main() -> ExitCode {
             }
         }
         Command::Serve(args) => expressway::server::serve_main(args),
+        Command::Graph(args) => graph(args),
     }
 }
