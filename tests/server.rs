@@ -699,15 +699,43 @@ async fn logging_configuration_writes_execution_events() {
             json!({"stateMachineArn": arn, "input": "{}"}),
         )
         .await;
-    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    // Lines are written off the request path: wait (boundedly) for the last one.
+    let mut text = String::new();
+    for _ in 0..500 {
+        text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        if text.contains("ExecutionSucceeded") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     let events: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["ExecutionStarted", "ExecutionSucceeded"]);
-    assert_eq!(events[1]["execution_arn"], out["executionArn"]);
-    assert_eq!(events[1]["details"]["output"], r#"{"r":{"ok":1}}"#);
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    assert_eq!(events[3]["execution_arn"], out["executionArn"]);
+    assert_eq!(events[3]["details"]["output"], r#"{"r":{"ok":1}}"#);
+    assert_eq!(events[1]["details"]["input"], "{}");
+    assert_eq!(events[2]["details"]["output"], r#"{"r":{"ok":1}}"#);
+    let ids: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["id"].as_str().unwrap(),
+                e["previous_event_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(ids, [("1", "0"), ("2", "1"), ("3", "2"), ("4", "3")]);
     let d = s
         .ok("DescribeStateMachine", json!({"stateMachineArn": arn}))
         .await;

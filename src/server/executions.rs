@@ -59,7 +59,9 @@ fn parse_start(server: &Server, r: &Req) -> Result<Start, ApiError> {
 }
 
 fn meta(start: &Start, execution_arn: &str, now: SystemTime, asynchronous: bool) -> ExecMeta {
+    let logging = start.target.revision.logging.as_ref();
     ExecMeta {
+        history: super::logs::ExecLog::wants_history(logging),
         execution_arn: execution_arn.to_string(),
         name: start.name.clone(),
         state_machine_arn: start.target.machine_arn.clone(),
