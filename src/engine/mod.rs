@@ -297,7 +297,12 @@ impl Engine {
             },
             Ok(Ok(v)) => Outcome {
                 status: Status::Succeeded,
-                output: Some(v.to_json()),
+                output: Some({
+                    if let Some(h) = &recorded {
+                        h.set_output(v.clone());
+                    }
+                    v.to_json()
+                }),
                 error: None,
                 cause: None,
                 transitions,
@@ -323,22 +328,19 @@ impl Engine {
                 Status::Succeeded => (
                     "ExecutionSucceeded",
                     history::details([
-                        (
-                            "output",
-                            value::Value::String(outcome.output.as_deref().unwrap_or("").into()),
-                        ),
+                        ("output", h.take_output()),
                         ("outputDetails", history::not_truncated()),
                     ]),
                 ),
                 status => {
-                    let mut d = value::Map::new();
+                    let mut d = history::Details::new();
                     let error = match status {
                         Status::TimedOut => Some(ErrorName::TIMEOUT),
                         _ => outcome.error.as_deref(),
                     };
                     for (k, v) in [("error", error), ("cause", outcome.cause.as_deref())] {
                         if let Some(v) = v {
-                            d.insert(k.into(), value::Value::String(v.into()));
+                            d.push((k, value::Value::String(v.into())));
                         }
                     }
                     let kind = if status == Status::TimedOut {
@@ -350,7 +352,7 @@ impl Engine {
                 }
             };
             h.record(h.last_id(), SystemTime::now(), kind, details);
-            outcome.history = Some(h.events());
+            outcome.history = Some(h.take_events());
         }
         outcome
     }

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::backend::{ExecResult, ExecStatus};
 use super::registry::lock;
 use crate::vm::HistoryEvent;
+use crate::vm::history::PAYLOAD_KEYS;
 
 /// Executions' lines queued for the writer before a producer waits for it: a burst of
 /// executions never waits on the disk, a sustained flood is slowed to the disk's pace rather
@@ -103,10 +104,14 @@ fn event_line(execution_arn: &str, data: bool, e: &HistoryEvent) -> String {
     let mut details = serde_json::Map::new();
     for (k, v) in e.details.iter() {
         // Without `includeExecutionData`, the payloads stay out (their `…Details` stay in).
-        if !data && matches!(&**k, "input" | "output" | "parameters") {
+        if !data && PAYLOAD_KEYS.contains(k) {
             continue;
         }
-        let v = serde_json::from_str(&v.to_json()).unwrap_or(Value::Null);
+        let v = if PAYLOAD_KEYS.contains(k) {
+            Value::String(v.to_json())
+        } else {
+            serde_json::from_str(&v.to_json()).unwrap_or(Value::Null)
+        };
         details.insert(k.to_string(), v);
     }
     json!({
@@ -313,7 +318,7 @@ mod tests {
         use crate::value::Value as V;
         use crate::vm::history::details;
         let h = crate::vm::History::new();
-        let input = V::String("{\"a\":1}".into());
+        let input = crate::value::parse("{\"a\":1}").unwrap();
         h.record(
             0,
             UNIX_EPOCH,

@@ -343,7 +343,12 @@ impl Execution {
     /// Records a history event of this scope, when the execution keeps a history; `details`
     /// is built only then.
     #[inline]
-    pub fn record(&mut self, kind: &'static str, now: SystemTime, details: impl FnOnce() -> Map) {
+    pub fn record(
+        &mut self,
+        kind: &'static str,
+        now: SystemTime,
+        details: impl FnOnce() -> history::Details,
+    ) {
         if let Some(h) = &self.info.history {
             self.last_event = h.record(self.last_event, now, kind, details());
         }
@@ -416,30 +421,24 @@ impl Execution {
             Resume::Task(Err(e)) | Resume::Children(Err(e)) => (None, Some(e)),
             Resume::Woke => return,
         };
-        let mut details = Map::new();
+        let mut details = history::Details::new();
         if let Op::Task(task) = op {
             let (kind, name) = history::resource_parts(&task.resource);
-            details.insert(
-                Str::from("resourceType"),
-                Value::String(Str::from(kind.as_str())),
-            );
-            details.insert(
-                Str::from("resource"),
-                Value::String(Str::from(name.as_str())),
-            );
+            details.push(("resourceType", Value::String(Str::from(kind.as_str()))));
+            details.push(("resource", Value::String(Str::from(name.as_str()))));
         }
         if let Some(v) = ok
             && matches!(op, Op::Task(_))
         {
-            details.insert(Str::from("output"), history::text(v));
-            details.insert(Str::from("outputDetails"), history::not_truncated());
+            details.push(("output", history::text(v)));
+            details.push(("outputDetails", history::not_truncated()));
         }
         if let Some(e) = err {
             if let Some(error) = &e.error {
-                details.insert(Str::from("error"), Value::String(Str::from(error.as_ref())));
+                details.push(("error", Value::String(error.clone())));
             }
             if let Some(cause) = &e.cause {
-                details.insert(Str::from("cause"), Value::String(Str::from(cause.as_ref())));
+                details.push(("cause", Value::String(cause.clone())));
             }
         }
         let timed_out = err.is_some_and(|e| e.matches(ErrorName::TIMEOUT));
@@ -647,7 +646,7 @@ impl Execution {
                     Err(e) => return Flow::Fail(e),
                 };
                 self.event_id += 1; // ParallelStateStarted
-                self.record("ParallelStateStarted", now, Map::new);
+                self.record("ParallelStateStarted", now, Vec::new);
                 self.phase = Phase::AwaitChildren;
                 Flow::Effect(Effect::Parallel {
                     branches: branches.clone(),
