@@ -24,12 +24,51 @@ pub fn validate_text(text: &str) -> Vec<Diagnostic> {
     crate::definition::validate_text(text).1
 }
 
-/// What an EXPRESS machine may not use (`.sync`, `.waitForTaskToken`, activities), as
-/// `crate::definition` words it: one diagnostic per offending state.
+/// What an EXPRESS machine may not use (`.sync`, `.waitForTaskToken`, activities, as
+/// `crate::definition` words it, and a Distributed Map): one diagnostic per offending state.
+///
+/// AWS runs a Distributed Map only in a Standard workflow ("Distributed Map: not supported" for
+/// Express in AWS's comparison of the two types), so the API refuses it in an EXPRESS machine as
+/// AWS does. The engine itself still runs one in-process for an embedder who asks.
 pub fn express_restrictions(text: &str) -> Vec<Diagnostic> {
     match serde_json::from_str::<Value>(text) {
-        Ok(raw) => crate::definition::express_diagnostics(&raw),
+        Ok(raw) => {
+            let mut diags = crate::definition::express_diagnostics(&raw);
+            distributed_maps(&raw, "", 0, &mut diags);
+            diags
+        }
         Err(_) => Vec::new(),
+    }
+}
+
+/// One diagnostic per Distributed Map state, at any depth.
+fn distributed_maps(def: &Value, loc: &str, depth: usize, out: &mut Vec<Diagnostic>) {
+    let Some(states) = def.get("States").and_then(Value::as_object) else {
+        return;
+    };
+    // Deeper nesting is refused by validation before this runs; stop anyway.
+    if depth > 64 {
+        return;
+    }
+    for (name, state) in states {
+        let here = format!("{loc}/States/{name}");
+        if let Some(branches) = state.get("Branches").and_then(Value::as_array) {
+            for (i, b) in branches.iter().enumerate() {
+                distributed_maps(b, &format!("{here}/Branches[{i}]"), depth + 1, out);
+            }
+        }
+        for f in ["ItemProcessor", "Iterator"] {
+            let Some(p) = state.get(f) else { continue };
+            let mode = p.pointer("/ProcessorConfig/Mode").and_then(Value::as_str);
+            if mode == Some("DISTRIBUTED") {
+                out.push(Diagnostic::error(
+                    crate::definition::codes::SCHEMA_VALIDATION_FAILED,
+                    &format!("{here}/{f}/ProcessorConfig/Mode"),
+                    "Express state machine does not support Distributed Map".into(),
+                ));
+            }
+            distributed_maps(p, &format!("{here}/{f}"), depth + 1, out);
+        }
     }
 }
 
@@ -189,6 +228,18 @@ mod tests {
             "D":{"Type":"Task","Resource":"arn:aws:states:us-east-1:123456789012:activity:x","End":true}}}"#;
         let diags = express_restrictions(def);
         assert_eq!(diags.len(), 3, "{diags:?}");
+        // A Distributed Map, even nested in an inline Map, is Standard-only on AWS.
+        let dmap = r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"D","States":{
+            "D":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
+            "StartAt":"X","States":{"X":{"Type":"Pass","End":true}}},"End":true}}},"End":true}}}"#;
+        let diags = express_restrictions(dmap);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(
+            diags[0].location,
+            "/States/M/ItemProcessor/States/D/ItemProcessor/ProcessorConfig/Mode"
+        );
+        let inline = dmap.replace("DISTRIBUTED", "INLINE");
+        assert!(express_restrictions(&inline).is_empty());
         let ok = r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}"#;
         assert!(express_restrictions(ok).is_empty());
     }
