@@ -10,7 +10,7 @@ cd "$ROOT"
 VENV="${EXPRESSWAY_CLIENTS_VENV:-/tmp/expressway-clients-venv}"
 NODE_DIR="${EXPRESSWAY_CLIENTS_NODE:-/tmp/expressway-clients-node}"
 export EXPRESSWAY_BIN="${EXPRESSWAY_BIN:-$ROOT/target/debug/expressway}"
-# The JS SDK, pinned so that every run tests the same client (the last release before the SDK's
+# The JS SDK, pinned so that every run tests the same client (a release from before the SDK's
 # announced move to Node >= 22 in January 2027, aws/aws-sdk-js-v3#7983; CI machines have Node 20).
 JS_SDK="${EXPRESSWAY_JS_SDK:-@aws-sdk/client-sfn@3.1178.0}"
 # On Node < 22 that SDK warns once per process that later releases will need Node 22
