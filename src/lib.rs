@@ -20,7 +20,30 @@
 //! assert_eq!(outcome.status.as_str(), "SUCCEEDED");
 //! assert_eq!(outcome.output.as_deref(), Some(r#"{"greeting":"Hello, world!"}"#));
 //! ```
+//!
+//! Embedding it:
+//!
+//! - **Features.** `cli` (the binary), `server` ([`server`], hyper) and `http-client`
+//!   ([`tasks::LambdaHttpClient`]) are on by default; an embedder takes
+//!   `expressway = { …, default-features = false }` and gets the engine alone.
+//! - **Runtime.** [`engine::Engine::execute`] runs on the caller's tokio runtime. Build it with
+//!   `enable_all()` (or `enable_time()`): Waits, retries, `TimeoutSeconds` and the execution's
+//!   timeout use tokio's timers, and an execution that needs one where there is none fails with
+//!   `States.Runtime` naming the cause instead of panicking.
+//! - **Tasks.** [`tasks::TaskRegistry::register_fn`] serves a `Resource` written exactly so;
+//!   [`tasks::TaskRegistry::register_lambda`] with a [`tasks::LambdaBackend`] serves Lambda
+//!   functions in every form a workflow names them (`lambda:invoke` with any `FunctionName`, bare
+//!   function ARNs, qualifiers).
+//!
+//! README.md's "Use it as a library" holds a complete program with a Lambda function written in
+//! Rust (compiled by `cargo test`), and `examples/embed_credit.rs` runs the Step Functions
+//! tutorial's credit-card workflow with Rust handlers (`cargo run --example embed_credit`).
 #![deny(unsafe_code)]
+
+/// README.md's Rust examples ("Use it as a library"), compiled and run by `cargo test` as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 pub mod compile;
 pub mod definition;

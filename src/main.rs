@@ -24,17 +24,22 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run one execution and print a StartSyncExecution-shaped JSON result.
+    #[command(after_long_help = RUN_EXAMPLES)]
     Run(RunArgs),
     /// Executions per second on workflow files, in the peer harnesses' output format.
+    #[command(after_long_help = BENCH_EXAMPLES)]
     Bench(bench::BenchArgs),
     /// Validate a definition and print its diagnostics.
+    #[command(after_long_help = VALIDATE_EXAMPLES)]
     Validate {
         /// The ASL definition file (`-` for stdin).
         definition: String,
     },
     /// Serve the AWS Step Functions API over HTTP.
+    #[command(after_long_help = SERVE_EXAMPLES)]
     Serve(expressway::server::ServeArgs),
     /// Draw a state machine: SVG (laid out here), Graphviz DOT or Mermaid.
+    #[command(after_long_help = GRAPH_EXAMPLES)]
     Graph(GraphArgs),
 }
 
@@ -49,6 +54,74 @@ struct GraphArgs {
     #[arg(long, short)]
     output: Option<String>,
 }
+
+const RUN_EXAMPLES: &str = "\
+Output: {\"status\": \"SUCCEEDED\"|\"FAILED\"|\"TIMED_OUT\", \"output\", \"error\", \"cause\", \"account\"}.
+Exit status: 0 succeeded, 1 failed or timed out, 2 invalid definition or unreadable file.
+
+Examples:
+  # The bundled example workflow
+  expressway run examples/orders.asl.json --input examples/orders.input.json
+
+  # Input on stdin, names shown in $$.StateMachine.Name and $$.Execution.Name
+  cat examples/orders.input.json | expressway run examples/orders.asl.json --input - \\
+      --name orders --execution-name first
+
+  # Every Task mocked by a Step Functions Local mock configuration's test case
+  expressway run benches/workflows/w5_credit.json --input benches/workflows/w5_credit.input.json \\
+      --name w5_credit --mock-config examples/mock-config.json --test-case HappyPath
+
+  # The tutorial stand-ins (Lambda echo, SNS publish, DynamoDB scan) the benches use
+  expressway run benches/workflows/w5_credit.json --input benches/workflows/w5_credit.input.json --demo-tasks";
+
+const VALIDATE_EXAMPLES: &str = "\
+Output: {\"result\": \"OK\"|\"FAIL\", \"diagnostics\": [{\"severity\", \"code\", \"location\", \"message\"}]}.
+Exit status: 0 valid, 2 invalid (the diagnostics are printed) or the file cannot be read.
+
+Examples:
+  expressway validate examples/orders.asl.json
+  echo '{\"StartAt\": \"Nope\", \"States\": {}}' | expressway validate -";
+
+const GRAPH_EXAMPLES: &str = "\
+Exit codes: 0 drawn, 2 the definition does not validate (its diagnostics are printed) or a file
+cannot be read or written.
+
+Examples:
+  # The tutorial workflow as an SVG (no Graphviz needed)
+  expressway graph benches/workflows/w5_credit.json --output w5.svg
+
+  # Through Graphviz, or as a Mermaid flowchart for Markdown
+  expressway graph benches/workflows/w5_credit.json --format dot | dot -Tpng > w5.png
+  expressway graph benches/workflows/w2_choice.json --format mermaid
+";
+
+const SERVE_EXAMPLES: &str = "\
+The first line on stdout is `listening on http://ADDR`; diagnostics go to stderr.
+
+Examples:
+  # The Step Functions API on port 8083, with the bench workflows created as EXPRESS machines
+  expressway serve --listen 127.0.0.1:8083 --definitions benches/workflows
+
+  # A free port, Step Functions Local mocks, signed requests only
+  expressway serve --listen 127.0.0.1:0 --mock-config examples/mock-config.json --credentials creds.ini
+
+  # Then, with the AWS CLI (the sync- host prefix turned off)
+  AWS_DISABLE_HOST_PREFIX_INJECTION=true aws stepfunctions --endpoint-url http://127.0.0.1:8083 \\
+      start-sync-execution --state-machine-arn arn:aws:states:us-east-1:123456789012:stateMachine:w1_pass_chain
+
+  # Or any HTTP client, without the AWS protocol
+  curl -d @benches/workflows/w1_pass_chain.input.json http://127.0.0.1:8083/execute/w1_pass_chain";
+
+const BENCH_EXAMPLES: &str = "\
+Output: one line per workflow and concurrency, in executions per second:
+  expressway <workflow> <seq|cN> <median> min=.. max=.. n=.. check=ok|FAILED
+
+Examples:
+  # Every w*.json of benches/workflows, sequential and 64 in flight
+  expressway bench
+
+  # Two workflows, a quick look
+  expressway bench --only w1_pass_chain,w3_map100 --seconds 1 --rounds 3 --concurrency 1,16";
 
 #[derive(clap::Args)]
 struct RunArgs {
@@ -75,6 +148,10 @@ struct RunArgs {
     /// Express timeout ceiling in seconds.
     #[arg(long, default_value_t = 300)]
     max_duration: u64,
+    /// Register the tutorial stand-ins (Lambda echo, SNS publish, DynamoDB scan) the benches use,
+    /// as `serve --demo-tasks` does.
+    #[arg(long)]
+    demo_tasks: bool,
 }
 
 /// The multi-threaded runtime a command runs on, or `None` once it has said why there is none.
@@ -174,8 +251,12 @@ fn run(args: RunArgs) -> ExitCode {
     }
 }
 
-/// Loads `--mocks` and `--mock-config` into the engine's task registry.
+/// Loads `--demo-tasks`, `--mocks` and `--mock-config` into the engine's task registry (later ones
+/// win for the same resource).
 fn register_mocks(engine: &mut Engine, args: &RunArgs) -> Result<(), String> {
+    if args.demo_tasks {
+        expressway::tasks::demo::register_tutorial_handlers(engine.tasks_mut());
+    }
     if let Some(path) = &args.mocks {
         let mock = expressway::value::parse(&read(path)?).map_err(|e| format!("{path}: {e}"))?;
         let lambdas = MockLambdas::from_case_mock(&mock).map_err(|e| format!("{path}: {e}"))?;

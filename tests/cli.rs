@@ -265,3 +265,43 @@ fn graph_in_each_format_to_stdout_or_a_file() {
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("cannot write"), "{}", o.stderr);
 }
+
+/// A path in the repository, for the examples the help and README give.
+fn repo(path: &str) -> String {
+    format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn every_subcommand_s_long_help_has_examples() {
+    for sub in ["run", "validate", "serve", "bench", "graph"] {
+        let o = cli(&[sub, "--help"], b"");
+        assert_eq!(o.code, 0, "{sub}: {}", o.stderr);
+        assert!(o.stdout.contains("Examples:"), "{sub}: {}", o.stdout);
+        assert!(
+            o.stdout.contains(&format!("  expressway {sub} ")),
+            "{sub}: {}",
+            o.stdout
+        );
+    }
+}
+
+#[test]
+fn run_demo_tasks_serves_the_credit_workflow_as_serve_does() {
+    let (def, input) = (
+        repo("benches/workflows/w5_credit.json"),
+        repo("benches/workflows/w5_credit.input.json"),
+    );
+    let o = cli(&["run", &def, "--input", &input, "--demo-tasks"], b"");
+    assert_eq!(o.code, 0, "{} {}", o.stdout, o.stderr);
+    let out: serde_json::Value = serde_json::from_str(&o.stdout).expect("one JSON line");
+    assert_eq!(out["status"], "SUCCEEDED");
+    assert_eq!(out["account"], "123456789012", "documented in README");
+    // Without it the Lambda function does not exist.
+    let o = cli(&["run", &def, "--input", &input], b"");
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stdout.contains("Lambda.ResourceNotFoundException"),
+        "{}",
+        o.stdout
+    );
+}

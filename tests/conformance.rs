@@ -202,14 +202,15 @@ fn conformance() {
             println!("FAIL {}", truncate(f, 700));
         }
     }
-    println!("default set (needs none): {default_passed} passed, {default_failed} failed");
-    println!("slow (paused clock): {} passed, {} failed", slow.0, slow.1);
-    println!(
-        "standard_only (as STANDARD): {} passed, {} failed",
-        standard.0, standard.1
-    );
-    println!("all of these with the mocked Lambda cases:");
-    println!("conformance: {passed} passed, {failed} failed");
+    // The counts reach the terminal even when the test's output is captured (plain `cargo test`).
+    summary(&format!(
+        "default set (needs none): {default_passed} passed, {default_failed} failed\n\
+         slow (paused clock): {} passed, {} failed\n\
+         standard_only (as STANDARD): {} passed, {} failed\n\
+         all of these with the mocked Lambda cases:\n\
+         conformance: {passed} passed, {failed} failed",
+        slow.0, slow.1, standard.0, standard.1
+    ));
     if filter.is_none() {
         let floor: u32 = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -223,6 +224,13 @@ fn conformance() {
             "conformance dropped: {passed} passed, the floor is {floor}"
         );
     }
+}
+
+/// Writes `lines` to stderr past libtest's output capture (which takes only `print!`/`eprint!`), so
+/// plain `cargo test` shows the counts.
+fn summary(lines: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{lines}");
 }
 
 /// An engine per case: Lambda cases get their mocked functions.

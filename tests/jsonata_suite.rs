@@ -183,7 +183,15 @@ fn jsonata_suite() {
         .expect("spawn suite thread")
         .join()
         .expect("suite thread");
-    println!("jsonata-suite: {passed} passed, {failed} failed");
+    // Past libtest's output capture (which takes only `print!`/`eprint!`): plain `cargo test`
+    // shows the count too.
+    {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "jsonata-suite: {passed} passed, {failed} failed"
+        );
+    }
     let floor: usize = std::fs::read_to_string(suite_dir().join("FLOOR"))
         .ok()
         .and_then(|s| s.trim().parse().ok())

@@ -10,9 +10,19 @@ use crate::vm::{
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
+
+/// How the first `step()` of an execution left it. Returned once per execution and taken apart
+/// at once: boxing the large arm would cost an allocation per execution for nothing.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Start {
+    /// Finished without performing any effect: the result and, when asked for, the variables.
+    Done(Result<Value, StatesError>, Option<Map>),
+    /// Waiting on an effect.
+    Pending(Execution, Step),
+}
 
 /// The state of one execution's driver, shared by all of its scopes.
 pub(super) struct Run<'e> {
@@ -22,6 +32,10 @@ pub(super) struct Run<'e> {
     transitions: AtomicU64,
     /// Per-execution task state (mock invocation counters), shared by every scope's tasks.
     scope: ExecutionScope,
+    /// Set (to the cause) when the runtime has no time driver: whatever needs a timer (a Wait, a
+    /// retry's backoff, a Task's `TimeoutSeconds`) then fails the execution with this cause
+    /// instead of making one, which would panic.
+    no_timer: OnceLock<&'static str>,
 }
 
 impl<'e> Run<'e> {
@@ -32,33 +46,63 @@ impl<'e> Run<'e> {
             test_case,
             transitions: AtomicU64::new(0),
             scope: ExecutionScope::new(),
+            no_timer: OnceLock::new(),
         }
+    }
+
+    /// From now on, fail what needs a timer with `cause` (see [`super::timers`]).
+    pub fn without_timers(&self, cause: &'static str) {
+        let _ = self.no_timer.set(cause);
+    }
+
+    /// The failure for something that needs a timer when there is none.
+    fn timer_missing(&self) -> Option<StatesError> {
+        let cause = *self.no_timer.get()?;
+        Some(StatesError::new(ErrorName::RUNTIME, cause))
     }
 
     pub fn transitions(&self) -> u64 {
         self.transitions.load(Ordering::Relaxed)
     }
 
-    /// Runs the top scope; `input_bound` bounds the input's size in bytes (`usize::MAX` when
-    /// unknown).
-    pub async fn execute(
+    /// Starts the top scope: its first `step()`, which needs no timer. A workflow of
+    /// Pass/Choice/Succeed/Fail states ends here; anything else comes back as [`Start::Pending`] for [`Run::finish`]. `input_bound` bounds
+    /// the input's size in bytes (`usize::MAX` when unknown).
+    pub fn start(
         &self,
         info: Arc<ExecutionInfo>,
         input: Value,
         input_bound: usize,
         preset: Option<&Map>,
-    ) -> (Result<Value, StatesError>, Option<Map>) {
+    ) -> Start {
         let mut exec = Execution::new(self.program, info, input, SystemTime::now());
         exec.set_input_bound(input_bound);
         if let Some(vars) = preset
             && let Err(e) = exec.preset_variables(vars)
         {
-            return (Err(e), None);
+            return Start::Done(Err(e), None);
         }
-        let step = exec.step(self.program, SystemTime::now());
+        match exec.step(self.program, SystemTime::now()) {
+            Step::Done(r) => {
+                self.transitions
+                    .fetch_add(exec.transitions, Ordering::Relaxed);
+                // The variables at the end are kept only for whoever set some (TestState).
+                let vars = preset.map(|_| exec.vars.local().clone());
+                Start::Done(r, vars)
+            }
+            step => Start::Pending(exec, step),
+        }
+    }
+
+    /// Drives a started top scope to its end; `keep_variables` returns its variables then.
+    pub async fn finish(
+        &self,
+        exec: Execution,
+        step: Step,
+        keep_variables: bool,
+    ) -> (Result<Value, StatesError>, Option<Map>) {
         let (result, exec) = self.drive(exec, step).await;
-        // The variables at the end are kept only for whoever set some (TestState shows them).
-        let vars = preset.map(|_| exec.vars.local().clone());
+        let vars = keep_variables.then(|| exec.vars.local().clone());
         (result, vars)
     }
 
@@ -76,23 +120,32 @@ impl<'e> Run<'e> {
                             .fetch_add(exec.transitions, Ordering::Relaxed);
                         return (r, exec);
                     }
-                    Step::Effect(effect) => {
-                        let resume = self.perform(&exec, effect).await;
-                        step = exec.resume(self.program, resume, SystemTime::now());
-                    }
+                    Step::Effect(effect) => match self.perform(&exec, effect).await {
+                        Ok(resume) => step = exec.resume(self.program, resume, SystemTime::now()),
+                        Err(e) => {
+                            self.transitions
+                                .fetch_add(exec.transitions, Ordering::Relaxed);
+                            return (Err(e), exec);
+                        }
+                    },
                 }
             }
         })
     }
 
-    async fn perform(&self, exec: &Execution, effect: Effect) -> Resume {
-        match effect {
+    /// The effect's result; `Err` ends the execution (only when a timer is needed and missing).
+    async fn perform(&self, exec: &Execution, effect: Effect) -> Result<Resume, StatesError> {
+        Ok(match effect {
             Effect::Invoke(inv) => Resume::Task(self.invoke(exec, inv).await),
             Effect::Sleep { until } => {
                 match until.duration_since(SystemTime::now()) {
-                    Ok(d) => tokio::time::sleep(d).await,
+                    Ok(d) if !d.is_zero() => match self.timer_missing() {
+                        Some(e) => return Err(e),
+                        None => tokio::time::sleep(d).await,
+                    },
                     // A past time (or the VM yielding): still give the thread back once.
-                    Err(_) => tokio::task::yield_now().await,
+                    _ if self.no_timer.get().is_some() => super::timers::yield_now().await,
+                    _ => tokio::task::yield_now().await,
                 }
                 Resume::Woke
             }
@@ -101,7 +154,7 @@ impl<'e> Run<'e> {
                 Resume::Children(self.children(exec, children, 0, Tolerance::None).await)
             }
             Effect::Map(run) => Resume::Children(self.map(exec, run).await),
-        }
+        })
     }
 
     async fn invoke(&self, exec: &Execution, inv: Invoke) -> Result<Value, StatesError> {
@@ -116,6 +169,11 @@ impl<'e> Run<'e> {
             scope: self.scope.clone(),
         };
         let fut = self.engine.tasks.invoke(req);
+        if inv.timeout.is_some()
+            && let Some(e) = self.timer_missing()
+        {
+            return Err(e);
+        }
         let result = match inv.timeout {
             Some(t) => match tokio::time::timeout(t, fut).await {
                 Ok(r) => r,

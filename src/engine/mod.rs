@@ -9,6 +9,7 @@
 mod driver;
 #[cfg(test)]
 mod tests;
+mod timers;
 
 use crate::compile::{self, Program};
 use crate::definition::Diagnostic;
@@ -262,14 +263,31 @@ impl Engine {
             .min(self.settings.max_execution_duration);
         let recorded = info.history.clone();
         let run = driver::Run::new(self, &program, meta.test_case.as_deref().map(Str::from));
-        let result = tokio::time::timeout(
-            limit,
-            run.execute(info, input, input_bound, meta.variables.as_deref()),
-        )
-        .await;
+        let preset = meta.variables.as_deref();
+        // The first step needs no timer; the rest runs under the execution's timeout.
+        let result = match run.start(info, input, input_bound, preset) {
+            driver::Start::Done(r, vars) => Ok((r, vars)),
+            driver::Start::Pending(exec, step) => {
+                let mut rest = std::pin::pin!(run.finish(exec, step, preset.is_some()));
+                match timers::timeout(limit.saturating_sub(started.elapsed()), rest.as_mut()) {
+                    Ok(timed) => timed.await.map_err(|_elapsed| ()),
+                    // No time driver: go on as long as nothing needs one.
+                    Err(cause) => {
+                        run.without_timers(cause);
+                        match timers::untimed(rest, started + limit).await {
+                            timers::Untimed::Done(r) => Ok(r),
+                            timers::Untimed::TimedOut => Err(()),
+                            timers::Untimed::Waits => {
+                                return failed(ErrorName::RUNTIME, cause, started);
+                            }
+                        }
+                    }
+                }
+            }
+        };
         let (result, variables) = match result {
             Ok((r, vars)) => (Ok(r), vars),
-            Err(e) => (Err(e), None),
+            Err(()) => (Err(()), None),
         };
         let transitions = run.transitions();
         let mut outcome = match result {

@@ -437,3 +437,105 @@ async fn history_of_failures_and_timeouts() {
     let o = run_with(&engine, def, "{}").await;
     assert!(o.history.is_none());
 }
+
+/// Runs `def` on a current-thread tokio runtime built without `enable_time`.
+fn run_without_timers(engine: &Engine, def: &str) -> Outcome {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    let program = engine.compile(def).expect("the definition compiles");
+    let meta = ExecutionMeta::express(engine.settings(), "sm", "e");
+    rt.block_on(engine.execute(program, "{}", meta))
+}
+
+#[test]
+fn pass_choice_and_inline_map_need_no_timer() {
+    let def = r#"{"StartAt":"P","States":{
+      "P":{"Type":"Pass","Result":[1,2],"Next":"C"},
+      "C":{"Type":"Choice","Choices":[{"Variable":"$[0]","NumericEquals":1,"Next":"M"}],"Default":"F"},
+      "M":{"Type":"Map","ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}},"End":true},
+      "F":{"Type":"Fail","Error":"No"}}}"#;
+    let engine = Engine::new(Settings::default());
+    let o = run_without_timers(&engine, def);
+    assert_eq!(o.output.as_deref(), Some("[1,2]"), "{o:?}");
+    // Nor any runtime at all.
+    let program = engine.compile(def).expect("compiles");
+    let meta = ExecutionMeta::express(engine.settings(), "sm", "e");
+    let o = futures::executor::block_on(engine.execute(program, "{}", meta));
+    assert_eq!(o.status, Status::Succeeded, "{o:?}");
+}
+
+#[test]
+fn a_wait_without_a_time_driver_fails_with_the_reason_instead_of_panicking() {
+    let def = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}"#;
+    let o = run_without_timers(&Engine::new(Settings::default()), def);
+    assert_eq!(o.status, Status::Failed);
+    assert_eq!(o.error.as_deref(), Some("States.Runtime"));
+    assert_eq!(o.cause.as_deref(), Some(timers::NO_TIME_DRIVER));
+    assert!(o.cause.is_some_and(|c| c.contains("enable_time()")));
+    // A retry's backoff is a wait too.
+    let engine = flaky_engine(1, Arc::new(AtomicU32::new(0)));
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task",
+      "Resource":"arn:aws:lambda:us-east-1:123456789012:function:flaky",
+      "Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":1}],"End":true}}}"#;
+    let o = run_without_timers(&engine, def);
+    assert_eq!(o.cause.as_deref(), Some(timers::NO_TIME_DRIVER), "{o:?}");
+}
+
+#[test]
+fn tasks_run_without_a_timer_until_one_is_needed() {
+    let mut engine = Engine::new(Settings::default());
+    let tasks = engine.tasks_mut();
+    tasks.register_fn(
+        "arn:aws:states:::my:echo",
+        |req| async move { Ok(req.input) },
+    );
+    // Waits for something outside the engine (here: forever).
+    tasks.register_fn("arn:aws:states:::my:never", |_req| async move {
+        std::future::pending::<()>().await;
+        Ok(crate::value::Value::Null)
+    });
+    let task = |resource: &str, extra: &str| {
+        format!(
+            r#"{{"StartAt":"T","States":{{"T":{{"Type":"Task","Resource":"arn:aws:states:::my:{resource}"{extra},"End":true}}}}}}"#
+        )
+    };
+    let outside = |def: &str| {
+        let program = engine.compile(def).expect("compiles");
+        let meta = ExecutionMeta::express(engine.settings(), "sm", "e");
+        futures::executor::block_on(engine.execute(program, r#"{"a":1}"#, meta))
+    };
+    // A handler that answers at once needs no timer, in a Map of 100 too (its futures take turns).
+    let o = outside(&task("echo", ""));
+    assert_eq!(o.output.as_deref(), Some(r#"{"a":1}"#), "{o:?}");
+    let map = r#"{"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map",
+      "Items":"{% [1..100] %}","Output":"{% $count($states.result) %}","End":true,
+      "ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::my:echo","End":true}}}}}}"#;
+    assert_eq!(outside(map).output.as_deref(), Some("100"));
+    // A TimeoutSeconds needs one; so does waiting on the outside world.
+    let o = outside(&task("echo", r#","TimeoutSeconds":5"#));
+    assert_eq!(
+        (o.error.as_deref(), o.cause.as_deref()),
+        (Some("States.Runtime"), Some(timers::NO_RUNTIME))
+    );
+    let o = run_without_timers(&engine, &task("never", ""));
+    assert_eq!(
+        (o.error.as_deref(), o.cause.as_deref()),
+        (Some("States.Runtime"), Some(timers::NO_TIME_DRIVER))
+    );
+    // The same task on a runtime with timers runs.
+    let o = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a runtime")
+        .block_on(
+            engine.execute(
+                engine
+                    .compile(&task("echo", r#","TimeoutSeconds":5"#))
+                    .expect("compiles"),
+                r#"{"a":1}"#,
+                ExecutionMeta::express(engine.settings(), "sm", "e2"),
+            ),
+        );
+    assert_eq!(o.output.as_deref(), Some(r#"{"a":1}"#), "{o:?}");
+}

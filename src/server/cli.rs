@@ -14,7 +14,9 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port (the bound address is printed on stdout).
     #[arg(long, default_value = "127.0.0.1:8083")]
     pub listen: SocketAddr,
-    /// Directory of `*.asl.json` files loaded at start as EXPRESS machines named after the file.
+    /// Directory of definitions loaded at start as EXPRESS machines named after the file:
+    /// `*.asl.json`, and `*.json` holding a definition (`*.input.json`, `*.expected.json` are
+    /// skipped). Each file loaded or skipped is logged at level info.
     #[arg(long)]
     pub definitions: Option<PathBuf>,
     /// Verify SigV4 signatures against these keys (AWS credentials INI, or `KEY SECRET` lines).
@@ -130,14 +132,12 @@ fn build(args: &ServeArgs) -> Result<Server, String> {
         server = server.with_credentials(creds);
     }
     if let Some(dir) = &args.definitions {
-        let files = definitions::read_dir(dir)
-            .map_err(|e| format!("cannot read definitions in {}: {e}", dir.display()))?;
-        for f in files {
-            let arn = server
-                .load_definition(&f.name, &f.text)
-                .map_err(|e| format!("{}.asl.json: {}", f.name, e.message.unwrap_or_default()))?;
-            say(args, "info", &format!("loaded {arn}"));
-        }
+        let loaded = definitions::load_dir(&server, dir, |level, msg| say(args, level, msg))?;
+        say(
+            args,
+            "info",
+            &format!("{loaded} state machine(s) loaded from {}", dir.display()),
+        );
     }
     Ok(server)
 }

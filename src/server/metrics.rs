@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::OPERATIONS;
 use super::backend::ExecStatus;
 
-/// Request counters: one slot per operation, then the gateway route, then unknown targets.
+/// Request counters: one slot per operation, then the `/execute/{name}` route, then unknown targets.
 const SLOTS: usize = OPERATIONS.len() + 2;
 
 /// Upper bounds (seconds) of the latency histogram's buckets.
@@ -57,11 +57,11 @@ impl Metrics {
         self.aborted.fetch_add(1, Relaxed);
     }
 
-    /// Records one API request (`"gateway"` for the REST route; any unknown name is counted
-    /// as `unknown`).
+    /// Records one API request (`"execute"` for the `/execute/{name}` route; any unknown name is
+    /// counted as `unknown`).
     pub fn request(&self, operation: &str, ok: bool) {
         let slot = match operation {
-            "gateway" => OPERATIONS.len(),
+            "execute" => OPERATIONS.len(),
             op => OPERATIONS
                 .iter()
                 .position(|o| *o == op)
@@ -115,7 +115,7 @@ impl Metrics {
             "# HELP expressway_api_requests_total API requests, by operation and outcome.\n",
         );
         s.push_str("# TYPE expressway_api_requests_total counter\n");
-        let names = OPERATIONS.iter().copied().chain(["gateway", "unknown"]);
+        let names = OPERATIONS.iter().copied().chain(["execute", "unknown"]);
         for (name, counts) in names.zip(self.requests.iter()) {
             for (outcome, c) in ["ok", "error"].iter().zip(counts) {
                 let n = c.load(Relaxed);
@@ -146,5 +146,24 @@ mod tests {
         assert!(text.contains("expressway_execution_duration_seconds_bucket{le=\"0.00025\"} 1"));
         assert!(text.contains("expressway_execution_duration_seconds_bucket{le=\"0.025\"} 2"));
         assert!(text.contains("expressway_execution_duration_seconds_count 2"));
+    }
+
+    #[test]
+    fn requests_are_counted_by_operation_and_outcome() {
+        let m = Metrics::default();
+        m.request("execute", true);
+        m.request("execute", false);
+        m.request("StartSyncExecution", true);
+        m.request("NoSuchOperation", false);
+        let text = m.render();
+        for line in [
+            r#"expressway_api_requests_total{operation="execute",outcome="ok"} 1"#,
+            r#"expressway_api_requests_total{operation="execute",outcome="error"} 1"#,
+            r#"expressway_api_requests_total{operation="StartSyncExecution",outcome="ok"} 1"#,
+            r#"expressway_api_requests_total{operation="unknown",outcome="error"} 1"#,
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in {text}");
+        }
+        assert!(!text.contains("gateway"), "{text}");
     }
 }

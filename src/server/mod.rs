@@ -371,7 +371,7 @@ async fn gateway(server: &Arc<Server>, req: Request<Incoming>, name: &str) -> Re
         unreachable!("json! of an object literal is an object")
     };
     let result = executions::start_sync(server, &Req::new(&body)).await;
-    server.metrics.request("gateway", result.is_ok());
+    server.metrics.request("execute", result.is_ok());
     let out = match result {
         Ok(v) => v,
         Err(e) => return gateway_error(&e),

@@ -46,7 +46,7 @@ where
 ///
 /// let mut registry = TaskRegistry::new();
 /// registry.register_fn("arn:aws:states:::my:echo", |req| async move { Ok(req.input) });
-/// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
 /// let req = TaskRequest::new("arn:aws:states:::my:echo", Value::int(1));
 /// assert_eq!(rt.block_on(registry.invoke(req)), Ok(Value::int(1)));
 /// ```

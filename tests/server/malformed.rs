@@ -297,6 +297,15 @@ async fn gateway_route_health_and_metrics() {
         "{body}"
     );
     assert!(body.contains("operation=\"CreateStateMachine\""), "{body}");
+    // The route is counted under its own name: gw and gwfail ran, ghost and {bad did not.
+    assert!(
+        body.contains("expressway_api_requests_total{operation=\"execute\",outcome=\"ok\"} 2"),
+        "{body}"
+    );
+    assert!(
+        body.contains("expressway_api_requests_total{operation=\"execute\",outcome=\"error\"} 2"),
+        "{body}"
+    );
     let (status, _, _) = s.http("GET", "/nowhere", "", "").await;
     assert_eq!(status, 404);
     s.shutdown().await;
