@@ -25,8 +25,8 @@ struct Cli {
 enum Command {
     /// Run one execution and print a StartSyncExecution-shaped JSON result.
     Run(RunArgs),
-    /// Executions per second on workflow files, in the peer harnesses' output format.
-    Bench(bench::BenchArgs),
+    /// Load a workflow (in-process or through an endpoint): executions/s and latency percentiles.
+    Bench(Box<bench::BenchArgs>),
     /// Validate a definition and print its diagnostics.
     Validate {
         /// The ASL definition file (`-` for stdin).
@@ -208,7 +208,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Validate { definition } => validate(&definition),
         Command::Bench(args) => {
-            if bench::run(args) {
+            if bench::run(*args) {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
