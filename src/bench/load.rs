@@ -28,9 +28,17 @@ pub struct Answer {
 
 pub const SUCCEEDED: &str = "SUCCEEDED";
 
-/// Something the loop can call: one in-process execution, or one HTTP request.
+/// Something the loop can call: the engine in this process, or an endpoint.
 pub trait Target: Send + Sync + 'static {
-    fn call(self: &Arc<Self>) -> impl Future<Output = Answer> + Send + 'static;
+    type Worker: Worker;
+    /// What one in-flight place owns (an HTTP connection of its own, as wrk's connections).
+    fn worker(self: &Arc<Self>) -> Self::Worker;
+}
+
+/// One in-flight place: calls one after another.
+pub trait Worker: Send + 'static {
+    /// One execution or request, answered.
+    fn call(&mut self) -> impl Future<Output = Answer> + Send;
 }
 
 /// When a run stops starting requests.
@@ -348,7 +356,7 @@ async fn closed<T: Target>(
 ) {
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..concurrency.max(1) {
-        let (target, gate, rec) = (target.clone(), gate.clone(), rec.clone());
+        let (mut worker, gate, rec) = (target.worker(), gate.clone(), rec.clone());
         workers.spawn(async move {
             loop {
                 let start = Instant::now();
@@ -356,7 +364,7 @@ async fn closed<T: Target>(
                     break;
                 }
                 rec.sent();
-                let answer = target.call().await;
+                let answer = worker.call().await;
                 rec.record(start, Instant::now(), answer);
             }
         });
@@ -364,8 +372,8 @@ async fn closed<T: Target>(
     while workers.join_next().await.is_some() {}
 }
 
-/// Request `i` is due at `t0 + i / rate`, and its latency runs from then. At most `cap` are in
-/// flight: a request waiting for a free place is already late, and its wait counts.
+/// Request `i` is due at `t0 + i / rate`, and its latency runs from then. `cap` workers take the
+/// due times in order: a request waiting for a free worker is already late, and its wait counts.
 async fn open<T: Target>(
     target: Arc<T>,
     rate: f64,
@@ -374,8 +382,23 @@ async fn open<T: Target>(
     rec: Arc<Recorder>,
 ) {
     let t0 = rec.t0;
-    let places = Arc::new(tokio::sync::Semaphore::new(cap.max(1)));
-    let mut inflight = tokio::task::JoinSet::new();
+    // The schedule's queue: the dispatcher below sends due times, the workers share the receiver
+    // (the one holding its lock is the next to start).
+    let (due_tx, due_rx) = tokio::sync::mpsc::channel::<Instant>(cap.max(1));
+    let due_rx = Arc::new(tokio::sync::Mutex::new(due_rx));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..cap.max(1) {
+        let (mut worker, due_rx, rec) = (target.worker(), due_rx.clone(), rec.clone());
+        workers.spawn(async move {
+            loop {
+                let next = due_rx.lock().await.recv().await;
+                let Some(due) = next else { break };
+                rec.sent();
+                let answer = worker.call().await;
+                rec.record(due, Instant::now(), answer);
+            }
+        });
+    }
     let period = 1.0 / rate;
     for i in 0u64.. {
         let due = t0 + Duration::from_secs_f64(i as f64 * period);
@@ -385,17 +408,10 @@ async fn open<T: Target>(
         if due > Instant::now() {
             tokio::time::sleep_until(due).await;
         }
-        let Ok(place) = places.clone().acquire_owned().await else {
+        if due_tx.send(due).await.is_err() {
             break;
-        };
-        rec.sent();
-        let (target, rec) = (target.clone(), rec.clone());
-        inflight.spawn(async move {
-            let answer = target.call().await;
-            rec.record(due, Instant::now(), answer);
-            drop(place);
-        });
-        while inflight.try_join_next().is_some() {}
+        }
     }
-    while inflight.join_next().await.is_some() {}
+    drop(due_tx);
+    while workers.join_next().await.is_some() {}
 }

@@ -288,7 +288,7 @@ fn load_run(args: &BenchArgs) -> Result<bool, String> {
                 "a DEFINITION and --endpoint do not go together: the endpoint runs its own".into(),
             );
         }
-        let (target, workflow, label) = http_target(args, endpoint, &input, &plan)?;
+        let (target, workflow, label) = http_target(args, endpoint, &input)?;
         let stats = rt.block_on(measure(target, plan, warmup, expect.clone()));
         (setup(workflow, label), stats)
     } else {
@@ -338,7 +338,6 @@ fn http_target(
     args: &BenchArgs,
     endpoint: &str,
     input: &str,
-    plan: &Plan,
 ) -> Result<(Arc<targets::Http>, String, String), String> {
     use targets::{Api, Http, Signer};
     let (api, workflow, label) = match (&args.state_machine_arn, &args.execute) {
@@ -368,14 +367,7 @@ fn http_target(
         })
         .unwrap_or_else(|| "us-east-1".into());
     let timeout = parse_duration(&args.timeout)?;
-    let target = Http::new(
-        endpoint,
-        api,
-        input,
-        Signer::from_env(&region),
-        plan.concurrency,
-        timeout,
-    )?;
+    let target = Http::new(endpoint, api, input, Signer::from_env(&region), timeout)?;
     Ok((Arc::new(target), workflow, label))
 }
 
@@ -384,7 +376,6 @@ fn http_target(
     _: &BenchArgs,
     _: &str,
     _: &str,
-    _: &Plan,
 ) -> Result<(Arc<targets::InProcess>, String, String), String> {
     Err("--endpoint needs the http-client feature".into())
 }

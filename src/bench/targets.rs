@@ -1,7 +1,7 @@
 //! What `expressway bench` calls: the engine in this process, or an endpoint over HTTP
 //! (StartSyncExecution in AWS JSON 1.0, or our `POST /execute/{name}`).
 
-use super::load::{Answer, SUCCEEDED, Target};
+use super::load::{Answer, SUCCEEDED, Target, Worker};
 use expressway::compile::Program;
 use expressway::engine::{Engine, ExecutionMeta};
 use std::borrow::Cow;
@@ -17,12 +17,18 @@ pub struct InProcess {
 }
 
 impl Target for InProcess {
-    fn call(self: &Arc<Self>) -> impl Future<Output = Answer> + Send + 'static {
-        let me = self.clone();
+    type Worker = Arc<InProcess>;
+    fn worker(self: &Arc<Self>) -> Arc<InProcess> {
+        self.clone()
+    }
+}
+
+impl Worker for Arc<InProcess> {
+    fn call(&mut self) -> impl Future<Output = Answer> + Send {
         async move {
-            let outcome = me
+            let outcome = self
                 .engine
-                .execute(me.program.clone(), &me.input, me.meta.clone())
+                .execute(self.program.clone(), &self.input, self.meta.clone())
                 .await;
             Answer {
                 status: Cow::Borrowed(outcome.status.as_str()),
@@ -44,9 +50,9 @@ mod remote {
     use aws_smithy_runtime_api::client::identity::Identity;
     use bytes::Bytes;
     use http_body_util::{BodyExt, Full, Limited};
-    use hyper_util::client::legacy::Client;
-    use hyper_util::client::legacy::connect::HttpConnector;
-    use hyper_util::rt::TokioExecutor;
+    use hyper::client::conn::http1::{Connection, SendRequest};
+    use hyper_util::rt::TokioIo;
+    use std::pin::Pin;
     use std::time::{Duration, SystemTime};
 
     /// Largest answer read: a 256 KiB output escaped inside StartSyncExecution's JSON, and headroom.
@@ -108,9 +114,10 @@ mod remote {
         }
     }
 
-    /// Requests to one endpoint over pooled keep-alive connections.
+    /// Requests to one endpoint, each worker over a keep-alive connection of its own.
     pub struct Http {
-        client: Client<HttpConnector, Full<Bytes>>,
+        /// `host:port` to connect to.
+        addr: String,
         uri: hyper::Uri,
         host: String,
         api: Api,
@@ -120,14 +127,13 @@ mod remote {
     }
 
     impl Http {
-        /// A target for `endpoint` (`http://host:port`), sending `input` each time. At most
-        /// `pool` idle connections are kept; each request gives up after `timeout`.
+        /// A target for `endpoint` (`http://host:port`), sending `input` each time; a request
+        /// unanswered after `timeout` counts as `NO_ANSWER`.
         pub fn new(
             endpoint: &str,
             api: Api,
             input: &str,
             signer: Option<Signer>,
-            pool: usize,
             timeout: Duration,
         ) -> Result<Http, String> {
             let endpoint = endpoint.trim_end_matches('/');
@@ -147,19 +153,18 @@ mod remote {
             let uri: hyper::Uri = format!("{endpoint}{path}")
                 .parse()
                 .map_err(|e| format!("endpoint '{endpoint}' is not a valid URL: {e}"))?;
-            let host = uri
+            let authority = uri
                 .authority()
-                .map(|a| a.to_string())
                 .ok_or_else(|| format!("endpoint '{endpoint}' has no host"))?;
-            let mut connector = HttpConnector::new();
-            connector.set_nodelay(true);
-            let client = Client::builder(TokioExecutor::new())
-                .pool_max_idle_per_host(pool.max(1))
-                .build(connector);
+            let addr = format!(
+                "{}:{}",
+                authority.host(),
+                authority.port_u16().unwrap_or(80)
+            );
             Ok(Http {
-                client,
+                addr,
+                host: authority.to_string(),
                 uri,
-                host,
                 api,
                 body: Bytes::from(body),
                 signer,
@@ -183,37 +188,118 @@ mod remote {
             }
             Ok(req)
         }
+    }
 
-        async fn exchange(&self) -> Answer {
-            let req = match self.request() {
-                Ok(r) => r,
-                Err(_) => return no_answer("RequestNotSigned"),
-            };
-            let resp = match self.client.request(req).await {
-                Ok(r) => r,
-                Err(e) if e.is_connect() => return no_answer("ConnectError"),
-                Err(_) => return no_answer("TransportError"),
-            };
-            let code = resp.status().as_u16();
-            let body = match Limited::new(resp.into_body(), MAX_ANSWER).collect().await {
-                Ok(b) => b.to_bytes(),
-                Err(_) => return no_answer("TransportError"),
-            };
-            match self.api {
-                Api::StartSync { .. } => start_sync_answer(code, &body),
-                Api::Execute { .. } => execute_answer(code, body),
+    impl Target for Http {
+        type Worker = HttpWorker;
+        fn worker(self: &Arc<Self>) -> HttpWorker {
+            HttpWorker {
+                target: self.clone(),
+                conn: None,
             }
         }
     }
 
-    impl Target for Http {
-        fn call(self: &Arc<Self>) -> impl Future<Output = Answer> + Send + 'static {
-            let me = self.clone();
+    /// One connection, opened on first use and again after it fails. Its driver is polled inside
+    /// the worker's own task while a request is out: no pool, no channel hop to another task.
+    pub struct HttpWorker {
+        target: Arc<Http>,
+        conn: Option<Conn>,
+    }
+
+    struct Conn {
+        send: SendRequest<Full<Bytes>>,
+        driver: Pin<Box<Connection<TokioIo<tokio::net::TcpStream>, Full<Bytes>>>>,
+    }
+
+    enum Failure {
+        Connect,
+        Transport,
+    }
+
+    impl HttpWorker {
+        async fn connect(&self) -> Result<Conn, Failure> {
+            let stream = tokio::net::TcpStream::connect(&self.target.addr)
+                .await
+                .map_err(|_| Failure::Connect)?;
+            let _ = stream.set_nodelay(true);
+            let (send, driver) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                .await
+                .map_err(|_| Failure::Connect)?;
+            Ok(Conn {
+                send,
+                driver: Box::pin(driver),
+            })
+        }
+
+        /// (status code, body) of one request on this worker's connection.
+        async fn exchange(&mut self) -> Result<(u16, Bytes), Failure> {
+            let req = self.target.request().map_err(|_| Failure::Transport)?;
+            // A kept connection that the server has closed since (`Connection: close`, an idle
+            // timeout) is replaced before anything is sent on it.
+            if let Some(c) = self.conn.as_mut()
+                && (c.send.is_closed() || futures::poll!(c.driver.as_mut()).is_ready())
+            {
+                self.conn = None;
+            }
+            if self.conn.is_none() {
+                self.conn = Some(self.connect().await?);
+            }
+            let (result, ended) = {
+                let Some(Conn { send, driver }) = self.conn.as_mut() else {
+                    return Err(Failure::Connect);
+                };
+                let round_trip = async {
+                    send.ready().await.map_err(|_| Failure::Transport)?;
+                    let resp = send
+                        .send_request(req)
+                        .await
+                        .map_err(|_| Failure::Transport)?;
+                    let code = resp.status().as_u16();
+                    let body = Limited::new(resp.into_body(), MAX_ANSWER)
+                        .collect()
+                        .await
+                        .map_err(|_| Failure::Transport)?;
+                    Ok((code, body.to_bytes()))
+                };
+                tokio::pin!(round_trip);
+                let mut ended = false;
+                let result = loop {
+                    tokio::select! {
+                        biased;
+                        r = &mut round_trip => break r,
+                        // The connection ended (`Connection: close`, or broken): the answer is
+                        // complete or the round trip fails, both on its next poll.
+                        _ = driver.as_mut(), if !ended => ended = true,
+                    }
+                };
+                (result, ended)
+            };
+            if ended {
+                self.conn = None;
+            }
+            result
+        }
+    }
+
+    impl Worker for HttpWorker {
+        fn call(&mut self) -> impl Future<Output = Answer> + Send {
             async move {
-                match tokio::time::timeout(me.timeout, me.exchange()).await {
-                    Ok(a) => a,
+                let answer = match tokio::time::timeout(self.target.timeout, self.exchange()).await
+                {
+                    Ok(Ok((code, body))) => match self.target.api {
+                        Api::StartSync { .. } => start_sync_answer(code, &body),
+                        Api::Execute { .. } => execute_answer(code, body),
+                    },
+                    Ok(Err(Failure::Connect)) => no_answer("ConnectError"),
+                    Ok(Err(Failure::Transport)) => no_answer("TransportError"),
                     Err(_) => no_answer("RequestTimeout"),
+                };
+                if answer.status == "NO_ANSWER" {
+                    // Whatever state the connection is in, the next request starts on a new one.
+                    self.conn = None;
                 }
+                answer
             }
         }
     }

@@ -1,7 +1,7 @@
 //! The load loop under tokio's paused clock, the in-process target, and the HTTP targets against
 //! `expressway serve`'s server started on 127.0.0.1 by each test and stopped by it.
 
-use super::load::{self, Answer, Expect, Plan, SUCCEEDED, Stats, Target, Until};
+use super::load::{self, Answer, Expect, Plan, SUCCEEDED, Stats, Target, Until, Worker};
 use super::report::{self, Report, Setup};
 use super::*;
 use std::borrow::Cow;
@@ -16,7 +16,14 @@ struct Stall {
 }
 
 impl Target for Stall {
-    fn call(self: &Arc<Self>) -> impl Future<Output = Answer> + Send + 'static {
+    type Worker = Arc<Stall>;
+    fn worker(self: &Arc<Self>) -> Arc<Stall> {
+        self.clone()
+    }
+}
+
+impl Worker for Arc<Stall> {
+    fn call(&mut self) -> impl Future<Output = Answer> + Send {
         let n = self.calls.fetch_add(1, Ordering::Relaxed);
         let wait = if n == self.stall_at { 1000 } else { 1 };
         async move {
@@ -305,7 +312,6 @@ fn http(s: &Served, api: targets::Api, signer: Option<targets::Signer>) -> Arc<t
         api,
         r#"{"a":1}"#,
         signer,
-        8,
         Duration::from_secs(10),
     );
     Arc::new(t.expect("a valid endpoint"))
@@ -410,7 +416,7 @@ async fn no_listener_is_counted_as_no_answer() {
         .expect("binds");
     let endpoint = format!("http://{}", free.local_addr().expect("bound"));
     drop(free);
-    let t = targets::Http::new(&endpoint, sync("m"), "{}", None, 2, Duration::from_secs(5));
+    let t = targets::Http::new(&endpoint, sync("m"), "{}", None, Duration::from_secs(5));
     let s = bounded(Arc::new(t.expect("valid")), count(6), None).await;
     assert_eq!(s.statuses.get("NO_ANSWER"), Some(&6));
     assert_eq!(s.errors.get("ConnectError"), Some(&6));
@@ -418,13 +424,77 @@ async fn no_listener_is_counted_as_no_answer() {
 
 #[test]
 fn only_plain_http_endpoints() {
-    let t = targets::Http::new(
-        "https://x",
-        sync("m"),
-        "{}",
-        None,
-        1,
-        Duration::from_secs(1),
-    );
+    let t = targets::Http::new("https://x", sync("m"), "{}", None, Duration::from_secs(1));
     assert!(t.err().is_some_and(|e| e.contains("http://")));
+}
+
+/// A minimal HTTP/1.1 endpoint answering every request with a SUCCEEDED StartSyncExecution body,
+/// closing each connection after one answer when `close`; counts the connections it accepted.
+async fn counting_server(close: bool) -> (String, Arc<AtomicU64>, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let endpoint = format!("http://{}", listener.local_addr().expect("bound"));
+    let accepted = Arc::new(AtomicU64::new(0));
+    let count = accepted.clone();
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::Relaxed);
+            tokio::spawn(async move {
+                let mut stream = BufReader::new(stream);
+                loop {
+                    let mut length = 0usize;
+                    loop {
+                        let mut line = String::new();
+                        if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let lower = line.to_ascii_lowercase();
+                        if let Some(v) = lower.strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if stream.read_exact(&mut body).await.is_err() {
+                        return;
+                    }
+                    let answer = r#"{"status":"SUCCEEDED","output":"{}"}"#;
+                    let head = if close { "Connection: close\r\n" } else { "" };
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\n{head}Content-Length: {}\r\n\r\n{answer}",
+                        answer.len()
+                    );
+                    if stream.get_mut().write_all(resp.as_bytes()).await.is_err() || close {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (endpoint, accepted, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_worker_keeps_its_connection_and_replaces_a_closed_one() {
+    for (close, concurrency, connections) in [(false, 3, 3), (true, 2, 40)] {
+        let (endpoint, accepted, server) = counting_server(close).await;
+        let t = targets::Http::new(&endpoint, sync("m"), "{}", None, Duration::from_secs(5));
+        let plan = Plan {
+            until: Until::Count(40),
+            concurrency,
+            rate: None,
+        };
+        let s = bounded(Arc::new(t.expect("valid")), plan, None).await;
+        assert_eq!(s.passed, 40, "close={close}: {:?}", s.errors);
+        assert_eq!(
+            accepted.load(Ordering::Relaxed),
+            connections,
+            "close={close}"
+        );
+        server.abort();
+    }
 }
