@@ -5,7 +5,6 @@ use super::load::{Answer, SUCCEEDED, Target, Worker};
 use expressway::compile::Program;
 use expressway::engine::{Engine, ExecutionMeta};
 use std::borrow::Cow;
-use std::future::Future;
 use std::sync::Arc;
 
 /// One execution on the engine, as `expressway run` does it: input text in, output text out.
@@ -24,17 +23,15 @@ impl Target for InProcess {
 }
 
 impl Worker for Arc<InProcess> {
-    fn call(&mut self) -> impl Future<Output = Answer> + Send {
-        async move {
-            let outcome = self
-                .engine
-                .execute(self.program.clone(), &self.input, self.meta.clone())
-                .await;
-            Answer {
-                status: Cow::Borrowed(outcome.status.as_str()),
-                error: outcome.error,
-                output: outcome.output,
-            }
+    async fn call(&mut self) -> Answer {
+        let outcome = self
+            .engine
+            .execute(self.program.clone(), &self.input, self.meta.clone())
+            .await;
+        Answer {
+            status: Cow::Borrowed(outcome.status.as_str()),
+            error: outcome.error,
+            output: outcome.output,
         }
     }
 }
@@ -283,24 +280,21 @@ mod remote {
     }
 
     impl Worker for HttpWorker {
-        fn call(&mut self) -> impl Future<Output = Answer> + Send {
-            async move {
-                let answer = match tokio::time::timeout(self.target.timeout, self.exchange()).await
-                {
-                    Ok(Ok((code, body))) => match self.target.api {
-                        Api::StartSync { .. } => start_sync_answer(code, &body),
-                        Api::Execute { .. } => execute_answer(code, body),
-                    },
-                    Ok(Err(Failure::Connect)) => no_answer("ConnectError"),
-                    Ok(Err(Failure::Transport)) => no_answer("TransportError"),
-                    Err(_) => no_answer("RequestTimeout"),
-                };
-                if answer.status == "NO_ANSWER" {
-                    // Whatever state the connection is in, the next request starts on a new one.
-                    self.conn = None;
-                }
-                answer
+        async fn call(&mut self) -> Answer {
+            let answer = match tokio::time::timeout(self.target.timeout, self.exchange()).await {
+                Ok(Ok((code, body))) => match self.target.api {
+                    Api::StartSync { .. } => start_sync_answer(code, &body),
+                    Api::Execute { .. } => execute_answer(code, body),
+                },
+                Ok(Err(Failure::Connect)) => no_answer("ConnectError"),
+                Ok(Err(Failure::Transport)) => no_answer("TransportError"),
+                Err(_) => no_answer("RequestTimeout"),
+            };
+            if answer.status == "NO_ANSWER" {
+                // Whatever state the connection is in, the next request starts on a new one.
+                self.conn = None;
             }
+            answer
         }
     }
 
