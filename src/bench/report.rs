@@ -106,25 +106,7 @@ impl Report {
         let h = &stats.latency;
         let q = |x| us(h.value_at_quantile(x));
         let slice_s = stats.slice.as_secs_f64();
-        let points = stats
-            .slices
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                // The last slice ends with the last answer: its rate is over what it covered.
-                let t_s = ((i + 1) as f64 * slice_s).min(secs.max(i as f64 * slice_s + 1e-3));
-                let width = t_s - i as f64 * slice_s;
-                (s, t_s, width)
-            })
-            .map(|(s, t_s, width)| Point {
-                t_s,
-                passed_per_s: s.passed as f64 / width,
-                errors_per_s: s.errors as f64 / width,
-                p50_us: us(s.latency.value_at_quantile(0.5)),
-                p99_us: us(s.latency.value_at_quantile(0.99)),
-                max_us: us(s.latency.max()),
-            })
-            .collect();
+        let points = points(stats, secs);
         Report {
             workflow: setup.workflow,
             target: setup.target,
@@ -287,6 +269,47 @@ impl Report {
         line(row.iter().map(|(k, _)| k.to_string()).collect())
             + &line(row.iter().map(|(_, v)| csv_cell(v)).collect())
     }
+}
+
+/// The time line's points. The last slice ends with the last answer, and its rate is over what it
+/// covered; one shorter than half a slice (the drain after the last start) joins the one before.
+fn points(stats: &Stats, secs: f64) -> Vec<Point> {
+    let slice_s = stats.slice.as_secs_f64();
+    let mut slices: Vec<(u64, u64, std::borrow::Cow<'_, hdrhistogram::Histogram<u64>>)> = stats
+        .slices
+        .iter()
+        .map(|s| (s.passed, s.errors, std::borrow::Cow::Borrowed(&s.latency)))
+        .collect();
+    let n = slices.len();
+    if n >= 2 && secs - (n - 1) as f64 * slice_s < slice_s / 2.0 {
+        let (passed, errors, last) = slices.pop().expect("two slices or more");
+        let before = slices.last_mut().expect("one slice left");
+        before.0 += passed;
+        before.1 += errors;
+        let _ = before.2.to_mut().add(last.as_ref());
+    }
+    let n = slices.len();
+    slices
+        .iter()
+        .enumerate()
+        .map(|(i, (passed, errors, latency))| {
+            let start = i as f64 * slice_s;
+            let end = if i + 1 == n {
+                secs.max(start + 1e-3)
+            } else {
+                start + slice_s
+            };
+            let width = end - start;
+            Point {
+                t_s: end,
+                passed_per_s: *passed as f64 / width,
+                errors_per_s: *errors as f64 / width,
+                p50_us: us(latency.value_at_quantile(0.5)),
+                p99_us: us(latency.value_at_quantile(0.99)),
+                max_us: us(latency.max()),
+            }
+        })
+        .collect()
 }
 
 fn counts(map: &BTreeMap<String, u64>, sep: &str, eq: &str) -> String {

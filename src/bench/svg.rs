@@ -10,7 +10,7 @@ const W: f64 = 820.0;
 const PANEL_H: f64 = 200.0;
 const LEFT: f64 = 80.0;
 const RIGHT: f64 = 150.0;
-const TOP: f64 = 62.0;
+const TOP: f64 = 80.0;
 const GAP: f64 = 60.0;
 
 struct Panel {
@@ -125,9 +125,16 @@ pub fn render(r: &Report) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{h}" viewBox="0 0 {W} {h}" font-family="sans-serif">"#
     );
     let _ = writeln!(o, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    text(
+        &mut o,
+        LEFT,
+        22.0,
+        "start",
+        15,
+        &format!("expressway bench {}", r.workflow),
+    );
     let heading = format!(
-        "expressway bench {} — {}, {} {}: {:.0} passing/s, p99 {}",
-        r.workflow,
+        "{}, {} loop {}: {:.0} passing/s, p99 {}",
         r.target,
         r.mode,
         match r.rate {
@@ -137,7 +144,7 @@ pub fn render(r: &Report) -> String {
         r.executions_per_s,
         human(r.latency_us.p99)
     );
-    text(&mut o, LEFT, 22.0, "start", 14, &heading);
+    text(&mut o, LEFT, 42.0, "start", 12, &heading);
 
     // Throughput: linear from zero.
     let tp = Panel { top: TOP, t_max };
