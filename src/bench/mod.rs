@@ -416,7 +416,9 @@ async fn measure<T: Target>(
 /// One line redrawn in place on the terminal: elapsed, executions/s, p50/p99 so far, errors.
 struct Live {
     bar: indicatif::ProgressBar,
-    ticker: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Set when the run is over: the drawing thread stops at its next tick.
+    done: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
     phase: &'static str,
 }
 
@@ -431,26 +433,28 @@ impl Live {
         }
         Live {
             bar,
-            ticker: std::sync::Mutex::new(None),
+            done: Arc::default(),
+            thread: std::sync::Mutex::new(None),
             phase,
         }
     }
 
+    /// Redraws from a thread of its own, so that executions that keep every runtime worker busy
+    /// never hold the line still.
     fn watch(&self, rec: Arc<Recorder>) {
         // Weak: the run takes its recorder back whole once the last answer is in.
         let rec = Arc::downgrade(&rec);
-        let (bar, phase) = (self.bar.clone(), self.phase);
-        let started = tokio::time::Instant::now();
-        let task = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(250));
+        let (bar, phase, done) = (self.bar.clone(), self.phase, self.done.clone());
+        let started = std::time::Instant::now();
+        let thread = std::thread::spawn(move || {
             let (mut last_n, mut last_t) = (0u64, started);
-            loop {
-                tick.tick().await;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(250));
                 let Some(rec) = rec.upgrade() else { break };
                 let (n, failed, p50, p99) = rec.glance();
                 drop(rec);
-                let now = tokio::time::Instant::now();
-                let rate = (n - last_n) as f64 / (now - last_t).as_secs_f64().max(1e-9);
+                let now = std::time::Instant::now();
+                let rate = n.saturating_sub(last_n) as f64 / (now - last_t).as_secs_f64().max(1e-9);
                 (last_n, last_t) = (n, now);
                 bar.set_message(format!(
                     "{phase} {:.1}s  {rate:.0} answers/s  p50 {}  p99 {}  errors {failed}",
@@ -461,18 +465,19 @@ impl Live {
                 bar.tick();
             }
         });
-        if let Ok(mut t) = self.ticker.lock() {
-            *t = Some(task);
+        if let Ok(mut t) = self.thread.lock() {
+            *t = Some(thread);
         }
     }
 }
 
 impl Drop for Live {
     fn drop(&mut self) {
-        if let Ok(mut t) = self.ticker.lock()
-            && let Some(task) = t.take()
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Ok(mut t) = self.thread.lock()
+            && let Some(thread) = t.take()
         {
-            task.abort();
+            let _ = thread.join();
         }
         self.bar.finish_and_clear();
     }
