@@ -26,9 +26,9 @@ enum Command {
     /// Run one execution and print a StartSyncExecution-shaped JSON result.
     #[command(after_long_help = RUN_EXAMPLES)]
     Run(RunArgs),
-    /// Executions per second on workflow files, in the peer harnesses' output format.
+    /// Load a workflow (in-process or through an endpoint): executions/s and latency percentiles.
     #[command(after_long_help = BENCH_EXAMPLES)]
-    Bench(bench::BenchArgs),
+    Bench(Box<bench::BenchArgs>),
     /// Validate a definition and print its diagnostics.
     #[command(after_long_help = VALIDATE_EXAMPLES)]
     Validate {
@@ -113,15 +113,22 @@ Examples:
   curl -d @benches/workflows/w1_pass_chain.input.json http://127.0.0.1:8083/execute/w1_pass_chain";
 
 const BENCH_EXAMPLES: &str = "\
-Output: one line per workflow and concurrency, in executions per second:
-  expressway <workflow> <seq|cN> <median> min=.. max=.. n=.. check=ok|FAILED
+Prints executions/s (only passing executions count), latency p50/p90/p99/p99.9/max, counts by
+status and error name, and the JSON round-trip floor; exit 1 if any execution failed or mismatched.
+Without a DEFINITION and without --endpoint: folder mode, one peer-harness line per workflow of
+benches/workflows (`expressway <workflow> <seq|cN> <median> min=.. max=.. n=.. check=ok|FAILED`).
 
 Examples:
-  # Every w*.json of benches/workflows, sequential and 64 in flight
-  expressway bench
+  # The tutorial in-process with its mocks, 10 s, 64 in flight, outputs checked
+  expressway bench benches/workflows/w5_credit.json --input benches/workflows/w5_credit.input.json \\
+      --mock-config examples/mock-config.json --test-case HappyPath \\
+      --expect benches/workflows/w5_credit.expected.json
 
-  # Two workflows, a quick look
-  expressway bench --only w1_pass_chain,w3_map100 --seconds 1 --rounds 3 --concurrency 1,16";
+  # An open loop of 1000/s against a running server, as JSON
+  expressway bench --endpoint http://127.0.0.1:8083 --execute w1_pass_chain --rate 1000/s --output json
+
+  # Folder mode, as the peer harnesses run it
+  expressway bench";
 
 #[derive(clap::Args)]
 struct RunArgs {
@@ -339,7 +346,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Validate { definition } => validate(&definition),
         Command::Bench(args) => {
-            if bench::run(args) {
+            if bench::run(*args) {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)

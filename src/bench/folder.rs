@@ -1,35 +1,23 @@
-//! `expressway bench`: executions per second on workflow files, with the flags and output lines of
-//! the shared peer harnesses (`../shared/bench/peers/*`), so the figures sit beside theirs:
-//! `expressway <workflow> <seq|cN> <median> min=.. max=.. n=.. check=ok|FAILED`.
+//! Folder mode of `expressway bench`: executions per second on a folder of workflow files, with the
+//! flags and output lines of the shared peer harnesses (`../shared/bench/peers/*`), so the figures
+//! sit beside theirs: `expressway <workflow> <seq|cN> <median> min=.. max=.. n=.. check=ok|FAILED`.
+//! `scripts/bench-vs-peers.sh` and the shared harnesses parse these lines: keep their shape.
 
 use expressway::engine::{Engine, ExecutionMeta, Settings};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Flags as the peer harnesses spell them.
-#[derive(clap::Args)]
-pub struct BenchArgs {
-    /// Folder of `<name>.json`, `<name>.input.json`, `<name>.expected.json`.
-    #[arg(long, default_value = "benches/workflows")]
-    workflows: String,
-    /// Comma-separated workflow names (default: every `w*.json` there).
-    #[arg(long)]
-    only: Option<String>,
-    /// Length of one timed round in seconds.
-    #[arg(long, default_value_t = 2.0)]
-    seconds: f64,
-    /// Timed rounds; the median is printed.
-    #[arg(long, default_value_t = 5)]
-    rounds: usize,
-    /// Warm-up in seconds.
-    #[arg(long, default_value_t = 1.0)]
-    warmup: f64,
-    /// Executions in flight, comma-separated (1 = `seq`).
-    #[arg(long, default_value = "1,64")]
-    concurrency: String,
+/// What folder mode reads from the flags.
+pub struct FolderArgs {
+    pub workflows: String,
+    pub only: Option<String>,
+    pub seconds: f64,
+    pub rounds: usize,
+    pub warmup: f64,
+    pub concurrency: String,
 }
 
-fn workflows(args: &BenchArgs) -> Vec<String> {
+fn workflows(args: &FolderArgs) -> Vec<String> {
     if let Some(only) = &args.only {
         return only.split(',').map(str::to_string).collect();
     }
@@ -50,7 +38,7 @@ fn workflows(args: &BenchArgs) -> Vec<String> {
 }
 
 /// Message ids differ run to run: the output check masks them, as the peers' harnesses do.
-fn masked(text: &str) -> Option<serde_json::Value> {
+pub fn masked(text: &str) -> Option<serde_json::Value> {
     fn mask(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::Object(o) => {
@@ -72,7 +60,7 @@ fn masked(text: &str) -> Option<serde_json::Value> {
 }
 
 /// Runs the benchmark; returns false when a workflow failed its output check.
-pub fn run(args: BenchArgs) -> bool {
+pub fn run(args: FolderArgs) -> bool {
     let Some(rt) = crate::runtime() else {
         return false;
     };
