@@ -1,6 +1,7 @@
 //! Performing effects: one `Run` per execution drives the VM and its child scopes.
 
 use super::Engine;
+use super::callbacks::Answer;
 use crate::compile::{Program, ScopeId};
 use crate::tasks::{ExecutionScope, TaskRequest};
 use crate::value::{Map, Str, Value};
@@ -115,23 +116,75 @@ impl<'e> Run<'e> {
             context: inv.context,
             scope: self.scope.clone(),
         };
-        let fut = self.engine.tasks.invoke(req);
-        let result = match inv.timeout {
+        let tasks = &self.engine.tasks;
+        // A mocked Task answers at once, whatever its integration pattern (Step Functions Local).
+        let fut: BoxFuture<'_, Result<Value, StatesError>> = match inv.task_token {
+            Some(token) if !tasks.is_mocked(&req) => {
+                Box::pin(self.callback(req, token, inv.heartbeat))
+            }
+            _ => Box::pin(async move { tasks.invoke(req).await.map_err(task_error) }),
+        };
+        match inv.timeout {
             Some(t) => match tokio::time::timeout(t, fut).await {
                 Ok(r) => r,
-                Err(_) => {
-                    return Err(StatesError {
-                        error: Some(Str::from(ErrorName::TIMEOUT)),
-                        cause: None,
-                    });
-                }
+                Err(_) => Err(StatesError {
+                    error: Some(Str::from(ErrorName::TIMEOUT)),
+                    cause: None,
+                }),
             },
             None => fut.await,
-        };
-        result.map_err(|e| StatesError {
-            error: Some(Str::from(e.error.as_str())),
-            cause: e.cause.map(|c| Str::from(c.as_str())),
-        })
+        }
+    }
+
+    /// A `.waitForTaskToken` Task: park under its token, call its resource (whose input holds
+    /// the token), then wait for SendTaskSuccess/Failure, failing with
+    /// `States.HeartbeatTimeout` when `heartbeat` passes without SendTaskHeartbeat. Waiting is
+    /// a channel receive: no thread is held and nothing polls.
+    async fn callback(
+        &self,
+        req: TaskRequest,
+        token: Str,
+        heartbeat: Option<std::time::Duration>,
+    ) -> Result<Value, StatesError> {
+        let mut parked = self.engine.callbacks.park(token);
+        let beat = |now: tokio::time::Instant| heartbeat.map(|h| now + h);
+        let mut deadline = beat(tokio::time::Instant::now());
+        self.engine
+            .tasks
+            .invoke_callback(req)
+            .await
+            .map_err(task_error)?;
+        loop {
+            let answer = match deadline {
+                Some(d) => match tokio::time::timeout_at(d, parked.answers.recv()).await {
+                    Ok(a) => a,
+                    Err(_) => {
+                        return Err(StatesError {
+                            error: Some(Str::from(ErrorName::HEARTBEAT_TIMEOUT)),
+                            cause: None,
+                        });
+                    }
+                },
+                None => parked.answers.recv().await,
+            };
+            match answer {
+                Some(Answer::Heartbeat) => deadline = beat(tokio::time::Instant::now()),
+                Some(Answer::Success(v)) => return Ok(v),
+                Some(Answer::Failure { error, cause }) => {
+                    return Err(StatesError {
+                        error: error.map(|e| Str::from(e.as_str())),
+                        cause: cause.map(|c| Str::from(c.as_str())),
+                    });
+                }
+                // The sender lives in the live table until `parked` is dropped.
+                None => {
+                    return Err(StatesError::new(
+                        ErrorName::RUNTIME,
+                        "The task token was closed without an answer.",
+                    ));
+                }
+            }
+        }
     }
 
     async fn map(&self, exec: &Execution, run: MapRun) -> Result<Vec<Value>, StatesError> {
@@ -243,6 +296,13 @@ impl<'e> Run<'e> {
                 }
             },
         }
+    }
+}
+
+fn task_error(e: crate::tasks::TaskError) -> StatesError {
+    StatesError {
+        error: Some(Str::from(e.error.as_str())),
+        cause: e.cause.map(|c| Str::from(c.as_str())),
     }
 }
 

@@ -6,15 +6,20 @@
 //! concurrently within their limits, and enforces the execution timeout and payload limits.
 //! Cheap iterations (a Map of Pass states) run inline: a task is spawned for nothing.
 
+mod callbacks;
 mod driver;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_callbacks;
+
+pub use callbacks::{CallbackError, Callbacks};
 
 use crate::compile::{self, Program};
 use crate::definition::Diagnostic;
 use crate::tasks::TaskRegistry;
 use crate::value::{self, Map, Str};
-use crate::vm::{ErrorName, ExecutionInfo, Limits};
+use crate::vm::{ErrorName, ExecutionInfo, Limits, TokenSource};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -146,6 +151,8 @@ pub struct Outcome {
 pub struct Engine {
     settings: Settings,
     tasks: TaskRegistry,
+    /// Tasks waiting for a task token, and the handle that answers them.
+    callbacks: Callbacks,
 }
 
 impl Engine {
@@ -154,6 +161,7 @@ impl Engine {
         Engine {
             settings,
             tasks: TaskRegistry::default(),
+            callbacks: Callbacks::default(),
         }
     }
 
@@ -170,6 +178,13 @@ impl Engine {
     /// The task handlers.
     pub fn tasks(&self) -> &TaskRegistry {
         &self.tasks
+    }
+
+    /// Answers task tokens (`$$.Task.Token` of `.waitForTaskToken` Tasks) in-process: what
+    /// SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat do through the API. Clone it to
+    /// keep a handle.
+    pub fn callbacks(&self) -> &Callbacks {
+        &self.callbacks
     }
 
     /// Validates and compiles a definition: the program, or every diagnostic.
@@ -239,6 +254,7 @@ impl Engine {
             input: input.clone(),
             redrive_count: meta.asynchronous.then_some(0),
             limits: self.settings.limits(),
+            tokens: TokenSource::new(uuid::Uuid::new_v4().as_u128()),
         });
         let limit = program
             .timeout_seconds

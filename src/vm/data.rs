@@ -90,6 +90,11 @@ impl<'p> Frame<'p> {
         ctx.insert(Str::from("Execution"), Value::object(e));
         ctx.insert(Str::from("StateMachine"), Value::object(sm));
         ctx.insert(Str::from("State"), Value::object(st));
+        if let Some(token) = &exec.task_token {
+            let mut task = Map::with_capacity(1);
+            task.insert(Str::from("Token"), Value::String(token.clone()));
+            ctx.insert(Str::from("Task"), Value::object(task));
+        }
         let item = item.or(exec.map_item.as_ref().map(|(i, v)| (*i, v)));
         if let Some((index, value)) = item {
             let mut it = Map::with_capacity(2);

@@ -15,9 +15,11 @@ mod tests;
 #[cfg(test)]
 mod tests_limits;
 pub mod time;
+pub mod token;
 
 pub use errors::{ErrorName, StatesError};
 pub use limits::Limits;
+pub use token::TokenSource;
 
 use crate::compile::{Catcher, MapOp, Op, Program, ScopeId, StateId};
 use crate::value::{Map, Str, Value};
@@ -40,6 +42,8 @@ pub struct ExecutionInfo {
     pub redrive_count: Option<u32>,
     /// The data quotas every scope of the execution checks.
     pub limits: Limits,
+    /// Where `$$.Task.Token` values come from (`.waitForTaskToken` Tasks).
+    pub tokens: TokenSource,
 }
 
 /// Workflow variables visible to one scope: its own, then its parents' (read-only).
@@ -141,6 +145,8 @@ pub struct Execution {
     entered_event: u64,
     /// `$$.Map.Item` for an iteration's states, when this scope is a Map iteration.
     map_item: Option<(i64, Value)>,
+    /// `$$.Task.Token` of the current attempt of a `.waitForTaskToken` Task.
+    task_token: Option<Str>,
     /// State transitions so far (billing and metrics).
     pub transitions: u64,
     /// Transitions left before `step` yields (kept across effects: a loop through a Parallel
@@ -217,6 +223,8 @@ pub struct Invoke {
     pub heartbeat: Option<Duration>,
     pub attempt: u32,
     pub context: Value,
+    /// The token a `.waitForTaskToken` Task waits for (also in `context` as `Task.Token`).
+    pub task_token: Option<Str>,
 }
 
 /// A Map state's iterations.
@@ -283,6 +291,7 @@ impl Execution {
             event_id: 1,
             entered_event: 0,
             map_item: None,
+            task_token: None,
             transitions: 0,
             yield_budget: YIELD_EVERY,
         }
@@ -453,6 +462,7 @@ impl Execution {
     /// Enters the state at `pc` and runs it as far as it goes without the outside world.
     fn enter(&mut self, program: &Program, now: SystemTime) -> Flow {
         let state = &program.states[self.pc.0 as usize];
+        self.task_token = None;
         let f = Frame::new(state);
         match &state.op {
             // Pass: Result (or the effective input) is the result.
@@ -472,6 +482,8 @@ impl Execution {
             }
             // Task: invoke the resource with the effective input.
             Op::Task(task) => {
+                // A callback Task's attempt gets a fresh token before its input is built.
+                self.task_token = task.callback.then(|| self.info.tokens.next());
                 let effective = match f.effective_input(self) {
                     Ok((v, _)) => v,
                     Err(e) => return Flow::Fail(e),
@@ -495,6 +507,7 @@ impl Execution {
                     heartbeat: heartbeat.map(Duration::from_secs),
                     attempt: self.retry_count,
                     context: f.context(self, true),
+                    task_token: self.task_token.clone(),
                 }))
             }
             // Choice: first matching rule wins, else Default, else States.NoChoiceMatched.
