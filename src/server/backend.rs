@@ -31,6 +31,10 @@ pub trait Backend: Send + Sync + 'static {
     fn compile(&self, definition: &str) -> Result<Program, Vec<Diagnostic>>;
     /// Runs one execution to completion with Express semantics.
     fn execute(&self, program: Program, input: String, meta: ExecMeta) -> ExecFuture;
+    /// Where SendTaskSuccess/Failure/Heartbeat go; `None` when nothing ever waits for a token.
+    fn callbacks(&self) -> Option<crate::engine::Callbacks> {
+        None
+    }
 }
 
 /// A stand-in for the engine: runs Pass (`Result`, flat `Parameters`, `InputPath`, `ResultPath`, `OutputPath` as
@@ -245,6 +249,10 @@ impl EngineBackend {
 }
 
 impl Backend for EngineBackend {
+    fn callbacks(&self) -> Option<crate::engine::Callbacks> {
+        Some(self.engine.callbacks().clone())
+    }
+
     fn compile(&self, definition: &str) -> Result<Program, Vec<Diagnostic>> {
         let program: Program = self.engine.compile(definition)?;
         Ok(program)

@@ -112,19 +112,33 @@ fn billing(duration: Duration) -> Value {
 
 /// StartSyncExecution: runs an EXPRESS execution to completion and answers with its result.
 pub async fn start_sync(server: &Arc<Server>, r: &Req<'_>) -> OpResult {
+    run_to_end(server, r, false).await
+}
+
+/// StartSyncExecution's work; `any_type` lets a STANDARD machine run too (the `/execute`
+/// route: a Standard execution waiting on a task token answers once the token is answered).
+pub async fn run_to_end(server: &Arc<Server>, r: &Req<'_>, any_type: bool) -> OpResult {
     let included = r.opt_enum("includedData", &["ALL_DATA", "METADATA_ONLY"])?;
     let start = parse_start(server, r)?;
-    if start.target.kind != Kind::Express {
-        return Err(ApiError::sfn(
-            "StateMachineTypeNotSupported",
-            "This operation is not supported by this type of state machine",
-        ));
-    }
-    let id = uuid::Uuid::new_v4().to_string();
-    let arn = server
-        .registry
-        .arns
-        .express(&start.target.name, &start.name, &id);
+    let arn = match start.target.kind {
+        Kind::Express => {
+            let id = uuid::Uuid::new_v4().to_string();
+            server
+                .registry
+                .arns
+                .express(&start.target.name, &start.name, &id)
+        }
+        _ if any_type => server
+            .registry
+            .arns
+            .execution(&start.target.name, &start.name),
+        _ => {
+            return Err(ApiError::sfn(
+                "StateMachineTypeNotSupported",
+                "This operation is not supported by this type of state machine",
+            ));
+        }
+    };
     let now = SystemTime::now();
     let result = run(server, &start, &arn, now, false).await;
     let data = included != Some("METADATA_ONLY");
