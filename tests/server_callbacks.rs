@@ -1,5 +1,6 @@
-//! Task tokens through the JSON API: a STANDARD machine's `.waitForTaskToken` Task waits until
-//! SendTaskSuccess/SendTaskFailure, through StartExecution and through `POST /execute/{name}`.
+//! Task tokens and nested executions through the JSON API: a STANDARD machine's
+//! `.waitForTaskToken` Task waits until SendTaskSuccess/SendTaskFailure, through StartExecution
+//! and through `POST /execute/{name}`; `startExecution.sync:2` runs a machine of the server.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -198,5 +199,43 @@ async fn the_execute_route_answers_once_the_token_is_answered() {
         "{head}"
     );
     assert_eq!(body, r#"{"approved":"by a person"}"#);
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn start_execution_sync_runs_a_machine_of_this_server() {
+    let (s, _rx) = server().await;
+    let child = s
+        .create(
+            "child",
+            r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"got.$":"$.n"},"End":true}}}"#,
+            "EXPRESS",
+        )
+        .await;
+    let parent = format!(
+        r#"{{"StartAt":"Run","States":{{"Run":{{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync:2",
+        "Parameters":{{"StateMachineArn":"{child}","Input":{{"n.$":"$.n"}}}},"OutputPath":"$.Output","End":true}}}}}}"#
+    );
+    let arn = s.create("parent", &parent, "STANDARD").await;
+    let exec = s
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": arn, "input": r#"{"n":5}"#}),
+        )
+        .await["executionArn"]
+        .clone();
+    let d = finished(&s, &exec).await;
+    assert_eq!(d["output"], r#"{"got":5}"#, "{d}");
+    // A deleted child is no longer run in-process.
+    s.ok("DeleteStateMachine", json!({"stateMachineArn": child}))
+        .await;
+    let exec = s
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": arn, "input": r#"{"n":5}"#}),
+        )
+        .await["executionArn"]
+        .clone();
+    assert_eq!(finished(&s, &exec).await["status"], "FAILED");
     s.shutdown().await;
 }

@@ -2,6 +2,7 @@
 
 use super::Engine;
 use super::callbacks::Answer;
+use super::nested;
 use crate::compile::{Program, ScopeId};
 use crate::tasks::{ExecutionScope, TaskRequest};
 use crate::value::{Map, Str, Value};
@@ -118,9 +119,17 @@ impl<'e> Run<'e> {
         };
         let tasks = &self.engine.tasks;
         // A mocked Task answers at once, whatever its integration pattern (Step Functions Local).
-        let fut: BoxFuture<'_, Result<Value, StatesError>> = match inv.task_token {
-            Some(token) if !tasks.is_mocked(&req) => {
-                Box::pin(self.callback(req, token, inv.heartbeat))
+        let mocked = tasks.is_mocked(&req);
+        let nested = match nested::sync_flavour(&req.resource) {
+            Some(json_io) if !mocked => {
+                nested::target(self.engine, &req).map(|(p, arn)| (p, arn, json_io))
+            }
+            _ => None,
+        };
+        let fut: BoxFuture<'_, Result<Value, StatesError>> = match (inv.task_token, nested) {
+            (Some(token), _) if !mocked => Box::pin(self.callback(req, token, inv.heartbeat)),
+            (_, Some((program, arn, json_io))) => {
+                Box::pin(nested::run_child(self.engine, req, program, arn, json_io))
             }
             _ => Box::pin(async move { tasks.invoke(req).await.map_err(task_error) }),
         };

@@ -8,10 +8,13 @@
 
 mod callbacks;
 mod driver;
+mod nested;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_callbacks;
+#[cfg(test)]
+mod tests_nested;
 
 pub use callbacks::{CallbackError, Callbacks};
 
@@ -153,6 +156,8 @@ pub struct Engine {
     tasks: TaskRegistry,
     /// Tasks waiting for a task token, and the handle that answers them.
     callbacks: Callbacks,
+    /// Machines a `startExecution.sync` Task runs in-process.
+    machines: nested::Machines,
 }
 
 impl Engine {
@@ -162,6 +167,7 @@ impl Engine {
             settings,
             tasks: TaskRegistry::default(),
             callbacks: Callbacks::default(),
+            machines: nested::Machines::default(),
         }
     }
 
@@ -185,6 +191,17 @@ impl Engine {
     /// keep a handle.
     pub fn callbacks(&self) -> &Callbacks {
         &self.callbacks
+    }
+
+    /// Makes `program` the state machine `arn`, so that `states:startExecution.sync` (and
+    /// `.sync:2`) Tasks naming it run it in-process to its end (replacing an earlier one).
+    pub fn define_machine(&self, arn: &str, program: Arc<Program>) {
+        self.machines.define(arn, program);
+    }
+
+    /// Forgets the state machine `arn` (a later `startExecution.sync` goes to the task handlers).
+    pub fn forget_machine(&self, arn: &str) {
+        self.machines.forget(arn);
     }
 
     /// Validates and compiles a definition: the program, or every diagnostic.
