@@ -31,6 +31,9 @@ use std::time::{Duration, Instant, SystemTime};
 pub struct Settings {
     /// Express executions stop after this long (AWS: 5 minutes).
     pub max_execution_duration: Duration,
+    /// Standard executions ([`ExecutionMeta::standard`]) stop after this long (AWS: one year):
+    /// a Task waiting for a task token may wait for a person.
+    pub max_standard_execution_duration: Duration,
     /// Largest payload in bytes of compact UTF-8 JSON (AWS: 256 KiB): the execution's input
     /// and output, a state's input after `Parameters`/`Arguments`, a Task's result, a
     /// Parallel's or Map's combined result, a state's output.
@@ -54,6 +57,7 @@ impl Default for Settings {
     fn default() -> Settings {
         Settings {
             max_execution_duration: Duration::from_secs(300),
+            max_standard_execution_duration: Duration::from_secs(365 * 24 * 3600),
             max_payload_bytes: 256 * 1024,
             max_variable_bytes: 256 * 1024,
             max_assign_bytes: 256 * 1024,
@@ -91,6 +95,9 @@ pub struct ExecutionMeta {
     /// Started by StartExecution (`$$.Execution.RedriveCount` is shown) rather than
     /// StartSyncExecution.
     pub asynchronous: bool,
+    /// A Standard execution (StartExecution of a STANDARD machine): its ceiling is
+    /// [`Settings::max_standard_execution_duration`].
+    pub standard: bool,
     /// Workflow variables set before the first state (TestState's `variables`); when set, the
     /// execution's variables at its end come back in [`Outcome::variables`].
     pub variables: Option<Arc<Map>>,
@@ -112,6 +119,7 @@ impl ExecutionMeta {
             start_time: SystemTime::now(),
             test_case: None,
             asynchronous: false,
+            standard: false,
             variables: None,
         }
     }
@@ -273,11 +281,16 @@ impl Engine {
             limits: self.settings.limits(),
             tokens: TokenSource::new(uuid::Uuid::new_v4().as_u128()),
         });
+        let ceiling = if meta.standard {
+            self.settings.max_standard_execution_duration
+        } else {
+            self.settings.max_execution_duration
+        };
         let limit = program
             .timeout_seconds
             .map(Duration::from_secs)
-            .unwrap_or(self.settings.max_execution_duration)
-            .min(self.settings.max_execution_duration);
+            .unwrap_or(ceiling)
+            .min(ceiling);
         let run = driver::Run::new(self, &program, meta.test_case.as_deref().map(Str::from));
         let result = tokio::time::timeout(
             limit,

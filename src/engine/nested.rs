@@ -94,6 +94,9 @@ pub(super) async fn run_child(
         start_time: SystemTime::now(),
         test_case: None,
         asynchronous: true,
+        // The child's type is not known here; a startExecution.sync parent is Standard, and
+        // its child is bounded by its own TimeoutSeconds and the parent's ceiling.
+        standard: true,
         variables: None,
     };
     let (execution_arn, started) = (meta.execution_arn.clone(), meta.start_time);

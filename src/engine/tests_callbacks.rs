@@ -39,6 +39,7 @@ fn start(engine: &Arc<Engine>, def: &str, input: &str) -> JoinHandle<Outcome> {
     tokio::spawn(async move {
         let mut meta = ExecutionMeta::express(engine.settings(), "sm", "e");
         meta.asynchronous = true;
+        meta.standard = true;
         engine.execute(program, &input, meta).await
     })
 }
@@ -70,12 +71,12 @@ async fn success_resumes_with_the_answer_and_the_token_then_closes() {
     let (engine, mut rx) = engine();
     let run = start(
         &engine,
-        &approval(r#""TimeoutSeconds":3600,"#),
+        &approval(r#""TimeoutSeconds":86400,"#),
         r#"{"order":7}"#,
     );
     let t = token(&mut rx).await;
-    // (Within the engine's execution ceiling, five minutes by default.)
-    tokio::time::sleep(Duration::from_secs(240)).await;
+    // Longer than an Express execution may last: a Standard one waits for its person.
+    tokio::time::sleep(Duration::from_secs(6 * 3600)).await;
     assert_eq!(engine.callbacks().waiting(), 1, "parked, not finished");
     let cb = engine.callbacks().clone();
     assert_eq!(code(cb.send_heartbeat(&t)), "ok");
@@ -254,4 +255,21 @@ async fn the_token_is_only_in_the_callback_state_context() {
     assert_eq!(code(engine.callbacks().send_success(&t, ok("1"))), "ok");
     let out = run.await.expect("ran").output.expect("output");
     assert!(!out.contains("Task"), "{out}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_express_execution_still_stops_at_its_ceiling() {
+    let (engine, mut rx) = engine();
+    let program = engine.compile(&approval("")).expect("compiles");
+    let meta = ExecutionMeta::express(engine.settings(), "sm", "e");
+    let run = {
+        let engine = engine.clone();
+        tokio::spawn(async move { engine.execute(program, r#"{"order":7}"#, meta).await })
+    };
+    let t = token(&mut rx).await;
+    assert_eq!(run.await.expect("ran").status, Status::TimedOut);
+    assert_eq!(
+        code(engine.callbacks().send_success(&t, ok("1"))),
+        "TaskTimedOut"
+    );
 }
