@@ -22,7 +22,7 @@ use crate::compile::{self, Program};
 use crate::definition::Diagnostic;
 use crate::tasks::TaskRegistry;
 use crate::value::{self, Map, Str};
-use crate::vm::{ErrorName, ExecutionInfo, Limits, TokenSource};
+use crate::vm::{ErrorName, ExecutionInfo, Limits};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -279,7 +279,6 @@ impl Engine {
             input: input.clone(),
             redrive_count: meta.asynchronous.then_some(0),
             limits: self.settings.limits(),
-            tokens: TokenSource::new(uuid::Uuid::new_v4().as_u128()),
         });
         let ceiling = if meta.standard {
             self.settings.max_standard_execution_duration

@@ -190,7 +190,7 @@ async fn unknown_and_malformed_tokens() {
         "InvalidToken"
     );
     assert_eq!(code(cb.send_heartbeat("")), "InvalidToken");
-    let stranger = crate::vm::TokenSource::new(42).next();
+    let stranger = crate::vm::token::next();
     assert_eq!(
         code(cb.send_success(&stranger, ok("1"))),
         "TaskDoesNotExist"

@@ -19,7 +19,6 @@ pub mod token;
 
 pub use errors::{ErrorName, StatesError};
 pub use limits::Limits;
-pub use token::TokenSource;
 
 use crate::compile::{Catcher, MapOp, Op, Program, ScopeId, StateId};
 use crate::value::{Map, Str, Value};
@@ -42,8 +41,6 @@ pub struct ExecutionInfo {
     pub redrive_count: Option<u32>,
     /// The data quotas every scope of the execution checks.
     pub limits: Limits,
-    /// Where `$$.Task.Token` values come from (`.waitForTaskToken` Tasks).
-    pub tokens: TokenSource,
 }
 
 /// Workflow variables visible to one scope: its own, then its parents' (read-only).
@@ -483,7 +480,7 @@ impl Execution {
             // Task: invoke the resource with the effective input.
             Op::Task(task) => {
                 // A callback Task's attempt gets a fresh token before its input is built.
-                self.task_token = task.callback.then(|| self.info.tokens.next());
+                self.task_token = task.callback.then(token::next);
                 let effective = match f.effective_input(self) {
                     Ok((v, _)) => v,
                     Err(e) => return Flow::Fail(e),

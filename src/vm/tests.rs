@@ -15,7 +15,6 @@ pub(super) fn info() -> Arc<ExecutionInfo> {
         input: Value::Null,
         redrive_count: None,
         limits: Limits::default(),
-        tokens: TokenSource::default(),
     })
 }
 
