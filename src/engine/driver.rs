@@ -21,17 +21,26 @@ pub(super) struct Run<'e> {
     engine: &'e Engine,
     program: &'e Arc<Program>,
     test_case: Option<Str>,
+    /// A Standard execution: `.waitForTaskToken` Tasks wait for their token and
+    /// `startExecution.sync` runs children of the engine (Express has neither pattern).
+    standard: bool,
     transitions: AtomicU64,
     /// Per-execution task state (mock invocation counters), shared by every scope's tasks.
     scope: ExecutionScope,
 }
 
 impl<'e> Run<'e> {
-    pub fn new(engine: &'e Engine, program: &'e Arc<Program>, test_case: Option<Str>) -> Run<'e> {
+    pub fn new(
+        engine: &'e Engine,
+        program: &'e Arc<Program>,
+        test_case: Option<Str>,
+        standard: bool,
+    ) -> Run<'e> {
         Run {
             engine,
             program,
             test_case,
+            standard,
             transitions: AtomicU64::new(0),
             scope: ExecutionScope::new(),
         }
@@ -119,7 +128,9 @@ impl<'e> Run<'e> {
         };
         let tasks = &self.engine.tasks;
         // A mocked Task answers at once, whatever its integration pattern (Step Functions Local).
-        let mocked = tasks.is_mocked(&req);
+        // Mocked or Express: the task registry answers (an Express execution fails such
+        // patterns, as AWS refuses them in Express machines).
+        let mocked = tasks.is_mocked(&req) || !self.standard;
         let nested = match nested::sync_flavour(&req.resource) {
             Some(json_io) if !mocked => {
                 nested::target(self.engine, &req).map(|(p, arn)| (p, arn, json_io))

@@ -290,7 +290,12 @@ impl Engine {
             .map(Duration::from_secs)
             .unwrap_or(ceiling)
             .min(ceiling);
-        let run = driver::Run::new(self, &program, meta.test_case.as_deref().map(Str::from));
+        let run = driver::Run::new(
+            self,
+            &program,
+            meta.test_case.as_deref().map(Str::from),
+            meta.standard,
+        );
         let result = tokio::time::timeout(
             limit,
             run.execute(info, input, input_bound, meta.variables.as_deref()),

@@ -258,18 +258,13 @@ async fn the_token_is_only_in_the_callback_state_context() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_express_execution_still_stops_at_its_ceiling() {
-    let (engine, mut rx) = engine();
+async fn an_express_execution_does_not_wait_for_a_token() {
+    let (engine, _rx) = engine();
     let program = engine.compile(&approval("")).expect("compiles");
     let meta = ExecutionMeta::express(engine.settings(), "sm", "e");
-    let run = {
-        let engine = engine.clone();
-        tokio::spawn(async move { engine.execute(program, r#"{"order":7}"#, meta).await })
-    };
-    let t = token(&mut rx).await;
-    assert_eq!(run.await.expect("ran").status, Status::TimedOut);
-    assert_eq!(
-        code(engine.callbacks().send_success(&t, ok("1"))),
-        "TaskTimedOut"
-    );
+    let o = engine.execute(program, r#"{"order":7}"#, meta).await;
+    assert_eq!(o.status, Status::Failed);
+    assert_eq!(o.error.as_deref(), Some("States.Runtime"));
+    assert!(o.cause.unwrap_or_default().contains("'.waitForTaskToken'"));
+    assert_eq!(engine.callbacks().waiting(), 0);
 }

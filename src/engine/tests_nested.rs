@@ -17,6 +17,7 @@ async fn run_parent(engine: &Engine, def: &str, test_case: Option<&str>) -> Outc
     let program = engine.compile(def).expect("compiles");
     let mut meta = ExecutionMeta::express(engine.settings(), "sm", "e");
     meta.test_case = test_case.map(str::to_string);
+    meta.standard = true;
     engine.execute(program, r#"{"n":2}"#, meta).await
 }
 
@@ -113,4 +114,14 @@ async fn mocked_sync_and_callback_tasks_answer_at_once() {
     assert_eq!(out["run"]["Output"], "{}", "the mock, not the child");
     assert_eq!(out["ask"], serde_json::json!({"approved": true}));
     assert_eq!(engine.callbacks().waiting(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_express_parent_does_not_run_children() {
+    let engine = with_child(DOUBLE);
+    let program = engine.compile(&parent(".sync")).expect("compiles");
+    let meta = ExecutionMeta::express(engine.settings(), "sm", "e");
+    let o = engine.execute(program, r#"{"n":2}"#, meta).await;
+    assert_eq!(o.error.as_deref(), Some("States.Runtime"));
+    assert!(o.cause.unwrap_or_default().contains("'.sync'"));
 }
