@@ -126,6 +126,8 @@ pub enum Op {
 #[derive(Debug)]
 pub struct TaskOp {
     pub resource: Str,
+    /// `.waitForTaskToken`: each attempt gets a `$$.Task.Token` and waits for it.
+    pub callback: bool,
     pub timeout: Option<Dyn<u64>>,
     pub heartbeat: Option<Dyn<u64>>,
 }
@@ -600,6 +602,10 @@ impl Compiler {
             }
             StateType::Task => Op::Task(Box::new(TaskOp {
                 resource: Str::from(s.resource.as_deref().unwrap_or_default()),
+                callback: s
+                    .resource
+                    .as_deref()
+                    .is_some_and(|r| r.ends_with(".waitForTaskToken")),
                 timeout: self.dyn_num(
                     s.timeout_seconds.as_ref(),
                     s.timeout_seconds_path.as_deref(),

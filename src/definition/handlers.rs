@@ -7,27 +7,6 @@ use super::codes::*;
 use super::syntax;
 use super::validate::{Checker, Lang, PathKind};
 
-/// Error names Step Functions itself raises; any other `States.` name is reserved.
-pub const STATES_ERRORS: &[&str] = &[
-    "States.ALL",
-    "States.DataLimitExceeded",
-    "States.ExceedToleratedFailureThreshold",
-    "States.HeartbeatTimeout",
-    "States.Http.Socket",
-    "States.IntrinsicFailure",
-    "States.ItemReaderFailed",
-    "States.NoChoiceMatched",
-    "States.ParameterPathFailure",
-    "States.Permissions",
-    "States.QueryEvaluationError",
-    "States.ResultPathMatchFailure",
-    "States.ResultWriterFailed",
-    "States.Runtime",
-    "States.TaskFailed",
-    "States.Timeout",
-    "States.BranchFailed",
-];
-
 /// Largest value AWS accepts for retry intervals and attempts.
 const MAX_RETRY: i64 = 99_999_999;
 
@@ -143,7 +122,7 @@ impl Checker {
     }
 
     /// `ErrorEquals` of a retrier or catcher: a non-empty list of error names, `States.ALL`
-    /// alone and only in the last entry, no unknown `States.` name.
+    /// alone and only in the last entry.
     fn handler_errors(&mut self, obj: &Map<String, Value>, loc: &str, last: bool) {
         let Some(v) = obj.get("ErrorEquals") else {
             self.schema(loc, "These fields are required: [ErrorEquals]");
@@ -161,18 +140,11 @@ impl Checker {
             let Some(name) = self.string(n, &format!("{at}[{i}]")) else {
                 continue;
             };
+            // Every name but `States.ALL` is matched as written, `States.` prefix included: AWS
+            // accepts the user's own `States.QuorumMet` and the like (a Fail state may throw
+            // them; the quorum and either-or patterns of AWS's sample workflows catch them).
             if name == "States.ALL" {
                 has_all = true;
-            } else if name.starts_with("States.")
-                && !STATES_ERRORS.contains(&name)
-                && !name.starts_with("States.Http.StatusCode.")
-            {
-                self.schema(
-                    &format!("{at}[{i}]"),
-                    format!(
-                        "Unknown error name '{name}': names starting with 'States.' are reserved"
-                    ),
-                );
             }
         }
         if has_all && (names.len() > 1 || !last) {

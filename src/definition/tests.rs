@@ -204,7 +204,8 @@ fn retry_and_catch() {
     bad(retry(r#"{"MaxAttempts":1}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]");
     bad(retry(r#"{"ErrorEquals":["States.ALL","X"]}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/ErrorEquals");
     bad(retry(r#"{"ErrorEquals":["States.ALL"]},{"ErrorEquals":["X"]}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/ErrorEquals");
-    bad(retry(r#"{"ErrorEquals":["States.Bogus"]}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/ErrorEquals[0]");
+    // The user's own names may start with `States.` (AWS's quorum and either-or samples catch `States.QuorumMet`).
+    good(retry(r#"{"ErrorEquals":["States.TaskFailedId"]}"#));
     bad(retry(r#"{"ErrorEquals":["X"],"MaxAttempts":-1}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/MaxAttempts");
     bad(retry(r#"{"ErrorEquals":["X"],"BackoffRate":0.5}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/BackoffRate");
     bad(retry(r#"{"ErrorEquals":["X"],"IntervalSeconds":-1}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/IntervalSeconds");
@@ -212,6 +213,8 @@ fn retry_and_catch() {
     bad(retry(r#"{"ErrorEquals":["X"],"JitterStrategy":"SOME"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]/JitterStrategy");
     bad_msg(retry(r#"{"ErrorEquals":["X"],"_comment":"x"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Retry[0]", "Field '_comment' is not supported");
     let catch = |c: &str| sm(&format!(r#""A":{{{TASK},"Catch":[{c}],"End":true}},"B":{{"Type":"Succeed"}}"#));
+    good(catch(r#"{"ErrorEquals":["States.QuorumMet"],"Next":"B"},{"ErrorEquals":["States.RanOutOfTime","States.FauxFailure1"],"Next":"B"}"#));
+    bad(catch(r#"{"ErrorEquals":["States.QuorumMet","States.ALL"],"Next":"B"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Catch[0]/ErrorEquals");
     good(catch(r#"{"ErrorEquals":["States.ALL"],"Next":"B","ResultPath":"$.error"}"#));
     bad_msg(catch(r#"{"ErrorEquals":["X"]}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Catch[0]", "These fields are required: [Next]");
     bad(catch(r#"{"ErrorEquals":["X"],"Next":"B","ResultPath":"$.a[*]"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Catch[0]/ResultPath");
@@ -267,6 +270,12 @@ fn paths_and_templates() {
     bad(pass(r#""Parameters":"$.x""#), "SCHEMA_VALIDATION_FAILED", "/States/A/Parameters");
     bad(sm(&format!(r#""A":{{{TASK},"ResultSelector":{{"x.$":"States.Format('{{}}', $.a) extra"}},"End":true}}"#)), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultSelector/x.$");
     bad(pass(r#""InputPath":"$bad-var.x""#), "SCHEMA_VALIDATION_FAILED", "/States/A/InputPath");
+    // Shapes from AWS's sample workflows: a dot before a bracket, unquoted filter words.
+    good(pass(r#""InputPath":"$.[0]","OutputPath":"$.Snapshots.[0].State""#));
+    good(pass(r#""Parameters":{"a.$":"$.[?(@.OU > 0)]","b.$":"$.[*].['bucket', 'key']","c.$":"States.StringToJson($.[0].body)"}"#));
+    good(pass(r#""Parameters":{"es.$":"$[?(@.TargetLanguageCode==es)].TranslatedText","p.$":"$.F[0].S[?(@.Type.Text==AMOUNT_PAID)].V"}"#));
+    bad(pass(r#""InputPath":"$.a.""#), "SCHEMA_VALIDATION_FAILED", "/States/A/InputPath");
+    bad(pass(r#""Parameters":{"a.$":"$[?(@.c==)]"}"#), "SCHEMA_VALIDATION_FAILED", "/States/A/Parameters/a.$");
 }
 
 #[test]

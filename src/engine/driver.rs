@@ -1,6 +1,8 @@
 //! Performing effects: one `Run` per execution drives the VM and its child scopes.
 
 use super::Engine;
+use super::callbacks::Answer;
+use super::nested;
 use crate::compile::{Program, ScopeId};
 use crate::tasks::{ExecutionScope, TaskRequest};
 use crate::value::{Map, Str, Value};
@@ -29,6 +31,9 @@ pub(super) struct Run<'e> {
     engine: &'e Engine,
     program: &'e Arc<Program>,
     test_case: Option<Str>,
+    /// A Standard execution: `.waitForTaskToken` Tasks wait for their token and
+    /// `startExecution.sync` runs children of the engine (Express has neither pattern).
+    standard: bool,
     transitions: AtomicU64,
     /// Per-execution task state (mock invocation counters), shared by every scope's tasks.
     scope: ExecutionScope,
@@ -39,11 +44,17 @@ pub(super) struct Run<'e> {
 }
 
 impl<'e> Run<'e> {
-    pub fn new(engine: &'e Engine, program: &'e Arc<Program>, test_case: Option<Str>) -> Run<'e> {
+    pub fn new(
+        engine: &'e Engine,
+        program: &'e Arc<Program>,
+        test_case: Option<Str>,
+        standard: bool,
+    ) -> Run<'e> {
         Run {
             engine,
             program,
             test_case,
+            standard,
             transitions: AtomicU64::new(0),
             scope: ExecutionScope::new(),
             no_timer: OnceLock::new(),
@@ -168,28 +179,90 @@ impl<'e> Run<'e> {
             context: inv.context,
             scope: self.scope.clone(),
         };
-        let fut = self.engine.tasks.invoke(req);
-        if inv.timeout.is_some()
+        let tasks = &self.engine.tasks;
+        // A mocked Task answers at once, whatever its integration pattern (Step Functions Local).
+        // Mocked or Express: the task registry answers (an Express execution fails such
+        // patterns, as AWS refuses them in Express machines).
+        let mocked = tasks.is_mocked(&req) || !self.standard;
+        let nested = match nested::sync_flavour(&req.resource) {
+            Some(json_io) if !mocked => {
+                nested::target(self.engine, &req).map(|(p, arn)| (p, arn, json_io))
+            }
+            _ => None,
+        };
+        let fut: BoxFuture<'_, Result<Value, StatesError>> = match (inv.task_token, nested) {
+            (Some(token), _) if !mocked => Box::pin(self.callback(req, token, inv.heartbeat)),
+            (_, Some((program, arn, json_io))) => {
+                Box::pin(nested::run_child(self.engine, req, program, arn, json_io))
+            }
+            _ => Box::pin(async move { tasks.invoke(req).await.map_err(task_error) }),
+        };
+        if (inv.timeout.is_some() || inv.heartbeat.is_some())
             && let Some(e) = self.timer_missing()
         {
             return Err(e);
         }
-        let result = match inv.timeout {
+        match inv.timeout {
             Some(t) => match tokio::time::timeout(t, fut).await {
                 Ok(r) => r,
-                Err(_) => {
-                    return Err(StatesError {
-                        error: Some(Str::from(ErrorName::TIMEOUT)),
-                        cause: None,
-                    });
-                }
+                Err(_) => Err(StatesError {
+                    error: Some(Str::from(ErrorName::TIMEOUT)),
+                    cause: None,
+                }),
             },
             None => fut.await,
-        };
-        result.map_err(|e| StatesError {
-            error: Some(Str::from(e.error.as_str())),
-            cause: e.cause.map(|c| Str::from(c.as_str())),
-        })
+        }
+    }
+
+    /// A `.waitForTaskToken` Task: park under its token, call its resource (whose input holds
+    /// the token), then wait for SendTaskSuccess/Failure, failing with
+    /// `States.HeartbeatTimeout` when `heartbeat` passes without SendTaskHeartbeat. Waiting is
+    /// a channel receive: no thread is held and nothing polls.
+    async fn callback(
+        &self,
+        req: TaskRequest,
+        token: Str,
+        heartbeat: Option<std::time::Duration>,
+    ) -> Result<Value, StatesError> {
+        let mut parked = self.engine.callbacks.park(token);
+        let beat = |now: tokio::time::Instant| heartbeat.map(|h| now + h);
+        let mut deadline = beat(tokio::time::Instant::now());
+        self.engine
+            .tasks
+            .invoke_callback(req)
+            .await
+            .map_err(task_error)?;
+        loop {
+            let answer = match deadline {
+                Some(d) => match tokio::time::timeout_at(d, parked.answers.recv()).await {
+                    Ok(a) => a,
+                    Err(_) => {
+                        return Err(StatesError {
+                            error: Some(Str::from(ErrorName::HEARTBEAT_TIMEOUT)),
+                            cause: None,
+                        });
+                    }
+                },
+                None => parked.answers.recv().await,
+            };
+            match answer {
+                Some(Answer::Heartbeat) => deadline = beat(tokio::time::Instant::now()),
+                Some(Answer::Success(v)) => return Ok(v),
+                Some(Answer::Failure { error, cause }) => {
+                    return Err(StatesError {
+                        error: error.map(|e| Str::from(e.as_str())),
+                        cause: cause.map(|c| Str::from(c.as_str())),
+                    });
+                }
+                // The sender lives in the live table until `parked` is dropped.
+                None => {
+                    return Err(StatesError::new(
+                        ErrorName::RUNTIME,
+                        "The task token was closed without an answer.",
+                    ));
+                }
+            }
+        }
     }
 
     async fn map(&self, exec: &Execution, run: MapRun) -> Result<Vec<Value>, StatesError> {
@@ -343,6 +416,13 @@ fn iteration_end(
             "MapIterationFailed"
         };
         iteration_event(child, kind, *index, name);
+    }
+}
+
+fn task_error(e: crate::tasks::TaskError) -> StatesError {
+    StatesError {
+        error: Some(Str::from(e.error.as_str())),
+        cause: e.cause.map(|c| Str::from(c.as_str())),
     }
 }
 

@@ -6,10 +6,18 @@
 //! concurrently within their limits, and enforces the execution timeout and payload limits.
 //! Cheap iterations (a Map of Pass states) run inline: a task is spawned for nothing.
 
+mod callbacks;
 mod driver;
+mod nested;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_callbacks;
+#[cfg(test)]
+mod tests_nested;
 mod timers;
+
+pub use callbacks::{CallbackError, Callbacks};
 
 use crate::compile::{self, Program};
 use crate::definition::Diagnostic;
@@ -24,6 +32,9 @@ use std::time::{Duration, Instant, SystemTime};
 pub struct Settings {
     /// Express executions stop after this long (AWS: 5 minutes).
     pub max_execution_duration: Duration,
+    /// Standard executions ([`ExecutionMeta::standard`]) stop after this long (AWS: one year):
+    /// a Task waiting for a task token may wait for a person.
+    pub max_standard_execution_duration: Duration,
     /// Largest payload in bytes of compact UTF-8 JSON (AWS: 256 KiB): the execution's input
     /// and output, a state's input after `Parameters`/`Arguments`, a Task's result, a
     /// Parallel's or Map's combined result, a state's output.
@@ -47,6 +58,7 @@ impl Default for Settings {
     fn default() -> Settings {
         Settings {
             max_execution_duration: Duration::from_secs(300),
+            max_standard_execution_duration: Duration::from_secs(365 * 24 * 3600),
             max_payload_bytes: 256 * 1024,
             max_variable_bytes: 256 * 1024,
             max_assign_bytes: 256 * 1024,
@@ -84,6 +96,9 @@ pub struct ExecutionMeta {
     /// Started by StartExecution (`$$.Execution.RedriveCount` is shown) rather than
     /// StartSyncExecution.
     pub asynchronous: bool,
+    /// A Standard execution (StartExecution of a STANDARD machine): its ceiling is
+    /// [`Settings::max_standard_execution_duration`].
+    pub standard: bool,
     /// Workflow variables set before the first state (TestState's `variables`); when set, the
     /// execution's variables at its end come back in [`Outcome::variables`].
     pub variables: Option<Arc<Map>>,
@@ -108,6 +123,7 @@ impl ExecutionMeta {
             start_time: SystemTime::now(),
             test_case: None,
             asynchronous: false,
+            standard: false,
             variables: None,
             history: false,
         }
@@ -153,6 +169,10 @@ pub struct Outcome {
 pub struct Engine {
     settings: Settings,
     tasks: TaskRegistry,
+    /// Tasks waiting for a task token, and the handle that answers them.
+    callbacks: Callbacks,
+    /// Machines a `startExecution.sync` Task runs in-process.
+    machines: nested::Machines,
 }
 
 impl Engine {
@@ -161,6 +181,8 @@ impl Engine {
         Engine {
             settings,
             tasks: TaskRegistry::default(),
+            callbacks: Callbacks::default(),
+            machines: nested::Machines::default(),
         }
     }
 
@@ -177,6 +199,24 @@ impl Engine {
     /// The task handlers.
     pub fn tasks(&self) -> &TaskRegistry {
         &self.tasks
+    }
+
+    /// Answers task tokens (`$$.Task.Token` of `.waitForTaskToken` Tasks) in-process: what
+    /// SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat do through the API. Clone it to
+    /// keep a handle.
+    pub fn callbacks(&self) -> &Callbacks {
+        &self.callbacks
+    }
+
+    /// Makes `program` the state machine `arn`, so that `states:startExecution.sync` (and
+    /// `.sync:2`) Tasks naming it run it in-process to its end (replacing an earlier one).
+    pub fn define_machine(&self, arn: &str, program: Arc<Program>) {
+        self.machines.define(arn, program);
+    }
+
+    /// Forgets the state machine `arn` (a later `startExecution.sync` goes to the task handlers).
+    pub fn forget_machine(&self, arn: &str) {
+        self.machines.forget(arn);
     }
 
     /// Validates and compiles a definition: the program, or every diagnostic.
@@ -256,13 +296,23 @@ impl Engine {
             ]);
             h.record(0, meta.start_time, "ExecutionStarted", details);
         }
+        let ceiling = if meta.standard {
+            self.settings.max_standard_execution_duration
+        } else {
+            self.settings.max_execution_duration
+        };
         let limit = program
             .timeout_seconds
             .map(Duration::from_secs)
-            .unwrap_or(self.settings.max_execution_duration)
-            .min(self.settings.max_execution_duration);
+            .unwrap_or(ceiling)
+            .min(ceiling);
         let recorded = info.history.clone();
-        let run = driver::Run::new(self, &program, meta.test_case.as_deref().map(Str::from));
+        let run = driver::Run::new(
+            self,
+            &program,
+            meta.test_case.as_deref().map(Str::from),
+            meta.standard,
+        );
         let preset = meta.variables.as_deref();
         // The first step needs no timer; the rest runs under the execution's timeout.
         let result = match run.start(info, input, input_bound, preset) {

@@ -206,19 +206,29 @@ fn parse_operand(cur: &mut Cursor, depth: usize) -> Result<Operand, SyntaxError>
                 .ok_or_else(|| cur.error("invalid number"))
         }
         _ => {
-            for (word, value) in [
-                ("true", Value::Bool(true)),
-                ("false", Value::Bool(false)),
-                ("null", Value::Null),
-            ] {
-                if cur.rest().starts_with(word) {
-                    cur.pos += word.len();
-                    return Ok(Operand::Literal(value));
-                }
+            // A bare word: `true`, `false`, `null`, or else a string. AWS accepts
+            // `[?(@.Code==es)]` (real workflows compare with unquoted words) and the Jayway
+            // releases it descends from read an operand that is neither a path, a number nor
+            // JSON as a string, so `es` here is the string "es".
+            let start = cur.pos;
+            while cur.peek().is_some_and(is_bare_word_char) {
+                cur.pos += 1;
             }
-            Err(cur.error("expected a filter operand"))
+            match cur.slice(start, cur.pos) {
+                "" => Err(cur.error("expected a filter operand")),
+                "true" => Ok(Operand::Literal(Value::Bool(true))),
+                "false" => Ok(Operand::Literal(Value::Bool(false))),
+                "null" => Ok(Operand::Literal(Value::Null)),
+                word => Ok(Operand::Literal(Value::from(word))),
+            }
         }
     }
+}
+
+/// Characters of an unquoted word operand: letters, digits and `_ - . :` (so `AMOUNT_PAID`,
+/// `en-US`, `v1.2`), never an operator, bracket, quote, comma or blank.
+fn is_bare_word_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':') || b >= 0x80
 }
 
 /// `/pattern/flags` (flag `i` only), compiled to match the whole input.

@@ -385,6 +385,10 @@ pub(crate) fn parse_segments(
                 cur.pos += 1;
                 if cur.eat(b'*') {
                     segs.push(Seg::Wildcard);
+                } else if cur.peek() == Some(b'[') {
+                    // Jayway reads a dot before a bracket as nothing: `$.[0]` is `$[0]`,
+                    // `$.a.['b']` is `$.a['b']` (AWS accepts and evaluates them so).
+                    segs.push(parse_bracket(cur, depth)?);
                 } else {
                     segs.push(parse_dot_name(cur, in_filter)?);
                 }

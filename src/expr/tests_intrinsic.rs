@@ -150,6 +150,22 @@ fn string_to_json() {
     assert_eq!(with_x(f, "1"), invalid("StringToJson"));
 }
 
+/// A path argument may put a dot before a bracket, as AWS's sample workflows do.
+#[test]
+fn path_arguments_with_a_dot_before_a_bracket() {
+    assert_eq!(
+        call(
+            "States.StringToJson($.[0].body)",
+            r#"[{"body":"{\"a\":1}"}]"#
+        ),
+        r#"{"a":1}"#
+    );
+    assert_eq!(
+        call("States.Format('{}', $.a.[1])", r#"{"a":[1,2]}"#),
+        r#""2""#
+    );
+}
+
 #[test]
 fn json_to_string() {
     let f = "States.JsonToString($.x)";

@@ -390,3 +390,75 @@ fn random_texts_never_panic() {
         }
     }
 }
+
+/// Shapes from AWS's sample workflows that AWS accepts (each a minimal reproducer).
+#[test]
+fn dot_before_bracket_is_the_bracket() {
+    assert_eq!(sel(r#"[{"a":1},{"a":2}]"#, "$.[0]"), r#"{"a":1}"#);
+    assert_eq!(canon("$.[0]"), "$[0]");
+    assert_eq!(
+        sel(
+            r#"{"Snapshots":[{"State":"completed"}]}"#,
+            "$.Snapshots.[0].State"
+        ),
+        r#""completed""#
+    );
+    assert_eq!(canon("$.Snapshots.[0].State"), "$['Snapshots'][0]['State']");
+    assert_eq!(
+        sel(r#"[{"OU":0},{"OU":3}]"#, "$.[?(@.OU > 0)]"),
+        r#"[{"OU":3}]"#
+    );
+    assert_eq!(
+        sel(
+            r#"[{"bucket":"b1","key":"k1","x":1},{"bucket":"b2","key":"k2"}]"#,
+            "$.[*].['bucket', 'key']"
+        ),
+        r#"[{"bucket":"b1","key":"k1"},{"bucket":"b2","key":"k2"}]"#
+    );
+    assert_eq!(sel(r#"{"a":{"b c":1}}"#, "$.a.['b c']"), "1");
+    assert!(definite("$.a.[0]"));
+    // A dot still needs something after it, and `..` before a bracket stays a deep scan.
+    assert!(syntax("$."));
+    assert!(syntax("$.a."));
+    assert!(syntax("$.a.[0"));
+    assert_eq!(sel(r#"{"a":[[1],[2]]}"#, "$..[0]"), r#"[[1],1,2]"#);
+}
+
+/// AWS accepts `[?(@.TargetLanguageCode==es)]`; an unquoted word is the string it spells
+/// (`true`, `false` and `null` keep their meaning; numbers stay numbers).
+#[test]
+fn unquoted_filter_words_are_strings() {
+    let doc = r#"[{"c":"es","t":"hola"},{"c":"fr","t":"salut"},{"c":"ja","t":"konnichiwa"}]"#;
+    assert_eq!(sel(doc, "$[?(@.c==es)].t"), r#"["hola"]"#);
+    assert_eq!(sel(doc, "$[?(@.c==fr)].t"), r#"["salut"]"#);
+    assert_eq!(sel(doc, "$[?(@.c == ja)].t"), r#"["konnichiwa"]"#);
+    assert_eq!(sel(doc, "$[?(@.c!=es)].t"), r#"["salut","konnichiwa"]"#);
+    let fields = r#"[{"Type":{"Text":"AMOUNT_PAID"},"V":"9.99"},{"Type":{"Text":"VENDOR_NAME"},"V":"Shop"}]"#;
+    assert_eq!(
+        sel(fields, "$[?(@.Type.Text==AMOUNT_PAID)].V"),
+        r#"["9.99"]"#
+    );
+    assert_eq!(
+        sel(r#"[{"n":"Receipt"},{"n":"Paper"}]"#, "$[?(@.n==Receipt)]"),
+        r#"[{"n":"Receipt"}]"#
+    );
+    assert_eq!(
+        sel(r#"[{"a":"x"},{"a":"y"}]"#, "$[?(@.a==x && @.a!=y)]"),
+        r#"[{"a":"x"}]"#
+    );
+    assert_eq!(
+        sel(r#"[{"a":true},{"a":"trueish"}]"#, "$[?(@.a==trueish)]"),
+        r#"[{"a":"trueish"}]"#
+    );
+    assert_eq!(
+        sel(r#"[{"a":true},{"a":"true"}]"#, "$[?(@.a==true)]"),
+        r#"[{"a":true}]"#
+    );
+    assert_eq!(
+        sel(r#"[{"a":1},{"a":"1"}]"#, "$[?(@.a==1)]"),
+        r#"[{"a":1}]"#
+    );
+    assert_eq!(canon("$[?(@.c==es)]"), canon("$[?(@.c=='es')]"));
+    assert!(syntax("$[?(@.c==)]"));
+    assert!(syntax("$[?(@.c==!)]"));
+}

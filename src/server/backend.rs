@@ -31,6 +31,15 @@ pub trait Backend: Send + Sync + 'static {
     fn compile(&self, definition: &str) -> Result<Program, Vec<Diagnostic>>;
     /// Runs one execution to completion with Express semantics.
     fn execute(&self, program: Program, input: String, meta: ExecMeta) -> ExecFuture;
+    /// Where SendTaskSuccess/Failure/Heartbeat go; `None` when nothing ever waits for a token.
+    fn callbacks(&self) -> Option<crate::engine::Callbacks> {
+        None
+    }
+    /// The machine `arn` now runs `program` (CreateStateMachine, UpdateStateMachine), so that
+    /// `startExecution.sync` Tasks naming it run it in-process.
+    fn machine_defined(&self, _arn: &str, _program: &Program) {}
+    /// The machine `arn` was deleted.
+    fn machine_deleted(&self, _arn: &str) {}
 }
 
 /// A stand-in for the engine: runs Pass (`Result`, flat `Parameters`, `InputPath`, `ResultPath`, `OutputPath` as
@@ -248,6 +257,20 @@ impl EngineBackend {
 }
 
 impl Backend for EngineBackend {
+    fn callbacks(&self) -> Option<crate::engine::Callbacks> {
+        Some(self.engine.callbacks().clone())
+    }
+
+    fn machine_defined(&self, arn: &str, program: &Program) {
+        if let Ok(p) = program.clone().downcast::<crate::compile::Program>() {
+            self.engine.define_machine(arn, p);
+        }
+    }
+
+    fn machine_deleted(&self, arn: &str) {
+        self.engine.forget_machine(arn);
+    }
+
     fn compile(&self, definition: &str) -> Result<Program, Vec<Diagnostic>> {
         let program: Program = self.engine.compile(definition)?;
         Ok(program)

@@ -351,7 +351,7 @@ async fn start(server: &Arc<Server>, req: Request<Incoming>, name: &str) -> Resp
     let Value::Object(body) = body else {
         unreachable!("json! of an object literal is an object")
     };
-    match executions::start_sync_traced(server, &Req::new(&body), true).await {
+    match executions::run_to_end(server, &Req::new(&body), false, true).await {
         Ok(mut out) => {
             let id = out["executionArn"]
                 .as_str()

@@ -73,6 +73,7 @@ fn meta(start: &Start, execution_arn: &str, now: SystemTime, asynchronous: bool)
         start_time: now,
         test_case: start.test_case.clone(),
         asynchronous,
+        standard: start.target.kind == Kind::Standard,
         variables: None,
     }
 }
@@ -120,26 +121,41 @@ fn billing(duration: Duration) -> Value {
 
 /// StartSyncExecution: runs an EXPRESS execution to completion and answers with its result.
 pub async fn start_sync(server: &Arc<Server>, r: &Req<'_>) -> OpResult {
-    start_sync_traced(server, r, false).await
+    run_to_end(server, r, false, false).await
 }
 
-/// StartSyncExecution, recording the execution's history events when `trace` (the console's
-/// own starts) or when the machine's logging or `--ui-trace` asks.
-pub async fn start_sync_traced(server: &Arc<Server>, r: &Req<'_>, trace: bool) -> OpResult {
+/// StartSyncExecution's work; `any_type` lets a STANDARD machine run too (the `/execute`
+/// route: a Standard execution waiting on a task token answers once the token is answered);
+/// `trace` records the execution's history events (the console's own starts), as the
+/// machine's logging or `--ui-trace` also do.
+pub async fn run_to_end(
+    server: &Arc<Server>,
+    r: &Req<'_>,
+    any_type: bool,
+    trace: bool,
+) -> OpResult {
     let included = r.opt_enum("includedData", &["ALL_DATA", "METADATA_ONLY"])?;
     let mut start = parse_start(server, r)?;
     start.trace |= trace;
-    if start.target.kind != Kind::Express {
-        return Err(ApiError::sfn(
-            "StateMachineTypeNotSupported",
-            "This operation is not supported by this type of state machine",
-        ));
-    }
-    let id = uuid::Uuid::new_v4().to_string();
-    let arn = server
-        .registry
-        .arns
-        .express(&start.target.name, &start.name, &id);
+    let arn = match start.target.kind {
+        Kind::Express => {
+            let id = uuid::Uuid::new_v4().to_string();
+            server
+                .registry
+                .arns
+                .express(&start.target.name, &start.name, &id)
+        }
+        _ if any_type => server
+            .registry
+            .arns
+            .execution(&start.target.name, &start.name),
+        _ => {
+            return Err(ApiError::sfn(
+                "StateMachineTypeNotSupported",
+                "This operation is not supported by this type of state machine",
+            ));
+        }
+    };
     let now = SystemTime::now();
     let result = run(server, &start, &arn, now, false).await;
     let data = included != Some("METADATA_ONLY");

@@ -8,6 +8,7 @@
 //! unknown operation gets `UnknownOperationException`, never a 500.
 
 pub mod backend;
+mod callbacks;
 #[cfg(feature = "cli")]
 mod cli;
 mod console;
@@ -302,6 +303,9 @@ pub const OPERATIONS: &[&str] = &[
     "ListExecutions",
     "DescribeStateMachineForExecution",
     "TestState",
+    "SendTaskSuccess",
+    "SendTaskFailure",
+    "SendTaskHeartbeat",
     "TagResource",
     "UntagResource",
     "ListTagsForResource",
@@ -332,6 +336,9 @@ async fn dispatch(server: &Arc<Server>, op: &str, r: &Req<'_>) -> ops::OpResult 
         "ListExecutions" => executions::list(s, r),
         "DescribeStateMachineForExecution" => executions::describe_machine_for(s, r),
         "TestState" => testing::test_state(s, r).await,
+        "SendTaskSuccess" => callbacks::send_success(s, r),
+        "SendTaskFailure" => callbacks::send_failure(s, r),
+        "SendTaskHeartbeat" => callbacks::send_heartbeat(s, r),
         "TagResource" => ops::tag_resource(s, r),
         "UntagResource" => ops::untag_resource(s, r),
         "ListTagsForResource" => ops::list_tags(s, r),
@@ -350,8 +357,9 @@ async fn dispatch(server: &Arc<Server>, op: &str, r: &Req<'_>) -> ops::OpResult 
 /// `POST /execute/{name}`: the body is the input, the answer's body the output.
 ///
 /// Mapping: SUCCEEDED → 200 with the output; FAILED → 500 and TIMED_OUT → 504, each with
-/// `{"error","cause"}`; an unknown machine → 404, bad input → 400, a STANDARD machine → 400,
-/// each with `{"error","message"}` where `error` is the AWS error name. Every answer carries the
+/// `{"error","cause"}`; an unknown machine → 404, bad input → 400, each with
+/// `{"error","message"}` where `error` is the AWS error name. A STANDARD machine runs to its end
+/// too (its `.waitForTaskToken` Tasks wait for SendTaskSuccess/Failure meanwhile). Every answer carries the
 /// execution's ARN in `x-amzn-execution-arn` once one has started.
 async fn gateway(server: &Arc<Server>, req: Request<Incoming>, name: &str) -> Response<Body> {
     let (_, bytes) = match read_body(req, server.config.max_body).await {
@@ -370,7 +378,7 @@ async fn gateway(server: &Arc<Server>, req: Request<Incoming>, name: &str) -> Re
     let Value::Object(body) = body else {
         unreachable!("json! of an object literal is an object")
     };
-    let result = executions::start_sync(server, &Req::new(&body)).await;
+    let result = executions::run_to_end(server, &Req::new(&body), true, false).await;
     server.metrics.request("execute", result.is_ok());
     let out = match result {
         Ok(v) => v,

@@ -190,6 +190,9 @@ pub fn create_state_machine(server: &Server, r: &Req) -> OpResult {
     if let Some(m) = machines.by_name.get(name) {
         return existing(m, definition, kind, &logging, &tracing);
     }
+    server
+        .backend
+        .machine_defined(&arn, &machine.current.program);
     machines.by_name.insert(name.to_string(), machine);
     let mut out = json!({"stateMachineArn": arn, "creationDate": epoch(now)});
     if let Some(v) = version_arn {
@@ -330,6 +333,7 @@ pub fn update_state_machine(server: &Server, r: &Req) -> OpResult {
     rev.updated = now;
     rev.revision_id = new_revision_id();
     m.current = Arc::new(rev);
+    server.backend.machine_defined(&m.arn, &m.current.program);
     let mut out = json!({"updateDate": epoch(now), "revisionId": m.current.revision_id});
     if publish {
         out["stateMachineVersionArn"] = json!(super::versions::publish(m, description));
@@ -346,6 +350,9 @@ pub fn delete_state_machine(server: &Server, r: &Req) -> OpResult {
     }
     if server.registry.arns.is_local(arn) {
         server.registry.write().by_name.shift_remove(&target.name);
+        server
+            .backend
+            .machine_deleted(&server.registry.arns.machine(&target.name));
     }
     Ok(json!({}))
 }

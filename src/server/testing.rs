@@ -342,6 +342,7 @@ fn test_meta(
         start_time: std::time::SystemTime::now(),
         test_case: None,
         asynchronous: false,
+        standard: false,
         variables,
         history: false,
     }

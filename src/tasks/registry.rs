@@ -137,6 +137,30 @@ impl TaskRegistry {
         }
     }
 
+    /// Whether `req`'s test case mocks its state: a mocked `.sync` or `.waitForTaskToken` Task
+    /// returns its mocked response at once, as in Step Functions Local.
+    pub fn is_mocked(&self, req: &TaskRequest) -> bool {
+        let (Some(config), Some(case)) = (self.mock_config.as_deref(), req.test_case.as_deref())
+        else {
+            return false;
+        };
+        config
+            .response_name(&req.state_machine_name, case, &req.state_name)
+            .is_some()
+    }
+
+    /// Serves the service call of a `.waitForTaskToken` Task (a Standard execution then waits
+    /// for the token): a handler of the full ARN, else that of the ARN without the suffix
+    /// (`sns:publish.waitForTaskToken` publishes as `sns:publish` does).
+    pub fn invoke_callback(&self, mut req: TaskRequest) -> TaskFuture {
+        if !self.exact.contains_key(&req.resource)
+            && let Some(base) = req.resource.strip_suffix(".waitForTaskToken")
+        {
+            req.resource = Arc::from(base);
+        }
+        self.invoke(req)
+    }
+
     /// The mocked outcome of `req`, when its execution runs a test case that mocks its state.
     fn mocked(&self, req: &TaskRequest) -> Option<Result<Value, TaskError>> {
         let config = self.mock_config.as_deref()?;

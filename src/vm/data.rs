@@ -90,6 +90,11 @@ impl<'p> Frame<'p> {
         ctx.insert(Str::from("Execution"), Value::object(e));
         ctx.insert(Str::from("StateMachine"), Value::object(sm));
         ctx.insert(Str::from("State"), Value::object(st));
+        if let Some(token) = &exec.task_token {
+            let mut task = Map::with_capacity(1);
+            task.insert(Str::from("Token"), Value::String(token.clone()));
+            ctx.insert(Str::from("Task"), Value::object(task));
+        }
         let item = item.or(exec.map_item.as_ref().map(|(i, v)| (*i, v)));
         if let Some((index, value)) = item {
             let mut it = Map::with_capacity(2);
@@ -554,8 +559,18 @@ impl<'p> Frame<'p> {
             }
             Io::JsonAta { .. } => exec.input.clone(),
         };
+        // AWS requires a string: a path or intrinsic selecting anything else fails the state as
+        // a non-integer `TimeoutSecondsPath` does, a JSONata expression as any expression of
+        // the wrong result type does.
         let field = |f: Option<&FailField>, name: &str| -> Result<Option<Str>, StatesError> {
             let Some(f) = f else { return Ok(None) };
+            let not_string = |v: &Value| {
+                match f {
+                FailField::Literal(_) => self.runtime(exec, &format!("The {name} field is not a valid string")),
+                FailField::Path(_, text) | FailField::Intrinsic(_, text) => self.runtime(exec, &format!("The {name} field refers to value \"{}\" which is not a valid string: {text}", v.to_json())),
+                FailField::Expr(e) => self.fail(exec, super::ErrorName::QUERY_EVALUATION_ERROR, &format!("The JSONata expression '{}' specified for the field '{}' returned an unexpected result type. Expected 'string', but was '{}' for value: {}", e.src, name.trim_end_matches("Path"), v.type_name(), v.to_json())),
+            }
+            };
             let v = match f {
                 FailField::Literal(s) => return Ok(Some(s.clone())),
                 FailField::Path(p, text) => p.select(&self.scope(exec, &input, &ctx)).map_err(|_| {
@@ -564,10 +579,10 @@ impl<'p> Frame<'p> {
                 FailField::Intrinsic(i, _) => i.eval(&self.scope(exec, &input, &ctx)).map_err(|e| self.eval_err(exec, e))?,
                 FailField::Expr(e) => jsonata_eval::expr(e, &self.jsonata_states(exec, ctx.clone())).map_err(|d| self.fail(exec, &d.0, &d.1))?,
             };
-            Ok(Some(match v {
-                Value::String(s) => s,
-                other => Str::from(other.to_json()),
-            }))
+            match v {
+                Value::String(s) => Ok(Some(s)),
+                other => Err(not_string(&other)),
+            }
         };
         Ok(StatesError {
             error: field(error, "ErrorPath")?,

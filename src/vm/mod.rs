@@ -16,6 +16,7 @@ mod tests;
 #[cfg(test)]
 mod tests_limits;
 pub mod time;
+pub mod token;
 
 pub use errors::{ErrorName, StatesError};
 pub use history::{History, HistoryEvent};
@@ -145,6 +146,8 @@ pub struct Execution {
     entered_event: u64,
     /// `$$.Map.Item` for an iteration's states, when this scope is a Map iteration.
     map_item: Option<(i64, Value)>,
+    /// `$$.Task.Token` of the current attempt of a `.waitForTaskToken` Task.
+    task_token: Option<Str>,
     /// State transitions so far (billing and metrics).
     pub transitions: u64,
     /// This scope's last history event (what the next one follows).
@@ -223,6 +226,8 @@ pub struct Invoke {
     pub heartbeat: Option<Duration>,
     pub attempt: u32,
     pub context: Value,
+    /// The token a `.waitForTaskToken` Task waits for (also in `context` as `Task.Token`).
+    pub task_token: Option<Str>,
 }
 
 /// A Map state's iterations.
@@ -294,6 +299,7 @@ impl Execution {
             entered_event: 0,
             map_item: None,
             last_event: 0,
+            task_token: None,
             transitions: 0,
             yield_budget: YIELD_EVERY,
         }
@@ -551,6 +557,7 @@ impl Execution {
     /// Enters the state at `pc` and runs it as far as it goes without the outside world.
     fn enter(&mut self, program: &Program, now: SystemTime) -> Flow {
         let state = &program.states[self.pc.0 as usize];
+        self.task_token = None;
         let f = Frame::new(state);
         match &state.op {
             // Pass: Result (or the effective input) is the result.
@@ -570,6 +577,8 @@ impl Execution {
             }
             // Task: invoke the resource with the effective input.
             Op::Task(task) => {
+                // A callback Task's attempt gets a fresh token before its input is built.
+                self.task_token = task.callback.then(token::next);
                 let effective = match f.effective_input(self) {
                     Ok((v, _)) => v,
                     Err(e) => return Flow::Fail(e),
@@ -610,6 +619,7 @@ impl Execution {
                     heartbeat: heartbeat.map(Duration::from_secs),
                     attempt: self.retry_count,
                     context: f.context(self, true),
+                    task_token: self.task_token.clone(),
                 }))
             }
             // Choice: first matching rule wins, else Default, else States.NoChoiceMatched.

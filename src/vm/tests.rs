@@ -121,3 +121,45 @@ fn string_matches_escapes() {
     assert!(string_matches("", "*"));
     assert!(!string_matches("abc", "abd*"));
 }
+
+/// A Fail state's ErrorPath/CausePath (and JSONata Error/Cause) must produce a string, as AWS
+/// documents; anything else fails the state instead of being written out as JSON.
+#[test]
+fn fail_fields_must_be_strings() {
+    let fail =
+        |fields: &str| format!(r#"{{"StartAt":"F","States":{{"F":{{"Type":"Fail",{fields}}}}}}}"#);
+    let input = r#"{"e":"Custom","c":"why","n":5,"o":{"a":1},"l":["x",2]}"#;
+    assert_eq!(
+        run(&fail(r#""ErrorPath":"$.e","CausePath":"$.c""#), input),
+        "Custom|why"
+    );
+    assert_eq!(
+        run(&fail(r#""ErrorPath":"$.e","CausePath":"$.n""#), input),
+        "States.Runtime|An error occurred while executing the state 'F' (entered at the event id #2). The CausePath field refers to value \"5\" which is not a valid string: $.n"
+    );
+    assert_eq!(
+        run(&fail(r#""ErrorPath":"$.o""#), input),
+        "States.Runtime|An error occurred while executing the state 'F' (entered at the event id #2). The ErrorPath field refers to value \"{\"a\":1}\" which is not a valid string: $.o"
+    );
+    assert_eq!(
+        run(&fail(r#""CausePath":"States.ArrayGetItem($.l, 1)""#), input),
+        "States.Runtime|An error occurred while executing the state 'F' (entered at the event id #2). The CausePath field refers to value \"2\" which is not a valid string: States.ArrayGetItem($.l, 1)"
+    );
+    assert_eq!(
+        run(&fail(r#""CausePath":"States.ArrayGetItem($.l, 0)""#), input),
+        "|x"
+    );
+    let ata = |fields: &str| {
+        format!(
+            r#"{{"QueryLanguage":"JSONata","StartAt":"F","States":{{"F":{{"Type":"Fail",{fields}}}}}}}"#
+        )
+    };
+    assert_eq!(
+        run(&ata(r#""Error":"{% $states.input.e %}""#), input),
+        "Custom|"
+    );
+    assert_eq!(
+        run(&ata(r#""Cause":"{% $states.input.n %}""#), input),
+        "States.QueryEvaluationError|An error occurred while executing the state 'F' (entered at the event id #2). The JSONata expression '$states.input.n' specified for the field 'Cause' returned an unexpected result type. Expected 'string', but was 'number' for value: 5"
+    );
+}
