@@ -14,7 +14,9 @@ use crate::compile::{self, Program};
 use crate::definition::Diagnostic;
 use crate::tasks::TaskRegistry;
 use crate::value::{self, Map, Str};
-use crate::vm::{ErrorName, ExecutionInfo, Limits};
+use crate::vm::{ErrorName, ExecutionInfo, Limits, StatesError};
+use futures::FutureExt;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -246,13 +248,17 @@ impl Engine {
             .unwrap_or(self.settings.max_execution_duration)
             .min(self.settings.max_execution_duration);
         let run = driver::Run::new(self, &program, meta.test_case.as_deref().map(Str::from));
-        let result = tokio::time::timeout(
-            limit,
-            run.execute(info, input, input_bound, meta.variables.as_deref()),
-        )
-        .await;
+        // A panic anywhere in the execution (the VM, a task handler, an expression) is our bug
+        // or a handler's, never the other executions' problem: it ends this one FAILED with
+        // `States.Runtime`. Everything it touched is its own (its `Run`, its `Execution`s), so
+        // nothing shared is left half-updated.
+        let guarded =
+            AssertUnwindSafe(run.execute(info, input, input_bound, meta.variables.as_deref()))
+                .catch_unwind();
+        let result = tokio::time::timeout(limit, guarded).await;
         let (result, variables) = match result {
-            Ok((r, vars)) => (Ok(r), vars),
+            Ok(Ok((r, vars))) => (Ok(r), vars),
+            Ok(Err(panic)) => (Ok(Err(internal_error(&*panic))), None),
             Err(e) => (Err(e), None),
         };
         let transitions = run.transitions();
@@ -300,6 +306,21 @@ impl Engine {
             );
         }
         outcome
+    }
+}
+
+/// `States.Runtime` for an execution stopped by a panic, naming it as ours.
+fn internal_error(panic: &(dyn std::any::Any + Send)) -> StatesError {
+    let what = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic");
+    StatesError {
+        error: Some(Str::from(ErrorName::RUNTIME)),
+        cause: Some(Str::from(
+            format!("Internal error: the execution was stopped by an error in the engine or a task handler ({what})").as_str(),
+        )),
     }
 }
 

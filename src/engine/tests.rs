@@ -319,3 +319,42 @@ async fn settings_quotas_reach_every_scope() {
     .await;
     assert_eq!(o.status, Status::Succeeded, "{o:?}");
 }
+
+/// Issue 11: a panic in a task handler (here, in a Map iteration) ends its own execution FAILED
+/// with `States.Runtime`; an execution running beside it on the same runtime is unaffected.
+#[tokio::test]
+async fn a_panicking_task_handler_fails_only_its_execution() {
+    let mut engine = Engine::new(Settings::default());
+    engine.tasks_mut().register_fn(
+        "arn:aws:lambda:us-east-1:123456789012:function:boom",
+        |req| async move {
+            if req.input.as_i64() == Some(3) {
+                panic!("handler bug");
+            }
+            tokio::task::yield_now().await;
+            Ok(req.input)
+        },
+    );
+    let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"T","States":{
+        "T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:boom","End":true}}},
+        "Catch":[{"ErrorEquals":["States.ALL"],"Next":"Caught"}],"End":true},
+        "Caught":{"Type":"Succeed"}}}"#;
+    let program = engine.compile(def).expect("compiles");
+    let meta = |n: &str| ExecutionMeta::express(engine.settings(), "sm", n);
+    let (bad, good) = tokio::join!(
+        engine.execute(program.clone(), "[1,2,3,4]", meta("bad")),
+        engine.execute(program.clone(), "[1,2,4]", meta("good")),
+    );
+    assert_eq!(bad.status, Status::Failed, "{bad:?}");
+    assert_eq!(bad.error.as_deref(), Some("States.Runtime"));
+    let cause = bad.cause.unwrap_or_default();
+    assert!(
+        cause.contains("Internal error") && cause.contains("handler bug"),
+        "{cause}"
+    );
+    assert_eq!(good.status, Status::Succeeded, "{good:?}");
+    assert_eq!(good.output.as_deref(), Some("[1,2,4]"));
+    // The engine keeps running executions afterwards.
+    let again = engine.execute(program, "[5]", meta("again")).await;
+    assert_eq!(again.output.as_deref(), Some("[5]"));
+}
