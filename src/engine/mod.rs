@@ -231,6 +231,15 @@ impl Engine {
         meta: ExecutionMeta,
     ) -> Outcome {
         let started = Instant::now();
+        let limit = program
+            .timeout_seconds
+            .map(Duration::from_secs)
+            .unwrap_or(self.settings.max_execution_duration)
+            .min(self.settings.max_execution_duration);
+        // The timeout future below ends an execution that waits past its time; one that keeps a
+        // worker busy past it (a long evaluation) is stopped inside by `deadline`, and one that
+        // ends past it anyway is reported TIMED_OUT below, as AWS would have stopped it.
+        let ends = tokio::time::Instant::now().checked_add(limit);
         let info = Arc::new(ExecutionInfo {
             execution_arn: Str::from(meta.execution_arn.as_str()),
             name: Str::from(meta.name.as_str()),
@@ -241,12 +250,8 @@ impl Engine {
             input: input.clone(),
             redrive_count: meta.asynchronous.then_some(0),
             limits: self.settings.limits(),
+            deadline: started.checked_add(limit),
         });
-        let limit = program
-            .timeout_seconds
-            .map(Duration::from_secs)
-            .unwrap_or(self.settings.max_execution_duration)
-            .min(self.settings.max_execution_duration);
         let run = driver::Run::new(self, &program, meta.test_case.as_deref().map(Str::from));
         // A panic anywhere in the execution (the VM, a task handler, an expression) is our bug
         // or a handler's, never the other executions' problem: it ends this one FAILED with
@@ -256,10 +261,12 @@ impl Engine {
             AssertUnwindSafe(run.execute(info, input, input_bound, meta.variables.as_deref()))
                 .catch_unwind();
         let result = tokio::time::timeout(limit, guarded).await;
+        let late = ends.is_some_and(|t| tokio::time::Instant::now() >= t);
         let (result, variables) = match result {
+            Ok(_) if late => (Err(()), None),
             Ok(Ok((r, vars))) => (Ok(r), vars),
             Ok(Err(panic)) => (Ok(Err(internal_error(&*panic))), None),
-            Err(e) => (Err(e), None),
+            Err(_) => (Err(()), None),
         };
         let transitions = run.transitions();
         let mut outcome = match result {

@@ -358,3 +358,42 @@ async fn a_panicking_task_handler_fails_only_its_execution() {
     let again = engine.execute(program, "[5]", meta("again")).await;
     assert_eq!(again.output.as_deref(), Some("[5]"));
 }
+
+/// Issue 11, defect 6: one Choice matching a 256 KiB input took 14 s under `TimeoutSeconds: 1`
+/// and then reported SUCCEEDED. Matching is linear now, so it answers at once.
+#[tokio::test]
+async fn string_matches_on_a_full_payload_is_fast() {
+    let pattern = format!("*{}b*", "a".repeat(50_000));
+    let def = serde_json::json!({"TimeoutSeconds": 1, "StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.s", "StringMatches": pattern, "Next": "Y"}],
+              "Default": "N"},
+        "Y": {"Type": "Pass", "Result": "yes", "End": true},
+        "N": {"Type": "Pass", "Result": "no", "End": true}}})
+    .to_string();
+    let input = serde_json::json!({"s": "a".repeat(256 * 1024 - 16)}).to_string();
+    let started = Instant::now();
+    let o = run(&def, &input, Settings::default()).await;
+    assert_eq!(o.output.as_deref(), Some(r#""no""#), "{o:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// A state whose evaluation runs past the execution's timeout stops there (not after JSONata's
+/// own 5 s bound), and the execution is TIMED_OUT, not FAILED or SUCCEEDED.
+#[tokio::test]
+async fn a_long_evaluation_stops_at_the_execution_timeout() {
+    let def = r#"{"TimeoutSeconds":1,"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass",
+        "Output":"{% ($loop := function($n){ $n = 0 ? 0 : $loop($n - 1) }; $loop(1000000000)) %}",
+        "End":true}}}"#;
+    let started = Instant::now();
+    let o = run(def, "{}", Settings::default()).await;
+    assert_eq!(o.status, Status::TimedOut, "{o:?}");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+}

@@ -40,6 +40,9 @@ pub struct ExecutionInfo {
     pub redrive_count: Option<u32>,
     /// The data quotas every scope of the execution checks.
     pub limits: Limits,
+    /// When the execution times out, if it does: long evaluations inside one state (JSONata)
+    /// stop there instead of running on past it. The VM itself reads no clock.
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// Workflow variables visible to one scope: its own, then its parents' (read-only).
