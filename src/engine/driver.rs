@@ -11,7 +11,7 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::SystemTime;
 
 /// The state of one execution's driver, shared by all of its scopes.
@@ -22,6 +22,9 @@ pub(super) struct Run<'e> {
     transitions: AtomicU64,
     /// Per-execution task state (mock invocation counters), shared by every scope's tasks.
     scope: ExecutionScope,
+    /// Map iterations and Parallel branches of this execution in flight: counted against
+    /// `Settings::max_children_in_flight_per_execution` by `Slot`.
+    in_flight: AtomicUsize,
 }
 
 impl<'e> Run<'e> {
@@ -32,6 +35,7 @@ impl<'e> Run<'e> {
             test_case,
             transitions: AtomicU64::new(0),
             scope: ExecutionScope::new(),
+            in_flight: AtomicUsize::new(0),
         }
     }
 
@@ -160,6 +164,11 @@ impl<'e> Run<'e> {
     /// Runs child scopes: inline while they need nothing, concurrently (up to `limit`, 0 = no
     /// limit) when they wait on the outside world. Outputs in order; the first failure that
     /// is not tolerated fails them all (dropping the others' futures cancels them).
+    ///
+    /// A child in flight holds a `Slot` of the execution's and the engine's bounds, except one
+    /// per call: that one keeps every level of a nested Map or Parallel moving, so the bounds
+    /// can never starve a child that its own parent's slot waits on. In flight at once are
+    /// so at most (slots + 1) × nesting depth scopes.
     async fn children(
         &self,
         exec: &Execution,
@@ -173,29 +182,78 @@ impl<'e> Run<'e> {
         let mut pending = FuturesUnordered::new();
         let mut queue = children.into_iter().enumerate();
         let limit = if limit == 0 { usize::MAX } else { limit };
+        // A child already started that waits for a slot.
+        let mut parked: Option<(usize, Execution, Step)> = None;
+        // Whether this call's one child without a slot is in flight.
+        let mut unslotted = false;
         loop {
             while pending.len() < limit {
-                let Some((i, (scope, input, _item))) = queue.next() else {
-                    break;
-                };
-                let mut child = exec.child(self.program, scope, input, SystemTime::now());
-                match child.step(self.program, SystemTime::now()) {
-                    Step::Done(r) => {
-                        self.transitions
-                            .fetch_add(child.transitions, Ordering::Relaxed);
-                        self.record(&mut results, &mut failures, i, r, total, &tolerance)?;
+                let (i, child, step) = match parked.take() {
+                    Some(p) => p,
+                    None => {
+                        let Some((i, (scope, input, _item))) = queue.next() else {
+                            break;
+                        };
+                        let mut child = exec.child(self.program, scope, input, SystemTime::now());
+                        match child.step(self.program, SystemTime::now()) {
+                            Step::Done(r) => {
+                                self.transitions
+                                    .fetch_add(child.transitions, Ordering::Relaxed);
+                                self.record(&mut results, &mut failures, i, r, total, &tolerance)?;
+                                continue;
+                            }
+                            step => (i, child, step),
+                        }
                     }
-                    step => pending.push(async move { (i, self.drive(child, step).await.0) }),
-                }
+                };
+                let slot = if unslotted {
+                    match self.slot() {
+                        Some(s) => Some(s),
+                        None => {
+                            parked = Some((i, child, step));
+                            break;
+                        }
+                    }
+                } else {
+                    unslotted = true;
+                    None
+                };
+                pending.push(async move {
+                    let r = self.drive(child, step).await.0;
+                    let had_slot = slot.is_some();
+                    drop(slot);
+                    (i, r, had_slot)
+                });
             }
             match pending.next().await {
-                Some((i, r)) => {
+                Some((i, r, had_slot)) => {
+                    unslotted &= had_slot;
                     self.record(&mut results, &mut failures, i, r, total, &tolerance)?
                 }
                 None => break,
             }
         }
         Ok(results)
+    }
+
+    /// A place in flight for one more child, if both bounds allow it.
+    fn slot(&self) -> Option<Slot<'_>> {
+        let settings = &self.engine.settings;
+        let engine = &self.engine.children_in_flight;
+        if !take(
+            &self.in_flight,
+            settings.max_children_in_flight_per_execution,
+        ) {
+            return None;
+        }
+        if !take(engine, settings.max_children_in_flight) {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(Slot {
+            execution: &self.in_flight,
+            engine,
+        })
     }
 
     fn record(
@@ -243,6 +301,29 @@ impl<'e> Run<'e> {
                 }
             },
         }
+    }
+}
+
+/// Takes one from `counter` if fewer than `max` are taken.
+fn take(counter: &AtomicUsize, max: usize) -> bool {
+    counter
+        .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |n| {
+            (n < max).then_some(n + 1)
+        })
+        .is_ok()
+}
+
+/// One Map iteration or Parallel branch in flight, counted against the execution's and the
+/// engine's bounds until dropped.
+struct Slot<'a> {
+    execution: &'a AtomicUsize,
+    engine: &'a AtomicUsize,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.execution.fetch_sub(1, Ordering::AcqRel);
+        self.engine.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

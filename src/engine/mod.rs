@@ -18,6 +18,7 @@ use crate::vm::{ErrorName, ExecutionInfo, Limits, StatesError};
 use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant, SystemTime};
 
 /// Limits and defaults. Each one is AWS's value by default and an embedder may raise it.
@@ -42,6 +43,14 @@ pub struct Settings {
     /// Inline Map iterations running at once when `MaxConcurrency` is 0 (unbounded in AWS;
     /// a bound keeps one execution from taking every worker).
     pub map_unbounded_concurrency: usize,
+    /// Map iterations and Parallel branches one execution may have in flight at once (started
+    /// and waiting on a task, a Wait or their own children), every nesting level together;
+    /// beyond it they queue. Each Map or Parallel may still run one of its own beyond the bound,
+    /// so nested ones always make progress. Unbounded, a Map of 1,000 inside a Map of 1,000
+    /// (each item a short Wait) held 1.8 GB in one execution.
+    pub max_children_in_flight_per_execution: usize,
+    /// The same bound across every execution of the engine at once.
+    pub max_children_in_flight: usize,
 }
 
 impl Default for Settings {
@@ -55,6 +64,8 @@ impl Default for Settings {
             region: "us-east-1".into(),
             account: "123456789012".into(),
             map_unbounded_concurrency: 1_000,
+            max_children_in_flight_per_execution: 10_000,
+            max_children_in_flight: 100_000,
         }
     }
 }
@@ -148,6 +159,9 @@ pub struct Outcome {
 pub struct Engine {
     settings: Settings,
     tasks: TaskRegistry,
+    /// Map iterations and Parallel branches in flight in every execution: counted against
+    /// `Settings::max_children_in_flight` by the drivers (`driver::Slot`).
+    children_in_flight: AtomicUsize,
 }
 
 impl Engine {
@@ -156,6 +170,7 @@ impl Engine {
         Engine {
             settings,
             tasks: TaskRegistry::default(),
+            children_in_flight: AtomicUsize::new(0),
         }
     }
 

@@ -397,3 +397,75 @@ async fn a_long_evaluation_stops_at_the_execution_timeout() {
         "{took:?}"
     );
 }
+
+/// A task handler that sleeps a second and records how many of its calls ran at once.
+fn counting_engine(settings: Settings) -> (Engine, Arc<(AtomicU32, AtomicU32)>) {
+    let mut engine = Engine::new(settings);
+    let stats = Arc::new((AtomicU32::new(0), AtomicU32::new(0)));
+    let s = stats.clone();
+    engine.tasks_mut().register_fn(
+        "arn:aws:lambda:us-east-1:123456789012:function:count",
+        move |req| {
+            let s = s.clone();
+            async move {
+                let now = s.0.fetch_add(1, Ordering::SeqCst) + 1;
+                s.1.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                s.0.fetch_sub(1, Ordering::SeqCst);
+                Ok(req.input)
+            }
+        },
+    );
+    (engine, stats)
+}
+
+const NESTED_MAPS: &str = r#"{"StartAt":"Outer","States":{"Outer":{"Type":"Map","ItemProcessor":{
+    "StartAt":"Inner","States":{"Inner":{"Type":"Map","ItemProcessor":{"StartAt":"T","States":{
+    "T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:count","End":true}}},
+    "End":true}}},"End":true}}}"#;
+
+/// Issue 11, defect 5: Map iterations in flight are bounded per execution, over every nesting
+/// level (a Map of 1,000 in a Map of 1,000 held a million at once), and every item still runs.
+#[tokio::test(start_paused = true)]
+async fn children_in_flight_are_bounded_per_execution() {
+    let (engine, stats) = counting_engine(Settings {
+        max_children_in_flight_per_execution: 5,
+        ..Settings::default()
+    });
+    let program = engine.compile(NESTED_MAPS).expect("compiles");
+    let input = serde_json::to_string(&vec![vec![1; 10]; 10]).unwrap();
+    let meta = ExecutionMeta::express(engine.settings(), "sm", "e");
+    let o = engine.execute(program, &input, meta).await;
+    assert_eq!(o.output.as_deref(), Some(input.as_str()), "{o:?}");
+    // Each in-flight inner Map runs one task beyond the bound; those Maps are the outer Map's
+    // own child plus the outer iterations holding slots; the other slots hold tasks: 1 + 5.
+    // (Unbounded: 100 at once.)
+    let most = stats.1.load(Ordering::SeqCst);
+    assert!((2..=6).contains(&most), "{most} tasks at once");
+    assert_eq!(engine.children_in_flight.load(Ordering::SeqCst), 0);
+}
+
+/// The engine-wide bound holds across executions.
+#[tokio::test(start_paused = true)]
+async fn children_in_flight_are_bounded_per_engine() {
+    let (engine, stats) = counting_engine(Settings {
+        max_children_in_flight: 3,
+        ..Settings::default()
+    });
+    let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"T","States":{
+        "T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:count","End":true}}},
+        "End":true}}}"#;
+    let program = engine.compile(def).expect("compiles");
+    let input = serde_json::to_string(&vec![7; 20]).unwrap();
+    let meta = |n: &str| ExecutionMeta::express(engine.settings(), "sm", n);
+    let (a, b) = tokio::join!(
+        engine.execute(program.clone(), &input, meta("a")),
+        engine.execute(program.clone(), &input, meta("b")),
+    );
+    assert_eq!(a.output.as_deref(), Some(input.as_str()));
+    assert_eq!(b.output.as_deref(), Some(input.as_str()));
+    // One beyond the bound per Map, and 3 shared: at most 5 (40 unbounded).
+    let most = stats.1.load(Ordering::SeqCst);
+    assert!((3..=5).contains(&most), "{most} tasks at once");
+    assert_eq!(engine.children_in_flight.load(Ordering::SeqCst), 0);
+}
