@@ -202,3 +202,13 @@ fn string_matches_is_linear() {
     assert!(super::choice::string_matches(&text, &pattern));
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
+
+/// Issue 11, defect 8: a negative `SecondsPath` fails as AWS fails it (it used to wait 0 s).
+#[test]
+fn negative_seconds_path_is_a_runtime_error() {
+    let def = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}"#;
+    assert_eq!(
+        run(def, r#"{"s":-5}"#),
+        "States.Runtime|An error occurred while executing the state 'W' (entered at the event id #2). The SecondsPath parameter references a negative value: $.s == -5"
+    );
+}
