@@ -25,6 +25,8 @@ pub(super) struct Run<'e> {
     /// Map iterations and Parallel branches of this execution in flight: counted against
     /// `Settings::max_children_in_flight_per_execution` by `Slot`.
     in_flight: AtomicUsize,
+    /// Sleeps end at once (`ExecutionMeta::skip_waits`).
+    skip_waits: bool,
 }
 
 impl<'e> Run<'e> {
@@ -36,7 +38,14 @@ impl<'e> Run<'e> {
             transitions: AtomicU64::new(0),
             scope: ExecutionScope::new(),
             in_flight: AtomicUsize::new(0),
+            skip_waits: false,
         }
+    }
+
+    /// Makes every sleep end at once (TestState).
+    pub fn skipping_waits(mut self, skip: bool) -> Run<'e> {
+        self.skip_waits = skip;
+        self
     }
 
     pub fn transitions(&self) -> u64 {
@@ -94,9 +103,10 @@ impl<'e> Run<'e> {
             Effect::Invoke(inv) => Resume::Task(self.invoke(exec, inv).await),
             Effect::Sleep { until } => {
                 match until.duration_since(SystemTime::now()) {
-                    Ok(d) => tokio::time::sleep(d).await,
-                    // A past time (or the VM yielding): still give the thread back once.
-                    Err(_) => tokio::task::yield_now().await,
+                    Ok(d) if !self.skip_waits => tokio::time::sleep(d).await,
+                    // A past time (or the VM yielding, or no waiting): still give the thread
+                    // back once.
+                    _ => tokio::task::yield_now().await,
                 }
                 Resume::Woke
             }

@@ -99,6 +99,9 @@ pub struct ExecutionMeta {
     /// Workflow variables set before the first state (TestState's `variables`); when set, the
     /// execution's variables at its end come back in [`Outcome::variables`].
     pub variables: Option<Arc<Map>>,
+    /// Wait states and Retry backoff end at once instead of sleeping (TestState tests a Wait
+    /// state's fields and output; it does not wait).
+    pub skip_waits: bool,
 }
 
 impl ExecutionMeta {
@@ -118,6 +121,7 @@ impl ExecutionMeta {
             test_case: None,
             asynchronous: false,
             variables: None,
+            skip_waits: false,
         }
     }
 }
@@ -268,6 +272,7 @@ impl Engine {
             deadline: started.checked_add(limit),
         });
         let run = driver::Run::new(self, &program, meta.test_case.as_deref().map(Str::from));
+        let run = run.skipping_waits(meta.skip_waits);
         // A panic anywhere in the execution (the VM, a task handler, an expression) is our bug
         // or a handler's, never the other executions' problem: it ends this one FAILED with
         // `States.Runtime`. Everything it touched is its own (its `Run`, its `Execution`s), so

@@ -68,6 +68,7 @@ fn meta(start: &Start, execution_arn: &str, now: SystemTime, asynchronous: bool)
         start_time: now,
         test_case: start.test_case.clone(),
         asynchronous,
+        skip_waits: false,
         variables: None,
     }
 }
