@@ -258,7 +258,9 @@ impl Engine {
         // The timeout future below ends an execution that waits past its time; one that keeps a
         // worker busy past it (a long evaluation) is stopped inside by `deadline`, and one that
         // ends past it anyway is reported TIMED_OUT below, as AWS would have stopped it.
-        let ends = tokio::time::Instant::now().checked_add(limit);
+        // PERF: this, the panic guard and the children bounds: w1_pass_chain 88.4 k → 90.1 k
+        // instructions per execution (run_many under cachegrind, N = 2000 minus N = 0; most of it
+        // moved inlining, the added work is a clock read and the unwind guard).
         let info = Arc::new(ExecutionInfo {
             execution_arn: Str::from(meta.execution_arn.as_str()),
             name: Str::from(meta.name.as_str()),
@@ -281,7 +283,7 @@ impl Engine {
             AssertUnwindSafe(run.execute(info, input, input_bound, meta.variables.as_deref()))
                 .catch_unwind();
         let result = tokio::time::timeout(limit, guarded).await;
-        let late = ends.is_some_and(|t| tokio::time::Instant::now() >= t);
+        let late = started.elapsed() >= limit;
         let (result, variables) = match result {
             Ok(_) if late => (Err(()), None),
             Ok(Ok((r, vars))) => (Ok(r), vars),
