@@ -559,6 +559,54 @@ async fn test_state_follows_choices() {
     s.shutdown().await;
 }
 
+/// Issue 11, defect 8: TestState of a Wait until year 9999 held the request for the whole five
+/// minutes and answered FAILED with neither error nor cause. TestState tests the Wait's fields
+/// and output and does not wait; a bad wait time still fails as in an execution.
+#[tokio::test]
+async fn test_state_of_a_wait_does_not_wait() {
+    let s = Srv::start().await;
+    let started = std::time::Instant::now();
+    for wait in [
+        r#"{"Type":"Wait","Timestamp":"9999-12-31T23:59:59Z","Next":"After"}"#,
+        r#"{"Type":"Wait","Seconds":99999999,"Next":"After"}"#,
+        r#"{"Type":"Wait","SecondsPath":"$.s","Next":"After"}"#,
+    ] {
+        let out = s
+            .ok(
+                "TestState",
+                json!({"definition": wait, "input": "{\"s\":3600}"}),
+            )
+            .await;
+        assert_eq!(
+            (
+                out["status"].as_str(),
+                out["nextState"].as_str(),
+                out["output"].as_str()
+            ),
+            (Some("SUCCEEDED"), Some("After"), Some("{\"s\":3600}")),
+            "{wait}: {out}"
+        );
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let wait = r#"{"Type":"Wait","SecondsPath":"$.s","End":true}"#;
+    let out = s
+        .ok(
+            "TestState",
+            json!({"definition": wait, "input": "{\"s\":-1}"}),
+        )
+        .await;
+    assert_eq!(out["status"], "FAILED");
+    assert_eq!(out["error"], "States.Runtime");
+    assert!(
+        out["cause"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("negative value"),
+        "{out}"
+    );
+    s.shutdown().await;
+}
+
 #[tokio::test]
 async fn test_state_takes_variables_and_shows_them_after() {
     let s = Srv::start().await;

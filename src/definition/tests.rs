@@ -572,3 +572,32 @@ fn validation_response_shape() {
     assert_eq!(validation_response(&ds, 1)["truncated"], true);
     assert_eq!(validation_response(&[], 100), serde_json::json!({"result": "OK", "diagnostics": [], "truncated": false}));
 }
+
+/// Issue 11, defect 1: one ValidateStateMachineDefinition or CreateStateMachine holding a 55 KB
+/// JSONata chain (27,000 terms) aborted the whole server with a stack overflow. On a tokio
+/// worker's 2 MiB stack, each is now an `INVALID_JSONATA_EXPRESSION` diagnostic.
+#[test]
+fn jsonata_operator_chains_are_diagnostics_not_a_stack_overflow() {
+    for (first, term) in [("1", "+1"), ("a", ".a"), ("'a'", "&'a'"), ("1", "=1")] {
+        let expr = format!("{{% {first}{} %}}", term.repeat(27_000));
+        let def = serde_json::json!({"QueryLanguage": "JSONata", "StartAt": "A",
+            "States": {"A": {"Type": "Pass", "Output": expr, "End": true}}})
+        .to_string();
+        let (text, diags) = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let compiled = crate::compile::compile_text(&def).map(|_| ());
+                (compiled, crate::definition::validate_text(&def).1)
+            })
+            .expect("spawn")
+            .join()
+            .expect("no stack overflow");
+        assert!(text.is_err(), "{first}{term}...");
+        assert!(
+            diags.iter().any(|d| d.code == "INVALID_JSONATA_EXPRESSION"
+                && d.location == "/States/A/Output"
+                && d.message.starts_with("S0201")),
+            "{first}{term}...: {diags:?}"
+        );
+    }
+}

@@ -12,7 +12,7 @@ use crate::vm::{
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
@@ -41,6 +41,11 @@ pub(super) struct Run<'e> {
     /// retry's backoff, a Task's `TimeoutSeconds`) then fails the execution with this cause
     /// instead of making one, which would panic.
     no_timer: OnceLock<&'static str>,
+    /// Map iterations and Parallel branches of this execution in flight: counted against
+    /// `Settings::max_children_in_flight_per_execution` by `Slot`.
+    in_flight: AtomicUsize,
+    /// Sleeps end at once (`ExecutionMeta::skip_waits`).
+    skip_waits: bool,
 }
 
 impl<'e> Run<'e> {
@@ -58,7 +63,15 @@ impl<'e> Run<'e> {
             transitions: AtomicU64::new(0),
             scope: ExecutionScope::new(),
             no_timer: OnceLock::new(),
+            in_flight: AtomicUsize::new(0),
+            skip_waits: false,
         }
+    }
+
+    /// Makes every sleep end at once (TestState).
+    pub fn skipping_waits(mut self, skip: bool) -> Run<'e> {
+        self.skip_waits = skip;
+        self
     }
 
     /// From now on, fail what needs a timer with `cause` (see [`super::timers`]).
@@ -150,11 +163,12 @@ impl<'e> Run<'e> {
             Effect::Invoke(inv) => Resume::Task(self.invoke(exec, inv).await),
             Effect::Sleep { until } => {
                 match until.duration_since(SystemTime::now()) {
-                    Ok(d) if !d.is_zero() => match self.timer_missing() {
+                    Ok(d) if !d.is_zero() && !self.skip_waits => match self.timer_missing() {
                         Some(e) => return Err(e),
                         None => tokio::time::sleep(d).await,
                     },
-                    // A past time (or the VM yielding): still give the thread back once.
+                    // A past time (or the VM yielding, or no waiting): still give the thread
+                    // back once.
                     _ if self.no_timer.get().is_some() => super::timers::yield_now().await,
                     _ => tokio::task::yield_now().await,
                 }
@@ -291,6 +305,11 @@ impl<'e> Run<'e> {
     /// Runs child scopes: inline while they need nothing, concurrently (up to `limit`, 0 = no
     /// limit) when they wait on the outside world. Outputs in order; the first failure that
     /// is not tolerated fails them all (dropping the others' futures cancels them).
+    ///
+    /// A child in flight holds a `Slot` of the execution's and the engine's bounds, except one
+    /// per call: that one keeps every level of a nested Map or Parallel moving, so the bounds
+    /// can never starve a child that its own parent's slot waits on. In flight at once are
+    /// so at most (slots + 1) × nesting depth scopes.
     async fn children(
         &self,
         exec: &Execution,
@@ -308,38 +327,84 @@ impl<'e> Run<'e> {
             .has_history()
             .then(|| Str::from(exec.state_name(self.program)));
         let limit = if limit == 0 { usize::MAX } else { limit };
+        // A child already started that waits for a slot.
+        let mut parked: Option<Parked> = None;
+        // Whether this call's one child without a slot is in flight.
+        let mut unslotted = false;
         loop {
             while pending.len() < limit {
-                let Some((i, (scope, input, item))) = queue.next() else {
-                    break;
-                };
-                let mut child = exec.child(self.program, scope, input, SystemTime::now());
-                let iteration = item.zip(map_name.clone());
-                if let Some((index, name)) = &iteration {
-                    iteration_event(&mut child, "MapIterationStarted", *index, name);
-                }
-                match child.step(self.program, SystemTime::now()) {
-                    Step::Done(r) => {
-                        self.transitions
-                            .fetch_add(child.transitions, Ordering::Relaxed);
-                        iteration_end(&mut child, &r, iteration.as_ref());
-                        self.record(&mut results, &mut failures, i, r, total, &tolerance)?;
+                let (i, child, step, iteration) = match parked.take() {
+                    Some(p) => p,
+                    None => {
+                        let Some((i, (scope, input, item))) = queue.next() else {
+                            break;
+                        };
+                        let mut child = exec.child(self.program, scope, input, SystemTime::now());
+                        let iteration = item.zip(map_name.clone());
+                        if let Some((index, name)) = &iteration {
+                            iteration_event(&mut child, "MapIterationStarted", *index, name);
+                        }
+                        match child.step(self.program, SystemTime::now()) {
+                            Step::Done(r) => {
+                                self.transitions
+                                    .fetch_add(child.transitions, Ordering::Relaxed);
+                                iteration_end(&mut child, &r, iteration.as_ref());
+                                self.record(&mut results, &mut failures, i, r, total, &tolerance)?;
+                                continue;
+                            }
+                            step => (i, child, step, iteration),
+                        }
                     }
-                    step => pending.push(async move {
-                        let (r, mut child) = self.drive(child, step).await;
-                        iteration_end(&mut child, &r, iteration.as_ref());
-                        (i, r)
-                    }),
-                }
+                };
+                let slot = if unslotted {
+                    match self.slot() {
+                        Some(s) => Some(s),
+                        None => {
+                            parked = Some((i, child, step, iteration));
+                            break;
+                        }
+                    }
+                } else {
+                    unslotted = true;
+                    None
+                };
+                pending.push(async move {
+                    let (r, mut child) = self.drive(child, step).await;
+                    iteration_end(&mut child, &r, iteration.as_ref());
+                    let had_slot = slot.is_some();
+                    drop(slot);
+                    (i, r, had_slot)
+                });
             }
             match pending.next().await {
-                Some((i, r)) => {
+                Some((i, r, had_slot)) => {
+                    unslotted &= had_slot;
                     self.record(&mut results, &mut failures, i, r, total, &tolerance)?
                 }
                 None => break,
             }
         }
         Ok(results)
+    }
+
+    /// A place in flight for one more child, if both bounds allow it.
+    fn slot(&self) -> Option<Slot<'_>> {
+        let settings = &self.engine.settings;
+        let engine = &self.engine.children_in_flight;
+        if !take(
+            &self.in_flight,
+            settings.max_children_in_flight_per_execution,
+        ) {
+            return None;
+        }
+        if !take(engine, settings.max_children_in_flight) {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(Slot {
+            execution: &self.in_flight,
+            engine,
+        })
     }
 
     fn record(
@@ -423,6 +488,33 @@ fn task_error(e: crate::tasks::TaskError) -> StatesError {
     StatesError {
         error: Some(Str::from(e.error.as_str())),
         cause: e.cause.map(|c| Str::from(c.as_str())),
+    }
+}
+
+/// A child already started that waits for a slot: its index, its scope, its next step, and
+/// (for a recorded Map iteration) its index and the Map's name.
+type Parked = (usize, Execution, Step, Option<(usize, Str)>);
+
+/// Takes one from `counter` if fewer than `max` are taken.
+fn take(counter: &AtomicUsize, max: usize) -> bool {
+    counter
+        .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |n| {
+            (n < max).then_some(n + 1)
+        })
+        .is_ok()
+}
+
+/// One Map iteration or Parallel branch in flight, counted against the execution's and the
+/// engine's bounds until dropped.
+struct Slot<'a> {
+    execution: &'a AtomicUsize,
+    engine: &'a AtomicUsize,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.execution.fetch_sub(1, Ordering::AcqRel);
+        self.engine.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -99,6 +99,7 @@ pub(super) async fn run_child(
         standard: true,
         variables: None,
         history: false,
+        skip_waits: false,
     };
     let (execution_arn, started) = (meta.execution_arn.clone(), meta.start_time);
     let input_text = input.to_json();

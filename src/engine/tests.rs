@@ -539,3 +539,153 @@ fn tasks_run_without_a_timer_until_one_is_needed() {
         );
     assert_eq!(o.output.as_deref(), Some(r#"{"a":1}"#), "{o:?}");
 }
+
+/// Issue 11: a panic in a task handler (here, in a Map iteration) ends its own execution FAILED
+/// with `States.Runtime`; an execution running beside it on the same runtime is unaffected.
+#[tokio::test]
+async fn a_panicking_task_handler_fails_only_its_execution() {
+    let mut engine = Engine::new(Settings::default());
+    engine.tasks_mut().register_fn(
+        "arn:aws:lambda:us-east-1:123456789012:function:boom",
+        |req| async move {
+            if req.input.as_i64() == Some(3) {
+                panic!("handler bug");
+            }
+            tokio::task::yield_now().await;
+            Ok(req.input)
+        },
+    );
+    let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"T","States":{
+        "T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:boom","End":true}}},
+        "Catch":[{"ErrorEquals":["States.ALL"],"Next":"Caught"}],"End":true},
+        "Caught":{"Type":"Succeed"}}}"#;
+    let program = engine.compile(def).expect("compiles");
+    let meta = |n: &str| ExecutionMeta::express(engine.settings(), "sm", n);
+    let (bad, good) = tokio::join!(
+        engine.execute(program.clone(), "[1,2,3,4]", meta("bad")),
+        engine.execute(program.clone(), "[1,2,4]", meta("good")),
+    );
+    assert_eq!(bad.status, Status::Failed, "{bad:?}");
+    assert_eq!(bad.error.as_deref(), Some("States.Runtime"));
+    let cause = bad.cause.unwrap_or_default();
+    assert!(
+        cause.contains("Internal error") && cause.contains("handler bug"),
+        "{cause}"
+    );
+    assert_eq!(good.status, Status::Succeeded, "{good:?}");
+    assert_eq!(good.output.as_deref(), Some("[1,2,4]"));
+    // The engine keeps running executions afterwards.
+    let again = engine.execute(program, "[5]", meta("again")).await;
+    assert_eq!(again.output.as_deref(), Some("[5]"));
+}
+
+/// Issue 11, defect 6: one Choice matching a 256 KiB input took 14 s under `TimeoutSeconds: 1`
+/// and then reported SUCCEEDED. Matching is linear now, so it answers at once.
+#[tokio::test]
+async fn string_matches_on_a_full_payload_is_fast() {
+    let pattern = format!("*{}b*", "a".repeat(50_000));
+    let def = serde_json::json!({"TimeoutSeconds": 1, "StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.s", "StringMatches": pattern, "Next": "Y"}],
+              "Default": "N"},
+        "Y": {"Type": "Pass", "Result": "yes", "End": true},
+        "N": {"Type": "Pass", "Result": "no", "End": true}}})
+    .to_string();
+    let input = serde_json::json!({"s": "a".repeat(256 * 1024 - 16)}).to_string();
+    let started = Instant::now();
+    let o = run(&def, &input, Settings::default()).await;
+    assert_eq!(o.output.as_deref(), Some(r#""no""#), "{o:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// A state whose evaluation runs past the execution's timeout stops there (not after JSONata's
+/// own 5 s bound), and the execution is TIMED_OUT, not FAILED or SUCCEEDED.
+#[tokio::test]
+async fn a_long_evaluation_stops_at_the_execution_timeout() {
+    let def = r#"{"TimeoutSeconds":1,"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass",
+        "Output":"{% ($loop := function($n){ $n = 0 ? 0 : $loop($n - 1) }; $loop(1000000000)) %}",
+        "End":true}}}"#;
+    let started = Instant::now();
+    let o = run(def, "{}", Settings::default()).await;
+    assert_eq!(o.status, Status::TimedOut, "{o:?}");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+}
+
+/// A task handler that sleeps a second and records how many of its calls ran at once.
+fn counting_engine(settings: Settings) -> (Engine, Arc<(AtomicU32, AtomicU32)>) {
+    let mut engine = Engine::new(settings);
+    let stats = Arc::new((AtomicU32::new(0), AtomicU32::new(0)));
+    let s = stats.clone();
+    engine.tasks_mut().register_fn(
+        "arn:aws:lambda:us-east-1:123456789012:function:count",
+        move |req| {
+            let s = s.clone();
+            async move {
+                let now = s.0.fetch_add(1, Ordering::SeqCst) + 1;
+                s.1.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                s.0.fetch_sub(1, Ordering::SeqCst);
+                Ok(req.input)
+            }
+        },
+    );
+    (engine, stats)
+}
+
+const NESTED_MAPS: &str = r#"{"StartAt":"Outer","States":{"Outer":{"Type":"Map","ItemProcessor":{
+    "StartAt":"Inner","States":{"Inner":{"Type":"Map","ItemProcessor":{"StartAt":"T","States":{
+    "T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:count","End":true}}},
+    "End":true}}},"End":true}}}"#;
+
+/// Issue 11, defect 5: Map iterations in flight are bounded per execution, over every nesting
+/// level (a Map of 1,000 in a Map of 1,000 held a million at once), and every item still runs.
+#[tokio::test(start_paused = true)]
+async fn children_in_flight_are_bounded_per_execution() {
+    let (engine, stats) = counting_engine(Settings {
+        max_children_in_flight_per_execution: 5,
+        ..Settings::default()
+    });
+    let program = engine.compile(NESTED_MAPS).expect("compiles");
+    let input = serde_json::to_string(&vec![vec![1; 10]; 10]).unwrap();
+    let meta = ExecutionMeta::express(engine.settings(), "sm", "e");
+    let o = engine.execute(program, &input, meta).await;
+    assert_eq!(o.output.as_deref(), Some(input.as_str()), "{o:?}");
+    // Each in-flight inner Map runs one task beyond the bound; those Maps are the outer Map's
+    // own child plus the outer iterations holding slots; the other slots hold tasks: 1 + 5.
+    // (Unbounded: 100 at once.)
+    let most = stats.1.load(Ordering::SeqCst);
+    assert!((2..=6).contains(&most), "{most} tasks at once");
+    assert_eq!(engine.children_in_flight.load(Ordering::SeqCst), 0);
+}
+
+/// The engine-wide bound holds across executions.
+#[tokio::test(start_paused = true)]
+async fn children_in_flight_are_bounded_per_engine() {
+    let (engine, stats) = counting_engine(Settings {
+        max_children_in_flight: 3,
+        ..Settings::default()
+    });
+    let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"T","States":{
+        "T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:count","End":true}}},
+        "End":true}}}"#;
+    let program = engine.compile(def).expect("compiles");
+    let input = serde_json::to_string(&vec![7; 20]).unwrap();
+    let meta = |n: &str| ExecutionMeta::express(engine.settings(), "sm", n);
+    let (a, b) = tokio::join!(
+        engine.execute(program.clone(), &input, meta("a")),
+        engine.execute(program.clone(), &input, meta("b")),
+    );
+    assert_eq!(a.output.as_deref(), Some(input.as_str()));
+    assert_eq!(b.output.as_deref(), Some(input.as_str()));
+    // One beyond the bound per Map, and 3 shared: at most 5 (40 unbounded).
+    let most = stats.1.load(Ordering::SeqCst);
+    assert!((3..=5).contains(&most), "{most} tasks at once");
+    assert_eq!(engine.children_in_flight.load(Ordering::SeqCst), 0);
+}

@@ -213,7 +213,10 @@ pub(crate) fn run(
         depth: Cell::new(0),
         ticks: Cell::new(0),
         limits,
-        deadline: Instant::now() + limits.max_time,
+        deadline: {
+            let own = Instant::now() + limits.max_time;
+            limits.deadline.map_or(own, |d| d.min(own))
+        },
         ext: env,
         ext_cache: RefCell::new(Vec::new()),
         opts,

@@ -142,6 +142,9 @@ pub struct Limits {
     /// Maximum bytes of native stack one evaluation may use (keep it well under the thread's
     /// stack: tokio workers have 2 MiB). Exceeding it is error U1001, like `max_depth`.
     pub max_stack: usize,
+    /// An absolute end to the evaluation besides `max_time` (the workflow's own timeout):
+    /// passing it is error U1001, like `max_time`.
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl Default for Limits {
@@ -152,6 +155,7 @@ impl Default for Limits {
             max_items: 1_000_000,
             max_string: 64 << 20,
             max_stack: 1 << 20,
+            deadline: None,
         }
     }
 }

@@ -152,11 +152,19 @@ impl Parser {
         }
         let (t, p) = self.advance()?;
         let mut left = self.nud(t, p)?;
+        // Each infix step nests `left` one level deeper without recursing here, so it counts
+        // as depth too: a chain of 27,000 `+` would otherwise build a tree whose drop (and
+        // every later pass) overflows the stack.
+        let entered = self.depth;
         while rbp < lbp(&self.tok) {
+            self.depth += 1;
+            if self.depth > MAX_PARSE_DEPTH {
+                return Err(Error::new("S0201", Some(self.pos), Some("(depth)".into())));
+            }
             let (t, p) = self.advance()?;
             left = self.led(t, p, left)?;
         }
-        self.depth -= 1;
+        self.depth = entered - 1;
         Ok(left)
     }
 

@@ -149,6 +149,30 @@ fn deep_nesting_in_source_is_rejected() {
     assert!(r.is_err());
 }
 
+/// Issue 11, defect 1: a 55 KB chain of 27,000 terms parsed without recursing, but the left-deep
+/// tree it built overflowed a worker's stack when dropped (and would have in every later pass).
+#[test]
+fn long_operator_chains_are_rejected_not_a_stack_overflow() {
+    for (first, term) in [
+        ("1", "+1"),
+        ("a", ".a"),
+        ("'a'", "&'a'"),
+        ("1", "=1"),
+        ("1", "*1"),
+    ] {
+        let src = format!("{first}{}", term.repeat(27_000));
+        let r = on_small_stack(move || plain(&src));
+        assert_eq!(r, err("S0201"), "{first}{term}...");
+    }
+    // Chains as long as real expressions still compile (a debug build's frames reach the parser's
+    // stack budget after about 18 levels; a release build takes about 190).
+    assert_eq!(plain(&format!("1{}", "+1".repeat(12))), ok("13"));
+    assert_eq!(
+        plain(&format!("{{'a':{{'a':1}}}}{}", ".a".repeat(2))),
+        ok("1")
+    );
+}
+
 #[test]
 fn size_and_time_are_bounded() {
     assert_eq!(plain("[1..1e9]"), err("D2014"));

@@ -74,6 +74,7 @@ fn meta(start: &Start, execution_arn: &str, now: SystemTime, asynchronous: bool)
         test_case: start.test_case.clone(),
         asynchronous,
         standard: start.target.kind == Kind::Standard,
+        skip_waits: false,
         variables: None,
     }
 }

@@ -276,13 +276,23 @@ pub async fn test_state(server: &Server, r: &Req<'_>) -> OpResult {
                 json!(if caught { "CAUGHT_ERROR" } else { "SUCCEEDED" }),
             );
         }
-        ExecStatus::Failed | ExecStatus::TimedOut => {
+        ExecStatus::Failed => {
             if let Some(e) = result.error {
                 out.insert("error".into(), json!(e));
             }
             if let Some(c) = result.cause {
                 out.insert("cause".into(), json!(c));
             }
+            out.insert("status".into(), json!("FAILED"));
+        }
+        // AWS: "TestState can run for up to five minutes. If the execution of a state exceeds
+        // this duration, it fails with the States.Timeout error."
+        ExecStatus::TimedOut => {
+            out.insert("error".into(), json!("States.Timeout"));
+            out.insert(
+                "cause".into(),
+                json!("The state did not finish within the TestState limit of five minutes."),
+            );
             out.insert("status".into(), json!("FAILED"));
         }
     }
@@ -345,6 +355,7 @@ fn test_meta(
         standard: false,
         variables,
         history: false,
+        skip_waits: true,
     }
 }
 

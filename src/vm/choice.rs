@@ -197,48 +197,40 @@ fn ordered(op: Operator, o: Ordering) -> bool {
     }
 }
 
-/// `StringMatches`: `*` matches any run of characters; `\*` and `\\` are literal.
+/// `StringMatches`: `*` matches any run of characters; `\*` and `\\` are literal (and `\` before
+/// any other character, or at the end, stands for that character, or itself).
+///
+/// Linear in `text` and `pattern`: the literal runs between stars are found in order, each at its
+/// first occurrence (the leftmost is always the best choice), by `str::find`'s two-way search. The
+/// backtracking matcher this replaces took 14 s on one 256 KiB input (issue 11, defect 6).
 pub(super) fn string_matches(text: &str, pattern: &str) -> bool {
-    #[derive(PartialEq)]
-    enum Tok {
-        Star,
-        Char(char),
-    }
-    let mut toks = Vec::with_capacity(pattern.len());
+    // The literal runs between stars: `a*b*c` gives ["a", "b", "c"]; `*` gives ["", ""].
+    let mut runs: Vec<String> = vec![String::new()];
     let mut chars = pattern.chars();
     while let Some(ch) = chars.next() {
+        let run = runs.last_mut().expect("runs starts non-empty");
         match ch {
-            '\\' => match chars.next() {
-                Some(n) => toks.push(Tok::Char(n)),
-                None => toks.push(Tok::Char('\\')),
-            },
-            '*' => toks.push(Tok::Star),
-            c => toks.push(Tok::Char(c)),
+            '\\' => run.push(chars.next().unwrap_or('\\')),
+            '*' => runs.push(String::new()),
+            c => run.push(c),
         }
     }
-    let text: Vec<char> = text.chars().collect();
-    // Greedy matching with backtracking to the last star: linear in practice, no recursion.
-    let (mut t, mut p) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match toks.get(p) {
-            Some(Tok::Char(c)) if *c == text[t] => {
-                t += 1;
-                p += 1;
-            }
-            Some(Tok::Star) => {
-                star = Some((p, t));
-                p += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
+    let (first, rest) = runs.split_first().expect("runs starts non-empty");
+    let Some((last, middle)) = rest.split_last() else {
+        return text == first;
+    };
+    if text.len() < first.len() + last.len()
+        || !text.starts_with(first.as_str())
+        || !text.ends_with(last.as_str())
+    {
+        return false;
+    }
+    let mut free = &text[first.len()..text.len() - last.len()];
+    for run in middle {
+        match free.find(run.as_str()) {
+            Some(at) => free = &free[at + run.len()..],
+            None => return false,
         }
     }
-    toks[p..].iter().all(|t| *t == Tok::Star)
+    true
 }

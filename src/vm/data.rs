@@ -528,6 +528,7 @@ impl<'p> Frame<'p> {
                 let v = p.select(&self.scope(exec, &input, &ctx)).map_err(|_| self.runtime(exec, &format!("The SecondsPath parameter does not reference an input value: {text}")))?;
                 match v.as_number() {
                     Some(n) => match n.as_i64() {
+                        Some(s) if s < 0 && matches!(n, crate::value::Number::Int(_)) => Err(self.runtime(exec, &format!("The SecondsPath parameter references a negative value: {text} == {s}"))),
                         Some(s) if matches!(n, crate::value::Number::Int(_)) => Ok(secs(s)),
                         _ => Err(self.runtime(exec, &format!("The SecondsPath parameter cannot be parsed as a long value: {text} == {}", v.to_json()))),
                     },

@@ -18,6 +18,8 @@ pub(super) struct States<'a> {
     result: Option<Value>,
     error_output: Option<Value>,
     vars: &'a Variables,
+    /// When the execution's time runs out: a long evaluation stops there.
+    deadline: Option<std::time::Instant>,
 }
 
 impl<'a> States<'a> {
@@ -28,6 +30,7 @@ impl<'a> States<'a> {
             result: None,
             error_output: None,
             vars: &exec.vars,
+            deadline: exec.info().deadline,
         }
     }
 
@@ -90,7 +93,10 @@ fn qe(detail: String) -> Failure {
 
 /// Evaluates one expression to a JSON value; undefined and functions are errors.
 pub(super) fn expr(e: &JExpr, states: &States) -> Result<Value, Failure> {
-    let limits = jsonata::Limits::default();
+    let limits = jsonata::Limits {
+        deadline: states.deadline,
+        ..jsonata::Limits::default()
+    };
     match e
         .expr
         .evaluate_outcome(Some(&states.input), states, &limits)

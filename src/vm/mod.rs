@@ -45,6 +45,9 @@ pub struct ExecutionInfo {
     pub limits: Limits,
     /// Where the history events go, when anyone will read them (logging at `ALL`, the console).
     pub history: Option<Arc<History>>,
+    /// When the execution times out, if it does: long evaluations inside one state (JSONata)
+    /// stop there instead of running on past it. The VM itself reads no clock.
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// Workflow variables visible to one scope: its own, then its parents' (read-only).

@@ -16,6 +16,7 @@ pub(super) fn info() -> Arc<ExecutionInfo> {
         redrive_count: None,
         limits: Limits::default(),
         history: None,
+        deadline: None,
     })
 }
 
@@ -120,6 +121,97 @@ fn string_matches_escapes() {
     assert!(!string_matches("axb", r"a\*b"));
     assert!(string_matches("", "*"));
     assert!(!string_matches("abc", "abd*"));
+    // Runs between stars in order, at both ends, overlapping candidates, multi-byte text.
+    for (text, pattern, expected) in [
+        ("abc", "abc", true),
+        ("abc", "ab", false),
+        ("abc", "a*c", true),
+        ("ac", "a*c", true),
+        ("a", "a*a", false),
+        ("aa", "a*a", true),
+        ("abcabd", "*abd", true),
+        ("abab", "*ab*ab", true),
+        ("aba", "*ab*ab", false),
+        ("xaaab", "x*aab", true),
+        ("héllo wörld", "h*ö*d", true),
+        ("a\\b", r"a\\b", true),
+        ("a\\", "a\\", true),
+        ("a*", r"a\*", true),
+        ("ab", r"a\*", false),
+        ("", "", true),
+        ("", "**", true),
+        ("x", "", false),
+    ] {
+        assert_eq!(
+            string_matches(text, pattern),
+            expected,
+            "{text:?} ~ {pattern:?}"
+        );
+    }
+}
+
+/// The matcher agrees with a plain recursive glob on every short text and pattern over a small
+/// alphabet.
+#[test]
+fn string_matches_agrees_with_a_reference_glob() {
+    fn reference(t: &[char], p: &[char]) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some(('*', rest)) => (0..=t.len()).any(|i| reference(&t[i..], rest)),
+            Some(('\\', rest)) => {
+                let (c, rest) = rest.split_first().map_or(('\\', rest), |(c, r)| (*c, r));
+                t.first() == Some(&c) && reference(&t[1..], rest)
+            }
+            Some((c, rest)) => t.first() == Some(c) && reference(&t[1..], rest),
+        }
+    }
+    fn strings(alphabet: &[char], max: usize) -> Vec<String> {
+        let mut out = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..max {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            out.extend(last.iter().cloned());
+        }
+        out
+    }
+    let texts = strings(&['a', 'b', '*', '\\'], 4);
+    let patterns = strings(&['a', 'b', '*', '\\'], 4);
+    for t in &texts {
+        let tc: Vec<char> = t.chars().collect();
+        for p in &patterns {
+            let pc: Vec<char> = p.chars().collect();
+            assert_eq!(
+                super::choice::string_matches(t, p),
+                reference(&tc, &pc),
+                "{t:?} ~ {p:?}"
+            );
+        }
+    }
+}
+
+/// Issue 11, defect 6: the backtracking matcher was O(n·m); this pair took it about 10^10 steps.
+#[test]
+fn string_matches_is_linear() {
+    let text = "a".repeat(256 * 1024);
+    let pattern = format!("*{}b*", "a".repeat(100_000));
+    let started = std::time::Instant::now();
+    assert!(!super::choice::string_matches(&text, &pattern));
+    let pattern = format!("*{}*", "a".repeat(100_000));
+    assert!(super::choice::string_matches(&text, &pattern));
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
+
+/// Issue 11, defect 8: a negative `SecondsPath` fails as AWS fails it (it used to wait 0 s).
+#[test]
+fn negative_seconds_path_is_a_runtime_error() {
+    let def = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}"#;
+    assert_eq!(
+        run(def, r#"{"s":-5}"#),
+        "States.Runtime|An error occurred while executing the state 'W' (entered at the event id #2). The SecondsPath parameter references a negative value: $.s == -5"
+    );
 }
 
 /// A Fail state's ErrorPath/CausePath (and JSONata Error/Cause) must produce a string, as AWS
