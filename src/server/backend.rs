@@ -31,6 +31,12 @@ pub trait Backend: Send + Sync + 'static {
     fn compile(&self, definition: &str) -> Result<Program, Vec<Diagnostic>>;
     /// Runs one execution to completion with Express semantics.
     fn execute(&self, program: Program, input: String, meta: ExecMeta) -> ExecFuture;
+    /// Whether the mock configuration holds test case `case` of state machine `machine`
+    /// (`StartExecution` on `<machine ARN>#<case>` needs one).
+    fn has_test_case(&self, machine: &str, case: &str) -> bool {
+        let _ = (machine, case);
+        false
+    }
 }
 
 /// A stand-in for the engine: runs Pass (`Result`, flat `Parameters`, `InputPath`, `ResultPath`, `OutputPath` as
@@ -262,5 +268,12 @@ impl Backend for EngineBackend {
             };
             engine.execute(program, &input, meta).await
         })
+    }
+
+    fn has_test_case(&self, machine: &str, case: &str) -> bool {
+        self.engine
+            .tasks()
+            .mock_config()
+            .is_some_and(|c| c.has_test_case(machine, case))
     }
 }

@@ -10,6 +10,7 @@
 pub mod backend;
 #[cfg(feature = "cli")]
 mod cli;
+mod conn;
 pub mod definitions;
 mod executions;
 mod logs;
@@ -21,10 +22,8 @@ mod sigv4;
 mod testing;
 mod versions;
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::io;
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -37,6 +36,7 @@ use serde_json::{Value, json};
 pub use backend::{Backend, EngineBackend, ExecMeta, ExecResult, ExecStatus, Program, StandIn};
 #[cfg(feature = "cli")]
 pub use cli::{ServeArgs, serve_main};
+pub use conn::serve;
 pub use logs::ExecLog;
 pub use sigv4::Credentials;
 
@@ -54,6 +54,15 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// How many StartExecution executions of STANDARD machines are kept for Describe/List.
     pub executions_kept: usize,
+    /// How long a client may take to send a request's headers, counted from the connection's
+    /// start or the end of its previous response: a kept-alive connection idle this long is
+    /// closed (hyper's header-read timer runs while it waits for the next request).
+    pub header_timeout: Duration,
+    /// How long a request's body may take to arrive once its headers have (408 past it).
+    pub body_timeout: Duration,
+    /// Connections served at once; one more is answered 503 `ServiceUnavailableException` and
+    /// closed, so that idle or slow clients cannot exhaust the process's file descriptors.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -64,6 +73,9 @@ impl Default for Config {
             max_body: 4 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(30),
             executions_kept: 10_000,
+            header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(60),
+            max_connections: 4096,
         }
     }
 }
@@ -76,6 +88,42 @@ pub struct Server {
     logs: ExecLog,
     config: Config,
     credentials: Option<Credentials>,
+    /// ARNs of asynchronous executions (StartExecution) still running: shutdown waits for them.
+    in_flight: InFlight,
+}
+
+/// The asynchronous executions still running, and a wake-up for whoever waits for none.
+#[derive(Default)]
+struct InFlight {
+    arns: Mutex<HashSet<String>>,
+    emptied: tokio::sync::Notify,
+}
+
+impl InFlight {
+    fn add(&self, arn: &str) {
+        registry::lock(&self.arns).insert(arn.to_string());
+    }
+
+    fn remove(&self, arn: &str) {
+        let mut arns = registry::lock(&self.arns);
+        arns.remove(arn);
+        if arns.is_empty() {
+            self.emptied.notify_waiters();
+        }
+    }
+
+    /// Resolves when no asynchronous execution is running.
+    async fn emptied(&self) {
+        loop {
+            let wake = self.emptied.notified();
+            tokio::pin!(wake);
+            wake.as_mut().enable();
+            if registry::lock(&self.arns).is_empty() {
+                return;
+            }
+            wake.await;
+        }
+    }
 }
 
 impl Server {
@@ -92,6 +140,7 @@ impl Server {
             logs: ExecLog::stderr(),
             config,
             credentials: None,
+            in_flight: InFlight::default(),
         }
     }
 
@@ -101,10 +150,30 @@ impl Server {
         self
     }
 
-    /// Requires SigV4 signatures made with one of `credentials`.
+    /// Requires SigV4 signatures made with one of `credentials` on every route that runs or
+    /// changes anything (`POST /` and `POST /execute/{name}`).
     pub fn with_credentials(mut self, credentials: Credentials) -> Server {
         self.credentials = Some(credentials);
         self
+    }
+
+    /// Checks the request's signature when credentials are configured.
+    fn authenticate(
+        &self,
+        parts: &hyper::http::request::Parts,
+        body: &[u8],
+        route: sigv4::Route,
+    ) -> Result<(), ApiError> {
+        match &self.credentials {
+            Some(c) => c.verify(
+                parts,
+                body,
+                std::time::SystemTime::now(),
+                &self.config.region,
+                route,
+            ),
+            None => Ok(()),
+        }
     }
 
     /// Creates an EXPRESS state machine named `name` (start-up loading of `--definitions`).
@@ -126,52 +195,20 @@ impl Server {
     pub fn metrics_text(&self) -> String {
         self.metrics.render()
     }
+
+    /// ARNs of the asynchronous executions (StartExecution) still running, sorted: after
+    /// `serve` returns, these are the ones the shutdown grace period did not see finish.
+    pub fn running_executions(&self) -> Vec<String> {
+        let mut arns: Vec<String> = registry::lock(&self.in_flight.arns)
+            .iter()
+            .cloned()
+            .collect();
+        arns.sort();
+        arns
+    }
 }
 
-/// Serves connections from `listener` until `shutdown` completes, then lets in-flight requests
-/// finish for up to `Config::shutdown_grace`.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: Arc<Server>,
-    shutdown: impl Future<Output = ()>,
-) -> io::Result<()> {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(_) => {
-                        // Out of descriptors or a reset before accept: back off, keep serving.
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let io = hyper_util::rt::TokioIo::new(stream);
-                let st = state.clone();
-                let svc = hyper::service::service_fn(move |req| handle(st.clone(), req));
-                let conn = hyper::server::conn::http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(io, svc);
-                let watched = graceful.watch(conn);
-                tokio::spawn(async move {
-                    let _ = watched.await;
-                });
-            }
-            _ = &mut shutdown => break,
-        }
-    }
-    drop(listener);
-    tokio::select! {
-        _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(state.config.shutdown_grace) => {}
-    }
-    Ok(())
-}
-
-type Body = Full<Bytes>;
+pub(crate) type Body = Full<Bytes>;
 
 fn response(status: StatusCode, content_type: &'static str, body: String) -> Response<Body> {
     let mut resp = Response::new(Full::new(Bytes::from(body)));
@@ -184,7 +221,7 @@ fn response(status: StatusCode, content_type: &'static str, body: String) -> Res
     resp
 }
 
-fn api_error(e: &ApiError) -> Response<Body> {
+pub(crate) fn api_error(e: &ApiError) -> Response<Body> {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     response(status, AMZ_JSON, e.body())
 }
@@ -197,11 +234,13 @@ fn too_large(limit: usize) -> ApiError {
     )
 }
 
-/// Reads a body up to `limit` bytes; a declared or streamed excess is refused early.
+/// Reads a body up to `Config::max_body` bytes within `Config::body_timeout`; a declared or
+/// streamed excess is refused early.
 async fn read_body(
     req: Request<Incoming>,
-    limit: usize,
+    config: &Config,
 ) -> Result<(hyper::http::request::Parts, Bytes), ApiError> {
+    let limit = config.max_body;
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -211,17 +250,26 @@ async fn read_body(
         return Err(too_large(limit));
     }
     let (parts, body) = req.into_parts();
-    match Limited::new(body, limit).collect().await {
-        Ok(c) => Ok((parts, c.to_bytes())),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large(limit)),
-        Err(_) => Err(protocol::serialization("Could not read request body")),
+    let collected = tokio::time::timeout(config.body_timeout, Limited::new(body, limit).collect());
+    match collected.await {
+        Ok(Ok(c)) => Ok((parts, c.to_bytes())),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large(limit)),
+        Ok(Err(_)) => Err(protocol::serialization("Could not read request body")),
+        Err(_) => Err(ApiError::coral(
+            408,
+            "RequestTimeoutException",
+            Some(format!(
+                "Request body not received within {} seconds",
+                config.body_timeout.as_secs()
+            )),
+        )),
     }
 }
 
-async fn handle(server: Arc<Server>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+async fn handle(server: Arc<Server>, req: Request<Incoming>) -> Response<Body> {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
-    let resp = match (&method, path.as_str()) {
+    match (&method, path.as_str()) {
         (&Method::GET, "/health" | "/ping") => response(
             StatusCode::OK,
             "application/json",
@@ -242,8 +290,7 @@ async fn handle(server: Arc<Server>, req: Request<Incoming>) -> Result<Response<
             "application/json",
             json!({"message": format!("No route for {method} {path}")}).to_string(),
         ),
-    };
-    Ok(resp)
+    }
 }
 
 /// The AWS JSON 1.0 endpoint.
@@ -254,13 +301,11 @@ async fn aws(server: &Arc<Server>, req: Request<Incoming>) -> Response<Body> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let (parts, bytes) = match read_body(req, server.config.max_body).await {
+    let (parts, bytes) = match read_body(req, &server.config).await {
         Ok(x) => x,
         Err(e) => return api_error(&e),
     };
-    if let Some(creds) = &server.credentials
-        && let Err(e) = creds.verify(&parts, &bytes, std::time::SystemTime::now())
-    {
+    if let Err(e) = server.authenticate(&parts, &bytes, sigv4::Route::AwsJson) {
         return api_error(&e);
     }
     let op = target.strip_prefix(TARGET_PREFIX).unwrap_or_default();
@@ -343,10 +388,13 @@ async fn dispatch(server: &Arc<Server>, op: &str, r: &Req<'_>) -> ops::OpResult 
 /// each with `{"error","message"}` where `error` is the AWS error name. Every answer carries the
 /// execution's ARN in `x-amzn-execution-arn` once one has started.
 async fn gateway(server: &Arc<Server>, req: Request<Incoming>, name: &str) -> Response<Body> {
-    let (_, bytes) = match read_body(req, server.config.max_body).await {
+    let (parts, bytes) = match read_body(req, &server.config).await {
         Ok(x) => x,
         Err(e) => return gateway_error(&e),
     };
+    if let Err(e) = server.authenticate(&parts, &bytes, sigv4::Route::Gateway) {
+        return gateway_error(&e);
+    }
     let Ok(input) = std::str::from_utf8(&bytes) else {
         return gateway_error(&ApiError::sfn(
             "InvalidExecutionInput",
@@ -393,6 +441,11 @@ fn gateway_error(e: &ApiError) -> Response<Body> {
     let status = match e.kind {
         "StateMachineDoesNotExist" | "InvalidArn" => StatusCode::NOT_FOUND,
         "RequestEntityTooLargeException" => StatusCode::PAYLOAD_TOO_LARGE,
+        "RequestTimeoutException" => StatusCode::REQUEST_TIMEOUT,
+        "MissingAuthenticationTokenException"
+        | "IncompleteSignatureException"
+        | "InvalidSignatureException"
+        | "UnrecognizedClientException" => StatusCode::FORBIDDEN,
         _ => StatusCode::BAD_REQUEST,
     };
     let body = json!({"error": e.kind, "message": e.message});
