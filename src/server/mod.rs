@@ -4,8 +4,9 @@
 //! `X-Amz-Target: AWSStepFunctions.<Op>`), plus `POST /execute/{name}` for callers that do not
 //! speak the AWS protocol, `GET /health` and `GET /metrics`. Executions run on the engine behind
 //! the `Backend` trait; nothing here interprets ASL. Any `Host` is accepted (SDKs prefix
-//! StartSyncExecution's host with `sync-`). No request panics the server, none hangs it, and an
-//! unknown operation gets `UnknownOperationException`, never a 500.
+//! StartSyncExecution's host with `sync-`). No request panics the server (a handler's panic
+//! answers that request 500 `InternalFailure`), none holds a connection past its timeouts
+//! (`conn`), and an unknown operation gets `UnknownOperationException`.
 
 pub mod backend;
 #[cfg(feature = "cli")]
