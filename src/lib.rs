@@ -26,6 +26,8 @@ pub mod compile;
 pub mod definition;
 pub mod engine;
 pub mod expr;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod jsonata;
 #[cfg(feature = "server")]
 pub mod server;

@@ -452,3 +452,54 @@ fn gateway_error(e: &ApiError) -> Response<Body> {
     let body = json!({"error": e.kind, "message": e.message});
     response(status, "application/json", body.to_string())
 }
+
+/// `fuzzing::aws_request`: one operation on a fresh server whose executions stop after a second.
+pub(crate) fn fuzz_request(op: &str, body: &[u8]) {
+    let settings = crate::engine::Settings {
+        max_execution_duration: Duration::from_secs(1),
+        ..crate::engine::Settings::default()
+    };
+    let backend = Arc::new(EngineBackend::new(crate::engine::Engine::new(settings)));
+    let server = Arc::new(
+        Server::new(backend, Config::default()).with_log(ExecLog::new(Box::new(std::io::sink()))),
+    );
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    rt.block_on(async {
+        if let Ok(body) = protocol::parse_body(body) {
+            let _ = dispatch(&server, op, &Req::new(&body)).await;
+        }
+    });
+}
+
+/// `fuzzing::sigv4`: header lines (`name: value`) and a body through the verifier, at a fixed
+/// clock (2026-12-07T00:00:00Z) with key `AKIDEXAMPLE`.
+pub(crate) fn fuzz_sigv4(head: &[u8], body: &[u8]) {
+    let mut req = Request::builder().method(Method::POST).uri("/");
+    for line in head.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(i) = line.iter().position(|b| *b == b':') {
+            let (name, value) = (&line[..i], &line[i + 1..]);
+            if let (Ok(n), Ok(v)) = (
+                hyper::header::HeaderName::from_bytes(name),
+                HeaderValue::from_bytes(value.trim_ascii()),
+            ) {
+                req = req.header(n, v);
+            }
+        }
+    }
+    let Ok(req) = req.body(()) else { return };
+    let (parts, ()) = req.into_parts();
+    let creds = Credentials::from_pairs([(
+        "AKIDEXAMPLE".to_string(),
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".to_string(),
+    )]);
+    let now = std::time::UNIX_EPOCH + Duration::from_secs(1_796_601_600);
+    for route in [sigv4::Route::AwsJson, sigv4::Route::Gateway] {
+        let _ = creds.verify(&parts, body, now, "us-east-1", route);
+    }
+}
