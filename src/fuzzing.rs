@@ -10,8 +10,11 @@ use std::time::Duration;
 use crate::expr::{Intrinsic, Path, Scope, Template};
 use crate::value::Value;
 
+/// A fuzz target's entry: arbitrary bytes in, nothing out, never a panic.
+pub type Entry = fn(&[u8]);
+
 /// The corpus directories under `fuzz/corpus/` and the function each one feeds.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Entry)] = &[
     ("definition", definition),
     ("jsonpath", jsonpath),
     ("intrinsic", intrinsic),
