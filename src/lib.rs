@@ -49,6 +49,8 @@ pub mod compile;
 pub mod definition;
 pub mod engine;
 pub mod expr;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod graph;
 pub mod jsonata;
 #[cfg(feature = "server")]

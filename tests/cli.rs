@@ -305,3 +305,79 @@ fn run_demo_tasks_serves_the_credit_workflow_as_serve_does() {
         o.stdout
     );
 }
+
+/// One HTTP/1.1 request to a running `expressway serve`; the answer's body.
+#[cfg(unix)]
+fn post(addr: &str, target: &str, body: &str) -> String {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(addr).expect("the server accepts");
+    let req = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Amz-Target: AWSStepFunctions.{target}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).expect("the request is sent");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.split_once("\r\n\r\n")
+        .map(|x| x.1.to_string())
+        .unwrap_or_default()
+}
+
+/// SIGTERM with an asynchronous execution still running past the grace period: the server stops
+/// within the grace and names the execution it drops.
+#[cfg(unix)]
+#[test]
+fn serve_names_executions_dropped_at_shutdown() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_expressway"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--shutdown-grace", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("the listening line");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .expect("listening on http://ADDR")
+        .to_string();
+    let wait = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}"#;
+    let create = format!(
+        r#"{{"name":"slow","definition":{},"roleArn":"arn:aws:iam::123456789012:role/r","type":"EXPRESS"}}"#,
+        serde_json::to_string(wait).unwrap()
+    );
+    let out = post(&addr, "CreateStateMachine", &create);
+    assert!(out.contains("stateMachineArn"), "{out}");
+    let out = post(
+        &addr,
+        "StartExecution",
+        r#"{"stateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:slow","name":"e1"}"#,
+    );
+    let arn: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let arn = arn["executionArn"]
+        .as_str()
+        .expect("an execution ARN")
+        .to_string();
+    let started = std::time::Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("the server exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        stderr.contains(&format!(
+            "warn: execution still running at shutdown, dropped: {arn}"
+        )),
+        "{stderr}"
+    );
+}

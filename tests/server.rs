@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+#[path = "server/hardening.rs"]
+mod hardening;
 #[path = "server/harness.rs"]
 mod harness;
 #[path = "server/malformed.rs"]

@@ -40,6 +40,12 @@ pub trait Backend: Send + Sync + 'static {
     fn machine_defined(&self, _arn: &str, _program: &Program) {}
     /// The machine `arn` was deleted.
     fn machine_deleted(&self, _arn: &str) {}
+    /// Whether the mock configuration holds test case `case` of state machine `machine`
+    /// (`StartExecution` on `<machine ARN>#<case>` needs one).
+    fn has_test_case(&self, machine: &str, case: &str) -> bool {
+        let _ = (machine, case);
+        false
+    }
 }
 
 /// A stand-in for the engine: runs Pass (`Result`, flat `Parameters`, `InputPath`, `ResultPath`, `OutputPath` as
@@ -288,5 +294,12 @@ impl Backend for EngineBackend {
             };
             engine.execute(program, &input, meta).await
         })
+    }
+
+    fn has_test_case(&self, machine: &str, case: &str) -> bool {
+        self.engine
+            .tasks()
+            .mock_config()
+            .is_some_and(|c| c.has_test_case(machine, case))
     }
 }

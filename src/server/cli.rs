@@ -47,7 +47,8 @@ pub struct ServeArgs {
     /// Largest request body in bytes.
     #[arg(long, default_value_t = 4 * 1024 * 1024)]
     pub max_body: usize,
-    /// Seconds in-flight requests may take to finish after SIGINT/SIGTERM.
+    /// Seconds in-flight requests and asynchronous executions may take to finish after
+    /// SIGINT/SIGTERM; idle connections are closed at once.
     #[arg(long, default_value_t = 30)]
     pub shutdown_grace: u64,
     /// How many recent executions the console at `/ui` lists.
@@ -57,6 +58,17 @@ pub struct ServeArgs {
     /// without it, only executions started from the console or logged by their machine.
     #[arg(long)]
     pub ui_trace: bool,
+    /// Seconds a client may take to send a request's headers; also how long a kept-alive
+    /// connection may stay idle between requests.
+    #[arg(long, default_value_t = 30)]
+    pub header_timeout: u64,
+    /// Seconds a request's body may take to arrive once its headers have (408 past it).
+    #[arg(long, default_value_t = 60)]
+    pub body_timeout: u64,
+    /// Connections served at once; more are answered 503 and closed. The process's open-file
+    /// limit is raised to fit when the system allows, else the cap is lowered to fit it.
+    #[arg(long, default_value_t = 4096)]
+    pub max_connections: usize,
 }
 
 fn say(args: &ServeArgs, level: &str, msg: &str) {
@@ -115,6 +127,9 @@ fn build(args: &ServeArgs) -> Result<Server, String> {
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
         ui_executions: args.ui_executions,
         ui_trace: args.ui_trace,
+        header_timeout: Duration::from_secs(args.header_timeout.max(1)),
+        body_timeout: Duration::from_secs(args.body_timeout.max(1)),
+        max_connections: fit_open_files(args),
         ..Config::default()
     };
     let mut server = Server::new(backend(args)?, config);
@@ -140,6 +155,37 @@ fn build(args: &ServeArgs) -> Result<Server, String> {
         );
     }
     Ok(server)
+}
+
+/// Descriptors kept free beyond the connections: listener, log files, Lambda client, stdio.
+const SPARE_FILES: u64 = 64;
+
+/// `--max-connections`, after raising the soft open-file limit towards it (up to the hard limit);
+/// when the system allows fewer descriptors, the cap shrinks to fit and a warning says so.
+#[cfg(unix)]
+fn fit_open_files(args: &ServeArgs) -> usize {
+    let want = args.max_connections.max(1) as u64 + SPARE_FILES;
+    let Ok(have) = rlimit::increase_nofile_limit(want) else {
+        return args.max_connections.max(1);
+    };
+    if have >= want {
+        return args.max_connections.max(1);
+    }
+    let cap = have.saturating_sub(SPARE_FILES).max(1) as usize;
+    say(
+        args,
+        "warn",
+        &format!(
+            "open-file limit {have} leaves room for {cap} connections, not {}",
+            args.max_connections
+        ),
+    );
+    cap
+}
+
+#[cfg(not(unix))]
+fn fit_open_files(args: &ServeArgs) -> usize {
+    args.max_connections.max(1)
 }
 
 async fn signal() {
@@ -205,8 +251,16 @@ pub fn serve_main(args: ServeArgs) -> ExitCode {
             let _ = writeln!(out, "listening on http://{addr}");
             let _ = out.flush();
         }
-        match serve(listener, server, signal()).await {
+        match serve(listener, server.clone(), signal()).await {
             Ok(()) => {
+                // The grace period is over: whatever still runs is dropped with the runtime.
+                for arn in server.running_executions() {
+                    say(
+                        &args,
+                        "warn",
+                        &format!("execution still running at shutdown, dropped: {arn}"),
+                    );
+                }
                 say(&args, "info", "stopped");
                 ExitCode::SUCCESS
             }

@@ -333,7 +333,7 @@ async fn start(server: &Arc<Server>, req: Request<Incoming>, name: &str) -> Resp
         .map(str::trim)
         .filter(|c| !c.is_empty())
         .map(str::to_string);
-    let (_, bytes) = match read_body(req, server.config.max_body).await {
+    let (_, bytes) = match read_body(req, &server.config).await {
         Ok(x) => x,
         Err(e) => return error(&e),
     };

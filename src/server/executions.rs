@@ -33,6 +33,52 @@ struct Start {
     trace: bool,
 }
 
+/// A JSON document checked the way the engine will parse it, without building it: serde_json's
+/// rules (the engine's parser accepts exactly those), so a lone surrogate escape (`"\ud800"`), a
+/// number beyond `f64` (`1e400`) or nesting past 128 levels is refused at the API with
+/// `InvalidExecutionInput` rather than failing the execution. (`IgnoredAny` skips all three.)
+struct CheckedJson;
+
+impl<'de> serde::Deserialize<'de> for CheckedJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<CheckedJson, D::Error> {
+        d.deserialize_any(CheckedJson)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for CheckedJson {
+    type Value = CheckedJson;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<CheckedJson, E> {
+        Ok(CheckedJson)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<CheckedJson, E> {
+        Ok(CheckedJson)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<CheckedJson, E> {
+        Ok(CheckedJson)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<CheckedJson, E> {
+        Ok(CheckedJson)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<CheckedJson, E> {
+        Ok(CheckedJson)
+    }
+    fn visit_unit<E>(self) -> Result<CheckedJson, E> {
+        Ok(CheckedJson)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<CheckedJson, A::Error> {
+        while a.next_element::<CheckedJson>()?.is_some() {}
+        Ok(CheckedJson)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<CheckedJson, A::Error> {
+        while a.next_entry::<CheckedJson, CheckedJson>()?.is_some() {}
+        Ok(CheckedJson)
+    }
+}
+
 fn parse_start(server: &Server, r: &Req) -> Result<Start, ApiError> {
     let arn = r.str("stateMachineArn", 1, 256)?;
     let name = r.opt_str("name", 1, 80)?;
@@ -43,7 +89,7 @@ fn parse_start(server: &Server, r: &Req) -> Result<Start, ApiError> {
     {
         return Err(invalid_name(n));
     }
-    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(input) {
+    if let Err(e) = serde_json::from_str::<CheckedJson>(input) {
         return Err(ApiError::sfn(
             "InvalidExecutionInput",
             format!("Invalid State Machine Execution Input: '{e}'"),
@@ -51,6 +97,19 @@ fn parse_start(server: &Server, r: &Req) -> Result<Start, ApiError> {
     }
     let (arn, test_case) = crate::tasks::split_test_case(arn);
     let target = resolve(server, arn)?;
+    if let Some(case) = test_case
+        && !server.backend.has_test_case(&target.name, case)
+    {
+        // Step Functions Local runs `<machine ARN>#<case>` only with a mock configuration
+        // holding that case; anything else is not a state machine ARN.
+        return Err(ApiError::sfn(
+            "InvalidArn",
+            format!(
+                "Invalid Arn: 'Test case {case} not found for state machine {}: no mock configuration holds it'",
+                target.name
+            ),
+        ));
+    }
     let name = name.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
     Ok(Start {
         target,
@@ -237,7 +296,11 @@ pub fn start(server: &Arc<Server>, r: &Req) -> OpResult {
     let task_server = server.clone();
     let task_arn = arn.clone();
     let task_record = record.clone();
+    // Registered before the spawn, so that a shutdown signal that follows this answer sees it.
+    server.in_flight.add(&arn);
+    let running = Running(server.clone(), arn.clone());
     let handle = tokio::spawn(async move {
+        let _running = running;
         let result = run(&task_server, &start, &task_arn, now, true).await;
         if let Some(rec) = task_record {
             let mut st = lock(&rec.state);
@@ -256,6 +319,16 @@ pub fn start(server: &Arc<Server>, r: &Req) -> OpResult {
         *lock(&rec.abort) = Some(handle.abort_handle());
     }
     Ok(json!({"executionArn": arn, "startDate": epoch(now)}))
+}
+
+/// An asynchronous execution's entry in `Server::in_flight`, removed however its task ends
+/// (finished, aborted by StopExecution, or panicked).
+struct Running(Arc<Server>, String);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.in_flight.remove(&self.1);
+    }
 }
 
 fn no_execution(arn: &str) -> ApiError {

@@ -29,6 +29,8 @@ pub struct Metrics {
     count: AtomicU64,
     /// Requests by operation slot, `[ok, error]`.
     requests: [[AtomicU64; 2]; SLOTS],
+    /// Requests whose handler panicked (answered 500 `InternalFailure`).
+    panics: AtomicU64,
 }
 
 impl Metrics {
@@ -55,6 +57,11 @@ impl Metrics {
     /// Records an execution stopped by StopExecution.
     pub fn aborted(&self) {
         self.aborted.fetch_add(1, Relaxed);
+    }
+
+    /// Records a request whose handler panicked.
+    pub fn panicked(&self) {
+        self.panics.fetch_add(1, Relaxed);
     }
 
     /// Records one API request (`"execute"` for the `/execute/{name}` route; any unknown name is
@@ -127,6 +134,13 @@ impl Metrics {
                 }
             }
         }
+        s.push_str("# HELP expressway_request_panics_total Requests whose handler panicked (answered 500).\n");
+        s.push_str("# TYPE expressway_request_panics_total counter\n");
+        let _ = writeln!(
+            s,
+            "expressway_request_panics_total {}",
+            self.panics.load(Relaxed)
+        );
         s
     }
 }

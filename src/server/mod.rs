@@ -4,13 +4,15 @@
 //! `X-Amz-Target: AWSStepFunctions.<Op>`), plus `POST /execute/{name}` for callers that do not
 //! speak the AWS protocol, `GET /health` and `GET /metrics`. Executions run on the engine behind
 //! the `Backend` trait; nothing here interprets ASL. Any `Host` is accepted (SDKs prefix
-//! StartSyncExecution's host with `sync-`). No request panics the server, none hangs it, and an
-//! unknown operation gets `UnknownOperationException`, never a 500.
+//! StartSyncExecution's host with `sync-`). No request panics the server (a handler's panic
+//! answers that request 500 `InternalFailure`), none holds a connection past its timeouts
+//! (`conn`), and an unknown operation gets `UnknownOperationException`.
 
 pub mod backend;
 mod callbacks;
 #[cfg(feature = "cli")]
 mod cli;
+mod conn;
 mod console;
 pub mod definitions;
 mod executions;
@@ -23,10 +25,8 @@ mod sigv4;
 mod testing;
 mod versions;
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::io;
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -39,6 +39,7 @@ use serde_json::{Value, json};
 pub use backend::{Backend, EngineBackend, ExecMeta, ExecResult, ExecStatus, Program, StandIn};
 #[cfg(feature = "cli")]
 pub use cli::{ServeArgs, serve_main};
+pub use conn::serve;
 pub use logs::ExecLog;
 pub use sigv4::Credentials;
 
@@ -61,6 +62,15 @@ pub struct Config {
     /// Record every execution's states for the console (costs what logging at `ALL` does),
     /// not only those started from the console or logged by their machine.
     pub ui_trace: bool,
+    /// How long a client may take to send a request's headers, counted from the connection's
+    /// start or the end of its previous response: a kept-alive connection idle this long is
+    /// closed (hyper's header-read timer runs while it waits for the next request).
+    pub header_timeout: Duration,
+    /// How long a request's body may take to arrive once its headers have (408 past it).
+    pub body_timeout: Duration,
+    /// Connections served at once; one more is answered 503 `ServiceUnavailableException` and
+    /// closed, so that idle or slow clients cannot exhaust the process's file descriptors.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -73,6 +83,9 @@ impl Default for Config {
             executions_kept: 10_000,
             ui_executions: 100,
             ui_trace: false,
+            header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(60),
+            max_connections: 4096,
         }
     }
 }
@@ -86,6 +99,42 @@ pub struct Server {
     console: console::Console,
     config: Config,
     credentials: Option<Credentials>,
+    /// ARNs of asynchronous executions (StartExecution) still running: shutdown waits for them.
+    in_flight: InFlight,
+}
+
+/// The asynchronous executions still running, and a wake-up for whoever waits for none.
+#[derive(Default)]
+struct InFlight {
+    arns: Mutex<HashSet<String>>,
+    emptied: tokio::sync::Notify,
+}
+
+impl InFlight {
+    fn add(&self, arn: &str) {
+        registry::lock(&self.arns).insert(arn.to_string());
+    }
+
+    fn remove(&self, arn: &str) {
+        let mut arns = registry::lock(&self.arns);
+        arns.remove(arn);
+        if arns.is_empty() {
+            self.emptied.notify_waiters();
+        }
+    }
+
+    /// Resolves when no asynchronous execution is running.
+    async fn emptied(&self) {
+        loop {
+            let wake = self.emptied.notified();
+            tokio::pin!(wake);
+            wake.as_mut().enable();
+            if registry::lock(&self.arns).is_empty() {
+                return;
+            }
+            wake.await;
+        }
+    }
 }
 
 impl Server {
@@ -103,6 +152,7 @@ impl Server {
             console: console::Console::new(config.ui_executions, config.ui_trace),
             config,
             credentials: None,
+            in_flight: InFlight::default(),
         }
     }
 
@@ -112,10 +162,30 @@ impl Server {
         self
     }
 
-    /// Requires SigV4 signatures made with one of `credentials`.
+    /// Requires SigV4 signatures made with one of `credentials` on every route that runs or
+    /// changes anything (`POST /` and `POST /execute/{name}`).
     pub fn with_credentials(mut self, credentials: Credentials) -> Server {
         self.credentials = Some(credentials);
         self
+    }
+
+    /// Checks the request's signature when credentials are configured.
+    fn authenticate(
+        &self,
+        parts: &hyper::http::request::Parts,
+        body: &[u8],
+        route: sigv4::Route,
+    ) -> Result<(), ApiError> {
+        match &self.credentials {
+            Some(c) => c.verify(
+                parts,
+                body,
+                std::time::SystemTime::now(),
+                &self.config.region,
+                route,
+            ),
+            None => Ok(()),
+        }
     }
 
     /// Creates an EXPRESS state machine named `name` (start-up loading of `--definitions`).
@@ -137,52 +207,20 @@ impl Server {
     pub fn metrics_text(&self) -> String {
         self.metrics.render()
     }
+
+    /// ARNs of the asynchronous executions (StartExecution) still running, sorted: after
+    /// `serve` returns, these are the ones the shutdown grace period did not see finish.
+    pub fn running_executions(&self) -> Vec<String> {
+        let mut arns: Vec<String> = registry::lock(&self.in_flight.arns)
+            .iter()
+            .cloned()
+            .collect();
+        arns.sort();
+        arns
+    }
 }
 
-/// Serves connections from `listener` until `shutdown` completes, then lets in-flight requests
-/// finish for up to `Config::shutdown_grace`.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: Arc<Server>,
-    shutdown: impl Future<Output = ()>,
-) -> io::Result<()> {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(_) => {
-                        // Out of descriptors or a reset before accept: back off, keep serving.
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let io = hyper_util::rt::TokioIo::new(stream);
-                let st = state.clone();
-                let svc = hyper::service::service_fn(move |req| handle(st.clone(), req));
-                let conn = hyper::server::conn::http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(io, svc);
-                let watched = graceful.watch(conn);
-                tokio::spawn(async move {
-                    let _ = watched.await;
-                });
-            }
-            _ = &mut shutdown => break,
-        }
-    }
-    drop(listener);
-    tokio::select! {
-        _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(state.config.shutdown_grace) => {}
-    }
-    Ok(())
-}
-
-type Body = Full<Bytes>;
+pub(crate) type Body = Full<Bytes>;
 
 fn response(status: StatusCode, content_type: &'static str, body: String) -> Response<Body> {
     let mut resp = Response::new(Full::new(Bytes::from(body)));
@@ -195,7 +233,7 @@ fn response(status: StatusCode, content_type: &'static str, body: String) -> Res
     resp
 }
 
-fn api_error(e: &ApiError) -> Response<Body> {
+pub(crate) fn api_error(e: &ApiError) -> Response<Body> {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     response(status, AMZ_JSON, e.body())
 }
@@ -208,11 +246,13 @@ fn too_large(limit: usize) -> ApiError {
     )
 }
 
-/// Reads a body up to `limit` bytes; a declared or streamed excess is refused early.
+/// Reads a body up to `Config::max_body` bytes within `Config::body_timeout`; a declared or
+/// streamed excess is refused early.
 async fn read_body(
     req: Request<Incoming>,
-    limit: usize,
+    config: &Config,
 ) -> Result<(hyper::http::request::Parts, Bytes), ApiError> {
+    let limit = config.max_body;
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -222,17 +262,26 @@ async fn read_body(
         return Err(too_large(limit));
     }
     let (parts, body) = req.into_parts();
-    match Limited::new(body, limit).collect().await {
-        Ok(c) => Ok((parts, c.to_bytes())),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large(limit)),
-        Err(_) => Err(protocol::serialization("Could not read request body")),
+    let collected = tokio::time::timeout(config.body_timeout, Limited::new(body, limit).collect());
+    match collected.await {
+        Ok(Ok(c)) => Ok((parts, c.to_bytes())),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large(limit)),
+        Ok(Err(_)) => Err(protocol::serialization("Could not read request body")),
+        Err(_) => Err(ApiError::coral(
+            408,
+            "RequestTimeoutException",
+            Some(format!(
+                "Request body not received within {} seconds",
+                config.body_timeout.as_secs()
+            )),
+        )),
     }
 }
 
-async fn handle(server: Arc<Server>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+async fn handle(server: Arc<Server>, req: Request<Incoming>) -> Response<Body> {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
-    let resp = match (&method, path.as_str()) {
+    match (&method, path.as_str()) {
         (&Method::GET, "/health" | "/ping") => response(
             StatusCode::OK,
             "application/json",
@@ -254,8 +303,7 @@ async fn handle(server: Arc<Server>, req: Request<Incoming>) -> Result<Response<
             "application/json",
             json!({"message": format!("No route for {method} {path}")}).to_string(),
         ),
-    };
-    Ok(resp)
+    }
 }
 
 /// The AWS JSON 1.0 endpoint.
@@ -266,13 +314,11 @@ async fn aws(server: &Arc<Server>, req: Request<Incoming>) -> Response<Body> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let (parts, bytes) = match read_body(req, server.config.max_body).await {
+    let (parts, bytes) = match read_body(req, &server.config).await {
         Ok(x) => x,
         Err(e) => return api_error(&e),
     };
-    if let Some(creds) = &server.credentials
-        && let Err(e) = creds.verify(&parts, &bytes, std::time::SystemTime::now())
-    {
+    if let Err(e) = server.authenticate(&parts, &bytes, sigv4::Route::AwsJson) {
         return api_error(&e);
     }
     let op = target.strip_prefix(TARGET_PREFIX).unwrap_or_default();
@@ -362,10 +408,13 @@ async fn dispatch(server: &Arc<Server>, op: &str, r: &Req<'_>) -> ops::OpResult 
 /// too (its `.waitForTaskToken` Tasks wait for SendTaskSuccess/Failure meanwhile). Every answer carries the
 /// execution's ARN in `x-amzn-execution-arn` once one has started.
 async fn gateway(server: &Arc<Server>, req: Request<Incoming>, name: &str) -> Response<Body> {
-    let (_, bytes) = match read_body(req, server.config.max_body).await {
+    let (parts, bytes) = match read_body(req, &server.config).await {
         Ok(x) => x,
         Err(e) => return gateway_error(&e),
     };
+    if let Err(e) = server.authenticate(&parts, &bytes, sigv4::Route::Gateway) {
+        return gateway_error(&e);
+    }
     let Ok(input) = std::str::from_utf8(&bytes) else {
         return gateway_error(&ApiError::sfn(
             "InvalidExecutionInput",
@@ -412,8 +461,64 @@ fn gateway_error(e: &ApiError) -> Response<Body> {
     let status = match e.kind {
         "StateMachineDoesNotExist" | "InvalidArn" => StatusCode::NOT_FOUND,
         "RequestEntityTooLargeException" => StatusCode::PAYLOAD_TOO_LARGE,
+        "RequestTimeoutException" => StatusCode::REQUEST_TIMEOUT,
+        "MissingAuthenticationTokenException"
+        | "IncompleteSignatureException"
+        | "InvalidSignatureException"
+        | "UnrecognizedClientException" => StatusCode::FORBIDDEN,
         _ => StatusCode::BAD_REQUEST,
     };
     let body = json!({"error": e.kind, "message": e.message});
     response(status, "application/json", body.to_string())
+}
+
+/// `fuzzing::aws_request`: one operation on a fresh server whose executions stop after a second.
+pub(crate) fn fuzz_request(op: &str, body: &[u8]) {
+    let settings = crate::engine::Settings {
+        max_execution_duration: Duration::from_secs(1),
+        ..crate::engine::Settings::default()
+    };
+    let backend = Arc::new(EngineBackend::new(crate::engine::Engine::new(settings)));
+    let server = Arc::new(
+        Server::new(backend, Config::default()).with_log(ExecLog::new(Box::new(std::io::sink()))),
+    );
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    rt.block_on(async {
+        if let Ok(body) = protocol::parse_body(body) {
+            let _ = dispatch(&server, op, &Req::new(&body)).await;
+        }
+    });
+}
+
+/// `fuzzing::sigv4`: header lines (`name: value`) and a body through the verifier, at a fixed
+/// clock (2026-12-07T00:00:00Z) with key `AKIDEXAMPLE`.
+pub(crate) fn fuzz_sigv4(head: &[u8], body: &[u8]) {
+    let mut req = Request::builder().method(Method::POST).uri("/");
+    for line in head.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(i) = line.iter().position(|b| *b == b':') {
+            let (name, value) = (&line[..i], &line[i + 1..]);
+            if let (Ok(n), Ok(v)) = (
+                hyper::header::HeaderName::from_bytes(name),
+                HeaderValue::from_bytes(value.trim_ascii()),
+            ) {
+                req = req.header(n, v);
+            }
+        }
+    }
+    let Ok(req) = req.body(()) else { return };
+    let (parts, ()) = req.into_parts();
+    let creds = Credentials::from_pairs([(
+        "AKIDEXAMPLE".to_string(),
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".to_string(),
+    )]);
+    let now = std::time::UNIX_EPOCH + Duration::from_secs(1_796_601_600);
+    for route in [sigv4::Route::AwsJson, sigv4::Route::Gateway] {
+        let _ = creds.verify(&parts, body, now, "us-east-1", route);
+    }
 }

@@ -78,9 +78,13 @@ impl ApiError {
     }
 }
 
-/// `UnknownOperationException` for a target we do not serve (AWS's answer names no target).
+/// `UnknownOperationException` for a target we do not serve, with coral's message.
 pub fn unknown_operation() -> ApiError {
-    ApiError::coral(400, "UnknownOperationException", None)
+    ApiError::coral(
+        400,
+        "UnknownOperationException",
+        Some("The requested operation is not recognized by the service.".into()),
+    )
 }
 
 /// A coral constraint violation, worded as AWS words it.
@@ -293,7 +297,7 @@ mod tests {
         let u = unknown_operation();
         assert_eq!(
             u.body(),
-            r#"{"__type":"com.amazon.coral.service#UnknownOperationException"}"#
+            r#"{"__type":"com.amazon.coral.service#UnknownOperationException","message":"The requested operation is not recognized by the service."}"#
         );
     }
 

@@ -1,12 +1,24 @@
 //! AWS Signature Version 4 verification for service `states`, when `--credentials` is given.
 //!
-//! Unsigned requests get `MissingAuthenticationTokenException`, an unknown access key
-//! `UnrecognizedClientException`, a wrong signature `InvalidSignatureException`, as AWS answers.
+//! The checks run in the order AWS's JSON services run them, and fail with their errors and texts:
+//! no `AWS4-` authorization → `MissingAuthenticationTokenException`; a missing `Credential`,
+//! `SignedHeaders`, `Signature` or `X-Amz-Date`, an unparsable date, another algorithm or a
+//! malformed credential → `IncompleteSignatureException`; a date more than 15 minutes away, an
+//! unsigned `host` (or `x-amz-date`, or `x-amz-target` on the JSON API, so that a captured request
+//! cannot be replayed as another operation), a scope for another region, service or date →
+//! `InvalidSignatureException`; an unknown key → `UnrecognizedClientException`; and a signature
+//! that does not match → `InvalidSignatureException`.
+//!
+//! The payload hash in the canonical request is always the SHA-256 of the body received, whatever
+//! `X-Amz-Content-Sha256` says: a swapped body, or a client that signed `UNSIGNED-PAYLOAD`, fails
+//! the signature (Step Functions is a JSON API; every SDK signs the real hash). HMAC-SHA256 and the
+//! constant-time comparison are the `hmac` crate's (`Mac::verify_slice`).
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use hmac::{Hmac, Mac};
 use hyper::http::request::Parts;
 use sha2::{Digest, Sha256};
 
@@ -19,25 +31,43 @@ pub struct Credentials {
     keys: HashMap<String, String>,
 }
 
+/// What a request must have signed besides `host` and `x-amz-date`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// `POST /` with `X-Amz-Target`: the target must be signed too.
+    AwsJson,
+    /// `POST /execute/{name}`: the path names the machine and is signed with the request.
+    Gateway,
+}
+
+/// How many seconds a request's `X-Amz-Date` may be away from the server's clock.
+const MAX_SKEW_SECS: i64 = 15 * 60;
+const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+const AMZ_DATE: &str = "%Y%m%dT%H%M%SZ";
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+fn mac(key: &[u8]) -> Hmac<Sha256> {
+    <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length")
+}
+
 /// HMAC-SHA256 (RFC 2104).
 fn hmac(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    let mut block = [0u8; 64];
-    if key.len() > 64 {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(block.map(|b| b ^ 0x36));
-    inner.update(msg);
-    let mut outer = Sha256::new();
-    outer.update(block.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    outer.finalize().into()
+    let mut m = mac(key);
+    m.update(msg);
+    m.finalize().into_bytes().into()
 }
 
 fn unrecognized() -> ApiError {
@@ -48,13 +78,15 @@ fn unrecognized() -> ApiError {
     )
 }
 
-fn bad_signature() -> ApiError {
-    ApiError::coral(
-        400,
-        "InvalidSignatureException",
-        Some("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.".into()),
-    )
+fn invalid(message: String) -> ApiError {
+    ApiError::coral(400, "InvalidSignatureException", Some(message))
 }
+
+fn incomplete(message: String) -> ApiError {
+    ApiError::coral(400, "IncompleteSignatureException", Some(message))
+}
+
+const MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
 fn missing() -> ApiError {
     ApiError::coral(
@@ -84,6 +116,57 @@ fn decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `YYYYMMDDTHHMMSSZ` of a Unix time.
+fn amz_date(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(|t| t.format(AMZ_DATE).to_string())
+        .unwrap_or_default()
+}
+
+/// The parts of an `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`.
+struct Authorization<'a> {
+    algorithm: &'a str,
+    credential: &'a str,
+    signed: &'a str,
+    signature: &'a str,
+}
+
+/// Parses the header, or AWS's `IncompleteSignatureException` naming every missing part.
+fn authorization<'a>(auth: &'a str, date: Option<&str>) -> Result<Authorization<'a>, ApiError> {
+    let (algorithm, rest) = auth.trim().split_once(' ').unwrap_or((auth.trim(), ""));
+    let mut fields: HashMap<&str, &str> = HashMap::new();
+    for f in rest.split(',') {
+        if let Some((k, v)) = f.trim().split_once('=') {
+            fields.insert(k.trim(), v.trim());
+        }
+    }
+    let mut msg = String::new();
+    for name in ["Credential", "Signature", "SignedHeaders"] {
+        if fields
+            .get(name)
+            .is_none_or(|v| v.is_empty() && name != "SignedHeaders")
+        {
+            msg.push_str(&format!(
+                "Authorization header requires '{name}' parameter. "
+            ));
+        }
+    }
+    if date.is_none() {
+        msg.push_str(
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ",
+        );
+    }
+    if !msg.is_empty() {
+        return Err(incomplete(format!("{msg}Authorization={auth}")));
+    }
+    Ok(Authorization {
+        algorithm,
+        credential: fields["Credential"],
+        signed: fields["SignedHeaders"],
+        signature: fields["Signature"],
+    })
 }
 
 impl Credentials {
@@ -131,118 +214,166 @@ impl Credentials {
         Ok(Credentials { keys })
     }
 
-    /// Checks the request's `Authorization` header against the body and the signed headers.
-    pub fn verify(&self, parts: &Parts, body: &[u8], now: SystemTime) -> Result<(), ApiError> {
+    /// Checks the request's `Authorization` header against the body received, the signed
+    /// headers, the server's `region` and clock (`now`).
+    pub fn verify(
+        &self,
+        parts: &Parts,
+        body: &[u8],
+        now: SystemTime,
+        region: &str,
+        route: Route,
+    ) -> Result<(), ApiError> {
         let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-        let auth = header("authorization").ok_or_else(missing)?;
-        let rest = auth
-            .strip_prefix("AWS4-HMAC-SHA256 ")
-            .ok_or_else(bad_signature)?;
-        let mut fields = HashMap::new();
-        for f in rest.split(',') {
-            if let Some((k, v)) = f.trim().split_once('=') {
-                fields.insert(k, v);
+        let auth = header("authorization")
+            .filter(|a| a.trim_start().starts_with("AWS4-"))
+            .ok_or_else(missing)?;
+        let date = header("x-amz-date");
+        let a = authorization(auth, date)?;
+        let date = date.unwrap_or_default();
+        // The date: ISO-8601 basic format, within 15 minutes of the server's clock.
+        let when = chrono::NaiveDateTime::parse_from_str(date, AMZ_DATE)
+            .ok()
+            .filter(|_| date.len() == 16)
+            .ok_or_else(|| {
+                incomplete(format!(
+                    "Date must be in ISO-8601 'basic format'. Got '{date}'. See http://en.wikipedia.org/wiki/ISO_8601"
+                ))
+            })?
+            .and_utc()
+            .timestamp();
+        let now = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        if when < now - MAX_SKEW_SECS {
+            return Err(invalid(format!(
+                "Signature expired: {date} is now earlier than {} ({} - 15 min.)",
+                amz_date(now - MAX_SKEW_SECS),
+                amz_date(now)
+            )));
+        }
+        if when > now + MAX_SKEW_SECS {
+            return Err(invalid(format!(
+                "Signature not yet current: {date} is still later than {} ({} + 15 min.)",
+                amz_date(now + MAX_SKEW_SECS),
+                amz_date(now)
+            )));
+        }
+        // What must be signed: the host, the date, and on the JSON API the operation.
+        let signed: Vec<&str> = a.signed.split(';').collect();
+        let mut required = vec![("host", "Host"), ("x-amz-date", "X-Amz-Date")];
+        if route == Route::AwsJson {
+            required.push(("x-amz-target", "X-Amz-Target"));
+        }
+        for (name, shown) in required {
+            if !signed.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+                return Err(invalid(format!(
+                    "'{shown}' must be a 'SignedHeader' in the AWS Authorization."
+                )));
             }
         }
-        let (Some(cred), Some(signed), Some(sig)) = (
-            fields.get("Credential"),
-            fields.get("SignedHeaders"),
-            fields.get("Signature"),
-        ) else {
-            return Err(bad_signature());
-        };
-        let scope: Vec<&str> = cred.split('/').collect();
-        let [akid, date, region, service, "aws4_request"] = scope.as_slice() else {
-            return Err(bad_signature());
-        };
-        let secret = self.keys.get(*akid).ok_or_else(unrecognized)?;
-        if *service != "states" {
-            return Err(bad_signature());
+        if a.algorithm != ALGORITHM {
+            return Err(incomplete(format!(
+                "Unsupported AWS 'algorithm': '{}' (only {ALGORITHM} for now). ",
+                a.algorithm
+            )));
         }
-        let amz_date = header("x-amz-date").ok_or_else(bad_signature)?;
-        if !amz_date.starts_with(date) || amz_date.len() != 16 {
-            return Err(bad_signature());
-        }
-        if let Some(skew) = skew_secs(amz_date, now)
-            && skew > 15 * 60
-        {
-            return Err(ApiError::coral(
-                400,
-                "InvalidSignatureException",
-                Some(format!(
-                    "Signature expired: {amz_date} is now earlier or later than 15 min from the current time."
-                )),
+        let scope: Vec<&str> = a.credential.trim_end_matches('/').split('/').collect();
+        let [akid, scope_date, scope_region, service, terminator] = scope.as_slice() else {
+            return Err(incomplete(format!(
+                "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{}'",
+                a.credential
+            )));
+        };
+        let mut msg = String::new();
+        if *scope_region != region {
+            msg.push_str(&format!(
+                "Credential should be scoped to a valid region, not '{scope_region}'. "
             ));
         }
-        let mut canonical_headers = String::new();
-        for name in signed.split(';') {
-            let values: Vec<String> = parts
-                .headers
-                .get_all(name)
-                .iter()
-                .map(|v| {
-                    String::from_utf8_lossy(v.as_bytes())
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .collect();
-            if values.is_empty() && name != "host" {
-                return Err(bad_signature());
-            }
-            canonical_headers.push_str(&format!("{name}:{}\n", values.join(",")));
+        if *service != "states" {
+            msg.push_str("Credential should be scoped to correct service: 'states'. ");
         }
-        let payload_hash = match header("x-amz-content-sha256") {
-            Some(h) if h != "UNSIGNED-PAYLOAD" => h.to_string(),
-            _ => hex(&Sha256::digest(body)),
-        };
-        let mut query: Vec<(String, String)> = parts
-            .uri
-            .query()
-            .unwrap_or_default()
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (
-                    percent_encode(&decode(k), false),
-                    percent_encode(&decode(v), false),
-                )
-            })
-            .collect();
-        query.sort();
-        let query: Vec<String> = query.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let canonical = format!(
-            "{}\n{}\n{}\n{}\n{}\n{}",
-            parts.method,
-            percent_encode(&decode(parts.uri.path()), true),
-            query.join("&"),
-            canonical_headers,
-            signed,
-            payload_hash
-        );
+        if *terminator != "aws4_request" {
+            msg.push_str(&format!(
+                "Credential should be scoped with a valid terminator: 'aws4_request', not '{terminator}'. "
+            ));
+        }
+        if *scope_date != &date[..8] {
+            msg.push_str(&format!(
+                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{scope_date}' != '{}', from '{date}'.",
+                &date[..8]
+            ));
+        }
+        if !msg.is_empty() {
+            return Err(invalid(msg.trim_end().to_string()));
+        }
+        let secret = self.keys.get(*akid).ok_or_else(unrecognized)?;
+        let canonical = canonical_request(parts, a.signed, body);
         let to_sign = format!(
-            "AWS4-HMAC-SHA256\n{amz_date}\n{date}/{region}/{service}/aws4_request\n{}",
+            "{ALGORITHM}\n{date}\n{scope_date}/{scope_region}/{service}/aws4_request\n{}",
             hex(&Sha256::digest(canonical.as_bytes()))
         );
-        let k_date = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
-        let k_region = hmac(&k_date, region.as_bytes());
+        let k_date = hmac(format!("AWS4{secret}").as_bytes(), scope_date.as_bytes());
+        let k_region = hmac(&k_date, scope_region.as_bytes());
         let k_service = hmac(&k_region, service.as_bytes());
         let k_signing = hmac(&k_service, b"aws4_request");
-        let expected = hex(&hmac(&k_signing, to_sign.as_bytes()));
-        if expected.as_bytes() != sig.as_bytes() {
-            return Err(bad_signature());
+        let mut expected = mac(&k_signing);
+        expected.update(to_sign.as_bytes());
+        // Constant time: the comparison does not reveal how many leading bytes matched.
+        let given = unhex(a.signature).unwrap_or_default();
+        if expected.verify_slice(&given).is_err() {
+            return Err(invalid(format!(
+                "{MISMATCH}\n\nThe Canonical String for this request should have been\n'{canonical}'\n\nThe String-to-Sign should have been\n'{to_sign}'\n"
+            )));
         }
         Ok(())
     }
 }
 
-/// Seconds between an `x-amz-date` (`YYYYMMDDTHHMMSSZ`) and `now`.
-fn skew_secs(amz_date: &str, now: SystemTime) -> Option<u64> {
-    let t = chrono::NaiveDateTime::parse_from_str(amz_date, "%Y%m%dT%H%M%SZ").ok()?;
-    let then = t.and_utc().timestamp();
-    let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs() as i64;
-    Some(now.abs_diff(then))
+/// The canonical request of SigV4: method, path, sorted query, the signed headers with their
+/// values, their names, and the SHA-256 of the body as received.
+fn canonical_request(parts: &Parts, signed: &str, body: &[u8]) -> String {
+    let mut canonical_headers = String::new();
+    for name in signed.split(';') {
+        let values: Vec<String> = parts
+            .headers
+            .get_all(name)
+            .iter()
+            .map(|v| {
+                String::from_utf8_lossy(v.as_bytes())
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        canonical_headers.push_str(&format!("{name}:{}\n", values.join(",")));
+    }
+    let mut query: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (
+                percent_encode(&decode(k), false),
+                percent_encode(&decode(v), false),
+            )
+        })
+        .collect();
+    query.sort();
+    let query: Vec<String> = query.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!(
+        "{}\n{}\n{}\n{}\n{}\n{}",
+        parts.method,
+        percent_encode(&decode(parts.uri.path()), true),
+        query.join("&"),
+        canonical_headers,
+        signed,
+        hex(&Sha256::digest(body))
+    )
 }
 
 #[cfg(test)]

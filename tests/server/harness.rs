@@ -25,10 +25,15 @@ impl Srv {
     /// A server running `engine` (handlers or mocks registered beforehand).
     pub async fn with_engine(engine: Engine, config: Config, log: ExecLog) -> Srv {
         let server = Server::new(Arc::new(EngineBackend::new(engine)), config).with_log(log);
+        Srv::serving(Arc::new(server)).await
+    }
+
+    /// Serves `server` as built by the test (its own backend, credentials...).
+    pub async fn serving(server: Arc<Server>) -> Srv {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let done = tokio::spawn(serve(listener, Arc::new(server), async {
+        let done = tokio::spawn(serve(listener, server, async {
             let _ = rx.await;
         }));
         Srv {

@@ -1,0 +1,4 @@
+//! cargo +nightly fuzz run template (see fuzz/README.md)
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| expressway::fuzzing::template(data));
