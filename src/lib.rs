@@ -49,6 +49,7 @@ pub mod compile;
 pub mod definition;
 pub mod engine;
 pub mod expr;
+pub mod graph;
 pub mod jsonata;
 #[cfg(feature = "server")]
 pub mod server;

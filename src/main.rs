@@ -38,7 +38,30 @@ enum Command {
     /// Serve the AWS Step Functions API over HTTP.
     #[command(after_long_help = SERVE_EXAMPLES)]
     Serve(expressway::server::ServeArgs),
+    /// Draw a state machine: SVG (laid out here), Graphviz DOT or Mermaid.
+    #[command(after_long_help = GRAPH_EXAMPLES)]
+    Graph(GraphArgs),
 }
+
+#[derive(clap::Args)]
+struct GraphArgs {
+    /// The ASL definition file (`-` for stdin).
+    definition: String,
+    /// `svg` (no Graphviz needed), `dot` (for `dot -Tpng`) or `mermaid` (for Markdown).
+    #[arg(long, default_value = "svg", value_parser = ["svg", "dot", "mermaid"])]
+    format: String,
+    /// Write here instead of standard output.
+    #[arg(long, short)]
+    output: Option<String>,
+}
+
+const GRAPH_EXAMPLES: &str = "\
+Exit status: 0 drawn, 2 invalid definition or a file that cannot be read or written.
+
+Examples:
+  expressway graph benches/workflows/w5_credit.json --output w5_credit.svg
+  expressway graph examples/orders.asl.json --format mermaid
+  expressway graph examples/orders.asl.json --format dot | dot -Tpng -o orders.png";
 
 const RUN_EXAMPLES: &str = "\
 Output: {\"status\": \"SUCCEEDED\"|\"FAILED\"|\"TIMED_OUT\", \"output\", \"error\", \"cause\", \"account\"}.
@@ -269,6 +292,42 @@ fn validate(path: &str) -> ExitCode {
     }
 }
 
+/// `expressway graph`: exit 0 with the picture, 2 when the definition does not validate or a
+/// file cannot be read or written.
+fn graph(args: GraphArgs) -> ExitCode {
+    use expressway::graph::{Graph, to_dot, to_mermaid, to_svg};
+    let text = match read(&args.definition) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("expressway: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let def = match definition::load(&text) {
+        Ok(d) => d,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return ExitCode::from(2);
+        }
+    };
+    let g = Graph::new(&def);
+    let picture = match args.format.as_str() {
+        "dot" => to_dot(&g),
+        "mermaid" => to_mermaid(&g),
+        _ => to_svg(&g, &Default::default()),
+    };
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, picture) {
+                eprintln!("expressway: cannot write {path}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+        None => print!("{picture}"),
+    }
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -282,5 +341,6 @@ fn main() -> ExitCode {
             }
         }
         Command::Serve(args) => expressway::server::serve_main(args),
+        Command::Graph(args) => graph(args),
     }
 }

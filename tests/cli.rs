@@ -229,7 +229,7 @@ fn repo(path: &str) -> String {
 
 #[test]
 fn every_subcommand_s_long_help_has_examples() {
-    for sub in ["run", "validate", "serve", "bench"] {
+    for sub in ["run", "validate", "serve", "bench", "graph"] {
         let o = cli(&[sub, "--help"], b"");
         assert_eq!(o.code, 0, "{sub}: {}", o.stderr);
         assert!(o.stdout.contains("Examples:"), "{sub}: {}", o.stdout);
@@ -260,4 +260,48 @@ fn run_demo_tasks_serves_the_credit_workflow_as_serve_does() {
         "{}",
         o.stdout
     );
+}
+
+#[test]
+fn graph_in_each_format_to_stdout_or_a_file() {
+    let def = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/workflows/w5_credit.json"
+    );
+    let o = cli(&["graph", def], b"");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.starts_with("<svg"), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains("Verify applicant&apos;s identity and address")
+    );
+    let o = cli(&["graph", def, "--format", "dot"], b"");
+    assert!(
+        o.code == 0 && o.stdout.starts_with("digraph"),
+        "{}",
+        o.stdout
+    );
+    let o = cli(&["graph", "-", "--format", "mermaid"], PASS.as_bytes());
+    assert!(
+        o.code == 0 && o.stdout.starts_with("flowchart TD"),
+        "{}",
+        o.stdout
+    );
+    let out = file(&format!("graph-{}.svg", unique()), b"");
+    let o = cli(&["graph", def, "--output", p(&out)], b"");
+    assert_eq!((o.code, o.stdout.as_str()), (0, ""));
+    assert!(
+        std::fs::read_to_string(&out)
+            .expect("written")
+            .starts_with("<svg")
+    );
+    // Bad definitions and formats: the diagnostics, exit 2; a usage error for the format.
+    let bad = file("graph-bad.json", br#"{"StartAt":"A","States":{}}"#);
+    let o = cli(&["graph", p(&bad)], b"");
+    assert_eq!(o.code, 2);
+    assert!(o.stdout.contains("MISSING_TRANSITION_TARGET") || o.stdout.contains("FAIL"));
+    assert_eq!(cli(&["graph", def, "--format", "png"], b"").code, 2);
+    let o = cli(&["graph", def, "--output", "/nonexistent-dir/x.svg"], b"");
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("cannot write"), "{}", o.stderr);
 }

@@ -699,18 +699,147 @@ async fn logging_configuration_writes_execution_events() {
             json!({"stateMachineArn": arn, "input": "{}"}),
         )
         .await;
-    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    // Lines are written off the request path: wait (boundedly) for the last one.
+    let mut text = String::new();
+    for _ in 0..500 {
+        text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        if text.contains("ExecutionSucceeded") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     let events: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["ExecutionStarted", "ExecutionSucceeded"]);
-    assert_eq!(events[1]["execution_arn"], out["executionArn"]);
-    assert_eq!(events[1]["details"]["output"], r#"{"r":{"ok":1}}"#);
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    assert_eq!(events[3]["execution_arn"], out["executionArn"]);
+    assert_eq!(events[3]["details"]["output"], r#"{"r":{"ok":1}}"#);
+    assert_eq!(events[1]["details"]["input"], "{}");
+    assert_eq!(events[2]["details"]["output"], r#"{"r":{"ok":1}}"#);
+    let ids: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["id"].as_str().unwrap(),
+                e["previous_event_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(ids, [("1", "0"), ("2", "1"), ("3", "2"), ("4", "3")]);
     let d = s
         .ok("DescribeStateMachine", json!({"stateMachineArn": arn}))
         .await;
     assert_eq!(d["loggingConfiguration"]["level"], "ALL");
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_console_serves_its_page_machines_graphs_and_recent_executions() {
+    let s = Srv::with(Config::default()).await;
+    let choice = r#"{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.go","BooleanEquals":true,"Next":"Yes"}],"Default":"No"},"Yes":{"Type":"Pass","End":true},"No":{"Type":"Fail","Error":"Nope"}}}"#;
+    s.create("pick", choice, "EXPRESS").await;
+    let (status, head, page) = s.http("GET", "/ui", "", "").await;
+    assert_eq!(status, 200);
+    assert!(head.contains("text/html") && page.contains("<title>Expressway console</title>"));
+    let (_, _, machines) = s.http("GET", "/ui/api/machines", "", "").await;
+    assert!(machines.contains(r#""name":"pick""#), "{machines}");
+    // A console start records the path; an API start (no logging) is listed without one.
+    let (status, _, started) = s
+        .http("POST", "/ui/api/start/pick", "", r#"{"go":true}"#)
+        .await;
+    assert_eq!(status, 200, "{started}");
+    let started: Value = serde_json::from_str(&started).unwrap();
+    assert_eq!(started["status"], "SUCCEEDED");
+    let id = started["id"].as_u64().expect("a console id");
+    let arn = s.create("plain", PASS, "EXPRESS").await;
+    s.ok("StartSyncExecution", json!({"stateMachineArn": arn}))
+        .await;
+    let (_, _, list) = s.http("GET", "/ui/api/executions", "", "").await;
+    let list: Value = serde_json::from_str(&list).unwrap();
+    let items = list["executions"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(
+        (
+            items[0]["stateMachine"].as_str(),
+            items[0]["traced"].as_bool()
+        ),
+        (Some("plain"), Some(false))
+    );
+    assert_eq!(
+        (
+            items[1]["stateMachine"].as_str(),
+            items[1]["traced"].as_bool()
+        ),
+        (Some("pick"), Some(true))
+    );
+    let (_, _, detail) = s
+        .http("GET", &format!("/ui/api/executions/{id}"), "", "")
+        .await;
+    let detail: Value = serde_json::from_str(&detail).unwrap();
+    assert_eq!(detail["path"], json!(["C", "Yes"]));
+    assert_eq!(detail["states"]["Yes"]["output"], r#"{"go":true}"#);
+    assert_eq!(detail["events"][0]["type"], "ExecutionStarted");
+    let (status, head, svg) = s
+        .http(
+            "GET",
+            &format!("/ui/api/graph/pick.svg?execution={id}"),
+            "",
+            "",
+        )
+        .await;
+    assert!(status == 200 && head.contains("image/svg+xml"));
+    assert!(svg.contains(r##"data-state="Yes" opacity="1""##), "{svg}");
+    assert!(svg.contains(r##"data-state="No" opacity="0.5""##), "{svg}");
+    // Unknown things are 404s with a message; a failing start shows AWS's error.
+    for path in [
+        "/ui/api/graph/nope.svg",
+        "/ui/api/executions/999",
+        "/ui/api/whatever",
+    ] {
+        let (status, _, body) = s.http("GET", path, "", "").await;
+        assert!(
+            status == 404 && body.contains("message"),
+            "{path}: {status} {body}"
+        );
+    }
+    let (status, _, body) = s.http("POST", "/ui/api/start/nope", "", "{}").await;
+    assert!(
+        status >= 400 && body.contains("StateMachineDoesNotExist"),
+        "{status} {body}"
+    );
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_console_ring_keeps_only_the_newest() {
+    let config = Config {
+        ui_executions: 2,
+        ..Config::default()
+    };
+    let s = Srv::with(config).await;
+    let arn = s.create("p", PASS, "EXPRESS").await;
+    for _ in 0..5 {
+        s.ok("StartSyncExecution", json!({"stateMachineArn": arn}))
+            .await;
+    }
+    let (_, _, list) = s.http("GET", "/ui/api/executions", "", "").await;
+    let list: Value = serde_json::from_str(&list).unwrap();
+    let ids: Vec<u64> = list["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, [5, 4]);
     s.shutdown().await;
 }

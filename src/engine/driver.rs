@@ -230,20 +230,33 @@ impl<'e> Run<'e> {
         let mut failures = 0usize;
         let mut pending = FuturesUnordered::new();
         let mut queue = children.into_iter().enumerate();
+        // Map iterations are history events of their own (Parallel branches are not).
+        let map_name = exec
+            .has_history()
+            .then(|| Str::from(exec.state_name(self.program)));
         let limit = if limit == 0 { usize::MAX } else { limit };
         loop {
             while pending.len() < limit {
-                let Some((i, (scope, input, _item))) = queue.next() else {
+                let Some((i, (scope, input, item))) = queue.next() else {
                     break;
                 };
                 let mut child = exec.child(self.program, scope, input, SystemTime::now());
+                let iteration = item.zip(map_name.clone());
+                if let Some((index, name)) = &iteration {
+                    iteration_event(&mut child, "MapIterationStarted", *index, name);
+                }
                 match child.step(self.program, SystemTime::now()) {
                     Step::Done(r) => {
                         self.transitions
                             .fetch_add(child.transitions, Ordering::Relaxed);
+                        iteration_end(&mut child, &r, iteration.as_ref());
                         self.record(&mut results, &mut failures, i, r, total, &tolerance)?;
                     }
-                    step => pending.push(async move { (i, self.drive(child, step).await.0) }),
+                    step => pending.push(async move {
+                        let (r, mut child) = self.drive(child, step).await;
+                        iteration_end(&mut child, &r, iteration.as_ref());
+                        (i, r)
+                    }),
                 }
             }
             match pending.next().await {
@@ -301,6 +314,35 @@ impl<'e> Run<'e> {
                 }
             },
         }
+    }
+}
+
+/// A Map iteration's history event: its index and the Map state's name.
+fn iteration_event(child: &mut Execution, kind: &'static str, index: usize, name: &Str) {
+    child.record(kind, SystemTime::now(), || {
+        crate::vm::history::details([
+            (
+                "index",
+                Value::Number(crate::value::Number::Int(index as i64)),
+            ),
+            ("name", Value::String(name.clone())),
+        ])
+    });
+}
+
+/// `MapIterationSucceeded` or `MapIterationFailed`, when the iteration is recorded.
+fn iteration_end(
+    child: &mut Execution,
+    r: &Result<Value, StatesError>,
+    iteration: Option<&(usize, Str)>,
+) {
+    if let Some((index, name)) = iteration {
+        let kind = if r.is_ok() {
+            "MapIterationSucceeded"
+        } else {
+            "MapIterationFailed"
+        };
+        iteration_event(child, kind, *index, name);
     }
 }
 

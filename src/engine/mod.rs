@@ -15,7 +15,7 @@ use crate::compile::{self, Program};
 use crate::definition::Diagnostic;
 use crate::tasks::TaskRegistry;
 use crate::value::{self, Map, Str};
-use crate::vm::{ErrorName, ExecutionInfo, Limits};
+use crate::vm::{ErrorName, ExecutionInfo, History, HistoryEvent, Limits, history};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -87,6 +87,9 @@ pub struct ExecutionMeta {
     /// Workflow variables set before the first state (TestState's `variables`); when set, the
     /// execution's variables at its end come back in [`Outcome::variables`].
     pub variables: Option<Arc<Map>>,
+    /// Keep the execution's history events (for logging at `ALL` and the console); they come
+    /// back in [`Outcome::history`]. Off, recording costs one check per event.
+    pub history: bool,
 }
 
 impl ExecutionMeta {
@@ -106,6 +109,7 @@ impl ExecutionMeta {
             test_case: None,
             asynchronous: false,
             variables: None,
+            history: false,
         }
     }
 }
@@ -141,6 +145,8 @@ pub struct Outcome {
     pub duration: Duration,
     /// The top-level variables at the end, when [`ExecutionMeta::variables`] set some.
     pub variables: Option<Map>,
+    /// Every history event, `ExecutionStarted` to its end, when [`ExecutionMeta::history`] asked.
+    pub history: Option<Vec<HistoryEvent>>,
 }
 
 /// Runs compiled state machines. Cheap to share as `Arc<Engine>`.
@@ -240,12 +246,22 @@ impl Engine {
             input: input.clone(),
             redrive_count: meta.asynchronous.then_some(0),
             limits: self.settings.limits(),
+            history: meta.history.then(|| Arc::new(History::new())),
         });
+        if let Some(h) = &info.history {
+            let details = history::details([
+                ("input", history::text(&input)),
+                ("inputDetails", history::not_truncated()),
+                ("roleArn", value::Value::String(info.role_arn.clone())),
+            ]);
+            h.record(0, meta.start_time, "ExecutionStarted", details);
+        }
         let limit = program
             .timeout_seconds
             .map(Duration::from_secs)
             .unwrap_or(self.settings.max_execution_duration)
             .min(self.settings.max_execution_duration);
+        let recorded = info.history.clone();
         let run = driver::Run::new(self, &program, meta.test_case.as_deref().map(Str::from));
         let preset = meta.variables.as_deref();
         // The first step needs no timer; the rest runs under the execution's timeout.
@@ -261,9 +277,10 @@ impl Engine {
                         match timers::untimed(rest, started + limit).await {
                             timers::Untimed::Done(r) => Ok(r),
                             timers::Untimed::TimedOut => Err(()),
-                            timers::Untimed::Waits => {
-                                return failed(ErrorName::RUNTIME, cause, started);
-                            }
+                            timers::Untimed::Waits => Ok((
+                                Err(crate::vm::StatesError::new(ErrorName::RUNTIME, cause)),
+                                None,
+                            )),
                         }
                     }
                 }
@@ -285,6 +302,7 @@ impl Engine {
                 transitions,
                 duration: started.elapsed(),
                 variables: None,
+                history: None,
             },
             Ok(Err(e)) => Outcome {
                 status: Status::Failed,
@@ -294,15 +312,22 @@ impl Engine {
                 transitions,
                 duration: started.elapsed(),
                 variables: None,
+                history: None,
             },
             Ok(Ok(v)) => Outcome {
                 status: Status::Succeeded,
-                output: Some(v.to_json()),
+                output: Some({
+                    if let Some(h) = &recorded {
+                        h.set_output(v.clone());
+                    }
+                    v.to_json()
+                }),
                 error: None,
                 cause: None,
                 transitions,
                 duration: started.elapsed(),
                 variables: None,
+                history: None,
             },
         };
         outcome.variables = variables;
@@ -317,6 +342,37 @@ impl Engine {
                 started,
             );
         }
+        if let Some(h) = &recorded {
+            let (kind, details) = match outcome.status {
+                Status::Succeeded => (
+                    "ExecutionSucceeded",
+                    history::details([
+                        ("output", h.take_output()),
+                        ("outputDetails", history::not_truncated()),
+                    ]),
+                ),
+                status => {
+                    let mut d = history::Details::new();
+                    let error = match status {
+                        Status::TimedOut => Some(ErrorName::TIMEOUT),
+                        _ => outcome.error.as_deref(),
+                    };
+                    for (k, v) in [("error", error), ("cause", outcome.cause.as_deref())] {
+                        if let Some(v) = v {
+                            d.push((k, value::Value::String(v.into())));
+                        }
+                    }
+                    let kind = if status == Status::TimedOut {
+                        "ExecutionTimedOut"
+                    } else {
+                        "ExecutionFailed"
+                    };
+                    (kind, d)
+                }
+            };
+            h.record(h.last_id(), SystemTime::now(), kind, details);
+            outcome.history = Some(h.take_events());
+        }
         outcome
     }
 }
@@ -330,5 +386,6 @@ fn failed(error: &str, cause: &str, started: Instant) -> Outcome {
         transitions: 0,
         duration: started.elapsed(),
         variables: None,
+        history: None,
     }
 }

@@ -421,3 +421,121 @@ fn tasks_run_without_a_timer_until_one_is_needed() {
         );
     assert_eq!(o.output.as_deref(), Some(r#"{"a":1}"#), "{o:?}");
 }
+
+/// The history of one execution: event types in order, with the ids they follow.
+async fn history_of(engine: &Engine, def: &str, input: &str) -> (Outcome, Vec<(String, u64, u64)>) {
+    let program = engine.compile(def).expect("the definition compiles");
+    let mut meta = ExecutionMeta::express(engine.settings(), "sm", "e");
+    meta.history = true;
+    let o = engine.execute(program, input, meta).await;
+    let events = o.history.clone().expect("a history was asked for");
+    let list = events
+        .iter()
+        .map(|e| (e.kind.to_string(), e.id, e.previous_event_id))
+        .collect();
+    (o, list)
+}
+
+#[tokio::test(start_paused = true)]
+async fn history_events_name_every_step_as_aws_does() {
+    let calls = Arc::new(AtomicU32::new(0));
+    let engine = flaky_engine(1, calls);
+    let def = r#"{"StartAt":"P","States":{
+      "P":{"Type":"Pass","Next":"T"},
+      "T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:flaky",
+           "Catch":[{"ErrorEquals":["Flaky"],"ResultPath":"$.error","Next":"C"}],"Next":"C"},
+      "C":{"Type":"Choice","Choices":[{"Variable":"$.error","IsPresent":true,"Next":"M"}],"Default":"F"},
+      "M":{"Type":"Map","ItemsPath":"$.items","ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}},"ResultPath":null,"Next":"Par"},
+      "Par":{"Type":"Parallel","Branches":[{"StartAt":"B","States":{"B":{"Type":"Wait","Seconds":1,"End":true}}}],"Next":"S"},
+      "S":{"Type":"Succeed"},
+      "F":{"Type":"Fail","Error":"No"}}}"#;
+    let (o, events) = history_of(&engine, def, r#"{"items":[1]}"#).await;
+    assert_eq!(o.status, Status::Succeeded, "{o:?}");
+    let kinds: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskFailed",
+            "TaskStateExited",
+            "ChoiceStateEntered",
+            "ChoiceStateExited",
+            "MapStateEntered",
+            "MapStateStarted",
+            "MapIterationStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "MapIterationSucceeded",
+            "MapStateSucceeded",
+            "MapStateExited",
+            "ParallelStateEntered",
+            "ParallelStateStarted",
+            "WaitStateEntered",
+            "WaitStateExited",
+            "ParallelStateSucceeded",
+            "ParallelStateExited",
+            "SucceedStateEntered",
+            "SucceedStateExited",
+            "ExecutionSucceeded",
+        ]
+    );
+    // Ids count up from 1; each event follows the one before it in its scope.
+    for (i, (_, id, _)) in events.iter().enumerate() {
+        assert_eq!(*id, i as u64 + 1);
+    }
+    assert_eq!(events[0].2, 0);
+    assert_eq!(events[1].2, 1);
+    // The iteration's first event follows MapStateStarted; the Map's result follows the Map's
+    // last own event, not the iteration's.
+    let started = events
+        .iter()
+        .find(|e| e.0 == "MapStateStarted")
+        .expect("started")
+        .1;
+    let iteration = events
+        .iter()
+        .find(|e| e.0 == "MapIterationStarted")
+        .expect("iteration");
+    assert_eq!(iteration.2, started);
+    let succeeded = events
+        .iter()
+        .find(|e| e.0 == "MapStateSucceeded")
+        .expect("succeeded");
+    assert_eq!(succeeded.2, started);
+}
+
+#[tokio::test(start_paused = true)]
+async fn history_of_failures_and_timeouts() {
+    let calls = Arc::new(AtomicU32::new(0));
+    let engine = flaky_engine(5, calls);
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:flaky","End":true}}}"#;
+    let (o, events) = history_of(&engine, def, "{}").await;
+    assert_eq!(o.status, Status::Failed);
+    let kinds: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskFailed",
+            "ExecutionFailed"
+        ]
+    );
+    let last = o.history.as_ref().and_then(|h| h.last()).expect("events");
+    let error = last.details.iter().find(|(k, _)| *k == "error");
+    assert_eq!(error.and_then(|(_, v)| v.as_str()), Some("Flaky"));
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:slow","TimeoutSeconds":1,"End":true}}}"#;
+    let (_, events) = history_of(&engine, def, "{}").await;
+    let kinds: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(&kinds[4..], ["TaskTimedOut", "ExecutionFailed"]);
+    // Without asking, nothing is kept.
+    let o = run_with(&engine, def, "{}").await;
+    assert!(o.history.is_none());
+}

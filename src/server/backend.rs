@@ -85,6 +85,7 @@ fn failed(error: &str, cause: &str, transitions: u64) -> ExecResult {
         transitions,
         duration: Duration::ZERO,
         variables: None,
+        history: None,
     }
 }
 
@@ -126,6 +127,7 @@ fn run_stand_in(p: &StandInProgram, input: &str) -> ExecResult {
                     transitions,
                     duration: Duration::ZERO,
                     variables: None,
+                    history: None,
                 };
             }
             other => {
@@ -153,6 +155,7 @@ fn succeeded(out: serde_json::Value, transitions: u64) -> ExecResult {
         transitions,
         duration: Duration::ZERO,
         variables: None,
+        history: None,
     }
 }
 

@@ -50,6 +50,13 @@ pub struct ServeArgs {
     /// Seconds in-flight requests may take to finish after SIGINT/SIGTERM.
     #[arg(long, default_value_t = 30)]
     pub shutdown_grace: u64,
+    /// How many recent executions the console at `/ui` lists.
+    #[arg(long, default_value_t = 100)]
+    pub ui_executions: usize,
+    /// Record every execution's path for the console (costs what logging at ALL costs);
+    /// without it, only executions started from the console or logged by their machine.
+    #[arg(long)]
+    pub ui_trace: bool,
 }
 
 fn say(args: &ServeArgs, level: &str, msg: &str) {
@@ -106,6 +113,8 @@ fn build(args: &ServeArgs) -> Result<Server, String> {
         account: args.account.clone(),
         max_body: args.max_body,
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
+        ui_executions: args.ui_executions,
+        ui_trace: args.ui_trace,
         ..Config::default()
     };
     let mut server = Server::new(backend(args)?, config);

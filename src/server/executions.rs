@@ -29,6 +29,8 @@ struct Start {
     input: String,
     /// A Step Functions Local mock test case, from `…:stateMachine:<sm>#<case>`.
     test_case: Option<String>,
+    /// Record the history events (for the console) even if the machine does not log.
+    trace: bool,
 }
 
 fn parse_start(server: &Server, r: &Req) -> Result<Start, ApiError> {
@@ -55,11 +57,14 @@ fn parse_start(server: &Server, r: &Req) -> Result<Start, ApiError> {
         name,
         input: input.to_string(),
         test_case: test_case.map(str::to_string),
+        trace: server.console.trace_all,
     })
 }
 
 fn meta(start: &Start, execution_arn: &str, now: SystemTime, asynchronous: bool) -> ExecMeta {
+    let logging = start.target.revision.logging.as_ref();
     ExecMeta {
+        history: start.trace || super::logs::ExecLog::wants_history(logging),
         execution_arn: execution_arn.to_string(),
         name: start.name.clone(),
         state_machine_arn: start.target.machine_arn.clone(),
@@ -100,6 +105,9 @@ async fn run(
         start: now,
     };
     server.logs.execution(&ctx, &result);
+    server
+        .console
+        .record(&start.target.name, arn, &start.input, now, &result);
     result
 }
 
@@ -112,8 +120,15 @@ fn billing(duration: Duration) -> Value {
 
 /// StartSyncExecution: runs an EXPRESS execution to completion and answers with its result.
 pub async fn start_sync(server: &Arc<Server>, r: &Req<'_>) -> OpResult {
+    start_sync_traced(server, r, false).await
+}
+
+/// StartSyncExecution, recording the execution's history events when `trace` (the console's
+/// own starts) or when the machine's logging or `--ui-trace` asks.
+pub async fn start_sync_traced(server: &Arc<Server>, r: &Req<'_>, trace: bool) -> OpResult {
     let included = r.opt_enum("includedData", &["ALL_DATA", "METADATA_ONLY"])?;
-    let start = parse_start(server, r)?;
+    let mut start = parse_start(server, r)?;
+    start.trace |= trace;
     if start.target.kind != Kind::Express {
         return Err(ApiError::sfn(
             "StateMachineTypeNotSupported",

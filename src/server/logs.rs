@@ -5,17 +5,39 @@
 
 use std::io::Write;
 use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
 use super::backend::{ExecResult, ExecStatus};
 use super::registry::lock;
+use crate::vm::HistoryEvent;
+use crate::vm::history::PAYLOAD_KEYS;
 
-/// Where log lines go: stderr, or a file given with `--log-file`.
+/// Executions' lines queued for the writer before a producer waits for it: a burst of
+/// executions never waits on the disk, a sustained flood is slowed to the disk's pace rather
+/// than buffered without bound.
+const QUEUE: usize = 16_384;
+
+/// Where log lines go: stderr, or a file given with `--log-file`. Lines are formatted and
+/// written on a thread of their own, off the request path.
 pub struct ExecLog {
-    /// Serialises whole lines from concurrent executions.
-    sink: Mutex<Box<dyn Write + Send>>,
+    /// To the writer thread; a std mutex only to make the sender `Sync`, held for one send.
+    tx: Mutex<SyncSender<Job>>,
+}
+
+/// One execution's events for the writer, or a request to report when all before it are out.
+enum Job {
+    Events {
+        execution_arn: String,
+        data: bool,
+        level: &'static str,
+        events: Vec<HistoryEvent>,
+    },
+    /// Without a history (recording was off): the started and finished lines from the result.
+    Summary(Vec<String>),
+    Flush(SyncSender<()>),
 }
 
 /// What one execution's log lines say about it.
@@ -34,12 +56,87 @@ fn millis(t: SystemTime) -> String {
         .to_string()
 }
 
-impl ExecLog {
-    /// A log writing to `sink`.
-    pub fn new(sink: Box<dyn Write + Send>) -> ExecLog {
-        ExecLog {
-            sink: Mutex::new(sink),
+/// Whether a logging configuration at `level` writes an event of type `kind`: `ALL` every
+/// event, `ERROR` the failures of every kind, `FATAL` only how the execution failed.
+fn logged_at(level: &str, kind: &str) -> bool {
+    match level {
+        "ALL" => true,
+        "ERROR" => {
+            kind.ends_with("Failed") || kind.ends_with("TimedOut") || kind.ends_with("Aborted")
         }
+        "FATAL" => matches!(
+            kind,
+            "ExecutionFailed" | "ExecutionTimedOut" | "ExecutionAborted"
+        ),
+        _ => false,
+    }
+}
+
+fn writer(rx: Receiver<Job>, mut sink: Box<dyn Write + Send>) {
+    for job in rx {
+        match job {
+            Job::Events {
+                execution_arn,
+                data,
+                level,
+                events,
+            } => {
+                for e in events.iter().filter(|e| logged_at(level, e.kind)) {
+                    let _ = writeln!(sink, "{}", event_line(&execution_arn, data, e));
+                }
+            }
+            Job::Summary(lines) => {
+                for l in lines {
+                    let _ = writeln!(sink, "{l}");
+                }
+            }
+            Job::Flush(done) => {
+                let _ = sink.flush();
+                let _ = done.send(());
+            }
+        }
+        let _ = sink.flush();
+    }
+}
+
+/// One event as CloudWatch Logs receives it from Step Functions.
+fn event_line(execution_arn: &str, data: bool, e: &HistoryEvent) -> String {
+    let mut details = serde_json::Map::new();
+    for (k, v) in e.details.iter() {
+        // Without `includeExecutionData`, the payloads stay out (their `…Details` stay in).
+        if !data && PAYLOAD_KEYS.contains(k) {
+            continue;
+        }
+        let v = if PAYLOAD_KEYS.contains(k) {
+            Value::String(v.to_json())
+        } else {
+            serde_json::from_str(&v.to_json()).unwrap_or(Value::Null)
+        };
+        details.insert(k.to_string(), v);
+    }
+    json!({
+        "id": e.id.to_string(),
+        "type": e.kind,
+        "details": details,
+        "previous_event_id": e.previous_event_id.to_string(),
+        "event_timestamp": millis(e.timestamp),
+        "execution_arn": execution_arn,
+    })
+    .to_string()
+}
+
+impl ExecLog {
+    /// A log writing to `sink` on a thread of its own.
+    pub fn new(sink: Box<dyn Write + Send>) -> ExecLog {
+        let (tx, rx) = sync_channel(QUEUE);
+        let spawned = std::thread::Builder::new()
+            .name("expressway-log".into())
+            .spawn(move || writer(rx, sink));
+        if let Err(e) = spawned {
+            // The receiver is gone with the closure: sends fail and lines are dropped.
+            eprintln!("expressway: no thread for the execution log ({e}); logging is off");
+        }
+        ExecLog { tx: Mutex::new(tx) }
     }
 
     /// A log that writes to stderr.
@@ -47,8 +144,9 @@ impl ExecLog {
         ExecLog::new(Box::new(std::io::stderr()))
     }
 
-    fn level(ctx: &LogContext) -> (&'static str, bool) {
-        let Some(l) = ctx.logging else {
+    /// The configured level and `includeExecutionData`.
+    fn level(logging: Option<&Value>) -> (&'static str, bool) {
+        let Some(l) = logging else {
             return ("OFF", false);
         };
         let level = match l.get("level").and_then(Value::as_str) {
@@ -61,10 +159,36 @@ impl ExecLog {
         (level, data)
     }
 
-    /// Writes the started and finished events of one execution, as its configuration asks.
+    /// Whether executions under `logging` should record their history events.
+    pub fn wants_history(logging: Option<&Value>) -> bool {
+        Self::level(logging).0 != "OFF"
+    }
+
+    fn send(&self, job: Job) {
+        let _ = lock(&self.tx).send(job);
+    }
+
+    /// Returns once every line queued before it is written.
+    pub fn flush(&self) {
+        let (done, wait) = sync_channel(1);
+        self.send(Job::Flush(done));
+        let _ = wait.recv();
+    }
+
+    /// Queues one execution's events, as its configuration asks: every history event when the
+    /// execution recorded them, else its started and finished lines.
     pub fn execution(&self, ctx: &LogContext, result: &ExecResult) {
-        let (level, data) = Self::level(ctx);
+        let (level, data) = Self::level(ctx.logging);
         if level == "OFF" {
+            return;
+        }
+        if let Some(events) = &result.history {
+            self.send(Job::Events {
+                execution_arn: ctx.execution_arn.to_string(),
+                data,
+                level,
+                events: events.clone(),
+            });
             return;
         }
         let failure = result.status != ExecStatus::Succeeded;
@@ -100,11 +224,7 @@ impl ExecLog {
         };
         let id = if level == "ALL" { 2 } else { 1 };
         lines.push(self.line(ctx, id, kind, end, details));
-        let mut sink = lock(&self.sink);
-        for l in lines {
-            let _ = writeln!(sink, "{l}");
-        }
-        let _ = sink.flush();
+        self.send(Job::Summary(lines));
     }
 
     fn line(
@@ -163,8 +283,10 @@ mod tests {
             transitions: 1,
             duration: Duration::from_millis(5),
             variables: None,
+            history: None,
         };
         log.execution(&ctx, &result);
+        log.flush();
         let text = String::from_utf8(lock(&buf.0).clone()).unwrap();
         text.lines()
             .map(|l| serde_json::from_str(l).unwrap())
@@ -189,5 +311,85 @@ mod tests {
             "ExecutionFailed"
         );
         assert!(logged(json!({"level":"OFF"}), ExecStatus::Failed).is_empty());
+    }
+
+    #[test]
+    fn history_events_filtered_by_level_and_data() {
+        use crate::value::Value as V;
+        use crate::vm::history::details;
+        let h = crate::vm::History::new();
+        let input = crate::value::parse("{\"a\":1}").unwrap();
+        h.record(
+            0,
+            UNIX_EPOCH,
+            "ExecutionStarted",
+            details([("input", input.clone())]),
+        );
+        h.record(
+            1,
+            UNIX_EPOCH,
+            "TaskStateEntered",
+            details([("input", input)]),
+        );
+        h.record(
+            2,
+            UNIX_EPOCH,
+            "TaskFailed",
+            details([("error", V::String("E".into()))]),
+        );
+        h.record(
+            3,
+            UNIX_EPOCH,
+            "ExecutionFailed",
+            details([("error", V::String("E".into()))]),
+        );
+        let lines = |config: Value| {
+            let buf = Buf::default();
+            let log = ExecLog::new(Box::new(buf.clone()));
+            let ctx = LogContext {
+                logging: Some(&config),
+                execution_arn: "arn",
+                role_arn: "role",
+                input: "{}",
+                start: UNIX_EPOCH,
+            };
+            let result = ExecResult {
+                status: ExecStatus::Failed,
+                output: None,
+                error: Some("E".into()),
+                cause: None,
+                transitions: 1,
+                duration: Duration::from_millis(5),
+                variables: None,
+                history: Some(h.events()),
+            };
+            log.execution(&ctx, &result);
+            log.flush();
+            let text = String::from_utf8(lock(&buf.0).clone()).unwrap();
+            text.lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        };
+        let all = lines(json!({"level": "ALL", "includeExecutionData": true}));
+        let types: Vec<&str> = all.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(
+            types,
+            [
+                "ExecutionStarted",
+                "TaskStateEntered",
+                "TaskFailed",
+                "ExecutionFailed"
+            ]
+        );
+        assert_eq!(all[1]["details"]["input"], "{\"a\":1}");
+        assert_eq!(all[2]["previous_event_id"], "2");
+        let no_data = lines(json!({"level": "ALL"}));
+        assert!(no_data[1]["details"].get("input").is_none());
+        let errors = lines(json!({"level": "ERROR"}));
+        let types: Vec<&str> = errors.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(types, ["TaskFailed", "ExecutionFailed"]);
+        let fatal = lines(json!({"level": "FATAL"}));
+        assert_eq!(fatal.len(), 1);
+        assert!(lines(json!({"level": "OFF"})).is_empty());
     }
 }

@@ -10,6 +10,7 @@
 pub mod backend;
 #[cfg(feature = "cli")]
 mod cli;
+mod console;
 pub mod definitions;
 mod executions;
 mod logs;
@@ -54,6 +55,11 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// How many StartExecution executions of STANDARD machines are kept for Describe/List.
     pub executions_kept: usize,
+    /// How many recent executions the console at `/ui` lists (0: none).
+    pub ui_executions: usize,
+    /// Record every execution's states for the console (costs what logging at `ALL` does),
+    /// not only those started from the console or logged by their machine.
+    pub ui_trace: bool,
 }
 
 impl Default for Config {
@@ -64,6 +70,8 @@ impl Default for Config {
             max_body: 4 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(30),
             executions_kept: 10_000,
+            ui_executions: 100,
+            ui_trace: false,
         }
     }
 }
@@ -74,6 +82,7 @@ pub struct Server {
     registry: Registry,
     metrics: metrics::Metrics,
     logs: ExecLog,
+    console: console::Console,
     config: Config,
     credentials: Option<Credentials>,
 }
@@ -90,6 +99,7 @@ impl Server {
             registry: Registry::new(arns, config.executions_kept),
             metrics: metrics::Metrics::default(),
             logs: ExecLog::stderr(),
+            console: console::Console::new(config.ui_executions, config.ui_trace),
             config,
             credentials: None,
         }
@@ -232,6 +242,7 @@ async fn handle(server: Arc<Server>, req: Request<Incoming>) -> Result<Response<
             "text/plain; version=0.0.4",
             server.metrics.render(),
         ),
+        (_, p) if p == "/ui" || p.starts_with("/ui/") => console::route(&server, req).await,
         (&Method::POST, p) if p.starts_with("/execute/") => {
             let name = p.trim_start_matches("/execute/").to_string();
             gateway(&server, req, &name).await

@@ -343,6 +343,7 @@ fn test_meta(
         test_case: None,
         asynchronous: false,
         variables,
+        history: false,
     }
 }
 

@@ -8,6 +8,7 @@
 mod choice;
 mod data;
 pub mod errors;
+pub mod history;
 mod jsonata_eval;
 mod limits;
 #[cfg(test)]
@@ -17,10 +18,11 @@ mod tests_limits;
 pub mod time;
 
 pub use errors::{ErrorName, StatesError};
+pub use history::{History, HistoryEvent};
 pub use limits::Limits;
 
 use crate::compile::{Catcher, MapOp, Op, Program, ScopeId, StateId};
-use crate::value::{Map, Str, Value};
+use crate::value::{Map, Number, Str, Value};
 use data::Frame;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -40,6 +42,8 @@ pub struct ExecutionInfo {
     pub redrive_count: Option<u32>,
     /// The data quotas every scope of the execution checks.
     pub limits: Limits,
+    /// Where the history events go, when anyone will read them (logging at `ALL`, the console).
+    pub history: Option<Arc<History>>,
 }
 
 /// Workflow variables visible to one scope: its own, then its parents' (read-only).
@@ -143,6 +147,8 @@ pub struct Execution {
     map_item: Option<(i64, Value)>,
     /// State transitions so far (billing and metrics).
     pub transitions: u64,
+    /// This scope's last history event (what the next one follows).
+    last_event: u64,
     /// Transitions left before `step` yields (kept across effects: a loop through a Parallel
     /// whose branches finish inline never waits on anything).
     yield_budget: u32,
@@ -256,7 +262,11 @@ impl Execution {
         input: Value,
         now: SystemTime,
     ) -> Execution {
-        Execution::scope(program, ScopeId(0), info, input, Variables::default(), now)
+        let last = info.history.as_ref().map_or(0, |h| h.last_id());
+        let mut exec =
+            Execution::scope(program, ScopeId(0), info, input, Variables::default(), now);
+        exec.last_event = last;
+        exec
     }
 
     /// An execution of one scope (branch or iteration) with the given variables.
@@ -283,6 +293,7 @@ impl Execution {
             event_id: 1,
             entered_event: 0,
             map_item: None,
+            last_event: 0,
             transitions: 0,
             yield_budget: YIELD_EVERY,
         }
@@ -317,14 +328,35 @@ impl Execution {
         input: Value,
         now: SystemTime,
     ) -> Execution {
-        Execution::scope(
+        let mut child = Execution::scope(
             program,
             scope,
             self.info.clone(),
             input,
             self.vars.child(),
             now,
-        )
+        );
+        child.last_event = self.last_event;
+        child
+    }
+
+    /// Records a history event of this scope, when the execution keeps a history; `details`
+    /// is built only then.
+    #[inline]
+    pub fn record(
+        &mut self,
+        kind: &'static str,
+        now: SystemTime,
+        details: impl FnOnce() -> history::Details,
+    ) {
+        if let Some(h) = &self.info.history {
+            self.last_event = h.record(self.last_event, now, kind, details());
+        }
+    }
+
+    /// Whether history events are being recorded.
+    pub fn has_history(&self) -> bool {
+        self.info.history.is_some()
     }
 
     /// The execution facts shared by every scope.
@@ -339,6 +371,9 @@ impl Execution {
 
     /// Hands the result of the last effect back.
     pub fn resume(&mut self, program: &Program, resume: Resume, now: SystemTime) -> Step {
+        if self.has_history() {
+            self.record_result(program, &resume, now);
+        }
         let flow = match (self.phase, resume) {
             (Phase::AwaitTask, Resume::Task(Ok(result))) => {
                 match self.task_result_fits(program, &result) {
@@ -376,6 +411,50 @@ impl Execution {
         self.after(program, flow, now)
     }
 
+    /// The history event of a Task's, a Parallel's or a Map's result.
+    fn record_result(&mut self, program: &Program, resume: &Resume, now: SystemTime) {
+        let op = &program.states[self.pc.0 as usize].op;
+        let (ok, err) = match resume {
+            Resume::Task(Ok(v)) => (Some(v), None),
+            // A Parallel's or Map's result shows in its Exited event.
+            Resume::Children(Ok(_)) => (Some(&Value::Null), None),
+            Resume::Task(Err(e)) | Resume::Children(Err(e)) => (None, Some(e)),
+            Resume::Woke => return,
+        };
+        let mut details = history::Details::new();
+        if let Op::Task(task) = op {
+            let (kind, name) = history::resource_parts(&task.resource);
+            details.push(("resourceType", Value::String(Str::from(kind.as_str()))));
+            details.push(("resource", Value::String(Str::from(name.as_str()))));
+        }
+        if let Some(v) = ok
+            && matches!(op, Op::Task(_))
+        {
+            details.push(("output", history::text(v)));
+            details.push(("outputDetails", history::not_truncated()));
+        }
+        if let Some(e) = err {
+            if let Some(error) = &e.error {
+                details.push(("error", Value::String(error.clone())));
+            }
+            if let Some(cause) = &e.cause {
+                details.push(("cause", Value::String(cause.clone())));
+            }
+        }
+        let timed_out = err.is_some_and(|e| e.matches(ErrorName::TIMEOUT));
+        let kind = match (op, ok.is_some(), timed_out) {
+            (Op::Task(_), true, _) => "TaskSucceeded",
+            (Op::Task(_), false, true) => "TaskTimedOut",
+            (Op::Task(_), false, false) => "TaskFailed",
+            (Op::Parallel { .. }, true, _) => "ParallelStateSucceeded",
+            (Op::Parallel { .. }, false, _) => "ParallelStateFailed",
+            (Op::Map(_), true, _) => "MapStateSucceeded",
+            (Op::Map(_), false, _) => "MapStateFailed",
+            _ => return,
+        };
+        self.record(kind, now, || details);
+    }
+
     /// Runs transitions until the scope finishes or needs an effect.
     pub fn step(&mut self, program: &Program, now: SystemTime) -> Step {
         self.run(program, now, false)
@@ -393,8 +472,18 @@ impl Execution {
             self.entered_event = self.event_id + 1;
             self.event_id += 1;
             self.transitions += 1;
+            if self.has_history() {
+                let state = &program.states[self.pc.0 as usize];
+                let (name, input) = (state.name.clone(), &self.input);
+                let details = history::details([
+                    ("name", Value::String(name)),
+                    ("input", history::text(input)),
+                    ("inputDetails", history::not_truncated()),
+                ]);
+                self.record(history::entered(&state.op), now, || details);
+            }
             let flow = self.enter(program, now);
-            match self.after_inner(flow) {
+            match self.after_inner(program, flow, now) {
                 Some(step) => return step,
                 None => retrying = false,
             }
@@ -421,14 +510,23 @@ impl Execution {
 
     /// Continues after a state finished asynchronously.
     fn after(&mut self, program: &Program, flow: Flow, now: SystemTime) -> Step {
-        match self.after_inner(flow) {
+        match self.after_inner(program, flow, now) {
             Some(step) => step,
             None => self.run(program, now, false),
         }
     }
 
     /// Applies a state's flow: `None` means "entered the next state, keep running".
-    fn after_inner(&mut self, flow: Flow) -> Option<Step> {
+    fn after_inner(&mut self, program: &Program, flow: Flow, now: SystemTime) -> Option<Step> {
+        if let (Flow::Next(_, output) | Flow::End(output), true) = (&flow, self.has_history()) {
+            let state = &program.states[self.pc.0 as usize];
+            let details = history::details([
+                ("name", Value::String(state.name.clone())),
+                ("output", history::text(output)),
+                ("outputDetails", history::not_truncated()),
+            ]);
+            self.record(history::exited(&state.op), now, || details);
+        }
         match flow {
             Flow::Next(next, output) => {
                 self.event_id += 1; // StateExited
@@ -486,6 +584,23 @@ impl Execution {
                     Err(e) => return Flow::Fail(e),
                 };
                 self.event_id += 2; // TaskScheduled, TaskStarted
+                if self.has_history() {
+                    let (kind, name) = history::resource_parts(&task.resource);
+                    let region = history::region(&self.info.execution_arn);
+                    let scheduled = history::details([
+                        ("resourceType", Value::String(Str::from(kind.as_str()))),
+                        ("resource", Value::String(Str::from(name.as_str()))),
+                        ("region", Value::String(region)),
+                        ("parameters", history::text(&effective)),
+                    ]);
+                    self.record("TaskScheduled", now, || scheduled);
+                    self.record("TaskStarted", now, || {
+                        history::details([
+                            ("resourceType", Value::String(Str::from(kind.as_str()))),
+                            ("resource", Value::String(Str::from(name.as_str()))),
+                        ])
+                    });
+                }
                 self.phase = Phase::AwaitTask;
                 Flow::Effect(Effect::Invoke(Invoke {
                     resource: task.resource.clone(),
@@ -531,6 +646,7 @@ impl Execution {
                     Err(e) => return Flow::Fail(e),
                 };
                 self.event_id += 1; // ParallelStateStarted
+                self.record("ParallelStateStarted", now, Vec::new);
                 self.phase = Phase::AwaitChildren;
                 Flow::Effect(Effect::Parallel {
                     branches: branches.clone(),
@@ -538,11 +654,11 @@ impl Execution {
                 })
             }
             // Map: items from ItemsPath/Items, each through ItemSelector.
-            Op::Map(m) => self.enter_map(&f, m, state.name.clone()),
+            Op::Map(m) => self.enter_map(&f, m, state.name.clone(), now),
         }
     }
 
-    fn enter_map(&mut self, f: &Frame, m: &MapOp, state_name: Str) -> Flow {
+    fn enter_map(&mut self, f: &Frame, m: &MapOp, state_name: Str, now: SystemTime) -> Flow {
         let run = (|| {
             let effective = f.map_input(self)?;
             let items = f.map_items(self, m, &effective)?;
@@ -568,6 +684,10 @@ impl Execution {
         match run {
             Ok(run) => {
                 self.event_id += 1; // MapStateStarted
+                let length = run.items.len() as i64;
+                self.record("MapStateStarted", now, || {
+                    history::details([("length", Value::Number(Number::Int(length)))])
+                });
                 self.phase = Phase::AwaitChildren;
                 Flow::Effect(Effect::Map(run))
             }

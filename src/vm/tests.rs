@@ -15,6 +15,7 @@ pub(super) fn info() -> Arc<ExecutionInfo> {
         input: Value::Null,
         redrive_count: None,
         limits: Limits::default(),
+        history: None,
     })
 }
 
