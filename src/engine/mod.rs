@@ -368,7 +368,7 @@ impl Engine {
                                 timers::Untimed::Done(r) => Ok(r),
                                 timers::Untimed::TimedOut => Err(()),
                                 timers::Untimed::Waits => {
-                                    return failed(ErrorName::RUNTIME, cause, started);
+                                    Ok(Ok((Err(StatesError::new(ErrorName::RUNTIME, cause)), None)))
                                 }
                             }
                         }
