@@ -29,18 +29,19 @@ pub struct ServeArgs {
     /// Step Functions Local mock configuration, handed to the engine's task layer.
     #[arg(long)]
     pub mock_config: Option<PathBuf>,
-    /// Serve Lambda invokes (`arn:aws:states:::lambda:invoke`, function ARNs) by Lambda's Invoke
-    /// API at this `http://` endpoint (a local emulator or a signing proxy).
-    #[arg(long)]
-    pub lambda_endpoint: Option<String>,
+    /// Where Task states call AWS services (endpoints, timeouts).
+    #[cfg(feature = "http-client")]
+    #[command(flatten)]
+    pub services: crate::tasks::aws::ServiceArgs,
     /// Register the tutorial stand-ins (Lambda echo, SNS publish, DynamoDB scan) the benches use.
     #[arg(long)]
     pub demo_tasks: bool,
-    /// Region in the ARNs this server hands out.
-    #[arg(long, default_value = "us-east-1")]
-    pub region: String,
+    /// Region in the ARNs this server hands out and that service calls are signed for
+    /// (else `AWS_REGION`, else `AWS_DEFAULT_REGION`, else us-east-1).
+    #[arg(long)]
+    pub region: Option<String>,
     /// Account id in the ARNs this server hands out.
-    #[arg(long, default_value = "123456789012")]
+    #[arg(long, env = "AWS_ACCOUNT_ID", default_value = "123456789012")]
     pub account: String,
     /// Largest request body in bytes.
     #[arg(long, default_value_t = 4 * 1024 * 1024)]
@@ -65,7 +66,7 @@ fn say(args: &ServeArgs, level: &str, msg: &str) {
 /// Step Functions Local mock configuration when one is given.
 fn backend(args: &ServeArgs) -> Result<Arc<dyn Backend>, String> {
     let settings = crate::engine::Settings {
-        region: args.region.clone(),
+        region: region(args),
         account: args.account.clone(),
         ..crate::engine::Settings::default()
     };
@@ -80,27 +81,29 @@ fn backend(args: &ServeArgs) -> Result<Arc<dyn Backend>, String> {
     if args.demo_tasks {
         crate::tasks::demo::register_tutorial_handlers(engine.tasks_mut());
     }
-    if let Some(endpoint) = &args.lambda_endpoint {
-        lambda_endpoint(&mut engine, endpoint)?;
+    #[cfg(feature = "http-client")]
+    {
+        let settings = args.services.settings(&region(args))?;
+        let creds = crate::tasks::aws::CredentialSource::default_chain(&settings.region);
+        let client = crate::tasks::aws::AwsClient::new(settings, creds)?;
+        crate::tasks::aws::register_services(engine.tasks_mut(), Arc::new(client));
     }
     Ok(Arc::new(EngineBackend::new(engine)))
 }
 
-#[cfg(feature = "http-client")]
-fn lambda_endpoint(engine: &mut crate::engine::Engine, endpoint: &str) -> Result<(), String> {
-    let client = crate::tasks::LambdaHttpClient::new(endpoint)?;
-    engine.tasks_mut().register_lambda(Arc::new(client));
-    Ok(())
-}
-
-#[cfg(not(feature = "http-client"))]
-fn lambda_endpoint(_engine: &mut crate::engine::Engine, _endpoint: &str) -> Result<(), String> {
-    Err("--lambda-endpoint needs the http-client feature".into())
+/// `--region`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`, else us-east-1.
+fn region(args: &ServeArgs) -> String {
+    args.region.clone().unwrap_or_else(|| {
+        ["AWS_REGION", "AWS_DEFAULT_REGION"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+            .unwrap_or_else(|| "us-east-1".into())
+    })
 }
 
 fn build(args: &ServeArgs) -> Result<Server, String> {
     let config = Config {
-        region: args.region.clone(),
+        region: region(args),
         account: args.account.clone(),
         max_body: args.max_body,
         shutdown_grace: Duration::from_secs(args.shutdown_grace),

@@ -20,6 +20,8 @@ mod pyjson;
 mod registry;
 
 #[cfg(feature = "http-client")]
+pub mod aws;
+#[cfg(feature = "http-client")]
 mod http;
 
 #[cfg(test)]
