@@ -181,6 +181,72 @@ fn w5_end_to_end_through_serve_configured_only_by_environment() {
     check_w5_output(&output, &moto, &queue, &lambda);
 }
 
+#[test]
+fn start_execution_runs_this_servers_machines_in_process() {
+    let dir = std::env::temp_dir().join(format!("expressway-real-sfn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    std::fs::write(
+        dir.join("child.asl.json"),
+        r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#,
+    )
+    .expect("child");
+    std::fs::write(
+        dir.join("parent.asl.json"),
+        task(
+            "arn:aws:states:::states:startExecution",
+            r#"{"StateMachineArn.$":"$.target","Input":{"from":"parent"}}"#,
+        ),
+    )
+    .expect("parent");
+    // No Step Functions endpoint is reachable: a local target must not need one.
+    let server = serve(&dir, &[("STEP_FUNCTIONS_ENDPOINT", "http://127.0.0.1:9")]);
+    let start = |target: &str| {
+        let input = serde_json::json!({ "target": target }).to_string();
+        let body = serde_json::json!({
+            "stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:parent",
+            "input": input,
+        });
+        sfn(&server.addr, "StartSyncExecution", &body.to_string())
+    };
+    let result = start("arn:aws:states:us-east-1:123456789012:stateMachine:child");
+    assert_eq!(result["status"], "SUCCEEDED", "{result}");
+    let output: serde_json::Value =
+        serde_json::from_str(result["output"].as_str().expect("output")).expect("JSON");
+    let keys: Vec<&String> = output.as_object().expect("object").keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "ExecutionArn",
+            "SdkHttpMetadata",
+            "SdkResponseMetadata",
+            "StartDate"
+        ]
+    );
+    assert!(
+        output["ExecutionArn"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("arn:aws:states:us-east-1:123456789012:express:child:")),
+        "{output}"
+    );
+    let result = start("arn:aws:states:us-east-1:123456789012:stateMachine:nope");
+    assert_eq!(result["status"], "FAILED");
+    assert_eq!(
+        result["error"],
+        "StepFunctions.StateMachineDoesNotExistException"
+    );
+    let cause = result["cause"].as_str().expect("cause");
+    assert!(
+        cause.starts_with("State Machine Does Not Exist: 'arn:aws:states:us-east-1:123456789012:stateMachine:nope' (Service: AWSStepFunctions; Status Code: 400; Error Code: StateMachineDoesNotExist; Request ID: "),
+        "{cause}"
+    );
+    // Another account's machine goes to the (unreachable) Step Functions endpoint.
+    let result = start("arn:aws:states:us-east-1:999999999999:stateMachine:far");
+    assert_eq!(
+        result["error"], "StepFunctions.SdkClientException",
+        "{result}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_integration_against_moto() {
     let Some(moto) = Moto::start() else { return };

@@ -32,7 +32,7 @@ use hyper_util::rt::TokioExecutor;
 
 pub use creds::CredentialSource;
 pub use endpoints::{AwsSettings, Service};
-pub use services::register_services;
+pub use services::{register_services, start_execution_over_http};
 
 #[cfg(feature = "cli")]
 pub use args::ServiceArgs;

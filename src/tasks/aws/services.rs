@@ -135,6 +135,15 @@ pub fn register_services(registry: &mut TaskRegistry, client: Arc<AwsClient>) {
     registry.register_lambda_if_absent(Arc::new(lambda));
 }
 
+/// `states:startExecution` over HTTP to the Step Functions endpoint, for a server that runs
+/// local targets in-process and hands every other ARN to this.
+pub fn start_execution_over_http(client: Arc<AwsClient>) -> Arc<dyn TaskHandler> {
+    Arc::new(Integration {
+        client,
+        op: Op::StartExecution,
+    })
+}
+
 impl TaskHandler for Integration {
     fn invoke(&self, req: TaskRequest) -> TaskFuture {
         let client = self.client.clone();
