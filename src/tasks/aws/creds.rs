@@ -23,6 +23,8 @@ pub struct CredentialSource {
 
 enum Kind {
     Fixed(Credentials),
+    /// Any provider (an embedder's own, or a test's).
+    Provider(SharedCredentialsProvider),
     /// The standard chain, built on first use (building it reads files and is async).
     Chain {
         region: String,
@@ -51,6 +53,11 @@ impl CredentialSource {
         CredentialSource::with(Kind::Fixed(creds))
     }
 
+    /// Any `aws-credential-types` provider, behind the same cache and refresh rule.
+    pub fn provider(provider: SharedCredentialsProvider) -> CredentialSource {
+        CredentialSource::with(Kind::Provider(provider))
+    }
+
     fn with(kind: Kind) -> CredentialSource {
         CredentialSource {
             kind,
@@ -63,6 +70,7 @@ impl CredentialSource {
     pub async fn get(&self) -> Result<Credentials, String> {
         let provider = match &self.kind {
             Kind::Fixed(c) => return Ok(c.clone()),
+            Kind::Provider(p) => p.clone(),
             Kind::Chain { region, provider } => provider
                 .get_or_init(|| async { chain(region).await })
                 .await
