@@ -34,6 +34,11 @@ impl Moto {
     /// Starts moto, or `None` (after saying why) when python3 or moto is missing here. On CI
     /// (`CI` set) a missing moto is a failure: `.ci/run` installs it.
     pub fn start() -> Option<Moto> {
+        Moto::start_with(&[])
+    }
+
+    /// [`Moto::start`] with variables for moto (`MOTO_ACCOUNT_ID` picks the account it serves).
+    pub fn start_with(env: &[(&str, &str)]) -> Option<Moto> {
         let ok = Command::new(python())
             .args(["-c", "import moto.server, boto3, flask"])
             .stdout(Stdio::null())
@@ -58,6 +63,7 @@ impl Moto {
                 "-p",
                 &port.to_string(),
             ])
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
