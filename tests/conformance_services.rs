@@ -6,6 +6,7 @@
 //! `tests/conformance/SERVICES_FLOOR`. `CONFORMANCE_VERBOSE=1` prints every failure.
 
 #[path = "conformance/harness.rs"]
+#[allow(dead_code)] // shared with tests/conformance.rs, which uses all of it
 mod harness;
 mod real;
 
