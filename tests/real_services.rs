@@ -666,3 +666,83 @@ async fn native_handlers_serve_every_form_that_names_their_function() {
     assert_eq!(e, "Boom");
     assert_eq!(c, r#"{"errorType":"Boom","errorMessage":"it failed"}"#);
 }
+
+/// w5 throughput against moto and the Lambda server, and the connections the pool opened:
+/// `cargo test --release --test real_services w5_throughput -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check: run it by name"]
+async fn w5_throughput() {
+    let Some(moto) = Moto::start() else { return };
+    let lambda = LambdaServer::start();
+    w5_resources(&moto);
+    let (moto_url, lambda_url) = (moto.url.clone(), lambda.url.clone());
+    let (engine, client) = engine(|s| {
+        s.endpoint_url = Some(moto_url);
+        s.set_endpoint(expressway::tasks::aws::Service::Lambda, &lambda_url);
+    });
+    measure("moto + Lambda server", Arc::new(engine), &lambda, &client).await;
+    // The same with SNS and the scan served in-process: what the Lambda calls alone cost.
+    let settings = AwsSettings {
+        endpoint_url: Some(lambda.url.clone()),
+        ..AwsSettings::default()
+    };
+    let creds = CredentialSource::fixed(ACCESS_KEY, SECRET_KEY, None);
+    let client = Arc::new(AwsClient::new(settings, creds).expect("a client"));
+    let mut engine = Engine::new(Settings::default());
+    engine
+        .tasks_mut()
+        .register_fn("arn:aws:states:::sns:publish", |_| async {
+            Ok(expressway::value::parse(r#"{"MessageId":"m"}"#).expect("JSON"))
+        });
+    engine
+        .tasks_mut()
+        .register_fn("arn:aws:states:::aws-sdk:dynamodb:scan", |_| async {
+            Ok(expressway::value::parse(
+                r#"{"Items":[{"bureau_name":{"S":"A"}},{"bureau_name":{"S":"B"}},{"bureau_name":{"S":"C"}}]}"#,
+            )
+            .expect("JSON"))
+        });
+    register_services(engine.tasks_mut(), client.clone());
+    lambda.calls.lock().expect("calls").clear();
+    measure(
+        "Lambda server only (SNS, scan in-process)",
+        Arc::new(engine),
+        &lambda,
+        &client,
+    )
+    .await;
+}
+
+async fn measure(label: &str, engine: Arc<Engine>, lambda: &LambdaServer, client: &AwsClient) {
+    let before = client.connections_opened();
+    let definition = std::fs::read_to_string(w5_definition_path()).expect("w5");
+    let program = engine.compile(&definition).expect("w5 compiles");
+    let executions = 1000;
+    let concurrency = 16;
+    let start = Instant::now();
+    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let mut handles = Vec::new();
+    for i in 0..executions {
+        let (engine, program, sem) = (engine.clone(), program.clone(), sem.clone());
+        handles.push(tokio::spawn(async move {
+            let _permit = sem.acquire().await.expect("semaphore");
+            let meta = ExecutionMeta::express(engine.settings(), "w5", &format!("e{i}"));
+            engine.execute(program, W5_INPUT, meta).await.status
+        }));
+    }
+    let mut ok = 0;
+    for h in handles {
+        if h.await.expect("joined") == Status::Succeeded {
+            ok += 1;
+        }
+    }
+    let took = start.elapsed();
+    let calls = lambda.calls.lock().expect("calls").len();
+    println!(
+        "w5 against {label}: {ok}/{executions} succeeded in {took:?} = {:.1} executions/s \
+         (concurrency {concurrency}); Lambda calls {calls}; connections opened {} \
+         (moto closes every connection it answers, so each of its calls opens one)",
+        f64::from(ok) / took.as_secs_f64(),
+        client.connections_opened() - before
+    );
+}
