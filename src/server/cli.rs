@@ -26,8 +26,9 @@ pub struct ServeArgs {
     /// Write execution logs (CloudWatch-style JSON lines) here instead of stderr.
     #[arg(long)]
     pub log_file: Option<PathBuf>,
-    /// Step Functions Local mock configuration, handed to the engine's task layer.
-    #[arg(long)]
+    /// Step Functions Local mock configuration, handed to the engine's task layer (also
+    /// `SFN_MOCK_CONFIG`, as Step Functions Local reads it).
+    #[arg(long, env = "SFN_MOCK_CONFIG")]
     pub mock_config: Option<PathBuf>,
     /// Where Task states call AWS services (endpoints, timeouts).
     #[cfg(feature = "http-client")]
