@@ -159,6 +159,26 @@ struct RunArgs {
     /// as `serve --demo-tasks` does.
     #[arg(long)]
     demo_tasks: bool,
+    /// Region of the execution's ARNs and of service calls (else `AWS_REGION`, else
+    /// `AWS_DEFAULT_REGION`, else us-east-1).
+    #[arg(long)]
+    region: Option<String>,
+    /// Account id of the execution's ARNs.
+    #[arg(long, env = "AWS_ACCOUNT_ID", default_value = "123456789012")]
+    account: String,
+    /// Where Task states call AWS services (endpoints, timeouts).
+    #[command(flatten)]
+    services: expressway::tasks::aws::ServiceArgs,
+}
+
+/// `--region`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`, else us-east-1.
+fn region(flag: &Option<String>) -> String {
+    flag.clone().unwrap_or_else(|| {
+        ["AWS_REGION", "AWS_DEFAULT_REGION"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+            .unwrap_or_else(|| "us-east-1".into())
+    })
 }
 
 /// The multi-threaded runtime a command runs on, or `None` once it has said why there is none.
@@ -218,10 +238,14 @@ fn run(args: RunArgs) -> ExitCode {
     };
     let settings = Settings {
         max_execution_duration: std::time::Duration::from_secs(args.max_duration),
+        region: region(&args.region),
+        account: args.account.clone(),
         ..Settings::default()
     };
     let mut engine = Engine::new(settings);
-    if let Err(e) = register_mocks(&mut engine, &args) {
+    if let Err(e) =
+        register_mocks(&mut engine, &args).and_then(|()| register_services(&mut engine, &args))
+    {
         eprintln!("expressway: {e}");
         return ExitCode::from(2);
     }
@@ -281,6 +305,17 @@ fn register_mocks(engine: &mut Engine, args: &RunArgs) -> Result<(), String> {
         }
         engine.tasks_mut().set_mock_config(config);
     }
+    Ok(())
+}
+
+/// Real services for every Task resource no mock serves: the request layer with the endpoints
+/// of the flags and the environment.
+fn register_services(engine: &mut Engine, args: &RunArgs) -> Result<(), String> {
+    use expressway::tasks::aws::{AwsClient, CredentialSource, register_services};
+    let settings = args.services.settings(&engine.settings().region)?;
+    let creds = CredentialSource::default_chain(&settings.region);
+    let client = AwsClient::new(settings, creds)?;
+    register_services(engine.tasks_mut(), Arc::new(client));
     Ok(())
 }
 

@@ -28,21 +28,23 @@ pub struct ServeArgs {
     /// Write execution logs (CloudWatch-style JSON lines) here instead of stderr.
     #[arg(long)]
     pub log_file: Option<PathBuf>,
-    /// Step Functions Local mock configuration, handed to the engine's task layer.
-    #[arg(long)]
+    /// Step Functions Local mock configuration, handed to the engine's task layer (also
+    /// `SFN_MOCK_CONFIG`, as Step Functions Local reads it).
+    #[arg(long, env = "SFN_MOCK_CONFIG")]
     pub mock_config: Option<PathBuf>,
-    /// Serve Lambda invokes (`arn:aws:states:::lambda:invoke`, function ARNs) by Lambda's Invoke
-    /// API at this `http://` endpoint (a local emulator or a signing proxy).
-    #[arg(long)]
-    pub lambda_endpoint: Option<String>,
+    /// Where Task states call AWS services (endpoints, timeouts).
+    #[cfg(feature = "http-client")]
+    #[command(flatten)]
+    pub services: crate::tasks::aws::ServiceArgs,
     /// Register the tutorial stand-ins (Lambda echo, SNS publish, DynamoDB scan) the benches use.
     #[arg(long)]
     pub demo_tasks: bool,
-    /// Region in the ARNs this server hands out.
-    #[arg(long, default_value = "us-east-1")]
-    pub region: String,
+    /// Region in the ARNs this server hands out and that service calls are signed for
+    /// (else `AWS_REGION`, else `AWS_DEFAULT_REGION`, else us-east-1).
+    #[arg(long)]
+    pub region: Option<String>,
     /// Account id in the ARNs this server hands out.
-    #[arg(long, default_value = "123456789012")]
+    #[arg(long, env = "AWS_ACCOUNT_ID", default_value = "123456789012")]
     pub account: String,
     /// Largest request body in bytes.
     #[arg(long, default_value_t = 4 * 1024 * 1024)]
@@ -82,11 +84,14 @@ fn say(args: &ServeArgs, level: &str, msg: &str) {
     }
 }
 
+/// The server, once built: `states:startExecution` tasks start its machines in-process.
+type ServerSlot = Arc<std::sync::OnceLock<std::sync::Weak<Server>>>;
+
 /// The engine the CLI serves with, making ARNs in the server's region and account, with the
 /// Step Functions Local mock configuration when one is given.
-fn backend(args: &ServeArgs) -> Result<Arc<dyn Backend>, String> {
+fn backend(args: &ServeArgs, slot: &ServerSlot) -> Result<Arc<dyn Backend>, String> {
     let settings = crate::engine::Settings {
-        region: args.region.clone(),
+        region: region(args),
         account: args.account.clone(),
         ..crate::engine::Settings::default()
     };
@@ -101,27 +106,146 @@ fn backend(args: &ServeArgs) -> Result<Arc<dyn Backend>, String> {
     if args.demo_tasks {
         crate::tasks::demo::register_tutorial_handlers(engine.tasks_mut());
     }
-    if let Some(endpoint) = &args.lambda_endpoint {
-        lambda_endpoint(&mut engine, endpoint)?;
+    #[cfg(feature = "http-client")]
+    {
+        let settings = args.services.settings(&region(args))?;
+        let creds = crate::tasks::aws::CredentialSource::default_chain(&settings.region);
+        let client = Arc::new(crate::tasks::aws::AwsClient::new(settings, creds)?);
+        let over_http = crate::tasks::aws::start_execution_over_http(client.clone());
+        let local = LocalStartExecution {
+            slot: slot.clone(),
+            over_http,
+        };
+        let local: Arc<dyn crate::tasks::TaskHandler> = Arc::new(local);
+        for p in ["aws", "aws-cn", "aws-us-gov"] {
+            let arn = format!("arn:{p}:states:::states:startExecution");
+            if !engine.tasks().has_exact(&arn) {
+                engine.tasks_mut().register_exact(&arn, local.clone());
+            }
+        }
+        crate::tasks::aws::register_services(engine.tasks_mut(), client);
     }
+    #[cfg(not(feature = "http-client"))]
+    let _ = slot;
     Ok(Arc::new(EngineBackend::new(engine)))
 }
 
+/// `--region`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`, else us-east-1.
+fn region(args: &ServeArgs) -> String {
+    args.region.clone().unwrap_or_else(|| {
+        ["AWS_REGION", "AWS_DEFAULT_REGION"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+            .unwrap_or_else(|| "us-east-1".into())
+    })
+}
+
+/// `states:startExecution` for a machine of this server: started in-process, as StartExecution
+/// would start it; machines of other regions or accounts go to the Step Functions endpoint.
 #[cfg(feature = "http-client")]
-fn lambda_endpoint(engine: &mut crate::engine::Engine, endpoint: &str) -> Result<(), String> {
-    let client = crate::tasks::LambdaHttpClient::new(endpoint)?;
-    engine.tasks_mut().register_lambda(Arc::new(client));
-    Ok(())
+struct LocalStartExecution {
+    slot: ServerSlot,
+    over_http: Arc<dyn crate::tasks::TaskHandler>,
 }
 
-#[cfg(not(feature = "http-client"))]
-fn lambda_endpoint(_engine: &mut crate::engine::Engine, _endpoint: &str) -> Result<(), String> {
-    Err("--lambda-endpoint needs the http-client feature".into())
+#[cfg(feature = "http-client")]
+impl crate::tasks::TaskHandler for LocalStartExecution {
+    fn invoke(&self, req: crate::tasks::TaskRequest) -> crate::tasks::TaskFuture {
+        use crate::tasks::TaskError;
+        use crate::value::Value;
+        let server = self.slot.get().and_then(std::sync::Weak::upgrade);
+        let target = req
+            .input
+            .get("StateMachineArn")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some(server) = server.filter(|s| s.registry.arns.is_local(target)) else {
+            return self.over_http.invoke(req);
+        };
+        let mut body = serde_json::Map::new();
+        body.insert("stateMachineArn".into(), serde_json::json!(target));
+        if let Some(input) = req.input.get("Input") {
+            let text = match input {
+                Value::String(s) => s.to_string(),
+                other => other.to_json(),
+            };
+            body.insert("input".into(), serde_json::json!(text));
+        }
+        if let Some(name) = req.input.get("Name") {
+            body.insert("name".into(), name.to_serde());
+        }
+        let started = super::executions::start(&server, &super::protocol::Req::new(&body));
+        let request_id = uuid::Uuid::new_v4().to_string();
+        Box::pin(std::future::ready(match started {
+            Ok(v) => {
+                let mut out = crate::value::Map::new();
+                let arn = v["executionArn"].as_str().unwrap_or_default();
+                out.insert("ExecutionArn".into(), Value::str(arn));
+                out.insert(
+                    "SdkHttpMetadata".into(),
+                    local_http_metadata(&v.to_string(), &request_id),
+                );
+                let mut meta = crate::value::Map::new();
+                meta.insert("RequestId".into(), Value::str(&request_id));
+                out.insert("SdkResponseMetadata".into(), Value::object(meta));
+                let millis = v["startDate"].as_f64().unwrap_or_default() * 1000.0;
+                out.insert("StartDate".into(), Value::int(millis.round() as i64));
+                Ok(Value::object(out))
+            }
+            Err(e) => {
+                let message = e.message.clone().unwrap_or_else(|| "null".into());
+                let name = if e.kind.ends_with("Exception") {
+                    e.kind.to_string()
+                } else {
+                    format!("{}Exception", e.kind)
+                };
+                Err(TaskError::new(
+                    format!("StepFunctions.{name}"),
+                    format!(
+                        "{message} (Service: AWSStepFunctions; Status Code: {}; Error Code: {}; \
+                         Request ID: {request_id}; Proxy: null)",
+                        e.status, e.kind
+                    ),
+                ))
+            }
+        }))
+    }
 }
 
-fn build(args: &ServeArgs) -> Result<Server, String> {
+/// `SdkHttpMetadata` for an answer given in-process: the headers Step Functions would have sent.
+#[cfg(feature = "http-client")]
+fn local_http_metadata(body: &str, request_id: &str) -> crate::value::Value {
+    use crate::value::{Map, Value};
+    let date = chrono::Utc::now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    let headers = [
+        ("x-amzn-RequestId", request_id.to_string()),
+        ("connection", "keep-alive".to_string()),
+        ("Content-Length", body.len().to_string()),
+        ("Date", date),
+        ("Content-Type", "application/x-amz-json-1.0".to_string()),
+    ];
+    let all: Map = headers
+        .iter()
+        .map(|(k, v)| ((*k).into(), Value::array(vec![Value::str(v)])))
+        .collect();
+    let mut sorted = headers.to_vec();
+    sorted.sort_by_key(|(k, _)| k.to_ascii_lowercase());
+    let single: Map = sorted
+        .iter()
+        .map(|(k, v)| ((*k).into(), Value::str(v)))
+        .collect();
+    let mut m = Map::new();
+    m.insert("AllHttpHeaders".into(), Value::object(all));
+    m.insert("HttpHeaders".into(), Value::object(single));
+    m.insert("HttpStatusCode".into(), Value::int(200));
+    Value::object(m)
+}
+
+fn build(args: &ServeArgs, slot: &ServerSlot) -> Result<Server, String> {
     let config = Config {
-        region: args.region.clone(),
+        region: region(args),
         account: args.account.clone(),
         max_body: args.max_body,
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
@@ -132,7 +256,7 @@ fn build(args: &ServeArgs) -> Result<Server, String> {
         max_connections: fit_open_files(args),
         ..Config::default()
     };
-    let mut server = Server::new(backend(args)?, config);
+    let mut server = Server::new(backend(args, slot)?, config);
     if let Some(path) = &args.log_file {
         let file = std::fs::OpenOptions::new()
             .create(true)
@@ -222,8 +346,13 @@ pub fn serve_main(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let server = match build(&args) {
-        Ok(s) => Arc::new(s),
+    let slot = ServerSlot::default();
+    let server = match build(&args, &slot) {
+        Ok(s) => {
+            let server = Arc::new(s);
+            let _ = slot.set(Arc::downgrade(&server));
+            server
+        }
         Err(e) => {
             say(&args, "error", &e);
             return ExitCode::FAILURE;

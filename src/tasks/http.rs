@@ -1,117 +1,94 @@
-//! Lambda's Invoke API over HTTP, for workflows run against real (or emulated) Lambda:
-//! `POST {endpoint}/2015-03-31/functions/{name}/invocations`.
-//!
-//! Plain `http://` only and no SigV4 signing: point it at a local emulator, a signing proxy, or
-//! a Lambda-compatible server that needs no signature.
+//! Lambda's Invoke API over the AWS request layer, for workflows run against real (or emulated)
+//! Lambda: `POST {endpoint}/2015-03-31/functions/{name}/invocations`, SigV4-signed, on the shared
+//! connection pool.
+
+use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
+use super::aws::{AwsClient, AwsRequest, AwsSettings, CredentialSource, Service};
 use super::lambda::{LambdaBackend, LambdaCall, LambdaFuture, LambdaResponse, LambdaServiceError};
 use super::percent_encode;
 use crate::value::{self, Value};
 
-/// Largest response body read: Lambda's 6 MB synchronous payload limit plus headroom.
-const MAX_BODY: usize = 7 * 1024 * 1024;
-
-/// A Lambda Invoke API client for one endpoint; cheap to clone (the connection pool is shared).
+/// A Lambda Invoke API client; cheap to clone (the request layer is shared).
 #[derive(Clone, Debug)]
 pub struct LambdaHttpClient {
-    /// `http://host:port[/base]`, without a trailing slash.
-    endpoint: String,
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Arc<AwsClient>,
 }
 
 impl LambdaHttpClient {
-    /// A client for `endpoint` (e.g. `http://127.0.0.1:3001`). Fails on anything but a valid
-    /// `http://` URL, because TLS is not built in.
+    /// A client for `endpoint` (e.g. `http://127.0.0.1:3001`, or Lambda's own https endpoint),
+    /// with the other settings and the credentials from the environment. Fails on anything but
+    /// an `http://`/`https://` URL.
     pub fn new(endpoint: &str) -> Result<LambdaHttpClient, String> {
-        let endpoint = endpoint.trim_end_matches('/');
-        if !endpoint.starts_with("http://") {
-            return Err(format!(
-                "Lambda endpoint '{endpoint}' must be an http:// URL"
-            ));
-        }
-        endpoint
-            .parse::<hyper::Uri>()
-            .map_err(|e| format!("Lambda endpoint '{endpoint}' is not a valid URL: {e}"))?;
-        let client = Client::builder(TokioExecutor::new()).build_http();
-        Ok(LambdaHttpClient {
-            endpoint: endpoint.to_string(),
-            client,
-        })
+        let mut settings = AwsSettings::from_env();
+        settings.set_endpoint(Service::Lambda, endpoint);
+        settings.check()?;
+        let creds = CredentialSource::default_chain(&settings.region);
+        Ok(LambdaHttpClient::with_client(Arc::new(AwsClient::new(
+            settings, creds,
+        )?)))
     }
 
-    fn request(
-        &self,
-        call: &LambdaCall,
-    ) -> Result<hyper::Request<Full<Bytes>>, LambdaServiceError> {
-        let mut url = format!(
-            "{}/2015-03-31/functions/{}/invocations",
-            self.endpoint,
+    /// A client calling through an existing request layer (one pool for every service).
+    pub fn with_client(client: Arc<AwsClient>) -> LambdaHttpClient {
+        LambdaHttpClient { client }
+    }
+
+    fn request(call: &LambdaCall) -> AwsRequest {
+        let mut path = format!(
+            "/2015-03-31/functions/{}/invocations",
             percent_encode(&call.function.arn(), false)
         );
         if let Some(q) = &call.function.qualifier {
-            url.push_str("?Qualifier=");
-            url.push_str(&percent_encode(q, false));
+            path.push_str("?Qualifier=");
+            path.push_str(&percent_encode(q, false));
         }
-        let mut builder = hyper::Request::builder()
-            .method(hyper::Method::POST)
-            .uri(url)
-            .header("content-type", "application/json");
+        let mut headers = vec![("content-type", "application/json".to_string())];
         if let Some(t) = &call.invocation_type {
-            builder = builder.header("x-amz-invocation-type", t.as_str());
+            headers.push(("x-amz-invocation-type", t.clone()));
         }
         if call.log_tail {
-            builder = builder.header("x-amz-log-type", "Tail");
+            headers.push(("x-amz-log-type", "Tail".into()));
         }
-        let body = Bytes::from(call.payload.clone().unwrap_or_default());
-        builder
-            .body(Full::new(body))
-            .map_err(|e| LambdaServiceError::client(e.to_string()))
+        if let Some(c) = &call.client_context {
+            headers.push(("x-amz-client-context", c.clone()));
+        }
+        AwsRequest {
+            service: Service::Lambda,
+            method: hyper::Method::POST,
+            path,
+            headers,
+            body: Bytes::from(call.payload.clone().unwrap_or_default()),
+        }
     }
 }
 
 impl LambdaBackend for LambdaHttpClient {
     fn invoke(&self, call: LambdaCall) -> LambdaFuture {
-        let this = self.clone();
+        let client = self.client.clone();
         Box::pin(async move {
-            let req = this.request(&call)?;
-            let resp = this
-                .client
-                .request(req)
+            let resp = client
+                .call(LambdaHttpClient::request(&call))
                 .await
-                .map_err(|e| LambdaServiceError::client(e.to_string()))?;
-            let status = resp.status().as_u16();
-            let header = |name: &str| {
-                resp.headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string)
-            };
-            let function_error = header("x-amz-function-error");
-            let executed_version = header("x-amz-executed-version");
-            let log_result = header("x-amz-log-result");
-            let request_id = header("x-amzn-requestid").unwrap_or_default();
-            let error_type = header("x-amzn-errortype");
-            let body = Limited::new(resp.into_body(), MAX_BODY)
-                .collect()
-                .await
-                .map_err(|e| LambdaServiceError::client(e.to_string()))?
-                .to_bytes();
-            let text = String::from_utf8_lossy(&body).into_owned();
-            if status >= 300 && function_error.is_none() {
-                return Err(service_error(status, error_type, &text, request_id));
+                .map_err(|e| LambdaServiceError::client(e.0))?;
+            let function_error = resp.header("x-amz-function-error").map(str::to_string);
+            let request_id = resp.request_id();
+            let text = String::from_utf8_lossy(&resp.body).into_owned();
+            if resp.status >= 300 && function_error.is_none() {
+                let error_type = resp.header("x-amzn-errortype").map(str::to_string);
+                return Err(service_error(resp.status, error_type, &text, request_id));
             }
             Ok(LambdaResponse {
-                status,
+                status: resp.status,
                 function_error,
+                executed_version: resp
+                    .header("x-amz-executed-version")
+                    .unwrap_or("$LATEST")
+                    .to_string(),
+                log_result: resp.header("x-amz-log-result").map(str::to_string),
                 payload: text,
-                executed_version: executed_version.unwrap_or_else(|| "$LATEST".into()),
-                log_result,
                 request_id,
             })
         })
@@ -119,7 +96,7 @@ impl LambdaBackend for LambdaHttpClient {
 }
 
 /// Lambda's error answer: the code from `x-amzn-ErrorType` (or the body's `__type`), the message
-/// from the body's `Message`/`message`.
+/// from the body's `Message`/`message`; a body that is not JSON is the message itself.
 fn service_error(
     status: u16,
     error_type: Option<String>,
@@ -136,10 +113,11 @@ fn service_error(
         })
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| {
-            if status == 404 {
-                "ResourceNotFoundException"
-            } else {
-                "ServiceException"
+            match status {
+                404 => "ResourceNotFoundException",
+                429 => "TooManyRequestsException",
+                s if s >= 500 => "ServiceException",
+                _ => "AWSLambdaException",
             }
             .to_string()
         });
@@ -147,7 +125,15 @@ fn service_error(
         .get("Message")
         .or_else(|| doc.get("message"))
         .and_then(Value::as_str)
-        .map_or_else(|| body.to_string(), str::to_string);
+        .map_or_else(
+            || body.trim().chars().take(200).collect::<String>(),
+            str::to_string,
+        );
+    let request_id = if request_id.is_empty() {
+        "null".to_string()
+    } else {
+        request_id
+    };
     LambdaServiceError {
         status,
         code,

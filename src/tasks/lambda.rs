@@ -29,6 +29,8 @@ pub struct LambdaCall {
     pub invocation_type: Option<String>,
     /// `LogType: Tail` asks for the last 4 KB of log in `LogResult`.
     pub log_tail: bool,
+    /// `ClientContext`: base64 JSON handed to the function (`X-Amz-Client-Context`).
+    pub client_context: Option<String>,
 }
 
 /// Lambda's answer to an Invoke call that reached the function.
@@ -140,6 +142,7 @@ impl TaskHandler for LambdaIntegration {
                     payload: Some(req.input.to_json()),
                     invocation_type: None,
                     log_tail: false,
+                    client_context: None,
                 };
                 let resp = backend.invoke(call).await.map_err(|e| e.to_task_error())?;
                 legacy_result(resp)
@@ -149,6 +152,62 @@ impl TaskHandler for LambdaIntegration {
                     req.resource
                 )))
             }
+        })
+    }
+}
+
+/// A native handler registered at a function's ARN, answering the Invoke API as that function:
+/// its result is the payload; its error is a function error (`errorType`/`errorMessage`).
+pub(crate) struct HandlerFunction {
+    handler: Arc<dyn TaskHandler>,
+    /// The Task request the call comes from: names, context and scope go to the handler.
+    origin: TaskRequest,
+}
+
+impl HandlerFunction {
+    pub(crate) fn new(handler: Arc<dyn TaskHandler>, origin: &TaskRequest) -> HandlerFunction {
+        HandlerFunction {
+            handler,
+            origin: origin.clone(),
+        }
+    }
+}
+
+impl LambdaBackend for HandlerFunction {
+    fn invoke(&self, call: LambdaCall) -> LambdaFuture {
+        let mut req = self.origin.clone();
+        req.resource = Arc::from(call.function.arn().as_str());
+        req.input = match &call.payload {
+            None => Value::empty_object(),
+            Some(text) => payload_value(text),
+        };
+        let fut = self.handler.invoke(req);
+        Box::pin(async move {
+            let request_id = uuid::Uuid::new_v4().to_string();
+            let (function_error, payload) = match fut.await {
+                Ok(v) => (None, v.to_json()),
+                Err(e) => {
+                    let mut doc = Map::new();
+                    doc.insert("errorType".into(), Value::str(&e.error));
+                    doc.insert(
+                        "errorMessage".into(),
+                        Value::str(e.cause.as_deref().unwrap_or_default()),
+                    );
+                    (Some("Unhandled".to_string()), Value::object(doc).to_json())
+                }
+            };
+            Ok(LambdaResponse {
+                status: 200,
+                function_error,
+                payload,
+                executed_version: call
+                    .function
+                    .qualifier
+                    .clone()
+                    .unwrap_or_else(|| "$LATEST".into()),
+                log_result: None,
+                request_id,
+            })
         })
     }
 }
@@ -211,6 +270,10 @@ fn service_call(req: &TaskRequest) -> Result<LambdaCall, TaskError> {
             .and_then(Value::as_str)
             .map(str::to_string),
         log_tail: params.get("LogType").and_then(Value::as_str) == Some("Tail"),
+        client_context: params
+            .get("ClientContext")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     })
 }
 

@@ -6,7 +6,10 @@
 //! them). What serves it, in order: a Step Functions Local mock configuration
 //! ([`MockConfig`], when the execution runs a test case), an exact-ARN handler, the rejection of
 //! `.sync`/`.waitForTaskToken` (Express has no such patterns), the longest registered prefix,
-//! and finally AWS's "not found" failure.
+//! and finally AWS's "not found" failure. A handler registered at a Lambda function's ARN serves
+//! every resource naming that function. Real AWS services (and emulators) are reached through the
+//! one request layer in [`aws`] (feature `http-client`), registered after native handlers and
+//! mocks so that they keep their resources.
 //!
 //! Never here: JSONPath/JSONata evaluation (the input arrives already shaped), retries and
 //! timeouts (the driver owns them: it drops the future to cancel), and blocking I/O.
@@ -19,6 +22,8 @@ mod mock_lambdas;
 mod pyjson;
 mod registry;
 
+#[cfg(feature = "http-client")]
+pub mod aws;
 #[cfg(feature = "http-client")]
 mod http;
 

@@ -5,7 +5,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::arn::{FunctionRef, is_lambda_function_arn, is_lambda_invoke, pattern_suffix};
-use super::lambda::{LambdaBackend, LambdaIntegration, LambdaServiceError, unsupported_pattern};
+use super::lambda::{
+    HandlerFunction, LambdaBackend, LambdaIntegration, LambdaServiceError, unsupported_pattern,
+};
 use super::mock_config::MockConfig;
 use super::{TaskError, TaskFuture, TaskHandler, TaskRequest};
 use crate::value::Value;
@@ -56,6 +58,9 @@ pub struct TaskRegistry {
     /// Sorted longest first, so the first match is the longest.
     prefixes: Vec<(Arc<str>, Arc<dyn TaskHandler>)>,
     mock_config: Option<Arc<MockConfig>>,
+    /// Exact registrations that name a Lambda function: only when there are some does a Lambda
+    /// resource look for the handler of the function it names.
+    function_handlers: usize,
 }
 
 impl TaskRegistry {
@@ -65,8 +70,27 @@ impl TaskRegistry {
     }
 
     /// Serves the resource `arn` exactly as written (replacing an earlier registration).
+    ///
+    /// A handler registered at a Lambda function's ARN (`arn:aws:lambda:…:function:Name`) is that
+    /// function: it serves every resource that names it (`lambda:invoke` with its name or ARN in
+    /// `FunctionName`, the ARN with `:$LATEST` or a qualifier) with the event as its input, and
+    /// its result is the function's payload. A handler at `…:function:Name:qualifier` serves that
+    /// qualifier only, before the unqualified one.
     pub fn register_exact(&mut self, arn: &str, handler: Arc<dyn TaskHandler>) {
-        self.exact.insert(Arc::from(arn), handler);
+        let new = self.exact.insert(Arc::from(arn), handler).is_none();
+        if new && is_lambda_function_arn(arn) {
+            self.function_handlers += 1;
+        }
+    }
+
+    /// Whether a handler serves exactly `arn`.
+    pub fn has_exact(&self, arn: &str) -> bool {
+        self.exact.contains_key(arn)
+    }
+
+    /// Whether a handler is registered for the prefix `prefix`.
+    pub fn has_prefix(&self, prefix: &str) -> bool {
+        self.prefixes.iter().any(|(p, _)| &**p == prefix)
     }
 
     /// Serves every resource starting with `prefix` that no exact or longer prefix claims.
@@ -93,6 +117,49 @@ impl TaskRegistry {
             self.register_exact(&format!("arn:{p}:states:::lambda:invoke"), handler.clone());
             self.register_prefix(&format!("arn:{p}:lambda:"), handler.clone());
         }
+    }
+
+    /// [`register_lambda`](Self::register_lambda), leaving alone every Lambda resource that
+    /// already has a handler (so real services never displace native handlers or mocks).
+    pub fn register_lambda_if_absent(&mut self, backend: Arc<dyn LambdaBackend>) {
+        let handler: Arc<dyn TaskHandler> = Arc::new(LambdaIntegration::new(backend));
+        for p in PARTITIONS {
+            let invoke = format!("arn:{p}:states:::lambda:invoke");
+            if !self.has_exact(&invoke) {
+                self.register_exact(&invoke, handler.clone());
+            }
+            let prefix = format!("arn:{p}:lambda:");
+            if !self.has_prefix(&prefix) {
+                self.register_prefix(&prefix, handler.clone());
+            }
+        }
+    }
+
+    /// The handler registered for the Lambda function `req` names, when `req` is a Lambda
+    /// resource not itself registered exactly.
+    fn function_handler(&self, req: &TaskRequest) -> Option<Arc<dyn TaskHandler>> {
+        if self.function_handlers == 0 {
+            return None;
+        }
+        let function = if is_lambda_invoke(&req.resource) {
+            let name = req.input.get("FunctionName").and_then(Value::as_str)?;
+            let mut f = FunctionRef::parse(name, &req.context)?;
+            if let Some(q) = req.input.get("Qualifier").and_then(Value::as_str) {
+                f.qualifier = Some(q.to_string());
+            }
+            f
+        } else if is_lambda_function_arn(&req.resource) && !self.exact.contains_key(&req.resource) {
+            FunctionRef::parse(&req.resource, &req.context)?
+        } else {
+            return None;
+        };
+        let unqualified = function.arn();
+        function
+            .qualifier
+            .as_ref()
+            .and_then(|q| self.exact.get(format!("{unqualified}:{q}").as_str()))
+            .or_else(|| self.exact.get(unqualified.as_str()))
+            .cloned()
     }
 
     /// Uses a Step Functions Local mock configuration for executions that run a test case.
@@ -123,6 +190,10 @@ impl TaskRegistry {
     pub fn invoke(&self, req: TaskRequest) -> TaskFuture {
         if let Some(result) = self.mocked(&req) {
             return Box::pin(std::future::ready(result));
+        }
+        if let Some(function) = self.function_handler(&req) {
+            let backend = HandlerFunction::new(function, &req);
+            return LambdaIntegration::new(Arc::new(backend)).invoke(req);
         }
         if let Some(h) = self.exact.get(&req.resource) {
             return h.invoke(req);

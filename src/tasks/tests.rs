@@ -694,6 +694,8 @@ async fn the_w5_example_mock_config_gives_the_expected_results() {
     }
 }
 
+#[cfg(feature = "http-client")]
+mod aws_settings;
 #[cfg(all(feature = "http-client", feature = "server"))]
 mod http_client;
 

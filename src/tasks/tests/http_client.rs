@@ -11,6 +11,15 @@ async fn fake_lambda(
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let path = req.uri().to_string();
     let tail = req.headers().contains_key("x-amz-log-type");
+    let signed = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.starts_with("AWS4-HMAC-SHA256 Credential=AKIDTEST/")
+                && v.contains("/lambda/aws4_request")
+        });
+    assert!(signed, "every call is SigV4-signed for lambda");
     let body = req
         .into_body()
         .collect()
@@ -45,6 +54,16 @@ async fn fake_lambda(
     Ok(resp.expect("valid response"))
 }
 
+/// A Lambda client for `endpoint` signing with fixed test keys (never the credential chain, which
+/// could look for an instance role off this machine).
+fn client(endpoint: &str) -> LambdaHttpClient {
+    use crate::tasks::aws::{AwsClient, AwsSettings, CredentialSource, Service};
+    let mut settings = AwsSettings::default();
+    settings.set_endpoint(Service::Lambda, endpoint);
+    let creds = CredentialSource::fixed("AKIDTEST", "secret", None);
+    LambdaHttpClient::with_client(Arc::new(AwsClient::new(settings, creds).unwrap()))
+}
+
 async fn start() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -65,7 +84,7 @@ async fn start() -> String {
 async fn invokes_over_http() {
     let endpoint = start().await;
     let mut reg = TaskRegistry::new();
-    reg.register_lambda(Arc::new(LambdaHttpClient::new(&endpoint).unwrap()));
+    reg.register_lambda(Arc::new(client(&endpoint)));
     let got = run(&reg, &format!("{FN}echo"), r#"{"a":[1,2.5]}"#).await;
     assert_eq!(got, Ok(json(r#"{"a":[1,2.5]}"#)));
     let got = run(
@@ -119,7 +138,7 @@ async fn connection_failures_and_bad_endpoints() {
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let mut reg = TaskRegistry::new();
-    reg.register_lambda(Arc::new(LambdaHttpClient::new(&endpoint).unwrap()));
+    reg.register_lambda(Arc::new(client(&endpoint)));
     let err = run(&reg, &format!("{FN}f"), "{}").await.unwrap_err();
     assert_eq!(err.error, "Lambda.SdkClientException");
     assert!(
@@ -127,6 +146,7 @@ async fn connection_failures_and_bad_endpoints() {
             .unwrap()
             .starts_with("Unable to execute HTTP request")
     );
-    assert!(LambdaHttpClient::new("https://lambda.us-east-1.amazonaws.com").is_err());
+    assert!(LambdaHttpClient::new("ftp://lambda.us-east-1.amazonaws.com").is_err());
     assert!(LambdaHttpClient::new("http://bad host").is_err());
+    assert!(LambdaHttpClient::new("https://lambda.us-east-1.amazonaws.com").is_ok());
 }

@@ -1,0 +1,66 @@
+//! The flags `expressway run` and `expressway serve` share for calling real services.
+
+use std::time::Duration;
+
+use super::{AwsSettings, Service};
+
+/// Where Task states reach AWS services, and how long a call may take. Flags win over the
+/// environment (see [`AwsSettings`] for the whole precedence).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ServiceArgs {
+    /// Call every AWS service at this URL (like `AWS_ENDPOINT_URL`).
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// Lambda's endpoint (like `LAMBDA_ENDPOINT`).
+    #[arg(long)]
+    pub lambda_endpoint: Option<String>,
+    /// SNS's endpoint (like `SNS_ENDPOINT`).
+    #[arg(long)]
+    pub sns_endpoint: Option<String>,
+    /// SQS's endpoint (like `SQS_ENDPOINT`).
+    #[arg(long)]
+    pub sqs_endpoint: Option<String>,
+    /// DynamoDB's endpoint (like `DYNAMODB_ENDPOINT`).
+    #[arg(long)]
+    pub dynamodb_endpoint: Option<String>,
+    /// EventBridge's endpoint (like `EVENTBRIDGE_ENDPOINT`).
+    #[arg(long)]
+    pub eventbridge_endpoint: Option<String>,
+    /// Step Functions' endpoint for `states:startExecution` (like `STEP_FUNCTIONS_ENDPOINT`).
+    #[arg(long)]
+    pub step_functions_endpoint: Option<String>,
+    /// Seconds one service call may take in all (the state's TimeoutSeconds still applies).
+    #[arg(long, default_value_t = 300)]
+    pub call_timeout: u64,
+    /// Seconds to read a response body once its headers came (stops a trickling service).
+    #[arg(long, default_value_t = 10)]
+    pub read_timeout: u64,
+}
+
+impl ServiceArgs {
+    /// The environment's settings with these flags applied, signed for `region`.
+    pub fn settings(&self, region: &str) -> Result<AwsSettings, String> {
+        let mut s = AwsSettings::from_env();
+        s.region = region.to_string();
+        if let Some(url) = &self.endpoint_url {
+            s.set_endpoint_url(url);
+        }
+        let flags = [
+            (Service::Lambda, &self.lambda_endpoint),
+            (Service::Sns, &self.sns_endpoint),
+            (Service::Sqs, &self.sqs_endpoint),
+            (Service::DynamoDb, &self.dynamodb_endpoint),
+            (Service::EventBridge, &self.eventbridge_endpoint),
+            (Service::StepFunctions, &self.step_functions_endpoint),
+        ];
+        for (service, url) in flags {
+            if let Some(url) = url {
+                s.set_endpoint(service, url);
+            }
+        }
+        s.call_timeout = Duration::from_secs(self.call_timeout.max(1));
+        s.read_timeout = Duration::from_secs(self.read_timeout.max(1));
+        s.check()?;
+        Ok(s)
+    }
+}
