@@ -240,6 +240,7 @@ fn run(args: RunArgs) -> ExitCode {
         max_execution_duration: std::time::Duration::from_secs(args.max_duration),
         region: region(&args.region),
         account: args.account.clone(),
+        wait_time_scale: args.services.wait_time_scale,
         ..Settings::default()
     };
     let mut engine = Engine::new(settings);

@@ -674,6 +674,18 @@ async fn mock_test_cases_are_selected_by_arn_suffix() {
         (Some("SUCCEEDED"), Some(r#"{"from":"mock"}"#)),
         "{out}"
     );
+    // The same through `/execute/{name}?testCase=`; an unknown case is refused, not run unmocked.
+    let (status, _, body) = s
+        .http("POST", "/execute/mocked?testCase=Happy", "", "{}")
+        .await;
+    assert_eq!((status, body.as_str()), (200, r#"{"from":"mock"}"#));
+    let (status, _, body) = s
+        .http("POST", "/execute/mocked?testCase=Nope", "", "{}")
+        .await;
+    assert!(
+        status == 404 && body.contains("InvalidArn"),
+        "{status} {body}"
+    );
     s.shutdown().await;
 }
 

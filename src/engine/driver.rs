@@ -162,7 +162,15 @@ impl<'e> Run<'e> {
         Ok(match effect {
             Effect::Invoke(inv) => Resume::Task(self.invoke(exec, inv).await),
             Effect::Sleep { until } => {
-                match until.duration_since(SystemTime::now()) {
+                let scale = self.engine.settings.wait_time_scale;
+                let wait = until.duration_since(SystemTime::now()).map(|d| {
+                    if scale == 1.0 || !scale.is_finite() || scale < 0.0 {
+                        d
+                    } else {
+                        d.mul_f64(scale)
+                    }
+                });
+                match wait {
                     Ok(d) if !d.is_zero() && !self.skip_waits => match self.timer_missing() {
                         Some(e) => return Err(e),
                         None => tokio::time::sleep(d).await,

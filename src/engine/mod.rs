@@ -55,6 +55,10 @@ pub struct Settings {
     /// Inline Map iterations running at once when `MaxConcurrency` is 0 (unbounded in AWS;
     /// a bound keeps one execution from taking every worker).
     pub map_unbounded_concurrency: usize,
+    /// Multiplies every wait (Wait states, Retry backoff), as Step Functions Local's
+    /// `WAIT_TIME_SCALE` does: 0 skips them, 0.01 makes an hour 36 s. 1 (AWS) by default;
+    /// negative or non-finite values count as 1.
+    pub wait_time_scale: f64,
     /// Map iterations and Parallel branches one execution may have in flight at once (started
     /// and waiting on a task, a Wait or their own children), every nesting level together;
     /// beyond it they queue. Each Map or Parallel may still run one of its own beyond the bound,
@@ -77,6 +81,7 @@ impl Default for Settings {
             region: "us-east-1".into(),
             account: "123456789012".into(),
             map_unbounded_concurrency: 1_000,
+            wait_time_scale: 1.0,
             max_children_in_flight_per_execution: 10_000,
             max_children_in_flight: 100_000,
         }

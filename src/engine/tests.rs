@@ -689,3 +689,30 @@ async fn children_in_flight_are_bounded_per_engine() {
     assert!((3..=5).contains(&most), "{most} tasks at once");
     assert_eq!(engine.children_in_flight.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn wait_time_scale_shortens_waits_and_backoff() {
+    let def = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100,"End":true}}}"#;
+    for (scale, expect) in [(0.01, 1.0), (0.0, 0.0), (1.0, 100.0)] {
+        let settings = Settings {
+            wait_time_scale: scale,
+            ..Settings::default()
+        };
+        let started = tokio::time::Instant::now();
+        let o = run(def, "{}", settings).await;
+        assert_eq!(o.status, Status::Succeeded);
+        let took = started.elapsed().as_secs_f64();
+        assert!((took - expect).abs() < 0.5, "scale {scale}: {took} s");
+    }
+    // A retry's backoff scales too: 10 s + 30 s of backoff at 0.1 take 4 s.
+    let calls = Arc::new(AtomicU32::new(0));
+    let mut engine = flaky_engine(2, calls);
+    engine.settings.wait_time_scale = 0.1;
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:flaky",
+        "Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":10,"BackoffRate":3,"MaxAttempts":2}],"End":true}}}"#;
+    let started = tokio::time::Instant::now();
+    let o = run_with(&engine, def, "{}").await;
+    assert_eq!(o.status, Status::Succeeded, "{o:?}");
+    let took = started.elapsed().as_secs_f64();
+    assert!((took - 4.0).abs() < 0.5, "{took} s");
+}

@@ -93,6 +93,7 @@ fn backend(args: &ServeArgs, slot: &ServerSlot) -> Result<Arc<dyn Backend>, Stri
     let settings = crate::engine::Settings {
         region: region(args),
         account: args.account.clone(),
+        wait_time_scale: args.services.wait_time_scale,
         ..crate::engine::Settings::default()
     };
     let mut engine = crate::engine::Engine::new(settings);

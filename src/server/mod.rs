@@ -408,6 +408,15 @@ async fn dispatch(server: &Arc<Server>, op: &str, r: &Req<'_>) -> ops::OpResult 
 /// too (its `.waitForTaskToken` Tasks wait for SendTaskSuccess/Failure meanwhile). Every answer carries the
 /// execution's ARN in `x-amzn-execution-arn` once one has started.
 async fn gateway(server: &Arc<Server>, req: Request<Incoming>, name: &str) -> Response<Body> {
+    // `?testCase=NAME` runs a Step Functions Local mock test case, as `<machine ARN>#NAME` does.
+    let test_case = req
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("testCase="))
+        .filter(|c| !c.is_empty())
+        .map(str::to_string);
     let (parts, bytes) = match read_body(req, &server.config).await {
         Ok(x) => x,
         Err(e) => return gateway_error(&e),
@@ -422,7 +431,10 @@ async fn gateway(server: &Arc<Server>, req: Request<Incoming>, name: &str) -> Re
         ));
     };
     let input = if input.trim().is_empty() { "{}" } else { input };
-    let arn = server.registry.arns.machine(name);
+    let mut arn = server.registry.arns.machine(name);
+    if let Some(case) = test_case {
+        arn = format!("{arn}#{case}");
+    }
     let body = json!({"stateMachineArn": arn, "input": input});
     let Value::Object(body) = body else {
         unreachable!("json! of an object literal is an object")

@@ -35,6 +35,18 @@ pub struct ServiceArgs {
     /// Seconds to read a response body once its headers came (stops a trickling service).
     #[arg(long, default_value_t = 10)]
     pub read_timeout: u64,
+    /// Multiply every Wait state and Retry backoff by this (as Step Functions Local's
+    /// `WAIT_TIME_SCALE`): 0 skips waiting, 0.01 makes an hour 36 s.
+    #[arg(long, env = "WAIT_TIME_SCALE", default_value_t = 1.0, value_parser = wait_scale)]
+    pub wait_time_scale: f64,
+}
+
+/// A scale for waits: a finite number from 0 up.
+fn wait_scale(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a number from 0 up")),
+    }
 }
 
 impl ServiceArgs {
