@@ -905,3 +905,33 @@ async fn the_console_ring_keeps_only_the_newest() {
     assert_eq!(ids, [5, 4]);
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn metrics_count_executions_per_machine_and_states_per_type() {
+    let s = Srv::with(Config::default()).await;
+    let choice = r#"{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.go","BooleanEquals":true,"Next":"Yes"}],"Default":"No"},"Yes":{"Type":"Pass","End":true},"No":{"Type":"Fail","Error":"Nope"}}}"#;
+    let arn = s.create("pick-one", choice, "EXPRESS").await;
+    for go in [true, true, false] {
+        let input = json!({"go": go}).to_string();
+        s.ok(
+            "StartSyncExecution",
+            json!({"stateMachineArn": arn, "input": input}),
+        )
+        .await;
+    }
+    let (status, _, text) = s.http("GET", "/metrics", "", "").await;
+    assert_eq!(status, 200);
+    for line in [
+        r#"expressway_state_machine_executions_total{state_machine="pick-one",status="SUCCEEDED"} 2"#,
+        r#"expressway_state_machine_executions_total{state_machine="pick-one",status="FAILED"} 1"#,
+        r#"expressway_states_entered_total{state_type="Choice"} 3"#,
+        r#"expressway_states_entered_total{state_type="Pass"} 2"#,
+        r#"expressway_states_entered_total{state_type="Fail"} 1"#,
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line} missing in:\n{text}"
+        );
+    }
+    s.shutdown().await;
+}

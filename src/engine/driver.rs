@@ -35,6 +35,8 @@ pub(super) struct Run<'e> {
     /// `startExecution.sync` runs children of the engine (Express has neither pattern).
     standard: bool,
     transitions: AtomicU64,
+    /// States entered by every scope, by type (`vm::history::STATE_TYPES` order).
+    entered: [AtomicU64; 8],
     /// Per-execution task state (mock invocation counters), shared by every scope's tasks.
     scope: ExecutionScope,
     /// Set (to the cause) when the runtime has no time driver: whatever needs a timer (a Wait, a
@@ -61,6 +63,7 @@ impl<'e> Run<'e> {
             test_case,
             standard,
             transitions: AtomicU64::new(0),
+            entered: Default::default(),
             scope: ExecutionScope::new(),
             no_timer: OnceLock::new(),
             in_flight: AtomicUsize::new(0),
@@ -89,6 +92,22 @@ impl<'e> Run<'e> {
         self.transitions.load(Ordering::Relaxed)
     }
 
+    /// States entered so far, by type.
+    pub fn entered(&self) -> [u64; 8] {
+        std::array::from_fn(|i| self.entered[i].load(Ordering::Relaxed))
+    }
+
+    /// Adds a finished scope's transitions and states entered.
+    fn count(&self, exec: &Execution) {
+        self.transitions
+            .fetch_add(exec.transitions, Ordering::Relaxed);
+        for (total, n) in self.entered.iter().zip(exec.entered) {
+            if n > 0 {
+                total.fetch_add(u64::from(n), Ordering::Relaxed);
+            }
+        }
+    }
+
     /// Starts the top scope: its first `step()`, which needs no timer. A workflow of
     /// Pass/Choice/Succeed/Fail states ends here; anything else comes back as [`Start::Pending`] for [`Run::finish`]. `input_bound` bounds
     /// the input's size in bytes (`usize::MAX` when unknown).
@@ -108,8 +127,7 @@ impl<'e> Run<'e> {
         }
         match exec.step(self.program, SystemTime::now()) {
             Step::Done(r) => {
-                self.transitions
-                    .fetch_add(exec.transitions, Ordering::Relaxed);
+                self.count(&exec);
                 // The variables at the end are kept only for whoever set some (TestState).
                 let vars = preset.map(|_| exec.vars.local().clone());
                 Start::Done(r, vars)
@@ -140,15 +158,13 @@ impl<'e> Run<'e> {
             loop {
                 match step {
                     Step::Done(r) => {
-                        self.transitions
-                            .fetch_add(exec.transitions, Ordering::Relaxed);
+                        self.count(&exec);
                         return (r, exec);
                     }
                     Step::Effect(effect) => match self.perform(&exec, effect).await {
                         Ok(resume) => step = exec.resume(self.program, resume, SystemTime::now()),
                         Err(e) => {
-                            self.transitions
-                                .fetch_add(exec.transitions, Ordering::Relaxed);
+                            self.count(&exec);
                             return (Err(e), exec);
                         }
                     },
@@ -354,8 +370,7 @@ impl<'e> Run<'e> {
                         }
                         match child.step(self.program, SystemTime::now()) {
                             Step::Done(r) => {
-                                self.transitions
-                                    .fetch_add(child.transitions, Ordering::Relaxed);
+                                self.count(&child);
                                 iteration_end(&mut child, &r, iteration.as_ref());
                                 self.record(&mut results, &mut failures, i, r, total, &tolerance)?;
                                 continue;

@@ -180,6 +180,8 @@ pub struct Outcome {
     pub error: Option<String>,
     pub cause: Option<String>,
     pub transitions: u64,
+    /// States entered, by type (`vm::history::STATE_TYPES` order).
+    pub entered: [u64; 8],
     pub duration: Duration,
     /// The top-level variables at the end, when [`ExecutionMeta::variables`] set some.
     pub variables: Option<Map>,
@@ -392,6 +394,7 @@ impl Engine {
             Err(()) => (Err(()), None),
         };
         let transitions = run.transitions();
+        let entered = run.entered();
         let mut outcome = match result {
             Err(_) => Outcome {
                 status: Status::TimedOut,
@@ -401,6 +404,7 @@ impl Engine {
                 error: None,
                 cause: None,
                 transitions,
+                entered,
                 duration: started.elapsed(),
                 variables: None,
                 history: None,
@@ -411,6 +415,7 @@ impl Engine {
                 error: e.error.map(|s| s.to_string()),
                 cause: e.cause.map(|s| s.to_string()),
                 transitions,
+                entered,
                 duration: started.elapsed(),
                 variables: None,
                 history: None,
@@ -426,6 +431,7 @@ impl Engine {
                 error: None,
                 cause: None,
                 transitions,
+                entered,
                 duration: started.elapsed(),
                 variables: None,
                 history: None,
@@ -500,6 +506,7 @@ fn failed(error: &str, cause: &str, started: Instant) -> Outcome {
         error: Some(error.into()),
         cause: Some(cause.into()),
         transitions: 0,
+        entered: [0; 8],
         duration: started.elapsed(),
         variables: None,
         history: None,

@@ -155,9 +155,7 @@ async fn run(
             meta(start, arn, now, asynchronous),
         )
         .await;
-    server
-        .metrics
-        .execution(result.status, result.transitions, result.duration);
+    server.metrics.execution(&start.target.name, &result);
     let ctx = LogContext {
         logging: start.target.revision.logging.as_ref(),
         execution_arn: arn,

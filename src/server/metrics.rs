@@ -1,9 +1,12 @@
-//! Prometheus metrics: executions by status, state transitions, an execution latency histogram,
-//! and API requests by operation. Counters are atomics, so recording never blocks an execution.
+//! Prometheus metrics: executions by status (and by state machine), state transitions (and
+//! states entered by type), an execution latency histogram, and API requests by operation.
+//! Counters are atomics; the per-machine ones sit in a map behind a read-mostly lock taken for
+//! one lookup (a write only for a machine's first execution).
 
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::Duration;
+use std::sync::{Arc, RwLock};
 
 use super::OPERATIONS;
 use super::backend::ExecStatus;
@@ -31,17 +34,47 @@ pub struct Metrics {
     requests: [[AtomicU64; 2]; SLOTS],
     /// Requests whose handler panicked (answered 500 `InternalFailure`).
     panics: AtomicU64,
+    /// States entered, by type (`vm::history::STATE_TYPES` order).
+    entered: [AtomicU64; 8],
+    /// Executions by state machine name: `[SUCCEEDED, FAILED, TIMED_OUT]`.
+    by_machine: RwLock<HashMap<String, Arc<[AtomicU64; 3]>>>,
 }
 
 impl Metrics {
     /// Records one finished execution.
-    pub fn execution(&self, status: ExecStatus, transitions: u64, duration: Duration) {
+    pub fn execution(&self, machine: &str, result: &super::backend::ExecResult) {
+        let (status, transitions, duration) = (result.status, result.transitions, result.duration);
         match status {
             ExecStatus::Succeeded => &self.succeeded,
             ExecStatus::Failed => &self.failed,
             ExecStatus::TimedOut => &self.timed_out,
         }
         .fetch_add(1, Relaxed);
+        for (total, n) in self.entered.iter().zip(result.entered) {
+            if n > 0 {
+                total.fetch_add(n, Relaxed);
+            }
+        }
+        let slot = match status {
+            ExecStatus::Succeeded => 0,
+            ExecStatus::Failed => 1,
+            ExecStatus::TimedOut => 2,
+        };
+        let known = self
+            .by_machine
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(machine)
+            .cloned();
+        let counters = known.unwrap_or_else(|| {
+            self.by_machine
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(machine.to_string())
+                .or_default()
+                .clone()
+        });
+        counters[slot].fetch_add(1, Relaxed);
         self.transitions.fetch_add(transitions, Relaxed);
         let secs = duration.as_secs_f64();
         for (i, b) in BUCKETS.iter().enumerate() {
@@ -118,6 +151,36 @@ impl Metrics {
         let sum = self.sum_micros.load(Relaxed) as f64 / 1e6;
         let _ = writeln!(s, "expressway_execution_duration_seconds_sum {sum}");
         let _ = writeln!(s, "expressway_execution_duration_seconds_count {count}");
+        s.push_str("# HELP expressway_states_entered_total States entered, by state type.\n");
+        s.push_str("# TYPE expressway_states_entered_total counter\n");
+        for (kind, c) in crate::vm::history::STATE_TYPES.iter().zip(&self.entered) {
+            let _ = writeln!(
+                s,
+                "expressway_states_entered_total{{state_type=\"{kind}\"}} {}",
+                c.load(Relaxed)
+            );
+        }
+        s.push_str(
+            "# HELP expressway_state_machine_executions_total Executions finished, by state machine and status.\n",
+        );
+        s.push_str("# TYPE expressway_state_machine_executions_total counter\n");
+        let machines = self.by_machine.read().unwrap_or_else(|p| p.into_inner());
+        let mut names: Vec<&String> = machines.keys().collect();
+        names.sort();
+        for name in names {
+            for (status, c) in ["SUCCEEDED", "FAILED", "TIMED_OUT"]
+                .iter()
+                .zip(machines[name].iter())
+            {
+                let _ = writeln!(
+                    s,
+                    "expressway_state_machine_executions_total{{state_machine=\"{}\",status=\"{status}\"}} {}",
+                    label(name),
+                    c.load(Relaxed)
+                );
+            }
+        }
+        drop(machines);
         s.push_str(
             "# HELP expressway_api_requests_total API requests, by operation and outcome.\n",
         );
@@ -180,4 +243,11 @@ mod tests {
         }
         assert!(!text.contains("gateway"), "{text}");
     }
+}
+
+/// A Prometheus label value: backslash, quote and newline escaped.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }

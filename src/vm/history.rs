@@ -190,3 +190,22 @@ pub fn region(arn: &str) -> Str {
             .unwrap_or("us-east-1"),
     )
 }
+
+/// The state types in the order of [`type_index`] (and of `Execution::entered`).
+pub const STATE_TYPES: [&str; 8] = [
+    "Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map",
+];
+
+/// A state's type as an index into [`STATE_TYPES`].
+pub fn type_index(op: &Op) -> usize {
+    match op {
+        Op::Pass { .. } => 0,
+        Op::Task(_) => 1,
+        Op::Choice { .. } => 2,
+        Op::Wait(_) => 3,
+        Op::Succeed => 4,
+        Op::Fail { .. } => 5,
+        Op::Parallel { .. } => 6,
+        Op::Map(_) => 7,
+    }
+}

@@ -153,6 +153,8 @@ pub struct Execution {
     task_token: Option<Str>,
     /// State transitions so far (billing and metrics).
     pub transitions: u64,
+    /// States entered so far, by type (`STATE_TYPES` order): `/metrics` counts them.
+    pub entered: [u32; 8],
     /// This scope's last history event (what the next one follows).
     last_event: u64,
     /// Transitions left before `step` yields (kept across effects: a loop through a Parallel
@@ -304,6 +306,7 @@ impl Execution {
             last_event: 0,
             task_token: None,
             transitions: 0,
+            entered: [0; 8],
             yield_budget: YIELD_EVERY,
         }
     }
@@ -481,6 +484,8 @@ impl Execution {
             self.entered_event = self.event_id + 1;
             self.event_id += 1;
             self.transitions += 1;
+            let kind = history::type_index(&program.states[self.pc.0 as usize].op);
+            self.entered[kind] = self.entered[kind].saturating_add(1);
             if self.has_history() {
                 let state = &program.states[self.pc.0 as usize];
                 let (name, input) = (state.name.clone(), &self.input);
