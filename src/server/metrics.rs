@@ -208,21 +208,48 @@ impl Metrics {
     }
 }
 
+/// A Prometheus label value: backslash, quote and newline escaped.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
 #[cfg(test)]
 mod tests {
+    use super::super::backend::ExecResult;
     use super::*;
+
+    fn ended(status: ExecStatus, transitions: u64, duration: std::time::Duration) -> ExecResult {
+        ExecResult {
+            status,
+            output: None,
+            error: None,
+            cause: None,
+            transitions,
+            entered: [transitions, 0, 0, 0, 0, 0, 0, 0],
+            duration,
+            variables: None,
+            history: None,
+        }
+    }
 
     #[test]
     fn histogram_is_cumulative() {
         let m = Metrics::default();
-        m.execution(ExecStatus::Succeeded, 3, Duration::from_micros(200));
-        m.execution(ExecStatus::Failed, 1, Duration::from_millis(20));
+        let ms = std::time::Duration::from_micros;
+        m.execution("a", &ended(ExecStatus::Succeeded, 3, ms(200)));
+        m.execution("b", &ended(ExecStatus::Failed, 1, ms(20_000)));
         let text = m.render();
         assert!(text.contains("expressway_executions_total{status=\"SUCCEEDED\"} 1"));
         assert!(text.contains("expressway_state_transitions_total 4"));
         assert!(text.contains("expressway_execution_duration_seconds_bucket{le=\"0.00025\"} 1"));
         assert!(text.contains("expressway_execution_duration_seconds_bucket{le=\"0.025\"} 2"));
         assert!(text.contains("expressway_execution_duration_seconds_count 2"));
+        assert!(text.contains("expressway_states_entered_total{state_type=\"Pass\"} 4"));
+        assert!(text.contains(
+            "expressway_state_machine_executions_total{state_machine=\"b\",status=\"FAILED\"} 1"
+        ));
     }
 
     #[test]
@@ -243,11 +270,4 @@ mod tests {
         }
         assert!(!text.contains("gateway"), "{text}");
     }
-}
-
-/// A Prometheus label value: backslash, quote and newline escaped.
-fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
