@@ -26,8 +26,18 @@ pub struct ServeArgs {
     #[arg(long, default_value = "info")]
     pub log_level: String,
     /// Write execution logs (CloudWatch-style JSON lines) here instead of stderr.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "log_dir")]
     pub log_file: Option<PathBuf>,
+    /// Write execution logs into this directory, rotated by size (`executions.log`,
+    /// `executions.log.1`, …).
+    #[arg(long)]
+    pub log_dir: Option<PathBuf>,
+    /// With `--log-dir`: rotate once the current file holds this many bytes.
+    #[arg(long, default_value_t = 64 << 20)]
+    pub log_max_bytes: u64,
+    /// With `--log-dir`: how many rotated files to keep.
+    #[arg(long, default_value_t = 5)]
+    pub log_keep: usize,
     /// Step Functions Local mock configuration, handed to the engine's task layer (also
     /// `SFN_MOCK_CONFIG`, as Step Functions Local reads it).
     #[arg(long, env = "SFN_MOCK_CONFIG")]
@@ -265,6 +275,11 @@ fn build(args: &ServeArgs, slot: &ServerSlot) -> Result<Server, String> {
             .open(path)
             .map_err(|e| format!("cannot open log file {}: {e}", path.display()))?;
         server = server.with_log(ExecLog::new(Box::new(file)));
+    }
+    if let Some(dir) = &args.log_dir {
+        let sink = super::logs::RotatingDir::open(dir, args.log_max_bytes, args.log_keep)
+            .map_err(|e| format!("cannot open log directory {}: {e}", dir.display()))?;
+        server = server.with_log(ExecLog::new(Box::new(sink)));
     }
     if let Some(path) = &args.credentials {
         let creds = Credentials::load(path)

@@ -247,6 +247,85 @@ impl ExecLog {
     }
 }
 
+/// Execution log files in a directory, rotated by size: lines go to `executions.log`; once it
+/// holds `max_bytes`, at the next flush (the log thread flushes after each execution's lines, so
+/// a line is never split across files) it becomes `executions.log.1`, older files shift up, and
+/// at most `keep` of them are kept.
+pub struct RotatingDir {
+    dir: std::path::PathBuf,
+    max_bytes: u64,
+    keep: usize,
+    file: std::fs::File,
+    written: u64,
+}
+
+impl RotatingDir {
+    /// Creates `dir` if needed and appends to its `executions.log`.
+    pub fn open(
+        dir: &std::path::Path,
+        max_bytes: u64,
+        keep: usize,
+    ) -> std::io::Result<RotatingDir> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join("executions.log");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        let written = file.metadata().map(|m| m.len()).unwrap_or(0);
+        Ok(RotatingDir {
+            dir: dir.to_path_buf(),
+            max_bytes: max_bytes.max(1),
+            keep,
+            file,
+            written,
+        })
+    }
+
+    fn name(&self, n: usize) -> std::path::PathBuf {
+        match n {
+            0 => self.dir.join("executions.log"),
+            n => self.dir.join(format!("executions.log.{n}")),
+        }
+    }
+
+    fn rotate(&mut self) -> std::io::Result<()> {
+        if self.keep == 0 {
+            std::fs::remove_file(self.name(0))?;
+        } else {
+            let _ = std::fs::remove_file(self.name(self.keep));
+            for n in (1..self.keep).rev() {
+                if self.name(n).exists() {
+                    std::fs::rename(self.name(n), self.name(n + 1))?;
+                }
+            }
+            std::fs::rename(self.name(0), self.name(1))?;
+        }
+        self.file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.name(0))?;
+        self.written = 0;
+        Ok(())
+    }
+}
+
+impl Write for RotatingDir {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()?;
+        if self.written >= self.max_bytes {
+            self.rotate()?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,5 +472,38 @@ mod tests {
         let fatal = lines(json!({"level": "FATAL"}));
         assert_eq!(fatal.len(), 1);
         assert!(lines(json!({"level": "OFF"})).is_empty());
+    }
+
+    #[test]
+    fn a_rotating_directory_keeps_whole_lines_in_a_bounded_number_of_files() {
+        let dir = std::env::temp_dir().join(format!("expressway-logdir-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut sink = RotatingDir::open(&dir, 200, 2).unwrap();
+        for i in 0..50 {
+            writeln!(sink, "{{\"line\":{i},\"pad\":\"{}\"}}", "x".repeat(40)).unwrap();
+            sink.flush().unwrap();
+        }
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["executions.log", "executions.log.1", "executions.log.2"]
+        );
+        let mut lines = 0;
+        for n in &names {
+            let text = std::fs::read_to_string(dir.join(n)).unwrap();
+            assert!(text.len() < 400, "{n}: {} bytes", text.len());
+            for l in text.lines() {
+                serde_json::from_str::<Value>(l).expect("whole JSON lines");
+                lines += 1;
+            }
+        }
+        // The newest lines are kept, the oldest rotated away.
+        let newest = std::fs::read_to_string(dir.join("executions.log.1")).unwrap();
+        assert!(lines < 50 && newest.contains("\"line\":4"), "{newest}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
