@@ -716,3 +716,33 @@ async fn wait_time_scale_shortens_waits_and_backoff() {
     let took = started.elapsed().as_secs_f64();
     assert!((took - 4.0).abs() < 0.5, "{took} s");
 }
+
+#[tokio::test(start_paused = true)]
+async fn history_of_a_task_that_succeeds_and_an_execution_that_times_out() {
+    let calls = Arc::new(AtomicU32::new(0));
+    let engine = flaky_engine(0, calls);
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:flaky","End":true}}}"#;
+    let (o, events) = history_of(&engine, def, r#"{"a":1}"#).await;
+    assert_eq!(o.status, Status::Succeeded);
+    let kinds: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    let def = r#"{"TimeoutSeconds":1,"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":5,"End":true}}}"#;
+    let (o, events) = history_of(&engine, def, "{}").await;
+    assert_eq!(o.status, Status::TimedOut);
+    let kinds: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["ExecutionStarted", "WaitStateEntered", "ExecutionTimedOut"]
+    );
+}
