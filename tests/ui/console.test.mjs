@@ -54,7 +54,7 @@ test("the tutorial runs from the console, its path and output shown", { timeout:
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.goto(base + "/ui");
   await page.locator('#machines li[data-name="w5_credit"]').click();
-  await page.locator("#graph svg").waitFor();
+  await page.locator('#graph g.node[data-state="Get credit limit"]').waitFor();
   assert.equal(await page.locator("#graph g.node").count(), 12, "Start, 10 states, End");
 
   const input = JSON.stringify({ name: "Jane Doe", email: "jane@example.com", ssn: "123-45-6789",
