@@ -484,6 +484,8 @@ impl Execution {
             self.entered_event = self.event_id + 1;
             self.event_id += 1;
             self.transitions += 1;
+            // PERF: counting states by type (for /metrics): w1_pass_chain 89.9 k → 91.0 k
+            // instructions per execution (run_many under cachegrind, N = 2000 minus N = 0).
             let kind = history::type_index(&program.states[self.pc.0 as usize].op);
             self.entered[kind] = self.entered[kind].saturating_add(1);
             if self.has_history() {
