@@ -746,3 +746,161 @@ async fn measure(label: &str, engine: Arc<Engine>, lambda: &LambdaServer, client
         client.connections_opened() - before
     );
 }
+
+/// The tutorial as written: a STANDARD machine whose approval state publishes its task token to
+/// SNS (`sns:publish.waitForTaskToken`, the token in the message) and waits for a person.
+fn tutorial_with_a_human(timeout_seconds: u64) -> String {
+    let text = std::fs::read_to_string(w5_definition_path()).expect("w5");
+    let mut def: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let approval = &mut def["States"]["Wait for human approval"];
+    approval["Resource"] = "arn:aws:states:::sns:publish.waitForTaskToken".into();
+    approval["Parameters"]["Message.$"] = "States.Format('{}', $$.Task.Token)".into();
+    approval["TimeoutSeconds"] = timeout_seconds.into();
+    approval
+        .as_object_mut()
+        .expect("a state")
+        .remove("ResultSelector");
+    def.to_string()
+}
+
+/// A person answering through boto3: `send_task_success` or `send_task_failure`.
+fn answer_as_a_person(addr: &str, call: &str) {
+    let script = format!(
+        "import boto3\n\
+         c = boto3.client('stepfunctions', endpoint_url='http://{addr}', region_name='us-east-1', \
+         aws_access_key_id='t', aws_secret_access_key='t')\n\
+         {call}\n"
+    );
+    let out = Command::new(real::python())
+        .args(["-c", &script])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "boto3 failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Polls DescribeExecution until the execution is no longer RUNNING (at most 30 s).
+fn finished(addr: &str, execution_arn: &str) -> serde_json::Value {
+    let start = std::time::Instant::now();
+    loop {
+        let d = sfn(
+            addr,
+            "DescribeExecution",
+            &serde_json::json!({"executionArn": execution_arn}).to_string(),
+        );
+        if d["status"] != "RUNNING" {
+            return d;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "still running: {d}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The token the approval state published, read from the queue subscribed to the topic.
+fn token_from_queue(moto: &Moto, queue: &str) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(token) = queue_bodies(moto, queue).into_iter().next() {
+            return token;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no token reached the queue"
+        );
+    }
+}
+
+#[test]
+fn the_tutorial_as_written_waits_for_a_person_over_sns() {
+    let Some(moto) = Moto::start() else { return };
+    let lambda = LambdaServer::start();
+    let queue = w5_resources(&moto);
+    let dir = std::env::temp_dir().join(format!("expressway-human-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let server = serve(
+        &dir,
+        &[
+            ("AWS_ENDPOINT_URL", &moto.url),
+            ("LAMBDA_ENDPOINT", &lambda.url),
+        ],
+    );
+    let role = "arn:aws:iam::123456789012:role/r";
+    let created = sfn(
+        &server.addr,
+        "CreateStateMachine",
+        &serde_json::json!({"name": "credit", "definition": tutorial_with_a_human(3),
+            "roleArn": role, "type": "STANDARD"})
+        .to_string(),
+    );
+    let machine = created["stateMachineArn"]
+        .as_str()
+        .expect("created")
+        .to_string();
+    let start = |name: &str| {
+        let started = sfn(
+            &server.addr,
+            "StartExecution",
+            &serde_json::json!({"stateMachineArn": machine, "name": name, "input": W5_INPUT})
+                .to_string(),
+        );
+        started["executionArn"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{started}"))
+            .to_string()
+    };
+
+    // A person approves: the execution goes on with their answer and succeeds.
+    let arn = start("approved");
+    let token = token_from_queue(&moto, &queue);
+    answer_as_a_person(
+        &server.addr,
+        &format!(
+            "c.send_task_success(taskToken={token:?}, output='{{\"approved\": true, \"by\": \"Ana\"}}')"
+        ),
+    );
+    let d = finished(&server.addr, &arn);
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    let output: serde_json::Value =
+        serde_json::from_str(d["output"].as_str().expect("output")).expect("JSON");
+    assert_eq!(
+        output["approval"],
+        serde_json::json!({"approved": true, "by": "Ana"})
+    );
+    assert!(lambda.functions().iter().any(|f| f.contains("GetScores")));
+
+    // A person rejects: the execution fails with their error.
+    let arn = start("rejected");
+    let token = token_from_queue(&moto, &queue);
+    answer_as_a_person(
+        &server.addr,
+        &format!(
+            "c.send_task_failure(taskToken={token:?}, error='Rejected', cause='limit too high')"
+        ),
+    );
+    let d = finished(&server.addr, &arn);
+    assert_eq!(
+        (
+            d["status"].as_str(),
+            d["error"].as_str(),
+            d["cause"].as_str()
+        ),
+        (Some("FAILED"), Some("Rejected"), Some("limit too high")),
+        "{d}"
+    );
+
+    // Nobody answers: the approval state times out after its TimeoutSeconds (3).
+    let arn = start("ignored");
+    let _ = token_from_queue(&moto, &queue);
+    let d = finished(&server.addr, &arn);
+    assert_eq!(
+        (d["status"].as_str(), d["error"].as_str()),
+        (Some("FAILED"), Some("States.Timeout")),
+        "{d}"
+    );
+}

@@ -14,7 +14,7 @@ pub const ACCESS_KEY: &str = "AKIDEXPRESSWAYTEST";
 pub const SECRET_KEY: &str = "expressway-test-secret";
 
 /// The Python with moto and boto3: `EXPRESSWAY_PYTHON` (`.ci/run` sets up a venv), else python3.
-fn python() -> String {
+pub fn python() -> String {
     std::env::var("EXPRESSWAY_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
