@@ -286,22 +286,50 @@ fn run(args: RunArgs) -> ExitCode {
 /// Loads `--demo-tasks`, `--mocks` and `--mock-config` into the engine's task registry (later ones
 /// win for the same resource).
 fn register_mocks(engine: &mut Engine, args: &RunArgs) -> Result<(), String> {
-    if args.demo_tasks {
+    register_tasks(
+        engine,
+        &TaskOptions {
+            demo_tasks: args.demo_tasks,
+            mocks: args.mocks.as_deref(),
+            mock_config: args.mock_config.as_deref(),
+            test_case: args.test_case.as_deref(),
+            name: &args.name,
+        },
+    )
+}
+
+/// The task options `run` and `bench` share.
+pub(crate) struct TaskOptions<'a> {
+    /// Register the tutorial stand-ins.
+    pub demo_tasks: bool,
+    /// Lambda mocks in the conformance cases' format (a file).
+    pub mocks: Option<&'a str>,
+    /// A Step Functions Local mock configuration (a file).
+    pub mock_config: Option<&'a str>,
+    /// The mock configuration's test case, checked against `name`.
+    pub test_case: Option<&'a str>,
+    /// The state machine's name.
+    pub name: &'a str,
+}
+
+/// Registers the stand-ins and loads the mocks `opts` name into the engine's task registry.
+pub(crate) fn register_tasks(engine: &mut Engine, opts: &TaskOptions) -> Result<(), String> {
+    if opts.demo_tasks {
         expressway::tasks::demo::register_tutorial_handlers(engine.tasks_mut());
     }
-    if let Some(path) = &args.mocks {
+    if let Some(path) = opts.mocks {
         let mock = expressway::value::parse(&read(path)?).map_err(|e| format!("{path}: {e}"))?;
         let lambdas = MockLambdas::from_case_mock(&mock).map_err(|e| format!("{path}: {e}"))?;
         engine.tasks_mut().register_lambda(Arc::new(lambdas));
     }
-    if let Some(path) = &args.mock_config {
+    if let Some(path) = opts.mock_config {
         let config = MockConfig::parse(&read(path)?).map_err(|e| format!("{path}: {e}"))?;
-        if let Some(case) = &args.test_case
-            && !config.has_test_case(&args.name, case)
+        if let Some(case) = opts.test_case
+            && !config.has_test_case(opts.name, case)
         {
             return Err(format!(
                 "{path}: no test case '{case}' for state machine '{}'",
-                args.name
+                opts.name
             ));
         }
         engine.tasks_mut().set_mock_config(config);

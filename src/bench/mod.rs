@@ -15,7 +15,6 @@ mod targets;
 mod tests;
 
 use expressway::engine::{Engine, ExecutionMeta, Settings};
-use expressway::tasks::{MockConfig, MockLambdas};
 use load::{Expect, Plan, Recorder, Stats, Target, Until};
 use report::{Report, Setup};
 use std::io::IsTerminal;
@@ -229,25 +228,16 @@ fn engine(args: &BenchArgs, definition_path: &str) -> Result<(Engine, String), S
         }
     });
     let mut engine = Engine::new(Settings::default());
-    if let Some(path) = &args.mocks {
-        let mock = expressway::value::parse(&read(path)?).map_err(|e| format!("{path}: {e}"))?;
-        let lambdas = MockLambdas::from_case_mock(&mock).map_err(|e| format!("{path}: {e}"))?;
-        engine.tasks_mut().register_lambda(Arc::new(lambdas));
-    }
-    if let Some(path) = &args.mock_config {
-        let config = MockConfig::parse(&read(path)?).map_err(|e| format!("{path}: {e}"))?;
-        if let Some(case) = &args.test_case
-            && !config.has_test_case(&name, case)
-        {
-            return Err(format!(
-                "{path}: no test case '{case}' for state machine '{name}' (--name)"
-            ));
-        }
-        engine.tasks_mut().set_mock_config(config);
-    }
-    if args.demo_tasks {
-        expressway::tasks::demo::register_tutorial_handlers(engine.tasks_mut());
-    }
+    crate::register_tasks(
+        &mut engine,
+        &crate::TaskOptions {
+            demo_tasks: args.demo_tasks,
+            mocks: args.mocks.as_deref(),
+            mock_config: args.mock_config.as_deref(),
+            test_case: args.test_case.as_deref(),
+            name: &name,
+        },
+    )?;
     Ok((engine, name))
 }
 
