@@ -427,8 +427,7 @@ async fn history_of_failures_and_timeouts() {
         ]
     );
     let last = o.history.as_ref().and_then(|h| h.last()).expect("events");
-    let error = last.details.iter().find(|(k, _)| *k == "error");
-    assert_eq!(error.and_then(|(_, v)| v.as_str()), Some("Flaky"));
+    assert_eq!(last.detail("error").and_then(|v| v.as_str()), Some("Flaky"));
     let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:slow","TimeoutSeconds":1,"End":true}}}"#;
     let (_, events) = history_of(&engine, def, "{}").await;
     let kinds: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();

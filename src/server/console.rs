@@ -25,7 +25,6 @@ use super::protocol::{ApiError, Req};
 use super::registry::lock;
 use super::{Body, Server, executions, read_body, response};
 use crate::vm::HistoryEvent;
-use crate::vm::history::PAYLOAD_KEYS;
 
 /// The console page: HTML, CSS and script in one file.
 pub const PAGE: &str = include_str!("console.html");
@@ -106,18 +105,7 @@ impl Console {
         let items: Vec<Value> = ring
             .iter()
             .rev()
-            .map(|r| {
-                json!({
-                    "id": r.id,
-                    "stateMachine": r.machine,
-                    "executionArn": r.execution_arn,
-                    "status": r.status,
-                    "startDate": millis(r.start),
-                    "durationMs": r.duration_ms,
-                    "error": r.error,
-                    "traced": r.events.is_some(),
-                })
-            })
+            .map(|r| Value::Object(summary(r)))
             .collect();
         json!({"executions": items})
     }
@@ -127,21 +115,19 @@ impl Console {
         let ring = lock(&self.recent);
         let r = ring.iter().find(|r| r.id == id)?;
         let events: Vec<Value> = r.events.iter().flatten().map(event_json).collect();
-        Some(json!({
-            "id": r.id,
-            "stateMachine": r.machine,
-            "executionArn": r.execution_arn,
-            "status": r.status,
-            "startDate": millis(r.start),
-            "durationMs": r.duration_ms,
-            "error": r.error,
+        let mut out = summary(r);
+        let more = json!({
             "cause": r.cause,
             "input": r.input,
             "output": r.output,
             "path": path(r.events.as_deref().unwrap_or_default()),
             "states": states(r.events.as_deref().unwrap_or_default()),
             "events": events,
-        }))
+        });
+        if let Value::Object(more) = more {
+            out.extend(more);
+        }
+        Some(Value::Object(out))
     }
 
     /// The console id of the execution with this ARN, if it is still in the ring.
@@ -167,6 +153,24 @@ impl Console {
     }
 }
 
+/// What the listing shows of an execution; its detail adds the payloads and events.
+fn summary(r: &Recent) -> serde_json::Map<String, Value> {
+    let v = json!({
+        "id": r.id,
+        "stateMachine": r.machine,
+        "executionArn": r.execution_arn,
+        "status": r.status,
+        "startDate": millis(r.start),
+        "durationMs": r.duration_ms,
+        "error": r.error,
+        "traced": r.events.is_some(),
+    });
+    match v {
+        Value::Object(m) => m,
+        _ => unreachable!("json! of an object literal is an object"),
+    }
+}
+
 fn millis(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -175,15 +179,7 @@ fn millis(t: SystemTime) -> u64 {
 
 /// A history event as JSON, payloads as JSON text (as AWS's events carry them).
 fn event_json(e: &HistoryEvent) -> Value {
-    let mut details = serde_json::Map::new();
-    for (k, v) in &e.details {
-        let v = if PAYLOAD_KEYS.contains(k) {
-            Value::String(v.to_json())
-        } else {
-            serde_json::from_str(&v.to_json()).unwrap_or(Value::Null)
-        };
-        details.insert(k.to_string(), v);
-    }
+    let details = super::logs::details_json(e, true);
     json!({
         "id": e.id,
         "previous_event_id": e.previous_event_id,
@@ -198,10 +194,8 @@ fn state_of(e: &HistoryEvent) -> Option<String> {
     if !e.kind.ends_with("StateEntered") {
         return None;
     }
-    e.details
-        .iter()
-        .find(|(k, _)| *k == "name")
-        .and_then(|(_, v)| v.as_str())
+    e.detail("name")
+        .and_then(crate::value::Value::as_str)
         .map(str::to_string)
 }
 
@@ -219,20 +213,16 @@ fn path(events: &[HistoryEvent]) -> Vec<String> {
 fn states(events: &[HistoryEvent]) -> Value {
     let mut out = serde_json::Map::new();
     for e in events {
-        let name = e
-            .details
-            .iter()
-            .find(|(k, _)| *k == "name")
-            .and_then(|(_, v)| v.as_str());
+        let name = e.detail("name").and_then(crate::value::Value::as_str);
         let (Some(name), true) = (name, e.kind.contains("State")) else {
             continue;
         };
         let entry = out
             .entry(name.to_string())
             .or_insert_with(|| json!({"type": e.kind.split("State").next().unwrap_or("")}));
-        for (k, v) in &e.details {
-            if *k == "input" || *k == "output" {
-                entry[*k] = Value::String(v.to_json());
+        for key in ["input", "output"] {
+            if let Some(v) = e.detail(key) {
+                entry[key] = Value::String(v.to_json());
             }
         }
     }

@@ -99,21 +99,28 @@ fn writer(rx: Receiver<Job>, mut sink: Box<dyn Write + Send>) {
     }
 }
 
-/// One event as CloudWatch Logs receives it from Step Functions.
-fn event_line(execution_arn: &str, data: bool, e: &HistoryEvent) -> String {
+/// An event's `details` as AWS shows them: payloads as JSON text, the rest as JSON; without
+/// `data` (`includeExecutionData`) the payloads stay out (their `…Details` stay in).
+pub(super) fn details_json(e: &HistoryEvent, data: bool) -> serde_json::Map<String, Value> {
     let mut details = serde_json::Map::new();
-    for (k, v) in e.details.iter() {
-        // Without `includeExecutionData`, the payloads stay out (their `…Details` stay in).
-        if !data && PAYLOAD_KEYS.contains(k) {
+    for (k, v) in &e.details {
+        let payload = PAYLOAD_KEYS.contains(k);
+        if payload && !data {
             continue;
         }
-        let v = if PAYLOAD_KEYS.contains(k) {
+        let v = if payload {
             Value::String(v.to_json())
         } else {
-            serde_json::from_str(&v.to_json()).unwrap_or(Value::Null)
+            v.to_serde()
         };
         details.insert(k.to_string(), v);
     }
+    details
+}
+
+/// One event as CloudWatch Logs receives it from Step Functions.
+fn event_line(execution_arn: &str, data: bool, e: &HistoryEvent) -> String {
+    let details = details_json(e, data);
     json!({
         "id": e.id.to_string(),
         "type": e.kind,

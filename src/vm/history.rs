@@ -36,6 +36,13 @@ pub struct HistoryEvent {
     pub details: Details,
 }
 
+impl HistoryEvent {
+    /// The value of one of its `details`.
+    pub fn detail(&self, key: &str) -> Option<&Value> {
+        self.details.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+}
+
 /// The events of one execution, shared by all its scopes.
 #[derive(Debug, Default)]
 pub struct History {
