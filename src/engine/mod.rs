@@ -335,7 +335,7 @@ impl Engine {
         });
         if let Some(h) = &info.history {
             let details = history::details([
-                ("input", history::text(&input)),
+                ("input", input.clone()),
                 ("inputDetails", history::not_truncated()),
                 ("roleArn", value::Value::String(info.role_arn.clone())),
             ]);

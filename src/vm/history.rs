@@ -125,11 +125,6 @@ pub fn details<const N: usize>(pairs: [(&'static str, Value); N]) -> Details {
 /// as JSON text, as AWS's events carry them, only when a log line is made.
 pub const PAYLOAD_KEYS: [&str; 3] = ["input", "output", "parameters"];
 
-/// A payload for `details` (see [`PAYLOAD_KEYS`]).
-pub fn text(v: &Value) -> Value {
-    v.clone()
-}
-
 /// `{"truncated": false}`, as AWS adds beside every input and output.
 pub fn not_truncated() -> Value {
     static NOT_TRUNCATED: LazyLock<Value> = LazyLock::new(|| {

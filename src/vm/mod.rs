@@ -442,7 +442,7 @@ impl Execution {
         if let Some(v) = ok
             && matches!(op, Op::Task(_))
         {
-            details.push(("output", history::text(v)));
+            details.push(("output", v.clone()));
             details.push(("outputDetails", history::not_truncated()));
         }
         if let Some(e) = err {
@@ -493,7 +493,7 @@ impl Execution {
                 let (name, input) = (state.name.clone(), &self.input);
                 let details = history::details([
                     ("name", Value::String(name)),
-                    ("input", history::text(input)),
+                    ("input", input.clone()),
                     ("inputDetails", history::not_truncated()),
                 ]);
                 self.record(history::entered(&state.op), now, || details);
@@ -538,7 +538,7 @@ impl Execution {
             let state = &program.states[self.pc.0 as usize];
             let details = history::details([
                 ("name", Value::String(state.name.clone())),
-                ("output", history::text(output)),
+                ("output", output.clone()),
                 ("outputDetails", history::not_truncated()),
             ]);
             self.record(history::exited(&state.op), now, || details);
@@ -610,7 +610,7 @@ impl Execution {
                         ("resourceType", Value::String(Str::from(kind.as_str()))),
                         ("resource", Value::String(Str::from(name.as_str()))),
                         ("region", Value::String(region)),
-                        ("parameters", history::text(&effective)),
+                        ("parameters", effective.clone()),
                     ]);
                     self.record("TaskScheduled", now, || scheduled);
                     self.record("TaskStarted", now, || {
