@@ -316,7 +316,10 @@ fn analyse(picture: &str) -> Result<Vec<Part>, Error> {
                         None => (pw(wm), None),
                         Some(d) => (pw(&wm[..d]), pw(&wm[d + 1..])),
                     });
-                    marker[component.len_utf8()..comma].to_string()
+                    // JavaScript's `substring(1, comma)` swaps its ends when the comma is
+                    // the marker's first character (`[,]`): so does this.
+                    let first = component.len_utf8();
+                    marker[first.min(comma)..first.max(comma)].to_string()
                 }
                 None => marker.chars().skip(1).collect(),
             };

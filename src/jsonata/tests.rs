@@ -249,6 +249,20 @@ fn hostile_inputs_do_not_panic() {
     }
 }
 
+/// A picture marker that is only a comma (`[,]`) once sliced a string backwards and panicked
+/// (found by the `jsonata` fuzz target). jsonata-js 2.0.6 answers D3133 here; we answer D3132
+/// (unknown component `,`), because our picture analysis rejects an unknown component before it
+/// looks at the modifiers: both are errors, neither a panic.
+#[test]
+fn a_marker_of_only_a_comma_is_an_error_not_a_panic() {
+    assert_eq!(plain("$toMillis('2020', '[,]')"), err("D3132"));
+    assert_eq!(
+        plain(r#"$toMillis('5-22 23:59 ','[,]-xDz] [mk":"v]:[s]')"#),
+        err("D3132")
+    );
+    assert_eq!(plain("$fromMillis(0, '[,2]')"), err("D3132"));
+}
+
 /// `cargo test --release --lib jsonata::tests::throughput -- --ignored --nocapture`
 #[test]
 #[ignore]
