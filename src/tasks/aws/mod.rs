@@ -15,6 +15,8 @@
 
 mod creds;
 mod endpoints;
+mod query;
+mod sdk;
 mod services;
 
 #[cfg(feature = "cli")]
@@ -31,7 +33,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 pub use creds::CredentialSource;
-pub use endpoints::{AwsSettings, Service};
+pub use endpoints::{AwsSettings, OtherService, Service};
+pub use sdk::served_services;
 pub use services::{register_services, start_execution_over_http};
 
 #[cfg(feature = "cli")]
