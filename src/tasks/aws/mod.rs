@@ -207,6 +207,36 @@ impl AwsClient {
             &self.settings.region,
         )
         .map_err(ClientError)?;
+        let mut resp = self.exchange(request).await?;
+        for (name, _) in &mut resp.headers {
+            *name = header_case(name);
+        }
+        Ok(resp)
+    }
+
+    /// Sends `request` as it is (no SigV4) on the shared pool, within the call timeout: the HTTP
+    /// Task's calls to APIs outside AWS. Header names come back lower-case, as HTTP/2 and
+    /// hyper give them.
+    pub async fn call_unsigned(
+        &self,
+        request: hyper::Request<Full<Bytes>>,
+    ) -> Result<AwsResponse, ClientError> {
+        let deadline = self.settings.call_timeout;
+        match tokio::time::timeout(deadline, self.exchange(request)).await {
+            Ok(r) => r,
+            Err(_) => Err(ClientError(format!(
+                "Request did not complete within {} ms",
+                deadline.as_millis()
+            ))),
+        }
+    }
+
+    /// One request and its whole answer (headers with hyper's lower-case names), the body
+    /// bounded by [`MAX_BODY`] and the read timeout.
+    async fn exchange(
+        &self,
+        request: hyper::Request<Full<Bytes>>,
+    ) -> Result<AwsResponse, ClientError> {
         let resp = self
             .client
             .request(request)
@@ -218,7 +248,7 @@ impl AwsClient {
             .iter()
             .map(|(k, v)| {
                 (
-                    header_case(k.as_str()),
+                    k.as_str().to_string(),
                     String::from_utf8_lossy(v.as_bytes()).into_owned(),
                 )
             })

@@ -99,8 +99,8 @@ struct Integration {
     op: Op,
 }
 
-/// Registers the optimized integrations, `aws-sdk:*` and Lambda on `registry`, all calling
-/// through `client`. Resources that already have a handler keep it: native handlers and mocks
+/// Registers the optimized integrations, `aws-sdk:*`, the HTTP Task (connections from
+/// `EXPRESSWAY_HTTP_CONNECTIONS`) and Lambda on `registry`, all calling through `client`. Resources that already have a handler keep it: native handlers and mocks
 /// stay first, and a longer prefix (`aws-sdk:s3:`) wins over `aws-sdk:`.
 pub fn register_services(registry: &mut TaskRegistry, client: Arc<AwsClient>) {
     let ops: [(&str, Op); 8] = [
@@ -116,6 +116,11 @@ pub fn register_services(registry: &mut TaskRegistry, client: Arc<AwsClient>) {
     let sdk: Arc<dyn TaskHandler> = Arc::new(super::sdk::SdkHandler {
         client: client.clone(),
     });
+    let connections = crate::tasks::http_invoke::Connections::from_env();
+    if let Err(e) = &connections {
+        eprintln!("expressway: {e}; every http:invoke Task fails until it is fixed");
+    }
+    let http_invoke = crate::tasks::http_invoke::HttpInvoke::handler(client.clone(), connections);
     for p in PARTITIONS {
         for (name, op) in ops {
             let arn = format!("arn:{p}:states:::{name}");
@@ -130,6 +135,10 @@ pub fn register_services(registry: &mut TaskRegistry, client: Arc<AwsClient>) {
         let prefix = format!("arn:{p}:states:::aws-sdk:");
         if !registry.has_prefix(&prefix) {
             registry.register_prefix(&prefix, sdk.clone());
+        }
+        let http = format!("arn:{p}:states:::http:invoke");
+        if !registry.has_exact(&http) {
+            registry.register_exact(&http, http_invoke.clone());
         }
     }
     let lambda = crate::tasks::LambdaHttpClient::with_client(client);
