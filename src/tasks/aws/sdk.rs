@@ -68,6 +68,9 @@ pub(super) struct SdkService {
     pub timestamps: &'static [&'static str],
     /// Members (wire names) whose value is a map keyed by data (tags): its keys keep their case.
     pub opaque: &'static [&'static str],
+    /// String members that take a JSON document (Step Functions' `Input`, SQS's `MessageBody`):
+    /// a JSON value given there is sent as its text, as Step Functions serialises it.
+    pub text: &'static [&'static str],
 }
 
 const fn json(version: &'static str, target: &'static str) -> Protocol {
@@ -97,6 +100,7 @@ const fn svc(
         camel: false,
         timestamps,
         opaque: &[],
+        text: &[],
     }
 }
 
@@ -122,16 +126,23 @@ pub(super) static SERVICES: &[SdkService] = &[
             "LatestRestorableDateTime",
         ],
     ),
-    svc("sqs", "Sqs", Service::Sqs, json("1.0", "AmazonSQS"), &[]),
-    svc(
-        "eventbridge",
-        "EventBridge",
-        Service::EventBridge,
-        json("1.1", "AWSEvents"),
-        &["CreationTime", "LastModifiedTime", "LastAuthorizedTime"],
-    ),
+    SdkService {
+        text: &["MessageBody"],
+        ..svc("sqs", "Sqs", Service::Sqs, json("1.0", "AmazonSQS"), &[])
+    },
+    SdkService {
+        text: &["Detail"],
+        ..svc(
+            "eventbridge",
+            "EventBridge",
+            Service::EventBridge,
+            json("1.1", "AWSEvents"),
+            &["CreationTime", "LastModifiedTime", "LastAuthorizedTime"],
+        )
+    },
     SdkService {
         camel: true,
+        text: &["Input", "Output"],
         ..svc(
             "sfn",
             "Sfn",
@@ -194,30 +205,33 @@ pub(super) static SERVICES: &[SdkService] = &[
         json("1.1", "Kinesis_20131202"),
         &["StreamCreationTimestamp", "ApproximateArrivalTimestamp"],
     ),
-    svc(
-        "sns",
-        "Sns",
-        Service::Sns,
-        Protocol::Query {
-            version: "2010-03-31",
-            maps: &[
-                ("MessageAttributes", "Name", "Value"),
-                ("Attributes", "key", "value"),
-            ],
-            lists: &[
-                "Topics",
-                "Subscriptions",
-                "Tags",
-                "PlatformApplications",
-                "Endpoints",
-                "Successful",
-                "Failed",
-                "phoneNumbers",
-                "PhoneNumbers",
-            ],
-        },
-        &[],
-    ),
+    SdkService {
+        text: &["Message"],
+        ..svc(
+            "sns",
+            "Sns",
+            Service::Sns,
+            Protocol::Query {
+                version: "2010-03-31",
+                maps: &[
+                    ("MessageAttributes", "Name", "Value"),
+                    ("Attributes", "key", "value"),
+                ],
+                lists: &[
+                    "Topics",
+                    "Subscriptions",
+                    "Tags",
+                    "PlatformApplications",
+                    "Endpoints",
+                    "Successful",
+                    "Failed",
+                    "phoneNumbers",
+                    "PhoneNumbers",
+                ],
+            },
+            &[],
+        )
+    },
     svc(
         "rekognition",
         "Rekognition",
@@ -423,9 +437,10 @@ pub(super) async fn call(
             )));
         }
     };
+    let wire = outgoing(service, &Value::object(params), None);
     match service.protocol {
         Protocol::Json { version, target } => {
-            let body = outgoing(service, &Value::object(params), None).to_json();
+            let body = wire.to_json();
             let resp = client
                 .call(AwsRequest {
                     service: service.service,
@@ -463,6 +478,7 @@ pub(super) async fn call(
             maps,
             lists,
         } => {
+            let params = wire.as_object().cloned().unwrap_or_default();
             let form = super::query::form(&operation, version, &params, maps);
             let resp = client
                 .call(AwsRequest {
@@ -587,6 +603,15 @@ pub(super) fn outgoing(service: &SdkService, v: &Value, member: Option<&str>) ->
                 .iter()
                 .filter(|(_, v)| !v.is_null())
                 .map(|(k, v)| {
+                    if !keep_keys && service.text.contains(&&**k) && !matches!(v, Value::String(_))
+                    {
+                        let wire = if service.camel {
+                            lower_first(k)
+                        } else {
+                            k.clone()
+                        };
+                        return (wire, Value::str(&v.to_json()));
+                    }
                     let wire = if service.camel && !keep_keys {
                         lower_first(k)
                     } else {
@@ -649,7 +674,7 @@ pub(super) fn incoming(service: &SdkService, v: &Value, keep_keys: bool) -> Valu
     }
 }
 
-fn lower_first(s: &str) -> Str {
+pub(super) fn lower_first(s: &str) -> Str {
     let mut c = s.chars();
     match c.next() {
         Some(f) if f.is_ascii_uppercase() => {
@@ -659,7 +684,7 @@ fn lower_first(s: &str) -> Str {
     }
 }
 
-fn upper_first(s: &str) -> Str {
+pub(super) fn upper_first(s: &str) -> Str {
     let mut c = s.chars();
     match c.next() {
         Some(f) if f.is_ascii_lowercase() => {
@@ -843,6 +868,21 @@ mod tests {
         );
         let back = incoming(logs, &json(r#"{"tags":{"team":"a"}}"#), false);
         assert_eq!(back.to_json(), r#"{"Tags":{"team":"a"}}"#);
+    }
+
+    #[test]
+    fn json_given_for_a_text_member_goes_as_its_text() {
+        let out = outgoing(
+            service("sfn"),
+            &json(r#"{"StateMachineArn":"a","Input":{"key":"value"}}"#),
+            None,
+        );
+        assert_eq!(
+            out.to_json(),
+            r#"{"stateMachineArn":"a","input":"{\"key\":\"value\"}"}"#
+        );
+        let out = outgoing(service("sqs"), &json(r#"{"MessageBody":"as is"}"#), None);
+        assert_eq!(out.to_json(), r#"{"MessageBody":"as is"}"#);
     }
 
     #[test]

@@ -181,7 +181,12 @@ impl TaskHandler for Integration {
                 }
                 Op::EventsPutEvents => put_events(&client, params).await,
                 Op::StartExecution => {
-                    let body = stringify(params, &["Input"]);
+                    // Step Functions' wire names are camelCase; the Task's and the answer's
+                    // PascalCase.
+                    let body: Map = stringify(params, &["Input"])
+                        .into_iter()
+                        .map(|(k, v)| (super::sdk::lower_first(&k), v))
+                        .collect();
                     let resp = json_call(
                         &client,
                         Service::StepFunctions,
@@ -190,7 +195,18 @@ impl TaskHandler for Integration {
                     )
                     .await
                     .map_err(|e| client_error(&SFN, &e))?;
-                    let mut out = optimized_json(&SFN, &resp)?;
+                    let out = optimized_json(&SFN, &resp)?;
+                    let mut out = match out {
+                        Value::Object(m) => {
+                            let mut m: Map = m
+                                .iter()
+                                .map(|(k, v)| (super::sdk::upper_first(k), v.clone()))
+                                .collect();
+                            m.sort_keys();
+                            Value::object(m)
+                        }
+                        other => other,
+                    };
                     date_to_millis(&mut out, "StartDate");
                     Ok(out)
                 }
