@@ -1,8 +1,9 @@
 //! The AWS request layer: every Task that calls a real (or emulated) AWS service goes through one
 //! [`AwsClient`], shared by all executions.
 //!
-//! In: a service, a method, a path and a body from an integration (`services.rs`, the Lambda
-//! backend in `http.rs`). Out: the service's HTTP answer ([`AwsResponse`]) or a [`ClientError`]
+//! In: a service, a method, a path and a body from an integration (`services.rs`, `sdk.rs` and
+//! `query.rs` for `aws-sdk:*`, the Lambda backend in `http.rs`), or an unsigned request from the
+//! HTTP Task (`http_invoke.rs`). Out: the service's HTTP answer ([`AwsResponse`]) or a [`ClientError`]
 //! when no answer came (unreachable, reset, timed out), which integrations turn into the errors AWS
 //! names (`SNS.NotFoundException`, `Lambda.SdkClientException`, ...).
 //!

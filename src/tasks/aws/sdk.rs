@@ -767,6 +767,32 @@ mod tests {
         assert!(cause.contains("not an aws-sdk resource"), "{cause}");
     }
 
+    #[tokio::test]
+    async fn parameters_that_are_not_an_object_never_leave() {
+        // Port 9 of 127.0.0.1 listens to nothing: a call that went out would fail differently.
+        let settings = super::super::AwsSettings {
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            ..Default::default()
+        };
+        let creds = super::super::CredentialSource::fixed("k", "s", None);
+        let client = AwsClient::new(settings, creds).expect("client");
+        let resource = "arn:aws:states:::aws-sdk:sqs:sendMessage";
+        let e = call(&client, resource, &json("[1]"))
+            .await
+            .expect_err("refused");
+        assert_eq!(e.error, "States.Runtime");
+        assert_eq!(
+            e.cause.as_deref(),
+            Some(
+                "The parameters of 'arn:aws:states:::aws-sdk:sqs:sendMessage' must be a JSON object, not array."
+            )
+        );
+        let e = call(&client, resource, &json("{}"))
+            .await
+            .expect_err("no server");
+        assert_eq!(e.error, "Sqs.SdkClientException");
+    }
+
     #[test]
     fn an_unknown_operation_is_a_runtime_error_naming_it() {
         let e = sdk_error(

@@ -3,9 +3,8 @@
 //!
 //! Each turns the Task's parameters into one service call and the answer into what Step Functions
 //! shows: the response's fields with `SdkHttpMetadata`/`SdkResponseMetadata` (keys in the Java
-//! SDK's alphabetical order) for the optimized forms, the bare response for `aws-sdk:*`; errors as
-//! `<Prefix>.<Exception>` with the Java SDK's "(Service: …; Status Code: …; Error Code: …;
-//! Request ID: …; Proxy: null)" cause (`aws-sdk:*` uses the SDK v2 wording).
+//! SDK's alphabetical order); errors as `<Prefix>.<Exception>` with the Java SDK's "(Service: …;
+//! Status Code: …; Error Code: …; Request ID: …; Proxy: null)" cause.
 
 use std::sync::Arc;
 
