@@ -40,7 +40,10 @@ fn not_runnable(case: &Case) -> Option<&'static str> {
     }
     let def = case.raw["definition"].to_string();
     if def.contains(".waitForTaskToken") || def.contains(".sync") {
-        return Some("a .sync/.waitForTaskToken pattern, which Express workflows do not have");
+        return Some(
+            "a .sync/.waitForTaskToken pattern: a Standard execution whose answer came from the \
+             recording's own worker (or child machine), which the case does not hold",
+        );
     }
     if needs.iter().any(|n| n == "lambda") {
         return Some("needs a Lambda function the recording deployed");
