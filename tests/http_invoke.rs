@@ -350,3 +350,41 @@ async fn an_unreadable_configuration_fails_every_call_naming_it() {
     );
     assert!(api.requests().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jsonata_task_with_invocation_config_reads_the_parsed_body() {
+    // The shape of the real-world definitions: JSONata Arguments, InvocationConfig, numbers as
+    // query parameters, the result's ResponseBody read by the next state.
+    let api = Api::start();
+    let engine = engine("{}");
+    let def = serde_json::json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "Get",
+        "States": {
+            "Get": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::http:invoke",
+                "Arguments": {
+                    "ApiEndpoint": format!("{{% '{}' & '/json' %}}", api.url),
+                    "Method": "GET",
+                    "InvocationConfig": {"ConnectionArn": "arn:aws:events:us-east-1:1:connection/x/1"},
+                    "QueryParameters": {"limit": "{% $states.input.limit %}", "offset": 0}
+                },
+                "Assign": {"count": "{% $states.result.ResponseBody.n %}"},
+                "Output": "{% {'status': $states.result.StatusCode} %}",
+                "Next": "Read"
+            },
+            // Variables assigned by a state are seen from the next state on.
+            "Read": {
+                "Type": "Pass",
+                "Output": "{% $merge([$states.input, {'count': $count}]) %}",
+                "End": true
+            }
+        }
+    });
+    let program = engine.compile(&def.to_string()).expect("valid");
+    let meta = ExecutionMeta::express(engine.settings(), "sm", "exec");
+    let o = engine.execute(program, r#"{"limit":25}"#, meta).await;
+    assert_eq!(output(&o), serde_json::json!({"status": 200, "count": 1}));
+    assert_eq!(api.last().0, "GET /json?limit=25&offset=0 HTTP/1.1");
+}
