@@ -1,6 +1,7 @@
 //! The AWS-recorded conformance cases whose `needs` name SNS, SQS, DynamoDB, EventBridge, Step
-//! Functions or `aws-sdk:dynamodb`, run against moto's server (started here on 127.0.0.1) after
-//! creating what each case's input names (table, topic, queue). Prints a per-service table of
+//! Functions, `aws-sdk:dynamodb`, `aws-sdk:sfn` or `aws-sdk:secretsmanager`, run against moto's
+//! server (started here on 127.0.0.1), reset before each case, after creating what the case's
+//! input and definition name (table, topic, queue, state machine). Prints a per-service table of
 //! passed / failed / not runnable with the reasons; expectations are never edited, so a case where
 //! moto answers differently from AWS stays failing. Fails when the passes drop below
 //! `tests/conformance/SERVICES_FLOOR`. `CONFORMANCE_VERBOSE=1` prints every failure.
@@ -17,13 +18,15 @@ use expressway::engine::{Engine, ExecutionMeta, Settings};
 use expressway::tasks::aws::{AwsClient, AwsSettings, CredentialSource, register_services};
 use harness::{Answer, Case};
 
-const SERVICES: [&str; 6] = [
+const SERVICES: [&str; 8] = [
     "sns",
     "sqs",
     "dynamodb",
     "events",
     "states",
     "aws-sdk:dynamodb",
+    "aws-sdk:sfn",
+    "aws-sdk:secretsmanager",
 ];
 
 /// Why a case cannot run against these servers, if it cannot.
@@ -37,11 +40,9 @@ fn not_runnable(case: &Case) -> Option<&'static str> {
     }
     let def = case.raw["definition"].to_string();
     if def.contains(".waitForTaskToken") || def.contains(".sync") {
-        return Some("a .sync/.waitForTaskToken pattern, which Express workflows do not have");
-    }
-    if needs.iter().any(|n| n == "states") {
         return Some(
-            "starts executions of a machine the recording created (only `serve` has machines)",
+            "a .sync/.waitForTaskToken pattern: a Standard execution whose answer came from the \
+             recording's own worker (or child machine), which the case does not hold",
         );
     }
     if needs.iter().any(|n| n == "lambda") {
@@ -80,7 +81,37 @@ fn resources_script(case: &Case) -> String {
         let name = queue.rsplit('/').next().unwrap_or_default();
         script.push_str(&format!("sqs.create_queue(QueueName='{name}')\n"));
     }
+    // The state machines the input or the definition starts, unless the case is about one
+    // missing: a one-state machine stands in for the recording's.
+    let machine = regex::Regex::new(r":stateMachine:([A-Za-z0-9_-]+)").expect("regex");
+    let text = format!("{input} {}", case.raw["definition"]);
+    let mut names: Vec<&str> = machine
+        .captures_iter(&text)
+        .filter_map(|c| c.get(1).map(|m| m.as_str()))
+        .filter(|n| !n.contains("NoSuch"))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        script.push_str(&format!(
+            "boto3.client('stepfunctions', **kw).create_state_machine(name='{name}', definition=json.dumps({{'StartAt':'P','States':{{'P':{{'Type':'Pass','End':True}}}}}}), roleArn='arn:aws:iam::111111111111:role/r')\n"
+        ));
+    }
     script
+}
+
+/// Forgets everything moto holds, so that each case sees only what it created.
+fn reset(url: &str) {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("moto listens");
+    let request = format!(
+        "POST /moto-api/reset HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).expect("reset sent");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "moto reset: {answer}");
 }
 
 async fn run_case(engine: &Engine, case: &Case) -> Answer {
@@ -117,13 +148,6 @@ fn service_cases_against_moto() {
     let Some(moto) = real::Moto::start_with(&[("MOTO_ACCOUNT_ID", "111111111111")]) else {
         return;
     };
-    // Everything the runnable cases name, created in one go.
-    let setup: String = selected
-        .iter()
-        .filter(|c| not_runnable(c).is_none())
-        .map(|c| resources_script(c))
-        .collect();
-    moto.py(&setup);
     let verbose = std::env::var("CONFORMANCE_VERBOSE").is_ok();
     let settings = AwsSettings {
         endpoint_url: Some(moto.url.clone()),
@@ -161,6 +185,11 @@ fn service_cases_against_moto() {
                 .entry(format!("not runnable: {why}"))
                 .or_default() += 1;
             continue;
+        }
+        reset(&moto.url);
+        let setup = resources_script(case);
+        if !setup.is_empty() {
+            moto.py(&setup);
         }
         let answer = rt.block_on(async {
             tokio::time::timeout(std::time::Duration::from_secs(30), run_case(&engine, case)).await

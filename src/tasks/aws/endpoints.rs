@@ -27,6 +27,20 @@ pub enum Service {
     EventBridge,
     /// AWS Step Functions (awsJson 1.0).
     StepFunctions,
+    /// A service only `aws-sdk:*` calls (Secrets Manager, KMS, ...): named by the service table.
+    Other(OtherService),
+}
+
+/// Where a service only `aws-sdk:*` calls lives: its endpoint's host prefix, its SigV4 name and
+/// the AWS SDK's endpoint variable for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OtherService {
+    /// `logs` in `https://logs.us-east-1.amazonaws.com`.
+    pub endpoint_prefix: &'static str,
+    /// SigV4's service name (`logs`).
+    pub signing_name: &'static str,
+    /// `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`.
+    pub sdk_env: &'static str,
 }
 
 impl Service {
@@ -40,9 +54,18 @@ impl Service {
         Service::StepFunctions,
     ];
 
-    /// SigV4's service name, which is also the endpoint's host prefix.
+    /// SigV4's service name.
     pub fn signing_name(self) -> &'static str {
         match self {
+            Service::Other(o) => o.signing_name,
+            _ => self.endpoint_prefix(),
+        }
+    }
+
+    /// The regional endpoint's host prefix.
+    pub fn endpoint_prefix(self) -> &'static str {
+        match self {
+            Service::Other(o) => o.endpoint_prefix,
             Service::Lambda => "lambda",
             Service::Sns => "sns",
             Service::Sqs => "sqs",
@@ -61,19 +84,21 @@ impl Service {
             Service::DynamoDb => "AWS_ENDPOINT_URL_DYNAMODB",
             Service::EventBridge => "AWS_ENDPOINT_URL_EVENTBRIDGE",
             Service::StepFunctions => "AWS_ENDPOINT_URL_SFN",
+            Service::Other(o) => o.sdk_env,
         }
     }
 
-    /// Step Functions Local's variable for the service.
-    pub fn local_env(self) -> &'static str {
-        match self {
+    /// Step Functions Local's variable for the service, when it has one.
+    pub fn local_env(self) -> Option<&'static str> {
+        Some(match self {
             Service::Lambda => "LAMBDA_ENDPOINT",
             Service::Sns => "SNS_ENDPOINT",
             Service::Sqs => "SQS_ENDPOINT",
             Service::DynamoDb => "DYNAMODB_ENDPOINT",
             Service::EventBridge => "EVENTBRIDGE_ENDPOINT",
             Service::StepFunctions => "STEP_FUNCTIONS_ENDPOINT",
-        }
+            Service::Other(_) => return None,
+        })
     }
 }
 
@@ -123,8 +148,10 @@ impl AwsSettings {
             s.region = r;
         }
         s.endpoint_url = get("AWS_ENDPOINT_URL");
-        for service in Service::ALL {
-            if let Some(url) = get(service.local_env()).or_else(|| get(service.sdk_env())) {
+        let others = super::sdk::other_services();
+        for service in Service::ALL.into_iter().chain(others) {
+            let local = service.local_env().and_then(get);
+            if let Some(url) = local.or_else(|| get(service.sdk_env())) {
                 s.endpoints.push((service, url));
             }
         }
@@ -161,7 +188,7 @@ impl AwsSettings {
                 };
                 format!(
                     "https://{}.{}.{suffix}",
-                    service.signing_name(),
+                    service.endpoint_prefix(),
                     self.region
                 )
             }

@@ -1,8 +1,9 @@
 //! The AWS request layer: every Task that calls a real (or emulated) AWS service goes through one
 //! [`AwsClient`], shared by all executions.
 //!
-//! In: a service, a method, a path and a body from an integration (`services.rs`, the Lambda
-//! backend in `http.rs`). Out: the service's HTTP answer ([`AwsResponse`]) or a [`ClientError`]
+//! In: a service, a method, a path and a body from an integration (`services.rs`, `sdk.rs` and
+//! `query.rs` for `aws-sdk:*`, the Lambda backend in `http.rs`), or an unsigned request from the
+//! HTTP Task (`http_invoke.rs`). Out: the service's HTTP answer ([`AwsResponse`]) or a [`ClientError`]
 //! when no answer came (unreachable, reset, timed out), which integrations turn into the errors AWS
 //! names (`SNS.NotFoundException`, `Lambda.SdkClientException`, ...).
 //!
@@ -15,6 +16,8 @@
 
 mod creds;
 mod endpoints;
+mod query;
+mod sdk;
 mod services;
 
 #[cfg(feature = "cli")]
@@ -31,7 +34,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 pub use creds::CredentialSource;
-pub use endpoints::{AwsSettings, Service};
+pub use endpoints::{AwsSettings, OtherService, Service};
+pub use sdk::served_services;
 pub use services::{register_services, start_execution_over_http};
 
 #[cfg(feature = "cli")]
@@ -204,6 +208,36 @@ impl AwsClient {
             &self.settings.region,
         )
         .map_err(ClientError)?;
+        let mut resp = self.exchange(request).await?;
+        for (name, _) in &mut resp.headers {
+            *name = header_case(name);
+        }
+        Ok(resp)
+    }
+
+    /// Sends `request` as it is (no SigV4) on the shared pool, within the call timeout: the HTTP
+    /// Task's calls to APIs outside AWS. Header names come back lower-case, as HTTP/2 and
+    /// hyper give them.
+    pub async fn call_unsigned(
+        &self,
+        request: hyper::Request<Full<Bytes>>,
+    ) -> Result<AwsResponse, ClientError> {
+        let deadline = self.settings.call_timeout;
+        match tokio::time::timeout(deadline, self.exchange(request)).await {
+            Ok(r) => r,
+            Err(_) => Err(ClientError(format!(
+                "Request did not complete within {} ms",
+                deadline.as_millis()
+            ))),
+        }
+    }
+
+    /// One request and its whole answer (headers with hyper's lower-case names), the body
+    /// bounded by [`MAX_BODY`] and the read timeout.
+    async fn exchange(
+        &self,
+        request: hyper::Request<Full<Bytes>>,
+    ) -> Result<AwsResponse, ClientError> {
         let resp = self
             .client
             .request(request)
@@ -215,7 +249,7 @@ impl AwsClient {
             .iter()
             .map(|(k, v)| {
                 (
-                    header_case(k.as_str()),
+                    k.as_str().to_string(),
                     String::from_utf8_lossy(v.as_bytes()).into_owned(),
                 )
             })

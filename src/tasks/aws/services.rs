@@ -1,10 +1,10 @@
-//! The optimized integrations (request-response) and `aws-sdk:dynamodb:*` over the request layer.
+//! The optimized integrations (request-response) over the request layer, and the registration
+//! of every integration (`aws-sdk:*` lives in `sdk.rs`).
 //!
 //! Each turns the Task's parameters into one service call and the answer into what Step Functions
 //! shows: the response's fields with `SdkHttpMetadata`/`SdkResponseMetadata` (keys in the Java
-//! SDK's alphabetical order) for the optimized forms, the bare response for `aws-sdk:*`; errors as
-//! `<Prefix>.<Exception>` with the Java SDK's "(Service: …; Status Code: …; Error Code: …;
-//! Request ID: …; Proxy: null)" cause (`aws-sdk:*` uses the SDK v2 wording).
+//! SDK's alphabetical order); errors as `<Prefix>.<Exception>` with the Java SDK's "(Service: …;
+//! Status Code: …; Error Code: …; Request ID: …; Proxy: null)" cause.
 
 use std::sync::Arc;
 
@@ -56,7 +56,7 @@ const SFN: Naming = Naming {
 
 /// Error codes every service shares and no SDK models as an exception class of its own: they
 /// surface as the service's generic exception.
-const UNMODELED: [&str; 22] = [
+pub(super) const UNMODELED: [&str; 22] = [
     "ValidationException",
     "ValidationError",
     "UnrecognizedClientException",
@@ -90,8 +90,6 @@ enum Op {
     DynamoDb(&'static str),
     EventsPutEvents,
     StartExecution,
-    /// `aws-sdk:dynamodb:<action>`.
-    SdkDynamoDb,
 }
 
 /// Serves one integration with the shared client.
@@ -100,11 +98,11 @@ struct Integration {
     op: Op,
 }
 
-/// Registers the optimized integrations, `aws-sdk:dynamodb:*` and Lambda on `registry`, all
-/// calling through `client`. Resources that already have a handler keep it: native handlers and
-/// mocks stay first.
+/// Registers the optimized integrations, `aws-sdk:*`, the HTTP Task (connections from
+/// `EXPRESSWAY_HTTP_CONNECTIONS`) and Lambda on `registry`, all calling through `client`. Resources that already have a handler keep it: native handlers and mocks
+/// stay first, and a longer prefix (`aws-sdk:s3:`) wins over `aws-sdk:`.
 pub fn register_services(registry: &mut TaskRegistry, client: Arc<AwsClient>) {
-    let ops: [(&str, Op); 9] = [
+    let ops: [(&str, Op); 8] = [
         ("sns:publish", Op::SnsPublish),
         ("sqs:sendMessage", Op::SqsSendMessage),
         ("dynamodb:getItem", Op::DynamoDb("GetItem")),
@@ -113,22 +111,33 @@ pub fn register_services(registry: &mut TaskRegistry, client: Arc<AwsClient>) {
         ("dynamodb:deleteItem", Op::DynamoDb("DeleteItem")),
         ("events:putEvents", Op::EventsPutEvents),
         ("states:startExecution", Op::StartExecution),
-        ("aws-sdk:dynamodb:", Op::SdkDynamoDb),
     ];
+    let sdk: Arc<dyn TaskHandler> = Arc::new(super::sdk::SdkHandler {
+        client: client.clone(),
+    });
+    let connections = crate::tasks::http_invoke::Connections::from_env();
+    if let Err(e) = &connections {
+        eprintln!("expressway: {e}; every http:invoke Task fails until it is fixed");
+    }
+    let http_invoke = crate::tasks::http_invoke::HttpInvoke::handler(client.clone(), connections);
     for p in PARTITIONS {
         for (name, op) in ops {
             let arn = format!("arn:{p}:states:::{name}");
-            let handler: Arc<dyn TaskHandler> = Arc::new(Integration {
-                client: client.clone(),
-                op,
-            });
-            if name.ends_with(':') {
-                if !registry.has_prefix(&arn) {
-                    registry.register_prefix(&arn, handler);
-                }
-            } else if !registry.has_exact(&arn) {
+            if !registry.has_exact(&arn) {
+                let handler = Arc::new(Integration {
+                    client: client.clone(),
+                    op,
+                });
                 registry.register_exact(&arn, handler);
             }
+        }
+        let prefix = format!("arn:{p}:states:::aws-sdk:");
+        if !registry.has_prefix(&prefix) {
+            registry.register_prefix(&prefix, sdk.clone());
+        }
+        let http = format!("arn:{p}:states:::http:invoke");
+        if !registry.has_exact(&http) {
+            registry.register_exact(&http, http_invoke.clone());
         }
     }
     let lambda = crate::tasks::LambdaHttpClient::with_client(client);
@@ -171,7 +180,12 @@ impl TaskHandler for Integration {
                 }
                 Op::EventsPutEvents => put_events(&client, params).await,
                 Op::StartExecution => {
-                    let body = stringify(params, &["Input"]);
+                    // Step Functions' wire names are camelCase; the Task's and the answer's
+                    // PascalCase.
+                    let body: Map = stringify(params, &["Input"])
+                        .into_iter()
+                        .map(|(k, v)| (super::sdk::lower_first(&k), v))
+                        .collect();
                     let resp = json_call(
                         &client,
                         Service::StepFunctions,
@@ -180,11 +194,21 @@ impl TaskHandler for Integration {
                     )
                     .await
                     .map_err(|e| client_error(&SFN, &e))?;
-                    let mut out = optimized_json(&SFN, &resp)?;
+                    let out = optimized_json(&SFN, &resp)?;
+                    let mut out = match out {
+                        Value::Object(m) => {
+                            let mut m: Map = m
+                                .iter()
+                                .map(|(k, v)| (super::sdk::upper_first(k), v.clone()))
+                                .collect();
+                            m.sort_keys();
+                            Value::object(m)
+                        }
+                        other => other,
+                    };
                     date_to_millis(&mut out, "StartDate");
                     Ok(out)
                 }
-                Op::SdkDynamoDb => sdk_dynamodb(&client, &req.resource, &params).await,
             }
         })
     }
@@ -285,15 +309,15 @@ fn reason(status: u16) -> &'static str {
 
 /// The parts of a service error: the exception's code, the code AWS shows as "Error Code", and
 /// the message.
-struct ServiceError {
-    exception: String,
-    code: String,
-    message: String,
+pub(super) struct ServiceError {
+    pub exception: String,
+    pub code: String,
+    pub message: String,
 }
 
 /// An awsJson error answer: `__type` or `x-amzn-ErrorType` (SQS's `x-amzn-query-error` gives
 /// the code the Java SDK shows), the message from `message`/`Message`.
-fn parse_json_error(resp: &AwsResponse) -> ServiceError {
+pub(super) fn parse_json_error(resp: &AwsResponse) -> ServiceError {
     let doc = value::parse_slice(&resp.body).unwrap_or(Value::Null);
     let short = |t: &str| {
         let t = t.split(':').next().unwrap_or(t);
@@ -575,56 +599,4 @@ async fn put_events(client: &AwsClient, mut params: Map) -> Result<Value, TaskEr
         return Err(TaskError::new("EventBridge.FailedEntry", out.to_json()));
     }
     Ok(out)
-}
-
-/// `aws-sdk:dynamodb:<action>`: the API's own request and answer; errors as the SDK v2 names
-/// them (`DynamoDb.ResourceNotFoundException`, `DynamoDb.DynamoDbException`).
-async fn sdk_dynamodb(
-    client: &AwsClient,
-    resource: &str,
-    params: &Map,
-) -> Result<Value, TaskError> {
-    let action = resource.rsplit(':').next().unwrap_or_default();
-    let mut chars = action.chars();
-    let operation = match chars.next() {
-        Some(c) if action.bytes().all(|b| b.is_ascii_alphanumeric()) => {
-            c.to_ascii_uppercase().to_string() + chars.as_str()
-        }
-        _ => {
-            return Err(TaskError::runtime(format!(
-                "The resource '{resource}' does not name a DynamoDB action."
-            )));
-        }
-    };
-    let target = format!("DynamoDB_20120810.{operation}");
-    let resp = json_call(client, Service::DynamoDb, &target, params)
-        .await
-        .map_err(|e| TaskError::new("DynamoDb.SdkClientException", e.cause()))?;
-    if resp.status >= 300 {
-        let e = parse_json_error(&resp);
-        let name = if e.exception == "null" || UNMODELED.contains(&e.exception.as_str()) {
-            "DynamoDbException".to_string()
-        } else {
-            e.exception.clone()
-        };
-        let request_id = resp.request_id();
-        return Err(TaskError::new(
-            format!("DynamoDb.{name}"),
-            format!(
-                "{} (Service: DynamoDb, Status Code: {}, Request ID: {})",
-                e.message,
-                resp.status,
-                if request_id.is_empty() {
-                    "null"
-                } else {
-                    &request_id
-                }
-            ),
-        ));
-    }
-    let naming = Naming {
-        prefix: "DynamoDb",
-        ..DYNAMODB
-    };
-    parse_body(&naming, &resp).map(Value::object)
 }
