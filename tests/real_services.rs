@@ -831,18 +831,24 @@ fn the_tutorial_as_written_waits_for_a_person_over_sns() {
         ],
     );
     let role = "arn:aws:iam::123456789012:role/r";
-    let created = sfn(
-        &server.addr,
-        "CreateStateMachine",
-        &serde_json::json!({"name": "credit", "definition": tutorial_with_a_human(3),
-            "roleArn": role, "type": "STANDARD"})
-        .to_string(),
-    );
-    let machine = created["stateMachineArn"]
-        .as_str()
-        .expect("created")
-        .to_string();
-    let start = |name: &str| {
+    // A person gets 60 s to answer (starting Python and boto3 on a loaded CI machine can take
+    // seconds); the machine nobody answers times out after 3.
+    let create = |name: &str, timeout: u64| {
+        let created = sfn(
+            &server.addr,
+            "CreateStateMachine",
+            &serde_json::json!({"name": name, "definition": tutorial_with_a_human(timeout),
+                "roleArn": role, "type": "STANDARD"})
+            .to_string(),
+        );
+        created["stateMachineArn"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{created}"))
+            .to_string()
+    };
+    let patient = create("credit", 60);
+    let impatient = create("credit-impatient", 3);
+    let start = |machine: &str, name: &str| {
         let started = sfn(
             &server.addr,
             "StartExecution",
@@ -856,7 +862,7 @@ fn the_tutorial_as_written_waits_for_a_person_over_sns() {
     };
 
     // A person approves: the execution goes on with their answer and succeeds.
-    let arn = start("approved");
+    let arn = start(&patient, "approved");
     let token = token_from_queue(&moto, &queue);
     answer_as_a_person(
         &server.addr,
@@ -875,7 +881,7 @@ fn the_tutorial_as_written_waits_for_a_person_over_sns() {
     assert!(lambda.functions().iter().any(|f| f.contains("GetScores")));
 
     // A person rejects: the execution fails with their error.
-    let arn = start("rejected");
+    let arn = start(&patient, "rejected");
     let token = token_from_queue(&moto, &queue);
     answer_as_a_person(
         &server.addr,
@@ -895,7 +901,7 @@ fn the_tutorial_as_written_waits_for_a_person_over_sns() {
     );
 
     // Nobody answers: the approval state times out after its TimeoutSeconds (3).
-    let arn = start("ignored");
+    let arn = start(&impatient, "ignored");
     let _ = token_from_queue(&moto, &queue);
     let d = finished(&server.addr, &arn);
     assert_eq!(
