@@ -257,7 +257,8 @@ impl ExecLog {
 /// Execution log files in a directory, rotated by size: lines go to `executions.log`; once it
 /// holds `max_bytes`, at the next flush (the log thread flushes after each execution's lines, so
 /// a line is never split across files) it becomes `executions.log.1`, older files shift up, and
-/// at most `keep` of them are kept.
+/// at most `keep` of them are kept. The command line's `--log-dir` is its only user.
+#[cfg(feature = "cli")]
 pub struct RotatingDir {
     dir: std::path::PathBuf,
     max_bytes: u64,
@@ -266,6 +267,7 @@ pub struct RotatingDir {
     written: u64,
 }
 
+#[cfg(feature = "cli")]
 impl RotatingDir {
     /// Creates `dir` if needed and appends to its `executions.log`.
     pub fn open(
@@ -317,6 +319,7 @@ impl RotatingDir {
     }
 }
 
+#[cfg(feature = "cli")]
 impl Write for RotatingDir {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.file.write(buf)?;
@@ -482,6 +485,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "cli")]
     fn a_rotating_directory_keeps_whole_lines_in_a_bounded_number_of_files() {
         let dir = std::env::temp_dir().join(format!("expressway-logdir-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
