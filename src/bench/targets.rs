@@ -23,7 +23,7 @@ impl Target for InProcess {
 }
 
 impl Worker for Arc<InProcess> {
-    async fn call(&mut self) -> Answer {
+    async fn call(&mut self, _want_output: bool) -> Answer {
         let outcome = self
             .engine
             .execute(self.program.clone(), &self.input, self.meta.clone())
@@ -38,6 +38,8 @@ impl Worker for Arc<InProcess> {
 
 #[cfg(feature = "http-client")]
 pub use remote::{Api, Http, Signer};
+#[cfg(all(test, feature = "http-client"))]
+pub use remote::{execute_answer, start_sync_answer};
 
 #[cfg(feature = "http-client")]
 mod remote {
@@ -45,12 +47,15 @@ mod remote {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     use aws_sigv4::sign::v4;
     use aws_smithy_runtime_api::client::identity::Identity;
-    use bytes::Bytes;
-    use http_body_util::{BodyExt, Full, Limited};
+    use bytes::{Bytes, BytesMut};
+    use http_body_util::{BodyExt, Full};
     use hyper::client::conn::http1::{Connection, SendRequest};
+    use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
+    use hyper_util::client::legacy::connect::HttpConnector;
     use hyper_util::rt::TokioIo;
     use std::pin::Pin;
     use std::time::{Duration, SystemTime};
+    use tower_service::Service;
 
     /// Largest answer read: a 256 KiB output escaped inside StartSyncExecution's JSON, and headroom.
     const MAX_ANSWER: usize = 8 * 1024 * 1024;
@@ -86,7 +91,13 @@ mod remote {
             Some(Signer::new(&key, &secret, var("AWS_SESSION_TOKEN"), region))
         }
 
-        fn sign(&self, req: &mut hyper::Request<Full<Bytes>>, body: &[u8]) -> Result<(), String> {
+        /// Signs `req` (its URI in origin form) as a request to `url`.
+        fn sign(
+            &self,
+            req: &mut hyper::Request<Full<Bytes>>,
+            url: &str,
+            body: &[u8],
+        ) -> Result<(), String> {
             let params = v4::SigningParams::builder()
                 .identity(&self.identity)
                 .region(&self.region)
@@ -100,8 +111,7 @@ mod remote {
                 .headers()
                 .iter()
                 .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)));
-            let uri = req.uri().to_string();
-            let signable = SignableRequest::new("POST", uri, headers, SignableBody::Bytes(body))
+            let signable = SignableRequest::new("POST", url, headers, SignableBody::Bytes(body))
                 .map_err(|e| e.to_string())?;
             let (instructions, _) = sign(signable, &params)
                 .map_err(|e| e.to_string())?
@@ -111,12 +121,56 @@ mod remote {
         }
     }
 
+    /// rustls on the `ring` provider trusting the system's roots (`SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR` replace them, as rustls-native-certs reads them) and the certificates of
+    /// `ca_pem` (PEM text) besides.
+    pub fn tls_config(ca_pem: Option<&[u8]>) -> Result<rustls::ClientConfig, String> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        // Missing system certificates leave only the ones named: a handshake with anything else
+        // then fails and is counted as TlsError.
+        for cert in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(cert);
+        }
+        if let Some(pem) = ca_pem {
+            let mut added = 0;
+            for cert in CertificateDer::pem_slice_iter(pem) {
+                let cert = cert.map_err(|e| format!("not a PEM certificate: {e}"))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| format!("not a usable CA certificate: {e}"))?;
+                added += 1;
+            }
+            if added == 0 {
+                return Err("no PEM certificate in it".into());
+            }
+        }
+        // rustls 0.23.48 deprecates the ring provider for lacking post-quantum key exchange; ring
+        // is what the AWS request layer uses too (aws-lc-rs needs a C toolchain build).
+        #[allow(deprecated)]
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        Ok(rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS setup failed: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth())
+    }
+
     /// Requests to one endpoint, each worker over a keep-alive connection of its own.
+    ///
+    /// PERF: the request is made once here (origin-form URI, headers, body) and each call clones
+    /// it (the body and header values are shared `Bytes`); only with credentials is each one
+    /// signed again (SigV4 puts the time in the signature).
     pub struct Http {
-        /// `host:port` to connect to.
-        addr: String,
-        uri: hyper::Uri,
-        host: String,
+        connector: HttpsConnector<HttpConnector>,
+        /// `scheme://host:port/`, what the connector opens.
+        origin: hyper::Uri,
+        /// The whole URL, as the signature covers it.
+        url: String,
+        /// The request target in origin form (`/`, `/execute/name`).
+        path: hyper::Uri,
+        headers: hyper::HeaderMap,
         api: Api,
         body: Bytes,
         signer: Option<Signer>,
@@ -124,8 +178,10 @@ mod remote {
     }
 
     impl Http {
-        /// A target for `endpoint` (`http://host:port`), sending `input` each time; a request
-        /// unanswered after `timeout` counts as `NO_ANSWER`.
+        /// A target for `endpoint` (`http://host:port` or `https://host`), sending `input` each
+        /// time; a request unanswered after `timeout` counts as `NO_ANSWER`. https trusts the
+        /// system's roots.
+        #[cfg(test)]
         pub fn new(
             endpoint: &str,
             api: Api,
@@ -133,10 +189,23 @@ mod remote {
             signer: Option<Signer>,
             timeout: Duration,
         ) -> Result<Http, String> {
+            Http::with_tls(endpoint, api, input, signer, timeout, None)
+        }
+
+        /// As [`Http::new`], https also trusting the certificates of `ca_pem` (PEM text).
+        pub fn with_tls(
+            endpoint: &str,
+            api: Api,
+            input: &str,
+            signer: Option<Signer>,
+            timeout: Duration,
+            ca_pem: Option<&[u8]>,
+        ) -> Result<Http, String> {
             let endpoint = endpoint.trim_end_matches('/');
-            if !endpoint.starts_with("http://") {
+            let https = endpoint.starts_with("https://");
+            if !https && !endpoint.starts_with("http://") {
                 return Err(format!(
-                    "endpoint '{endpoint}' must be an http:// URL (no TLS is built in)"
+                    "endpoint '{endpoint}' must be an http:// or https:// URL"
                 ));
             }
             let (path, body) = match &api {
@@ -147,21 +216,69 @@ mod remote {
                 ),
                 Api::Execute { name } => (format!("/execute/{name}"), input.to_string()),
             };
-            let uri: hyper::Uri = format!("{endpoint}{path}")
+            let url = format!("{endpoint}{path}");
+            let uri: hyper::Uri = url
                 .parse()
                 .map_err(|e| format!("endpoint '{endpoint}' is not a valid URL: {e}"))?;
             let authority = uri
                 .authority()
-                .ok_or_else(|| format!("endpoint '{endpoint}' has no host"))?;
-            let addr = format!(
-                "{}:{}",
-                authority.host(),
-                authority.port_u16().unwrap_or(80)
-            );
+                .ok_or_else(|| format!("endpoint '{endpoint}' has no host"))?
+                .clone();
+            if uri.path() != path || uri.query().is_some() {
+                return Err(format!(
+                    "endpoint '{endpoint}' must be scheme://host[:port] alone (no path)"
+                ));
+            }
+            let origin = hyper::Uri::builder()
+                .scheme(if https { "https" } else { "http" })
+                .authority(authority.clone())
+                .path_and_query("/")
+                .build()
+                .map_err(|e| format!("endpoint '{endpoint}': {e}"))?;
+            let path: hyper::Uri = path
+                .parse()
+                .map_err(|e| format!("'{path}' is not a valid path: {e}"))?;
+            let value = |v: &str| {
+                hyper::header::HeaderValue::from_str(v)
+                    .map_err(|e| format!("'{v}' cannot be a header: {e}"))
+            };
+            let mut headers = hyper::HeaderMap::new();
+            headers.insert(hyper::header::HOST, value(authority.as_str())?);
+            match &api {
+                Api::StartSync { .. } => {
+                    headers.insert(
+                        hyper::header::CONTENT_TYPE,
+                        value("application/x-amz-json-1.0")?,
+                    );
+                    headers.insert(
+                        "x-amz-target",
+                        value("AWSStepFunctions.StartSyncExecution")?,
+                    );
+                }
+                Api::Execute { .. } => {
+                    headers.insert(hyper::header::CONTENT_TYPE, value("application/json")?);
+                }
+            }
+            // Only https needs the roots (and reads the system's).
+            let tls = if https {
+                tls_config(ca_pem)?
+            } else {
+                tls_config_without_roots()?
+            };
+            let mut http = HttpConnector::new();
+            http.enforce_http(false);
+            http.set_nodelay(true);
+            let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(tls)
+                .https_or_http()
+                .enable_http1()
+                .wrap_connector(http);
             Ok(Http {
-                addr,
-                host: authority.to_string(),
-                uri,
+                connector,
+                origin,
+                url,
+                path,
+                headers,
                 api,
                 body: Bytes::from(body),
                 signer,
@@ -170,21 +287,26 @@ mod remote {
         }
 
         fn request(&self) -> Result<hyper::Request<Full<Bytes>>, String> {
-            let mut b = hyper::Request::post(self.uri.clone()).header("host", &self.host);
-            b = match self.api {
-                Api::StartSync { .. } => b
-                    .header("content-type", "application/x-amz-json-1.0")
-                    .header("x-amz-target", "AWSStepFunctions.StartSyncExecution"),
-                Api::Execute { .. } => b.header("content-type", "application/json"),
-            };
-            let mut req = b
-                .body(Full::new(self.body.clone()))
-                .map_err(|e| e.to_string())?;
+            let mut req = hyper::Request::new(Full::new(self.body.clone()));
+            *req.method_mut() = hyper::Method::POST;
+            *req.uri_mut() = self.path.clone();
+            *req.headers_mut() = self.headers.clone();
             if let Some(s) = &self.signer {
-                s.sign(&mut req, &self.body)?;
+                s.sign(&mut req, &self.url, &self.body)?;
             }
             Ok(req)
         }
+    }
+
+    /// A client configuration for plain http, where no certificate is ever checked.
+    fn tls_config_without_roots() -> Result<rustls::ClientConfig, String> {
+        #[allow(deprecated)]
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        Ok(rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS setup failed: {e}"))?
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth())
     }
 
     impl Target for Http {
@@ -192,35 +314,67 @@ mod remote {
         fn worker(self: &Arc<Self>) -> HttpWorker {
             HttpWorker {
                 target: self.clone(),
+                connector: self.connector.clone(),
                 conn: None,
             }
         }
     }
 
     /// One connection, opened on first use and again after it fails. Its driver is polled inside
-    /// the worker's own task while a request is out: no pool, no channel hop to another task.
+    /// the worker's own future while a request is out: no pool, no channel hop to another task.
     pub struct HttpWorker {
         target: Arc<Http>,
+        connector: HttpsConnector<HttpConnector>,
         conn: Option<Conn>,
     }
 
+    type Stream = MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>;
+
     struct Conn {
         send: SendRequest<Full<Bytes>>,
-        driver: Pin<Box<Connection<TokioIo<tokio::net::TcpStream>, Full<Bytes>>>>,
+        driver: Pin<Box<Connection<Stream, Full<Bytes>>>>,
     }
 
     enum Failure {
         Connect,
+        Tls,
         Transport,
+        TooLarge,
+    }
+
+    /// Whether a connect error came from the TLS handshake (an untrusted certificate, a name that
+    /// does not match) rather than from TCP.
+    fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        // An io::Error's `source` skips the error it wraps: look inside it too.
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && is_tls(inner)
+        {
+            return true;
+        }
+        e.source().is_some_and(is_tls)
     }
 
     impl HttpWorker {
-        async fn connect(&self) -> Result<Conn, Failure> {
-            let stream = tokio::net::TcpStream::connect(&self.target.addr)
+        async fn connect(&mut self) -> Result<Conn, Failure> {
+            std::future::poll_fn(|cx| self.connector.poll_ready(cx))
                 .await
                 .map_err(|_| Failure::Connect)?;
-            let _ = stream.set_nodelay(true);
-            let (send, driver) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            let stream = self
+                .connector
+                .call(self.target.origin.clone())
+                .await
+                .map_err(|e| {
+                    if is_tls(e.as_ref()) {
+                        Failure::Tls
+                    } else {
+                        Failure::Connect
+                    }
+                })?;
+            let (send, driver) = hyper::client::conn::http1::handshake(stream)
                 .await
                 .map_err(|_| Failure::Connect)?;
             Ok(Conn {
@@ -253,11 +407,7 @@ mod remote {
                         .await
                         .map_err(|_| Failure::Transport)?;
                     let code = resp.status().as_u16();
-                    let body = Limited::new(resp.into_body(), MAX_ANSWER)
-                        .collect()
-                        .await
-                        .map_err(|_| Failure::Transport)?;
-                    Ok((code, body.to_bytes()))
+                    Ok((code, read_body(resp.into_body()).await?))
                 };
                 tokio::pin!(round_trip);
                 let mut ended = false;
@@ -279,15 +429,43 @@ mod remote {
         }
     }
 
+    /// The whole body: a single chunk as it came (no copy), several joined, up to MAX_ANSWER.
+    async fn read_body(mut body: hyper::body::Incoming) -> Result<Bytes, Failure> {
+        let mut first = Bytes::new();
+        let mut joined: Option<BytesMut> = None;
+        while let Some(frame) = body.frame().await {
+            let Ok(data) = frame.map_err(|_| Failure::Transport)?.into_data() else {
+                continue; // trailers
+            };
+            match &mut joined {
+                Some(j) => j.extend_from_slice(&data),
+                None if first.is_empty() => first = data,
+                None => {
+                    let mut j = BytesMut::with_capacity(first.len() + data.len());
+                    j.extend_from_slice(&first);
+                    j.extend_from_slice(&data);
+                    joined = Some(j);
+                }
+            }
+            let len = joined.as_ref().map_or(first.len(), |j| j.len());
+            if len > MAX_ANSWER {
+                return Err(Failure::TooLarge);
+            }
+        }
+        Ok(joined.map_or(first, BytesMut::freeze))
+    }
+
     impl Worker for HttpWorker {
-        async fn call(&mut self) -> Answer {
+        async fn call(&mut self, want_output: bool) -> Answer {
             let answer = match tokio::time::timeout(self.target.timeout, self.exchange()).await {
                 Ok(Ok((code, body))) => match self.target.api {
-                    Api::StartSync { .. } => start_sync_answer(code, &body),
-                    Api::Execute { .. } => execute_answer(code, body),
+                    Api::StartSync { .. } => start_sync_answer(code, &body, want_output),
+                    Api::Execute { .. } => execute_answer(code, body, want_output),
                 },
                 Ok(Err(Failure::Connect)) => no_answer("ConnectError"),
+                Ok(Err(Failure::Tls)) => no_answer("TlsError"),
                 Ok(Err(Failure::Transport)) => no_answer("TransportError"),
+                Ok(Err(Failure::TooLarge)) => no_answer("AnswerTooLarge"),
                 Err(_) => no_answer("RequestTimeout"),
             };
             if answer.status == "NO_ANSWER" {
@@ -326,8 +504,21 @@ mod remote {
         }
     }
 
+    /// The value of a top-level `"status"` member when it is a plain string, without parsing
+    /// the rest. Sound for StartSyncExecution's flat answer: inside a JSON string every `"` is
+    /// escaped, so a `"status"` followed by `:` is a member name, never text of a value.
+    fn quick_status(body: &[u8]) -> Option<&[u8]> {
+        let key = memchr::memmem::find(body, b"\"status\"")?;
+        let rest = &body[key + 8..];
+        let rest = rest.trim_ascii_start().strip_prefix(b":")?;
+        let rest = rest.trim_ascii_start().strip_prefix(b"\"")?;
+        let end = memchr::memchr2(b'"', b'\\', rest)?;
+        (rest[end] == b'"').then_some(&rest[..end])
+    }
+
     /// StartSyncExecution's answer: 200 with `status`, `output`, `error`; else an API error.
-    pub fn start_sync_answer(code: u16, body: &[u8]) -> Answer {
+    /// A SUCCEEDED answer whose output is not wanted is read no further than its status.
+    pub fn start_sync_answer(code: u16, body: &[u8], want_output: bool) -> Answer {
         #[derive(serde::Deserialize)]
         struct Sync {
             status: String,
@@ -336,6 +527,13 @@ mod remote {
         }
         if code != 200 {
             return api_error(code, body);
+        }
+        if !want_output && quick_status(body) == Some(SUCCEEDED.as_bytes()) {
+            return Answer {
+                status: Cow::Borrowed(SUCCEEDED),
+                error: None,
+                output: None,
+            };
         }
         match serde_json::from_slice::<Sync>(body) {
             Ok(s) => Answer {
@@ -357,7 +555,7 @@ mod remote {
     }
 
     /// `/execute/{name}`: 200 with the output, 500 FAILED, 504 TIMED_OUT, else an API error.
-    pub fn execute_answer(code: u16, body: Bytes) -> Answer {
+    pub fn execute_answer(code: u16, body: Bytes, want_output: bool) -> Answer {
         let error = |body: &[u8]| {
             serde_json::from_slice::<serde_json::Value>(body)
                 .ok()
@@ -367,7 +565,7 @@ mod remote {
             200 => Answer {
                 status: Cow::Borrowed(SUCCEEDED),
                 error: None,
-                output: Some(String::from_utf8_lossy(&body).into_owned()),
+                output: want_output.then(|| String::from_utf8_lossy(&body).into_owned()),
             },
             500 => Answer {
                 status: Cow::Borrowed("FAILED"),

@@ -23,7 +23,7 @@ impl Target for Stall {
 }
 
 impl Worker for Arc<Stall> {
-    fn call(&mut self) -> impl Future<Output = Answer> + Send {
+    fn call(&mut self, _want_output: bool) -> impl Future<Output = Answer> {
         let n = self.calls.fetch_add(1, Ordering::Relaxed);
         let wait = if n == self.stall_at { 1000 } else { 1 };
         async move {
@@ -423,9 +423,119 @@ async fn no_listener_is_counted_as_no_answer() {
 }
 
 #[test]
-fn only_plain_http_endpoints() {
-    let t = targets::Http::new("https://x", sync("m"), "{}", None, Duration::from_secs(1));
-    assert!(t.err().is_some_and(|e| e.contains("http://")));
+fn http_and_https_endpoints_without_a_path() {
+    let new = |e| targets::Http::new(e, sync("m"), "{}", None, Duration::from_secs(1));
+    assert!(new("https://states.us-east-1.amazonaws.com").is_ok());
+    assert!(new("http://127.0.0.1:8083/").is_ok());
+    let says = |e, what: &str| {
+        let err = new(e).err().unwrap_or_default();
+        assert!(err.contains(what), "{e}: {err}");
+    };
+    says("ftp://x", "http:// or https://");
+    says("http://127.0.0.1:8083/prefix", "no path");
+    says("http://exa mple", "not a valid URL");
+    let bad_ca = targets::Http::with_tls(
+        "https://x",
+        sync("m"),
+        "{}",
+        None,
+        Duration::from_secs(1),
+        Some(b"not pem".as_slice()),
+    );
+    assert!(bad_ca.err().is_some_and(|e| e.contains("certificate")));
+}
+
+#[test]
+fn a_succeeded_answer_is_read_only_to_its_status_unless_its_output_is_wanted() {
+    use targets::start_sync_answer as answer;
+    let ok = br#"{"executionArn":"a","output":"{\"status\":\"FAILED\"}","status" : "SUCCEEDED"}"#;
+    let a = answer(200, ok, false);
+    assert_eq!((a.status.as_ref(), a.output), (SUCCEEDED, None));
+    let a = answer(200, ok, true);
+    assert_eq!(a.output.as_deref(), Some(r#"{"status":"FAILED"}"#));
+    // Anything but a plain SUCCEEDED is parsed whole, error and all.
+    let failed = br#"{"status":"FAILED","error":"Boom","cause":"c"}"#;
+    let a = answer(200, failed, false);
+    assert_eq!(
+        (a.status.as_ref(), a.error.as_deref()),
+        ("FAILED", Some("Boom"))
+    );
+    let a = answer(200, br#"{"status":"SUCCEEDED\u0022"}"#, false);
+    assert_eq!(a.status.as_ref(), "SUCCEEDED\"");
+    let a = answer(200, br#"{"status":"#, false);
+    assert_eq!(a.error.as_deref(), Some("UnreadableAnswer"));
+    let a = targets::execute_answer(200, bytes::Bytes::from_static(b"{}"), false);
+    assert_eq!((a.status.as_ref(), a.output), (SUCCEEDED, None));
+}
+
+#[test]
+fn threads_split_the_load_and_merge_their_counts() {
+    // A count is exact however it is dealt out; each thread runs its own runtime.
+    let phases = vec![
+        load::Phase {
+            plan: count(20),
+            expect: None,
+        },
+        load::Phase {
+            plan: Plan {
+                until: Until::Count(137),
+                concurrency: 8,
+                rate: None,
+            },
+            expect: Some(Arc::new(
+                Expect::new(r#"{"a":1,"r":{"ok":1}}"#).expect("expected JSON"),
+            )),
+        },
+    ];
+    let mut seen = Vec::new();
+    let all = load::run_threads(in_process(PASS), 3, phases, |p, _| seen.push(p))
+        .expect("the threads run");
+    assert_eq!(seen, [0, 1]);
+    assert_eq!(all.len(), 2);
+    assert_eq!((all[0].sent, all[0].passed), (20, 20));
+    let s = &all[1];
+    assert_eq!(
+        (s.sent, s.answered, s.passed, s.matched),
+        (137, 137, 137, 137)
+    );
+    assert_eq!(s.latency.len(), 137);
+    assert_eq!(s.slices.iter().map(|x| x.passed).sum::<u64>(), 137);
+    assert!(s.sample_output.is_some());
+    // The open loop's schedule is dealt out in turns: every due time before the end, once.
+    let plan = Plan {
+        until: Until::Elapsed(Duration::from_millis(600)),
+        concurrency: 8,
+        rate: Some(500.0),
+    };
+    let all = load::run_threads(
+        in_process(PASS),
+        2,
+        vec![load::Phase { plan, expect: None }],
+        |_, _| (),
+    )
+    .expect("the threads run");
+    assert_eq!((all[0].sent, all[0].passed), (300, 300));
+}
+
+#[test]
+fn slices_of_different_widths_merge_at_the_wider() {
+    let mut a = Stats::new(Duration::from_millis(100));
+    let mut b = Stats::new(Duration::from_millis(100));
+    let ok = || Answer {
+        status: Cow::Borrowed(SUCCEEDED),
+        error: None,
+        output: None,
+    };
+    let at = Duration::from_millis;
+    a.record(at(0), at(50), ok(), None);
+    // 45 s into the run at 100 ms slices: b doubles its width until 400 slices hold it.
+    b.record(at(45_000), at(45_001), ok(), None);
+    assert_eq!(b.slice, at(200));
+    a.merge(b);
+    assert_eq!(a.slice, at(200));
+    assert_eq!((a.slices[0].passed, a.slices[225].passed), (1, 1));
+    assert_eq!(a.slices.iter().map(|s| s.passed).sum::<u64>(), 2);
+    assert_eq!(a.passed, 2);
 }
 
 /// A minimal HTTP/1.1 endpoint answering every request with a SUCCEEDED StartSyncExecution body,
