@@ -375,10 +375,12 @@ struct Shared {
     gate: Gate,
     expect: Option<Arc<Expect>>,
     progress: Arc<Progress>,
+    /// Someone reads the percentiles (the live line): refresh them.
+    watched: bool,
 }
 
 impl Shared {
-    fn new(plan: Plan, expect: Option<Arc<Expect>>, shards: usize) -> Shared {
+    fn new(plan: Plan, expect: Option<Arc<Expect>>, shards: usize, watched: bool) -> Shared {
         let t0 = Instant::now();
         Shared {
             t0,
@@ -386,6 +388,7 @@ impl Shared {
             gate: Gate::new(plan.until, t0),
             expect,
             progress: Arc::new(Progress::new(shards)),
+            watched,
         }
     }
 }
@@ -435,7 +438,8 @@ impl Shard<'_> {
             self.failed.set(self.failed.get() + 1);
             g.failed.store(self.failed.get(), Ordering::Relaxed);
         }
-        if end.saturating_duration_since(self.glanced.get()) >= GLANCE_EVERY {
+        if self.shared.watched && end.saturating_duration_since(self.glanced.get()) >= GLANCE_EVERY
+        {
             self.glanced.set(end);
             g.p50
                 .store(stats.latency.value_at_quantile(0.5), Ordering::Relaxed);
@@ -535,7 +539,7 @@ pub async fn run<T: Target>(
     expect: Option<Arc<Expect>>,
     watch: impl FnOnce(Arc<Progress>),
 ) -> Stats {
-    let shared = Shared::new(plan, expect, 1);
+    let shared = Shared::new(plan, expect, 1, true);
     watch(shared.progress.clone());
     let workers = (0..plan.concurrency.max(1))
         .map(|_| target.worker())
@@ -551,6 +555,8 @@ pub async fn run<T: Target>(
 pub struct Phase {
     pub plan: Plan,
     pub expect: Option<Arc<Expect>>,
+    /// A live line reads this phase's percentiles (refreshing them costs a little).
+    pub watched: bool,
 }
 
 /// Runs `phases` one after another against `target` on `threads` threads (at most one per
@@ -624,7 +630,7 @@ pub fn run_threads<T: Target, G>(
         }
         drop(done_tx);
         for (p, phase) in phases.into_iter().enumerate() {
-            let shared = Shared::new(phase.plan, phase.expect, n);
+            let shared = Shared::new(phase.plan, phase.expect, n, phase.watched);
             let guard = on_phase(p, shared.progress.clone());
             let (left, _) = tokio::sync::watch::channel(n);
             let start = Arc::new((shared, left));

@@ -416,10 +416,15 @@ fn measure<T: Target>(
         phases.push(Phase {
             plan: Plan { until, ..plan },
             expect: None,
+            watched: live,
         });
         names.push("warm-up");
     }
-    phases.push(Phase { plan, expect });
+    phases.push(Phase {
+        plan,
+        expect,
+        watched: live,
+    });
     names.push("measuring");
     let mut all = load::run_threads(target, threads, phases, |p, progress| {
         live.then(|| Live::start(names[p], progress))

@@ -464,7 +464,7 @@ fn a_succeeded_answer_is_read_only_to_its_status_unless_its_output_is_wanted() {
     assert_eq!(a.status.as_ref(), "SUCCEEDED\"");
     let a = answer(200, br#"{"status":"#, false);
     assert_eq!(a.error.as_deref(), Some("UnreadableAnswer"));
-    let a = targets::execute_answer(200, bytes::Bytes::from_static(b"{}"), false);
+    let a = targets::execute_answer(200, b"{}", false);
     assert_eq!((a.status.as_ref(), a.output), (SUCCEEDED, None));
 }
 
@@ -475,6 +475,7 @@ fn threads_split_the_load_and_merge_their_counts() {
         load::Phase {
             plan: count(20),
             expect: None,
+            watched: false,
         },
         load::Phase {
             plan: Plan {
@@ -485,6 +486,7 @@ fn threads_split_the_load_and_merge_their_counts() {
             expect: Some(Arc::new(
                 Expect::new(r#"{"a":1,"r":{"ok":1}}"#).expect("expected JSON"),
             )),
+            watched: true,
         },
     ];
     let mut seen = Vec::new();
@@ -510,7 +512,11 @@ fn threads_split_the_load_and_merge_their_counts() {
     let all = load::run_threads(
         in_process(PASS),
         2,
-        vec![load::Phase { plan, expect: None }],
+        vec![load::Phase {
+            plan,
+            expect: None,
+            watched: false,
+        }],
         |_, _| (),
     )
     .expect("the threads run");
@@ -541,6 +547,21 @@ fn slices_of_different_widths_merge_at_the_wider() {
 /// A minimal HTTP/1.1 endpoint answering every request with a SUCCEEDED StartSyncExecution body,
 /// closing each connection after one answer when `close`; counts the connections it accepted.
 async fn counting_server(close: bool) -> (String, Arc<AtomicU64>, tokio::task::JoinHandle<()>) {
+    let answer = r#"{"status":"SUCCEEDED","output":"{}"}"#;
+    let head = if close { "Connection: close\r\n" } else { "" };
+    let resp = format!(
+        "HTTP/1.1 200 OK\r\n{head}Content-Length: {}\r\n\r\n{answer}",
+        answer.len()
+    );
+    scripted_server(resp, close).await
+}
+
+/// A minimal HTTP/1.1 endpoint answering every request with `resp` as it is, closing each
+/// connection after one answer when `close`; counts the connections it accepted.
+async fn scripted_server(
+    resp: String,
+    close: bool,
+) -> (String, Arc<AtomicU64>, tokio::task::JoinHandle<()>) {
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -548,9 +569,11 @@ async fn counting_server(close: bool) -> (String, Arc<AtomicU64>, tokio::task::J
     let endpoint = format!("http://{}", listener.local_addr().expect("bound"));
     let accepted = Arc::new(AtomicU64::new(0));
     let count = accepted.clone();
+    let resp = Arc::new(resp);
     let task = tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             count.fetch_add(1, Ordering::Relaxed);
+            let resp = resp.clone();
             tokio::spawn(async move {
                 let mut stream = BufReader::new(stream);
                 loop {
@@ -572,12 +595,6 @@ async fn counting_server(close: bool) -> (String, Arc<AtomicU64>, tokio::task::J
                     if stream.read_exact(&mut body).await.is_err() {
                         return;
                     }
-                    let answer = r#"{"status":"SUCCEEDED","output":"{}"}"#;
-                    let head = if close { "Connection: close\r\n" } else { "" };
-                    let resp = format!(
-                        "HTTP/1.1 200 OK\r\n{head}Content-Length: {}\r\n\r\n{answer}",
-                        answer.len()
-                    );
                     if stream.get_mut().write_all(resp.as_bytes()).await.is_err() || close {
                         return;
                     }
@@ -607,4 +624,43 @@ async fn each_worker_keeps_its_connection_and_replaces_a_closed_one() {
         );
         server.abort();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_in_every_http1_framing() {
+    let answer = r#"{"status":"SUCCEEDED","output":"{\"x\":[1,2]}"}"#;
+    let (a, b) = answer.split_at(20);
+    let chunked = format!(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{a}\r\n{:x};ext=1\r\n{b}\r\n0\r\nX-Trailer: t\r\n\r\n",
+        a.len(),
+        b.len()
+    );
+    let continued = format!(
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{answer}",
+        answer.len()
+    );
+    // HTTP/1.0 without a length: the body runs to the end of the connection.
+    let to_eof = format!("HTTP/1.0 200 OK\r\n\r\n{answer}");
+    for (resp, close, connections) in [
+        (chunked, false, 2),
+        (continued, false, 2),
+        (to_eof, true, 12),
+    ] {
+        let (endpoint, accepted, server) = scripted_server(resp.clone(), close).await;
+        let t = targets::Http::new(&endpoint, sync("m"), "{}", None, Duration::from_secs(5));
+        let plan = Plan {
+            until: Until::Count(12),
+            concurrency: 2,
+            rate: None,
+        };
+        let s = bounded(Arc::new(t.expect("valid")), plan, Some(r#"{"x":[1,2]}"#)).await;
+        assert_eq!((s.passed, s.matched), (12, 12), "{resp:?}: {:?}", s.errors);
+        assert_eq!(accepted.load(Ordering::Relaxed), connections, "{resp:?}");
+        server.abort();
+    }
+    let (endpoint, _, server) = scripted_server("SPDY/9 nope\r\n\r\n".into(), false).await;
+    let t = targets::Http::new(&endpoint, sync("m"), "{}", None, Duration::from_secs(5));
+    let s = bounded(Arc::new(t.expect("valid")), count(3), None).await;
+    assert_eq!(s.errors.get("MalformedAnswer"), Some(&3));
+    server.abort();
 }
