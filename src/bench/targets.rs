@@ -157,6 +157,10 @@ mod remote {
     /// write), the answer is read into a buffer the worker keeps and its head parsed by httparse
     /// (hyper's own parser) with the headers on the stack, so an unsigned request allocates
     /// nothing. Only with credentials is each request's head made again (SigV4 signs the time).
+    /// The whole client now costs ~6 400 instructions per request, from ~62 500 (`valgrind
+    /// --tool=callgrind expressway bench --endpoint … --executions N --concurrency 64 --threads 2
+    /// --warmup 0` against `expressway serve` with w5_credit, N = 6000 minus N = 1000), and
+    /// 10.2 µs of CPU per request from 24.9 (`perf stat -e task-clock`, 22 000 minus 2 000).
     pub struct Http {
         connector: HttpsConnector<HttpConnector>,
         /// `scheme://host:port/`, what the connector opens.
