@@ -96,6 +96,7 @@ fn definition_mode_prints_only_the_result() {
     );
     assert_eq!(v["workflow"], "pass");
     assert_eq!(v["expect"]["matched"], 50);
+    assert!((1..=4).contains(&v["threads"].as_u64().unwrap_or(0)), "{v}");
 
     let (code, out, _) = bench(&[
         def.to_str().expect("utf-8 path"),

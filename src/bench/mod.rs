@@ -287,7 +287,8 @@ fn load_run(args: &BenchArgs) -> Result<bool, String> {
         target,
         concurrency: plan.concurrency,
         rate: plan.rate,
-        threads,
+        // As many as run: never more threads than places in flight.
+        threads: threads.clamp(1, plan.concurrency),
         expect: expect.is_some(),
     };
     let (setup, stats) = if let Some(endpoint) = &args.endpoint {

@@ -664,3 +664,26 @@ async fn answers_in_every_http1_framing() {
     assert_eq!(s.errors.get("MalformedAnswer"), Some(&3));
     server.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_the_server_closed_while_idle_is_replaced_before_use() {
+    // Keep-alive as far as the answer says, but the server hangs up after each one. With 50 ms
+    // between requests the close has arrived before the next: the worker sees the socket ready
+    // although no request is out, and connects again instead of writing into a closed one.
+    let answer = r#"{"status":"SUCCEEDED","output":"{}"}"#;
+    let resp = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{answer}",
+        answer.len()
+    );
+    let (endpoint, accepted, server) = scripted_server(resp, true).await;
+    let t = targets::Http::new(&endpoint, sync("m"), "{}", None, Duration::from_secs(5));
+    let plan = Plan {
+        until: Until::Count(10),
+        concurrency: 1,
+        rate: Some(20.0),
+    };
+    let s = bounded(Arc::new(t.expect("valid")), plan, None).await;
+    assert_eq!(s.passed, 10, "{:?}", s.errors);
+    assert_eq!(accepted.load(Ordering::Relaxed), 10);
+    server.abort();
+}
