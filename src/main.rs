@@ -244,8 +244,8 @@ fn run(args: RunArgs) -> ExitCode {
         ..Settings::default()
     };
     let mut engine = Engine::new(settings);
-    if let Err(e) =
-        register_mocks(&mut engine, &args).and_then(|()| register_services(&mut engine, &args))
+    if let Err(e) = register_mocks(&mut engine, &args)
+        .and_then(|()| register_services(&mut engine, &args.services))
     {
         eprintln!("expressway: {e}");
         return ExitCode::from(2);
@@ -338,10 +338,13 @@ pub(crate) fn register_tasks(engine: &mut Engine, opts: &TaskOptions) -> Result<
 }
 
 /// Real services for every Task resource no mock serves: the request layer with the endpoints
-/// of the flags and the environment.
-fn register_services(engine: &mut Engine, args: &RunArgs) -> Result<(), String> {
+/// of the flags and the environment (`run` and `bench` share it).
+fn register_services(
+    engine: &mut Engine,
+    services: &expressway::tasks::aws::ServiceArgs,
+) -> Result<(), String> {
     use expressway::tasks::aws::{AwsClient, CredentialSource, register_services};
-    let settings = args.services.settings(&engine.settings().region)?;
+    let settings = services.settings(&engine.settings().region)?;
     let creds = CredentialSource::default_chain(&settings.region);
     let client = AwsClient::new(settings, creds)?;
     register_services(engine.tasks_mut(), Arc::new(client));

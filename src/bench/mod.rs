@@ -15,7 +15,7 @@ mod targets;
 mod tests;
 
 use expressway::engine::{Engine, ExecutionMeta, Settings};
-use load::{Expect, Plan, Recorder, Stats, Target, Until};
+use load::{Expect, Phase, Plan, Progress, Stats, Target, Until};
 use report::{Report, Setup};
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -49,7 +49,8 @@ pub struct BenchArgs {
     /// answers do; latency counts from each scheduled start.
     #[arg(long)]
     rate: Option<String>,
-    /// Runtime worker threads (the engine's too, in-process); the number of cores by default.
+    /// Threads, each a runtime of its own with its share of the in-flight places (wrk's
+    /// `-t`); the number of cores by default.
     #[arg(long)]
     threads: Option<usize>,
     /// Warm-up before measuring (`5s`, `500ms`; a bare number is seconds).
@@ -70,6 +71,16 @@ pub struct BenchArgs {
     /// Register the tutorial stand-ins (Lambda echo, SNS publish, DynamoDB scan).
     #[arg(long)]
     demo_tasks: bool,
+    /// In-process: region of the execution's ARNs and of service calls (else `AWS_REGION`, else
+    /// `AWS_DEFAULT_REGION`, else us-east-1), as in `run`.
+    #[arg(long)]
+    region: Option<String>,
+    /// In-process: account id of the execution's ARNs, as in `run`.
+    #[arg(long, env = "AWS_ACCOUNT_ID", default_value = "123456789012")]
+    account: String,
+    /// In-process: where Task states call AWS services that no mock serves, as in `run`.
+    #[command(flatten)]
+    services: expressway::tasks::aws::ServiceArgs,
     /// Compare every output with this JSON file (message ids masked) and count mismatches.
     #[arg(long)]
     expect: Option<String>,
@@ -79,9 +90,13 @@ pub struct BenchArgs {
     /// Draw throughput and latency over time into this SVG file.
     #[arg(long)]
     svg: Option<String>,
-    /// Drive an endpoint (`http://host:port`) instead of running in this process.
+    /// Drive an endpoint (`http://host:port`, `https://host`) instead of running in this process.
     #[arg(long)]
     endpoint: Option<String>,
+    /// With an https `--endpoint`: also trust the CA certificates in this PEM file (a self-signed
+    /// server's own certificate will do). `SSL_CERT_FILE` replaces the system's roots.
+    #[arg(long, requires = "endpoint")]
+    ca_cert: Option<String>,
     /// With `--endpoint`: call StartSyncExecution on this state machine.
     #[arg(long, requires = "endpoint", conflicts_with = "execute")]
     state_machine_arn: Option<String>,
@@ -213,7 +228,8 @@ fn plan(args: &BenchArgs) -> Result<Plan, String> {
     })
 }
 
-/// The engine `run` would build from the same flags, and the state machine's name.
+/// The engine `run` would build from the same flags (mocks and stand-ins first, real services for
+/// every other Task resource), and the state machine's name.
 fn engine(args: &BenchArgs, definition_path: &str) -> Result<(Engine, String), String> {
     let name = args.name.clone().unwrap_or_else(|| {
         let file = std::path::Path::new(definition_path)
@@ -227,7 +243,13 @@ fn engine(args: &BenchArgs, definition_path: &str) -> Result<(Engine, String), S
             stem.to_string()
         }
     });
-    let mut engine = Engine::new(Settings::default());
+    let settings = Settings {
+        region: crate::region(&args.region),
+        account: args.account.clone(),
+        wait_time_scale: args.services.wait_time_scale,
+        ..Settings::default()
+    };
+    let mut engine = Engine::new(settings);
     crate::register_tasks(
         &mut engine,
         &crate::TaskOptions {
@@ -238,6 +260,7 @@ fn engine(args: &BenchArgs, definition_path: &str) -> Result<(Engine, String), S
             name: &name,
         },
     )?;
+    crate::register_services(&mut engine, &args.services)?;
     Ok((engine, name))
 }
 
@@ -259,17 +282,13 @@ fn load_run(args: &BenchArgs) -> Result<bool, String> {
             .map(|n| n.get())
             .unwrap_or(2)
     });
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads.max(1))
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
     let setup = |workflow: String, target: String| Setup {
         workflow,
         target,
         concurrency: plan.concurrency,
         rate: plan.rate,
-        threads,
+        // As many as run: never more threads than places in flight.
+        threads: threads.clamp(1, plan.concurrency),
         expect: expect.is_some(),
     };
     let (setup, stats) = if let Some(endpoint) = &args.endpoint {
@@ -279,7 +298,7 @@ fn load_run(args: &BenchArgs) -> Result<bool, String> {
             );
         }
         let (target, workflow, label) = http_target(args, endpoint, &input)?;
-        let stats = rt.block_on(measure(target, plan, warmup, expect.clone()));
+        let stats = measure(target, threads, plan, warmup, expect.clone())?;
         (setup(workflow, label), stats)
     } else {
         let path = args.definition.as_deref().unwrap_or("-");
@@ -300,7 +319,7 @@ fn load_run(args: &BenchArgs) -> Result<bool, String> {
             input: input.clone(),
             meta,
         });
-        let stats = rt.block_on(measure(target, plan, warmup, expect.clone()));
+        let stats = measure(target, threads, plan, warmup, expect.clone())?;
         (setup(name, "in-process".into()), stats)
     };
     let floor = stats
@@ -357,7 +376,18 @@ fn http_target(
         })
         .unwrap_or_else(|| "us-east-1".into());
     let timeout = parse_duration(&args.timeout)?;
-    let target = Http::new(endpoint, api, input, Signer::from_env(&region), timeout)?;
+    let ca = match &args.ca_cert {
+        Some(path) => Some(std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?),
+        None => None,
+    };
+    let signer = Signer::from_env(&region);
+    let target =
+        Http::with_tls(endpoint, api, input, signer, timeout, ca.as_deref()).map_err(|e| {
+            match &args.ca_cert {
+                Some(path) if e.contains("certificate") => format!("--ca-cert {path}: {e}"),
+                _ => e,
+            }
+        })?;
     Ok((Arc::new(target), workflow, label))
 }
 
@@ -370,50 +400,51 @@ fn http_target(
     Err("--endpoint needs the http-client feature".into())
 }
 
-/// Warm-up (discarded), then the measured run, with the live line on a terminal.
-async fn measure<T: Target>(
+/// Warm-up (discarded), then the measured run on the same threads and connections, with the
+/// live line on a terminal.
+fn measure<T: Target>(
     target: Arc<T>,
+    threads: usize,
     plan: Plan,
     warmup: Duration,
     expect: Option<Arc<Expect>>,
-) -> Stats {
+) -> Result<Stats, String> {
     let live = std::io::stdout().is_terminal();
+    let mut phases = Vec::new();
+    let mut names = Vec::new();
     if !warmup.is_zero() {
-        let plan = Plan {
-            until: Until::Elapsed(warmup),
-            ..plan
-        };
-        let line = live.then(|| Live::start("warm-up"));
-        load::run(target.clone(), plan, None, |rec| {
-            if let Some(l) = &line {
-                l.watch(rec)
-            }
-        })
-        .await;
-        drop(line);
+        let until = Until::Elapsed(warmup);
+        phases.push(Phase {
+            plan: Plan { until, ..plan },
+            expect: None,
+            watched: live,
+        });
+        names.push("warm-up");
     }
-    let line = live.then(|| Live::start("measuring"));
-    let stats = load::run(target, plan, expect, |rec| {
-        if let Some(l) = &line {
-            l.watch(rec)
-        }
-    })
-    .await;
-    drop(line);
-    stats
+    phases.push(Phase {
+        plan,
+        expect,
+        watched: live,
+    });
+    names.push("measuring");
+    let mut all = load::run_threads(target, threads, phases, |p, progress| {
+        live.then(|| Live::start(names[p], progress))
+    })?;
+    all.pop()
+        .ok_or_else(|| "the run did not happen".to_string())
 }
 
 /// One line redrawn in place on the terminal: elapsed, executions/s, p50/p99 so far, errors.
 struct Live {
     bar: indicatif::ProgressBar,
-    /// Set when the run is over: the drawing thread stops at its next tick.
+    /// Set when the phase is over: the drawing thread stops at its next tick.
     done: Arc<std::sync::atomic::AtomicBool>,
-    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
-    phase: &'static str,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Live {
-    fn start(phase: &'static str) -> Live {
+    /// Redraws from a thread of its own four times a second, reading the shards' counters.
+    fn start(phase: &'static str, progress: Arc<Progress>) -> Live {
         let bar = indicatif::ProgressBar::with_draw_target(
             None,
             indicatif::ProgressDrawTarget::stdout_with_hz(4),
@@ -421,52 +452,39 @@ impl Live {
         if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
             bar.set_style(style);
         }
-        Live {
-            bar,
-            done: Arc::default(),
-            thread: std::sync::Mutex::new(None),
-            phase,
-        }
-    }
-
-    /// Redraws from a thread of its own, so that executions that keep every runtime worker busy
-    /// never hold the line still.
-    fn watch(&self, rec: Arc<Recorder>) {
-        // Weak: the run takes its recorder back whole once the last answer is in.
-        let rec = Arc::downgrade(&rec);
-        let (bar, phase, done) = (self.bar.clone(), self.phase, self.done.clone());
+        let done = Arc::<std::sync::atomic::AtomicBool>::default();
+        let (line, stop) = (bar.clone(), done.clone());
         let started = std::time::Instant::now();
-        let thread = std::thread::spawn(move || {
-            let (mut last_n, mut last_t) = (0u64, started);
-            while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(250));
-                let Some(rec) = rec.upgrade() else { break };
-                let (n, failed, p50, p99) = rec.glance();
-                drop(rec);
-                let now = std::time::Instant::now();
-                let rate = n.saturating_sub(last_n) as f64 / (now - last_t).as_secs_f64().max(1e-9);
-                (last_n, last_t) = (n, now);
-                bar.set_message(format!(
-                    "{phase} {:.1}s  {rate:.0} answers/s  p50 {}  p99 {}  errors {failed}",
-                    (now - started).as_secs_f64(),
-                    report::human(p50.as_nanos() as f64 / 1e3),
-                    report::human(p99.as_nanos() as f64 / 1e3),
-                ));
-                bar.tick();
-            }
-        });
-        if let Ok(mut t) = self.thread.lock() {
-            *t = Some(thread);
-        }
+        // No thread means no live line, and nothing else is lost.
+        let thread = std::thread::Builder::new()
+            .name("bench-live".into())
+            .spawn(move || {
+                let (mut last_n, mut last_t) = (0u64, started);
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(250));
+                    let (n, failed, p50, p99) = progress.glance();
+                    let now = std::time::Instant::now();
+                    let secs = (now - last_t).as_secs_f64().max(1e-9);
+                    let rate = n.saturating_sub(last_n) as f64 / secs;
+                    (last_n, last_t) = (n, now);
+                    line.set_message(format!(
+                        "{phase} {:.1}s  {rate:.0} answers/s  p50 {}  p99 {}  errors {failed}",
+                        (now - started).as_secs_f64(),
+                        report::human(p50.as_nanos() as f64 / 1e3),
+                        report::human(p99.as_nanos() as f64 / 1e3),
+                    ));
+                    line.tick();
+                }
+            })
+            .ok();
+        Live { bar, done, thread }
     }
 }
 
 impl Drop for Live {
     fn drop(&mut self) {
         self.done.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Ok(mut t) = self.thread.lock()
-            && let Some(thread) = t.take()
-        {
+        if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
         self.bar.finish_and_clear();

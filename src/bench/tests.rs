@@ -23,7 +23,7 @@ impl Target for Stall {
 }
 
 impl Worker for Arc<Stall> {
-    fn call(&mut self) -> impl Future<Output = Answer> + Send {
+    fn call(&mut self, _want_output: bool) -> impl Future<Output = Answer> {
         let n = self.calls.fetch_add(1, Ordering::Relaxed);
         let wait = if n == self.stall_at { 1000 } else { 1 };
         async move {
@@ -423,14 +423,145 @@ async fn no_listener_is_counted_as_no_answer() {
 }
 
 #[test]
-fn only_plain_http_endpoints() {
-    let t = targets::Http::new("https://x", sync("m"), "{}", None, Duration::from_secs(1));
-    assert!(t.err().is_some_and(|e| e.contains("http://")));
+fn http_and_https_endpoints_without_a_path() {
+    let new = |e| targets::Http::new(e, sync("m"), "{}", None, Duration::from_secs(1));
+    assert!(new("https://states.us-east-1.amazonaws.com").is_ok());
+    assert!(new("http://127.0.0.1:8083/").is_ok());
+    let says = |e, what: &str| {
+        let err = new(e).err().unwrap_or_default();
+        assert!(err.contains(what), "{e}: {err}");
+    };
+    says("ftp://x", "http:// or https://");
+    says("http://127.0.0.1:8083/prefix", "no path");
+    says("http://exa mple", "not a valid URL");
+    let bad_ca = targets::Http::with_tls(
+        "https://x",
+        sync("m"),
+        "{}",
+        None,
+        Duration::from_secs(1),
+        Some(b"not pem".as_slice()),
+    );
+    assert!(bad_ca.err().is_some_and(|e| e.contains("certificate")));
+}
+
+#[test]
+fn a_succeeded_answer_is_read_only_to_its_status_unless_its_output_is_wanted() {
+    use targets::start_sync_answer as answer;
+    let ok = br#"{"executionArn":"a","output":"{\"status\":\"FAILED\"}","status" : "SUCCEEDED"}"#;
+    let a = answer(200, ok, false);
+    assert_eq!((a.status.as_ref(), a.output), (SUCCEEDED, None));
+    let a = answer(200, ok, true);
+    assert_eq!(a.output.as_deref(), Some(r#"{"status":"FAILED"}"#));
+    // Anything but a plain SUCCEEDED is parsed whole, error and all.
+    let failed = br#"{"status":"FAILED","error":"Boom","cause":"c"}"#;
+    let a = answer(200, failed, false);
+    assert_eq!(
+        (a.status.as_ref(), a.error.as_deref()),
+        ("FAILED", Some("Boom"))
+    );
+    let a = answer(200, br#"{"status":"SUCCEEDED\u0022"}"#, false);
+    assert_eq!(a.status.as_ref(), "SUCCEEDED\"");
+    let a = answer(200, br#"{"status":"#, false);
+    assert_eq!(a.error.as_deref(), Some("UnreadableAnswer"));
+    let a = targets::execute_answer(200, b"{}", false);
+    assert_eq!((a.status.as_ref(), a.output), (SUCCEEDED, None));
+}
+
+#[test]
+fn threads_split_the_load_and_merge_their_counts() {
+    // A count is exact however it is dealt out; each thread runs its own runtime.
+    let phases = vec![
+        load::Phase {
+            plan: count(20),
+            expect: None,
+            watched: false,
+        },
+        load::Phase {
+            plan: Plan {
+                until: Until::Count(137),
+                concurrency: 8,
+                rate: None,
+            },
+            expect: Some(Arc::new(
+                Expect::new(r#"{"a":1,"r":{"ok":1}}"#).expect("expected JSON"),
+            )),
+            watched: true,
+        },
+    ];
+    let mut seen = Vec::new();
+    let all = load::run_threads(in_process(PASS), 3, phases, |p, _| seen.push(p))
+        .expect("the threads run");
+    assert_eq!(seen, [0, 1]);
+    assert_eq!(all.len(), 2);
+    assert_eq!((all[0].sent, all[0].passed), (20, 20));
+    let s = &all[1];
+    assert_eq!(
+        (s.sent, s.answered, s.passed, s.matched),
+        (137, 137, 137, 137)
+    );
+    assert_eq!(s.latency.len(), 137);
+    assert_eq!(s.slices.iter().map(|x| x.passed).sum::<u64>(), 137);
+    assert!(s.sample_output.is_some());
+    // The open loop's schedule is dealt out in turns: every due time before the end, once.
+    let plan = Plan {
+        until: Until::Elapsed(Duration::from_millis(600)),
+        concurrency: 8,
+        rate: Some(500.0),
+    };
+    let all = load::run_threads(
+        in_process(PASS),
+        2,
+        vec![load::Phase {
+            plan,
+            expect: None,
+            watched: false,
+        }],
+        |_, _| (),
+    )
+    .expect("the threads run");
+    assert_eq!((all[0].sent, all[0].passed), (300, 300));
+}
+
+#[test]
+fn slices_of_different_widths_merge_at_the_wider() {
+    let mut a = Stats::new(Duration::from_millis(100));
+    let mut b = Stats::new(Duration::from_millis(100));
+    let ok = || Answer {
+        status: Cow::Borrowed(SUCCEEDED),
+        error: None,
+        output: None,
+    };
+    let at = Duration::from_millis;
+    a.record(at(0), at(50), ok(), None);
+    // 45 s into the run at 100 ms slices: b doubles its width until 400 slices hold it.
+    b.record(at(45_000), at(45_001), ok(), None);
+    assert_eq!(b.slice, at(200));
+    a.merge(b);
+    assert_eq!(a.slice, at(200));
+    assert_eq!((a.slices[0].passed, a.slices[225].passed), (1, 1));
+    assert_eq!(a.slices.iter().map(|s| s.passed).sum::<u64>(), 2);
+    assert_eq!(a.passed, 2);
 }
 
 /// A minimal HTTP/1.1 endpoint answering every request with a SUCCEEDED StartSyncExecution body,
 /// closing each connection after one answer when `close`; counts the connections it accepted.
 async fn counting_server(close: bool) -> (String, Arc<AtomicU64>, tokio::task::JoinHandle<()>) {
+    let answer = r#"{"status":"SUCCEEDED","output":"{}"}"#;
+    let head = if close { "Connection: close\r\n" } else { "" };
+    let resp = format!(
+        "HTTP/1.1 200 OK\r\n{head}Content-Length: {}\r\n\r\n{answer}",
+        answer.len()
+    );
+    scripted_server(resp, close).await
+}
+
+/// A minimal HTTP/1.1 endpoint answering every request with `resp` as it is, closing each
+/// connection after one answer when `close`; counts the connections it accepted.
+async fn scripted_server(
+    resp: String,
+    close: bool,
+) -> (String, Arc<AtomicU64>, tokio::task::JoinHandle<()>) {
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -438,9 +569,11 @@ async fn counting_server(close: bool) -> (String, Arc<AtomicU64>, tokio::task::J
     let endpoint = format!("http://{}", listener.local_addr().expect("bound"));
     let accepted = Arc::new(AtomicU64::new(0));
     let count = accepted.clone();
+    let resp = Arc::new(resp);
     let task = tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             count.fetch_add(1, Ordering::Relaxed);
+            let resp = resp.clone();
             tokio::spawn(async move {
                 let mut stream = BufReader::new(stream);
                 loop {
@@ -462,12 +595,6 @@ async fn counting_server(close: bool) -> (String, Arc<AtomicU64>, tokio::task::J
                     if stream.read_exact(&mut body).await.is_err() {
                         return;
                     }
-                    let answer = r#"{"status":"SUCCEEDED","output":"{}"}"#;
-                    let head = if close { "Connection: close\r\n" } else { "" };
-                    let resp = format!(
-                        "HTTP/1.1 200 OK\r\n{head}Content-Length: {}\r\n\r\n{answer}",
-                        answer.len()
-                    );
                     if stream.get_mut().write_all(resp.as_bytes()).await.is_err() || close {
                         return;
                     }
@@ -497,4 +624,66 @@ async fn each_worker_keeps_its_connection_and_replaces_a_closed_one() {
         );
         server.abort();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_in_every_http1_framing() {
+    let answer = r#"{"status":"SUCCEEDED","output":"{\"x\":[1,2]}"}"#;
+    let (a, b) = answer.split_at(20);
+    let chunked = format!(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{a}\r\n{:x};ext=1\r\n{b}\r\n0\r\nX-Trailer: t\r\n\r\n",
+        a.len(),
+        b.len()
+    );
+    let continued = format!(
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{answer}",
+        answer.len()
+    );
+    // HTTP/1.0 without a length: the body runs to the end of the connection.
+    let to_eof = format!("HTTP/1.0 200 OK\r\n\r\n{answer}");
+    for (resp, close, connections) in [
+        (chunked, false, 2),
+        (continued, false, 2),
+        (to_eof, true, 12),
+    ] {
+        let (endpoint, accepted, server) = scripted_server(resp.clone(), close).await;
+        let t = targets::Http::new(&endpoint, sync("m"), "{}", None, Duration::from_secs(5));
+        let plan = Plan {
+            until: Until::Count(12),
+            concurrency: 2,
+            rate: None,
+        };
+        let s = bounded(Arc::new(t.expect("valid")), plan, Some(r#"{"x":[1,2]}"#)).await;
+        assert_eq!((s.passed, s.matched), (12, 12), "{resp:?}: {:?}", s.errors);
+        assert_eq!(accepted.load(Ordering::Relaxed), connections, "{resp:?}");
+        server.abort();
+    }
+    let (endpoint, _, server) = scripted_server("SPDY/9 nope\r\n\r\n".into(), false).await;
+    let t = targets::Http::new(&endpoint, sync("m"), "{}", None, Duration::from_secs(5));
+    let s = bounded(Arc::new(t.expect("valid")), count(3), None).await;
+    assert_eq!(s.errors.get("MalformedAnswer"), Some(&3));
+    server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_the_server_closed_while_idle_is_replaced_before_use() {
+    // Keep-alive as far as the answer says, but the server hangs up after each one. With 50 ms
+    // between requests the close has arrived before the next: the worker sees the socket ready
+    // although no request is out, and connects again instead of writing into a closed one.
+    let answer = r#"{"status":"SUCCEEDED","output":"{}"}"#;
+    let resp = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{answer}",
+        answer.len()
+    );
+    let (endpoint, accepted, server) = scripted_server(resp, true).await;
+    let t = targets::Http::new(&endpoint, sync("m"), "{}", None, Duration::from_secs(5));
+    let plan = Plan {
+        until: Until::Count(10),
+        concurrency: 1,
+        rate: Some(20.0),
+    };
+    let s = bounded(Arc::new(t.expect("valid")), plan, None).await;
+    assert_eq!(s.passed, 10, "{:?}", s.errors);
+    assert_eq!(accepted.load(Ordering::Relaxed), 10);
+    server.abort();
 }
