@@ -26,6 +26,8 @@ mod registry;
 pub mod aws;
 #[cfg(feature = "http-client")]
 mod http;
+#[cfg(feature = "http-client")]
+pub mod items;
 
 #[cfg(test)]
 mod tests;
