@@ -270,3 +270,222 @@ pub(super) async fn write(
         .await
         .map_err(failed)
 }
+
+#[cfg(all(test, feature = "http-client"))]
+mod tests {
+    use crate::engine::{Engine, ExecutionMeta, Settings};
+    use crate::tasks::TaskError;
+    use crate::tasks::items::{ObjectStore, Page, Range};
+    use crate::value::{Map, Value};
+    use futures::future::BoxFuture;
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    /// Objects in memory; counts the ranges fetched.
+    #[derive(Default)]
+    struct Mem {
+        objects: Mutex<HashMap<String, Vec<u8>>>,
+        ranges: AtomicUsize,
+    }
+
+    impl ObjectStore for Mem {
+        fn get_range(
+            &self,
+            params: Map,
+            start: u64,
+            len: u64,
+        ) -> BoxFuture<'static, Result<Range, TaskError>> {
+            self.ranges.fetch_add(1, Ordering::SeqCst);
+            let key = params.get("Key").and_then(Value::as_str).unwrap_or("");
+            let r = match self.objects.lock().unwrap().get(key) {
+                Some(o) => {
+                    let s = (start as usize).min(o.len());
+                    let e = (s + len as usize).min(o.len());
+                    Ok(Range {
+                        bytes: o[s..e].to_vec(),
+                        total: o.len() as u64,
+                    })
+                }
+                None => Err(TaskError::new(
+                    "S3.NoSuchKeyException",
+                    "The specified key does not exist.",
+                )),
+            };
+            Box::pin(async move { r })
+        }
+
+        fn list(&self, _: Map, _: Option<String>) -> BoxFuture<'static, Result<Page, TaskError>> {
+            Box::pin(async {
+                Ok(Page {
+                    items: Vec::new(),
+                    next: None,
+                })
+            })
+        }
+
+        fn put(
+            &self,
+            _: String,
+            key: String,
+            body: Vec<u8>,
+        ) -> BoxFuture<'static, Result<(), TaskError>> {
+            self.objects.lock().unwrap().insert(key, body);
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    fn engine(store: Arc<Mem>) -> Engine {
+        let mut engine = Engine::new(Settings::default());
+        engine.tasks_mut().set_object_store(store);
+        engine
+    }
+
+    fn map(reader_config: &str, processor: &str, extra: &str) -> String {
+        format!(
+            r#"{{"StartAt":"M","States":{{"M":{{"Type":"Map",{extra}
+            "ItemReader":{{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{reader_config},
+                "Parameters":{{"Bucket":"b","Key.$":"$.key"}}}},
+            "ItemProcessor":{{"ProcessorConfig":{{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"}},
+                "StartAt":"P","States":{processor}}},"End":true}}}}}}"#
+        )
+    }
+
+    async fn run(engine: &Engine, def: &str, input: &str) -> (String, String) {
+        let program = engine.compile(def).expect("compiles");
+        let meta = ExecutionMeta::express(engine.settings(), "sm", "e");
+        let o = engine.execute(program, input, meta).await;
+        let shown = o
+            .output
+            .unwrap_or_else(|| format!("{:?}: {:?}", o.error, o.cause));
+        (o.status.as_str().to_string(), shown)
+    }
+
+    #[tokio::test]
+    async fn max_items_stops_reading_and_batches_and_selectors_apply_as_items_arrive() {
+        let store = Arc::new(Mem::default());
+        // Three ranges' worth of lines.
+        let line = format!("{{\"pad\":\"{}\"}}\n", "x".repeat(1000));
+        let n = (3 * crate::tasks::items::CHUNK as usize) / line.len();
+        store
+            .put("b".into(), "big.jsonl".into(), line.repeat(n).into_bytes())
+            .await
+            .unwrap();
+        let engine = engine(store.clone());
+        let def = map(
+            r#"{"InputType":"JSONL","MaxItems":5}"#,
+            r#"{"P":{"Type":"Pass","End":true}}"#,
+            r#""ItemSelector":{"i.$":"$$.Map.Item.Index"},"ItemBatcher":{"MaxItemsPerBatch":2},"#,
+        );
+        let (status, out) = run(&engine, &def, r#"{"key":"big.jsonl"}"#).await;
+        assert_eq!(status, "SUCCEEDED", "{out}");
+        assert_eq!(
+            out,
+            r#"[{"Items":[{"i":0},{"i":1}]},{"Items":[{"i":2},{"i":3}]},{"Items":[{"i":4}]}]"#
+        );
+        assert_eq!(
+            store.ranges.load(Ordering::SeqCst),
+            1,
+            "MaxItems stops the reader"
+        );
+        // Every item: all three ranges, one after another.
+        let all = map(
+            r#"{"InputType":"JSONL"}"#,
+            r#"{"P":{"Type":"Pass","Result":1,"End":true}}"#,
+            r#""MaxConcurrency":3,"#,
+        );
+        let (status, out) = run(&engine, &all, r#"{"key":"big.jsonl"}"#).await;
+        assert_eq!(status, "SUCCEEDED");
+        assert_eq!(out.matches('1').count(), n);
+        assert_eq!(store.ranges.load(Ordering::SeqCst), 1 + 3);
+    }
+
+    #[tokio::test]
+    async fn tolerated_failure_percentage_is_judged_on_all_read_items() {
+        let store = Arc::new(Mem::default());
+        let rows: String = (0..10).map(|i| format!("{i}\n")).collect();
+        store
+            .put(
+                "b".into(),
+                "n.csv".into(),
+                format!("n\n{rows}").into_bytes(),
+            )
+            .await
+            .unwrap();
+        let engine = engine(store);
+        let processor = r#"{"P":{"Type":"Choice","Choices":[{"Or":[{"Variable":"$.n","StringEquals":"0"},{"Variable":"$.n","StringEquals":"2"},{"Variable":"$.n","StringEquals":"4"},{"Variable":"$.n","StringEquals":"6"},{"Variable":"$.n","StringEquals":"8"}],"Next":"F"}],"Default":"OK"},
+            "F":{"Type":"Fail","Error":"Odd","Cause":"even"},"OK":{"Type":"Succeed"}}"#;
+        let csv = r#"{"InputType":"CSV","CSVHeaderLocation":"FIRST_ROW"}"#;
+        let (status, out) = run(
+            &engine,
+            &map(csv, processor, r#""ToleratedFailurePercentage":60,"#),
+            r#"{"key":"n.csv"}"#,
+        )
+        .await;
+        assert_eq!(status, "SUCCEEDED", "{out}");
+        assert!(
+            out.starts_with(r#"[{"Error":"Odd","Cause":"even"},{"n":"1"}"#),
+            "{out}"
+        );
+        let (status, out) = run(
+            &engine,
+            &map(csv, processor, r#""ToleratedFailurePercentage":40,"#),
+            r#"{"key":"n.csv"}"#,
+        )
+        .await;
+        assert_eq!(status, "FAILED");
+        assert!(
+            out.contains("States.ExceedToleratedFailureThreshold"),
+            "{out}"
+        );
+        let (status, out) = run(&engine, &map(csv, processor, ""), r#"{"key":"missing"}"#).await;
+        assert_eq!(status, "FAILED");
+        assert!(
+            out.contains("States.ItemReaderFailed") && out.contains("does not exist"),
+            "{out}"
+        );
+    }
+
+    #[tokio::test]
+    async fn result_writer_writes_the_manifest_and_result_files() {
+        let store = Arc::new(Mem::default());
+        store
+            .put("b".into(), "in.json".into(), br#"[1,2,[3,4]]"#.to_vec())
+            .await
+            .unwrap();
+        let engine = engine(store.clone());
+        let def = map(
+            r#"{"InputType":"JSON"}"#,
+            r#"{"P":{"Type":"Pass","End":true}}"#,
+            r#""ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"out","Prefix":"p/"},"WriterConfig":{"Transformation":"FLATTEN","OutputType":"JSONL"}},"#,
+        );
+        let (status, out) = run(&engine, &def, r#"{"key":"in.json"}"#).await;
+        assert_eq!(status, "SUCCEEDED", "{out}");
+        let out: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let key = out["ResultWriterDetails"]["Key"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        {
+            let objects = store.objects.lock().unwrap();
+            let manifest: serde_json::Value = serde_json::from_slice(&objects[&key]).unwrap();
+            let file = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]
+                .as_str()
+                .unwrap();
+            assert!(
+                file.starts_with("p/") && file.ends_with("/SUCCEEDED_0.jsonl"),
+                "{file}"
+            );
+            assert_eq!(String::from_utf8_lossy(&objects[file]), "1\n2\n3\n4\n");
+            assert_eq!(manifest["ResultFiles"]["FAILED"], serde_json::json!([]));
+            // WriterConfig alone: nothing written, the output transformed.
+        }
+        let def = map(
+            r#"{"InputType":"JSON"}"#,
+            r#"{"P":{"Type":"Pass","End":true}}"#,
+            r#""ResultWriter":{"WriterConfig":{"Transformation":"FLATTEN"}},"#,
+        );
+        let (_, out) = run(&engine, &def, r#"{"key":"in.json"}"#).await;
+        assert_eq!(out, "[1,2,3,4]");
+    }
+}
