@@ -51,7 +51,7 @@ fn not_runnable(case: &Case) -> Option<&'static str> {
     }
     if def.contains("aws-sdk:s3:getObject") && case.raw["resources"]["s3_objects"].is_null() {
         return Some(
-            "reads an S3 object whose content the recording does not hold (tests/real_services.rs has the same shape)",
+            "reads an S3 object whose content the recording does not hold (tests/s3_distributed_map.rs has the same shape)",
         );
     }
     None
