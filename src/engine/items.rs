@@ -303,7 +303,7 @@ mod tests {
                     let s = (start as usize).min(o.len());
                     let e = (s + len as usize).min(o.len());
                     Ok(Range {
-                        bytes: o[s..e].to_vec(),
+                        bytes: bytes::Bytes::copy_from_slice(&o[s..e]),
                         total: o.len() as u64,
                     })
                 }

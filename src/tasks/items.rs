@@ -24,13 +24,16 @@ use crate::value::{self, Map, Str, Value};
 
 /// Bytes fetched per ranged GET.
 pub const CHUNK: u64 = 4 << 20;
-/// Items parsed ahead of the Map (on top of one chunk's worth being parsed).
+/// Items parsed ahead of the Map (on top of one slice's worth being parsed).
 const AHEAD: usize = 512;
+/// Bytes parsed before the items they hold are handed on.
+const PARSE_SLICE: usize = 64 << 10;
 
 /// One range of an object.
 #[derive(Debug, Clone)]
 pub struct Range {
-    pub bytes: Vec<u8>,
+    /// The bytes as the response holds them (no copy).
+    pub bytes: bytes::Bytes,
     /// The object's whole size.
     pub total: u64,
 }
@@ -235,12 +238,18 @@ async fn read(
                 let got = range.bytes.len() as u64;
                 start += got;
                 let last = got == 0 || start >= range.total;
-                parser.push(&range.bytes, &mut items)?;
+                // A chunk of short CSV rows is a hundred thousand items: parse it a slice at a
+                // time so that only a slice's items wait for the Map.
+                for slice in range.bytes.chunks(PARSE_SLICE) {
+                    parser.push(slice, &mut items)?;
+                    if !send_all!(items.drain(..)) {
+                        return Ok(());
+                    }
+                }
                 drop(range);
                 if last {
                     parser.finish(&mut items)?;
-                }
-                if !send_all!(items.drain(..)) || last {
+                    let _ = send_all!(items.drain(..));
                     return Ok(());
                 }
             }

@@ -470,7 +470,7 @@ impl ObjectStore for S3 {
             // An empty object has no byte 0: S3 answers 416.
             if resp.status == 416 && start == 0 {
                 return Ok(Range {
-                    bytes: Vec::new(),
+                    bytes: Bytes::new(),
                     total: 0,
                 });
             }
@@ -481,9 +481,10 @@ impl ObjectStore for S3 {
                 .and_then(|t| t.trim().parse::<u64>().ok())
                 // A 200 (a server that ignores Range) is the whole object.
                 .unwrap_or(start + resp.body.len() as u64);
-            let mut bytes = resp.body.to_vec();
+            let mut bytes = resp.body.clone();
             if resp.status == 200 && start > 0 {
-                bytes = bytes.get(start as usize..).unwrap_or_default().to_vec();
+                let from = (start as usize).min(bytes.len());
+                bytes = bytes.slice(from..);
             }
             Ok(Range { bytes, total })
         })
