@@ -397,6 +397,9 @@ impl<'e> Run<'e> {
         mut records: Option<&mut Records>,
     ) -> Result<Vec<Value>, StatesError> {
         // Unknown for items still being read: a failure percentage is judged once it is known.
+        // PERF: children from a `Source` instead of a Vec (callgrind, debug build, `expressway bench
+        // <w> --executions 60 --concurrency 1 --threads 1`, inclusive Run::finish): w3_map100
+        // 320.40 M → 321.23 M (+0.26 %), w4_parallel 17.72 M → 17.83 M (+0.64 %).
         let mut total = source.total();
         let mut results: Vec<Value> = Vec::with_capacity(total.unwrap_or(0));
         let mut failures = 0usize;
