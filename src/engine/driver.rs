@@ -357,21 +357,32 @@ impl<'e> Run<'e> {
             return Resume::Children(self.children(exec, source, limit, tolerance, None).await);
         };
         let mut records = Records::default();
-        if let Err(e) = self
+        let ran = self
             .children(exec, source, limit, tolerance, Some(&mut records))
-            .await
-        {
-            return Resume::MapResult(Err(e));
-        }
+            .await;
         #[cfg(feature = "http-client")]
         {
             let name = exec.state_name(self.program).to_string();
-            Resume::MapResult(
-                super::items::write(store, writer, exec, &name, records.into_done()).await,
-            )
+            let done = records.into_done();
+            match ran {
+                Ok(_) => {
+                    Resume::MapResult(super::items::write(store, writer, exec, &name, done).await)
+                }
+                // A failed Map Run still exports what its iterations did (FAILED_0.json is
+                // where to look), then fails with its own error.
+                Err(e) => {
+                    if !done.is_empty() && writer.resource.is_some() {
+                        let _ = super::items::write(store, writer, exec, &name, done).await;
+                    }
+                    Resume::MapResult(Err(e))
+                }
+            }
         }
         #[cfg(not(feature = "http-client"))]
         {
+            if let Err(e) = ran {
+                return Resume::MapResult(Err(e));
+            }
             let _ = (writer, records);
             Resume::MapResult(Err(StatesError::new(
                 ErrorName::RESULT_WRITER_FAILED,

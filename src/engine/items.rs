@@ -478,8 +478,29 @@ mod tests {
             );
             assert_eq!(String::from_utf8_lossy(&objects[file]), "1\n2\n3\n4\n");
             assert_eq!(manifest["ResultFiles"]["FAILED"], serde_json::json!([]));
-            // WriterConfig alone: nothing written, the output transformed.
         }
+        // A Map Run that fails still writes what its iterations did.
+        let def = map(
+            r#"{"InputType":"JSON"}"#,
+            r#"{"P":{"Type":"Fail","Error":"No","Cause":"never"}}"#,
+            r#""ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"out","Prefix":"failed"}},"#,
+        );
+        let (status, out) = run(&engine, &def, r#"{"key":"in.json"}"#).await;
+        assert_eq!(status, "FAILED");
+        assert!(out.contains("\"No\""), "{out}");
+        {
+            let objects = store.objects.lock().unwrap();
+            let failed: Vec<&String> = objects
+                .keys()
+                .filter(|k| k.starts_with("failed/") && k.ends_with("/FAILED_0.json"))
+                .collect();
+            assert_eq!(failed.len(), 1, "{:?}", objects.keys().collect::<Vec<_>>());
+            let entries: serde_json::Value = serde_json::from_slice(&objects[failed[0]]).unwrap();
+            assert_eq!(entries[0]["Status"], "FAILED");
+            assert_eq!(entries[0]["Error"], "No");
+            assert_eq!(entries[0]["Cause"], "never");
+        }
+        // WriterConfig alone: nothing written, the output transformed.
         let def = map(
             r#"{"InputType":"JSON"}"#,
             r#"{"P":{"Type":"Pass","End":true}}"#,
