@@ -18,7 +18,7 @@ use expressway::engine::{Engine, ExecutionMeta, Settings};
 use expressway::tasks::aws::{AwsClient, AwsSettings, CredentialSource, register_services};
 use harness::{Answer, Case};
 
-const SERVICES: [&str; 8] = [
+const SERVICES: [&str; 10] = [
     "sns",
     "sqs",
     "dynamodb",
@@ -27,6 +27,8 @@ const SERVICES: [&str; 8] = [
     "aws-sdk:dynamodb",
     "aws-sdk:sfn",
     "aws-sdk:secretsmanager",
+    "s3",
+    "aws-sdk:s3",
 ];
 
 /// Why a case cannot run against these servers, if it cannot.
@@ -47,6 +49,11 @@ fn not_runnable(case: &Case) -> Option<&'static str> {
     }
     if needs.iter().any(|n| n == "lambda") {
         return Some("needs a Lambda function the recording deployed");
+    }
+    if def.contains("aws-sdk:s3:getObject") && case.raw["resources"]["s3_objects"].is_null() {
+        return Some(
+            "reads an S3 object whose content the recording does not hold (tests/s3_distributed_map.rs has the same shape)",
+        );
     }
     None
 }
@@ -77,6 +84,7 @@ fn resources_script(case: &Case) -> String {
             "sns.create_topic(Name='{name}', Attributes={attrs})\n"
         ));
     }
+    script.push_str(&s3_script(case));
     if let Some(queue) = input["QueueUrl"].as_str() {
         let name = queue.rsplit('/').next().unwrap_or_default();
         script.push_str(&format!("sqs.create_queue(QueueName='{name}')\n"));
@@ -112,6 +120,37 @@ fn reset(url: &str) {
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
     assert!(answer.starts_with("HTTP/1.1 200"), "moto reset: {answer}");
+}
+
+/// The buckets and objects an S3 case reads (`resources.s3_objects`), and the bucket an
+/// `aws-sdk:s3` case writes to unless the case is about it missing.
+fn s3_script(case: &Case) -> String {
+    let mut script = String::new();
+    let mut buckets = std::collections::BTreeSet::new();
+    let objects = case.raw["resources"]["s3_objects"].as_object();
+    for (path, body) in objects.into_iter().flatten() {
+        let Some((bucket, key)) = path.split_once('/') else {
+            continue;
+        };
+        if buckets.insert(bucket.to_string()) {
+            script.push_str(&format!("s3.create_bucket(Bucket={bucket:?})\n"));
+        }
+        let body = serde_json::to_string(body.as_str().unwrap_or_default()).unwrap_or_default();
+        script.push_str(&format!(
+            "s3.put_object(Bucket={bucket:?}, Key={key:?}, Body={body})\n"
+        ));
+    }
+    if case.needs().iter().any(|n| n == "aws-sdk:s3")
+        && let Some(bucket) = case.raw["input"]["Bucket"].as_str()
+        && !bucket.contains("Nonexistent")
+        && buckets.insert(bucket.to_string())
+    {
+        script.push_str(&format!("s3.create_bucket(Bucket={bucket:?})\n"));
+    }
+    if !script.is_empty() {
+        script.insert_str(0, "s3 = boto3.client('s3', **kw)\n");
+    }
+    script
 }
 
 async fn run_case(engine: &Engine, case: &Case) -> Answer {

@@ -164,6 +164,28 @@ pub struct MapOp {
     pub distributed: bool,
     pub batcher: Option<Batcher>,
     pub label: Option<Str>,
+    /// `ItemReader`: the items come from S3 (read by the driver) instead of the input.
+    pub reader: Option<ReaderOp>,
+    /// `ResultWriter`: the iterations' results go to S3 instead of the state's output.
+    pub writer: Option<WriterOp>,
+}
+
+/// `ItemReader`: the resource, its `Parameters`/`Arguments`, `ReaderConfig` (without its
+/// `MaxItems`/`MaxItemsPath`, which are evaluated per run).
+#[derive(Debug)]
+pub struct ReaderOp {
+    pub resource: Str,
+    pub parameters: Option<ItemSelector>,
+    pub config: Value,
+    pub max_items: Option<Dyn<Value>>,
+}
+
+/// `ResultWriter`: the resource, its `Parameters`/`Arguments` and `WriterConfig`.
+#[derive(Debug)]
+pub struct WriterOp {
+    pub resource: Option<Str>,
+    pub parameters: Option<ItemSelector>,
+    pub config: Value,
 }
 
 /// `ItemBatcher`: iterations get `{"BatchInput": …, "Items": [...]}` instead of single items.
@@ -721,6 +743,14 @@ impl Compiler {
                         .as_ref()
                         .map(|b| self.batcher(b, jsonata, &format!("{loc}/ItemBatcher"))),
                     label: s.label.as_deref().map(Str::from),
+                    reader: s
+                        .item_reader
+                        .as_ref()
+                        .map(|r| self.reader(r, jsonata, &format!("{loc}/ItemReader"))),
+                    writer: s
+                        .result_writer
+                        .as_ref()
+                        .map(|w| self.writer(w, jsonata, &format!("{loc}/ResultWriter"))),
                 }))
             }
         }
@@ -728,6 +758,49 @@ impl Compiler {
 }
 
 impl Compiler {
+    /// `Parameters` (JSONPath) or `Arguments` (JSONata) of an ItemReader or ResultWriter.
+    fn payload(&mut self, v: &serde_json::Value, jsonata: bool, loc: &str) -> Option<ItemSelector> {
+        if jsonata {
+            let args = v.get("Arguments").cloned();
+            self.jtemplate(&args, "Arguments", &format!("{loc}/Arguments"))
+                .map(ItemSelector::JsonAta)
+        } else {
+            let params = v.get("Parameters").cloned();
+            self.template(&params, &format!("{loc}/Parameters"))
+                .map(ItemSelector::JsonPath)
+        }
+    }
+
+    fn reader(&mut self, r: &serde_json::Value, jsonata: bool, loc: &str) -> ReaderOp {
+        let mut config = r
+            .get("ReaderConfig")
+            .and_then(|c| c.as_object())
+            .cloned()
+            .unwrap_or_default();
+        let max_value = config.shift_remove("MaxItems");
+        let max_path = config.shift_remove("MaxItemsPath");
+        ReaderOp {
+            resource: Str::from(r.get("Resource").and_then(|v| v.as_str()).unwrap_or("")),
+            parameters: self.payload(r, jsonata, loc),
+            config: lit(&serde_json::Value::Object(config)),
+            max_items: self.dyn_num(
+                max_value.as_ref(),
+                max_path.as_ref().and_then(|p| p.as_str()),
+                &format!("{loc}/ReaderConfig"),
+                "MaxItems",
+                |v| Some(lit(v)),
+            ),
+        }
+    }
+
+    fn writer(&mut self, w: &serde_json::Value, jsonata: bool, loc: &str) -> WriterOp {
+        WriterOp {
+            resource: w.get("Resource").and_then(|v| v.as_str()).map(Str::from),
+            parameters: self.payload(w, jsonata, loc),
+            config: w.get("WriterConfig").map(lit).unwrap_or(Value::Null),
+        }
+    }
+
     fn batcher(&mut self, b: &serde_json::Value, jsonata: bool, loc: &str) -> Batcher {
         let batch_input = b.get("BatchInput").cloned();
         Batcher {

@@ -1,7 +1,8 @@
 //! Rules that only apply when the state machine is created as EXPRESS: no `.sync` or
 //! `.waitForTaskToken` integration patterns and no activities, which need a durable (Standard)
-//! execution. A Distributed Map is accepted: Expressway runs its child workflows in-process (over
-//! an items array, without ItemReader/ResultWriter), which is what users of this engine ask of it.
+//! execution. A Distributed Map is accepted: Expressway runs its child workflows in-process (its
+//! items from the input or from S3 through ItemReader, its results to S3 through ResultWriter),
+//! which is what users of this engine ask of it.
 
 use serde_json::Value;
 

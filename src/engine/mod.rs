@@ -8,6 +8,7 @@
 
 mod callbacks;
 mod driver;
+mod items;
 mod nested;
 #[cfg(test)]
 mod tests;

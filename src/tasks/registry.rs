@@ -61,6 +61,9 @@ pub struct TaskRegistry {
     /// Exact registrations that name a Lambda function: only when there are some does a Lambda
     /// resource look for the handler of the function it names.
     function_handlers: usize,
+    /// Where Distributed Map's ItemReader reads and ResultWriter writes (S3).
+    #[cfg(feature = "http-client")]
+    object_store: Option<Arc<dyn super::items::ObjectStore>>,
 }
 
 impl TaskRegistry {
@@ -81,6 +84,19 @@ impl TaskRegistry {
         if new && is_lambda_function_arn(arn) {
             self.function_handlers += 1;
         }
+    }
+
+    /// Sets the store Distributed Map's `ItemReader` reads from and `ResultWriter` writes to
+    /// (S3 by [`crate::tasks::aws::register_services`], or any other for tests and embedders).
+    #[cfg(feature = "http-client")]
+    pub fn set_object_store(&mut self, store: Arc<dyn super::items::ObjectStore>) {
+        self.object_store = Some(store);
+    }
+
+    /// The store of [`set_object_store`](Self::set_object_store), if any.
+    #[cfg(feature = "http-client")]
+    pub fn object_store(&self) -> Option<&Arc<dyn super::items::ObjectStore>> {
+        self.object_store.as_ref()
     }
 
     /// Whether a handler serves exactly `arn`.

@@ -31,15 +31,15 @@ impl<'p> Frame<'p> {
         self.assigned.borrow_mut().take()
     }
 
-    fn fail(&self, exec: &Execution, error: &str, detail: &str) -> StatesError {
+    pub(super) fn fail(&self, exec: &Execution, error: &str, detail: &str) -> StatesError {
         StatesError::new(error, prefix(&self.state.name, exec.entered_event, detail))
     }
 
-    fn runtime(&self, exec: &Execution, detail: &str) -> StatesError {
+    pub(super) fn runtime(&self, exec: &Execution, detail: &str) -> StatesError {
         self.fail(exec, super::ErrorName::RUNTIME, detail)
     }
 
-    fn eval_err(&self, exec: &Execution, e: EvalError) -> StatesError {
+    pub(super) fn eval_err(&self, exec: &Execution, e: EvalError) -> StatesError {
         self.fail(exec, e.error, &e.detail)
     }
 
@@ -48,7 +48,7 @@ impl<'p> Frame<'p> {
         self.context_with_item(exec, with_retry, None)
     }
 
-    fn context_with_item(
+    pub(super) fn context_with_item(
         &self,
         exec: &Execution,
         with_retry: bool,
@@ -107,7 +107,12 @@ impl<'p> Frame<'p> {
         Value::object(ctx)
     }
 
-    fn scope<'a>(&self, exec: &'a Execution, input: &'a Value, ctx: &'a Value) -> Scope<'a> {
+    pub(super) fn scope<'a>(
+        &self,
+        exec: &'a Execution,
+        input: &'a Value,
+        ctx: &'a Value,
+    ) -> Scope<'a> {
         Scope {
             input,
             context: ctx,
@@ -116,7 +121,7 @@ impl<'p> Frame<'p> {
     }
 
     /// Context only for states that mention it; others get `null` (no allocation).
-    fn ctx(&self, exec: &Execution) -> Value {
+    pub(super) fn ctx(&self, exec: &Execution) -> Value {
         if self.state.uses_context {
             self.context(exec, self.state.has_retry_count())
         } else {
@@ -457,7 +462,7 @@ impl<'p> Frame<'p> {
         }
     }
 
-    fn dyn_value<T>(
+    pub(super) fn dyn_value<T>(
         &self,
         exec: &Execution,
         d: &Dyn<T>,

@@ -17,6 +17,7 @@ impl ErrorName {
     pub const EXCEED_TOLERATED_FAILURE_THRESHOLD: &'static str =
         "States.ExceedToleratedFailureThreshold";
     pub const ITEM_READER_FAILED: &'static str = "States.ItemReaderFailed";
+    pub const RESULT_WRITER_FAILED: &'static str = "States.ResultWriterFailed";
     pub const PERMISSIONS: &'static str = "States.Permissions";
     pub const HEARTBEAT_TIMEOUT: &'static str = "States.HeartbeatTimeout";
     pub const BRANCH_FAILED: &'static str = "States.BranchFailed";

@@ -11,6 +11,7 @@ pub mod errors;
 pub mod history;
 mod jsonata_eval;
 mod limits;
+mod reader;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -21,6 +22,7 @@ pub mod token;
 pub use errors::{ErrorName, StatesError};
 pub use history::{History, HistoryEvent};
 pub use limits::Limits;
+pub use reader::{BatchSpec, ReaderRun, WriterRun};
 
 use crate::compile::{Catcher, MapOp, Op, Program, ScopeId, StateId};
 use crate::value::{Map, Number, Str, Value};
@@ -246,6 +248,23 @@ pub struct MapRun {
     pub tolerated_percentage: Option<f64>,
     pub distributed: bool,
     pub state_name: Str,
+    /// `ItemReader`/`ResultWriter` (boxed: most Maps have neither).
+    pub io: Option<Box<MapIo>>,
+}
+
+/// A Distributed Map's reading and writing, done by the driver.
+#[derive(Debug)]
+pub struct MapIo {
+    /// `ItemReader`: `items` is empty and the driver reads them, takes each through
+    /// [`Execution::select_read_item`] and batches them with `batching`.
+    pub reader: Option<ReaderRun>,
+    /// `ItemBatcher` for read items (items from the input come batched already).
+    pub batching: Option<BatchSpec>,
+    /// `ResultWriter`: the driver writes the results and resumes with
+    /// [`Resume::MapResult`].
+    pub writer: Option<WriterRun>,
+    /// The Map's effective input (what `ItemSelector` reads besides the item).
+    pub effective: Value,
 }
 
 /// What the driver hands back after an effect.
@@ -254,6 +273,9 @@ pub enum Resume {
     Task(Result<Value, StatesError>),
     Woke,
     Children(Result<Vec<Value>, StatesError>),
+    /// A Map's whole result when it is not the array of its iterations' outputs (a
+    /// `ResultWriter`'s `MapRunArn`/`ResultWriterDetails`).
+    MapResult(Result<Value, StatesError>),
 }
 
 /// How a state ends.
@@ -395,7 +417,17 @@ impl Execution {
                 }
             }
             (Phase::AwaitTask, Resume::Task(Err(e)))
-            | (Phase::AwaitChildren, Resume::Children(Err(e))) => self.state_failed(program, e),
+            | (Phase::AwaitChildren, Resume::Children(Err(e)))
+            | (Phase::AwaitChildren, Resume::MapResult(Err(e))) => self.state_failed(program, e),
+            (Phase::AwaitChildren, Resume::MapResult(Ok(result))) => {
+                match self.measure(&result, self.info.limits.payload_bytes) {
+                    Some(size) => self.finish_with_result(program, result, size),
+                    None => {
+                        let e = limits::too_big(self.state_name(program));
+                        self.state_failed(program, e)
+                    }
+                }
+            }
             (Phase::AwaitChildren, Resume::Children(Ok(items))) => {
                 let result = Value::array(items);
                 match self.measure(&result, self.info.limits.payload_bytes) {
@@ -429,8 +461,10 @@ impl Execution {
         let (ok, err) = match resume {
             Resume::Task(Ok(v)) => (Some(v), None),
             // A Parallel's or Map's result shows in its Exited event.
-            Resume::Children(Ok(_)) => (Some(&Value::Null), None),
-            Resume::Task(Err(e)) | Resume::Children(Err(e)) => (None, Some(e)),
+            Resume::Children(Ok(_)) | Resume::MapResult(Ok(_)) => (Some(&Value::Null), None),
+            Resume::Task(Err(e)) | Resume::Children(Err(e)) | Resume::MapResult(Err(e)) => {
+                (None, Some(e))
+            }
             Resume::Woke => return,
         };
         let mut details = history::Details::new();
@@ -681,15 +715,32 @@ impl Execution {
     fn enter_map(&mut self, f: &Frame, m: &MapOp, state_name: Str, now: SystemTime) -> Flow {
         let run = (|| {
             let effective = f.map_input(self)?;
-            let items = f.map_items(self, m, &effective)?;
+            let reader = match &m.reader {
+                Some(r) => Some(f.reader_run(self, r, &effective)?),
+                None => None,
+            };
+            let items = match reader {
+                Some(_) => Vec::new(),
+                None => f.map_items(self, m, &effective)?,
+            };
             let max_concurrency = f
                 .dyn_u64(self, m.max_concurrency.as_ref(), "MaxConcurrency")?
                 .unwrap_or(0);
             let (tolerated_count, tolerated_percentage) = f.tolerance(self, m)?;
-            let items = f.select_items(self, m, &effective, items)?;
-            let items = match &m.batcher {
-                Some(b) => f.batch(self, b, &effective, items)?,
-                None => items,
+            let writer = match &m.writer {
+                Some(w) => Some(f.writer_run(self, w, &effective)?),
+                None => None,
+            };
+            let (items, batching) = match (&reader, &m.batcher) {
+                (Some(_), Some(b)) => (items, Some(f.batch_spec(self, b, &effective)?)),
+                (Some(_), None) => (items, None),
+                (None, batcher) => {
+                    let items = f.select_items(self, m, &effective, items)?;
+                    match batcher {
+                        Some(b) => (f.batch(self, b, &effective, items)?, None),
+                        None => (items, None),
+                    }
+                }
             };
             Ok(MapRun {
                 processor: m.processor,
@@ -699,6 +750,14 @@ impl Execution {
                 tolerated_percentage,
                 distributed: m.distributed,
                 state_name,
+                io: (reader.is_some() || writer.is_some()).then(|| {
+                    Box::new(MapIo {
+                        reader,
+                        batching,
+                        writer,
+                        effective,
+                    })
+                }),
             })
         })();
         match run {

@@ -29,6 +29,10 @@ pub struct ServiceArgs {
     /// Step Functions' endpoint for `states:startExecution` (like `STEP_FUNCTIONS_ENDPOINT`).
     #[arg(long)]
     pub step_functions_endpoint: Option<String>,
+    /// S3's endpoint for `aws-sdk:s3:*` and Distributed Map's ItemReader/ResultWriter (like
+    /// `S3_ENDPOINT`; buckets are addressed path-style there).
+    #[arg(long)]
+    pub s3_endpoint: Option<String>,
     /// Seconds one service call may take in all (the state's TimeoutSeconds still applies).
     #[arg(long, default_value_t = 300)]
     pub call_timeout: u64,
@@ -64,6 +68,7 @@ impl ServiceArgs {
             (Service::DynamoDb, &self.dynamodb_endpoint),
             (Service::EventBridge, &self.eventbridge_endpoint),
             (Service::StepFunctions, &self.step_functions_endpoint),
+            (Service::S3, &self.s3_endpoint),
         ];
         for (service, url) in flags {
             if let Some(url) = url {

@@ -27,6 +27,8 @@ pub enum Service {
     EventBridge,
     /// AWS Step Functions (awsJson 1.0).
     StepFunctions,
+    /// Amazon S3 (REST-XML; path-style at an explicit endpoint, virtual-hosted at AWS).
+    S3,
     /// A service only `aws-sdk:*` calls (Secrets Manager, KMS, ...): named by the service table.
     Other(OtherService),
 }
@@ -45,13 +47,14 @@ pub struct OtherService {
 
 impl Service {
     /// Every service, for listing flags and variables.
-    pub const ALL: [Service; 6] = [
+    pub const ALL: [Service; 7] = [
         Service::Lambda,
         Service::Sns,
         Service::Sqs,
         Service::DynamoDb,
         Service::EventBridge,
         Service::StepFunctions,
+        Service::S3,
     ];
 
     /// SigV4's service name.
@@ -72,6 +75,7 @@ impl Service {
             Service::DynamoDb => "dynamodb",
             Service::EventBridge => "events",
             Service::StepFunctions => "states",
+            Service::S3 => "s3",
         }
     }
 
@@ -84,6 +88,7 @@ impl Service {
             Service::DynamoDb => "AWS_ENDPOINT_URL_DYNAMODB",
             Service::EventBridge => "AWS_ENDPOINT_URL_EVENTBRIDGE",
             Service::StepFunctions => "AWS_ENDPOINT_URL_SFN",
+            Service::S3 => "AWS_ENDPOINT_URL_S3",
             Service::Other(o) => o.sdk_env,
         }
     }
@@ -97,6 +102,7 @@ impl Service {
             Service::DynamoDb => "DYNAMODB_ENDPOINT",
             Service::EventBridge => "EVENTBRIDGE_ENDPOINT",
             Service::StepFunctions => "STEP_FUNCTIONS_ENDPOINT",
+            Service::S3 => "S3_ENDPOINT",
             Service::Other(_) => return None,
         })
     }
@@ -168,6 +174,12 @@ impl AwsSettings {
     pub fn set_endpoint_url(&mut self, url: &str) {
         self.endpoints.clear();
         self.endpoint_url = Some(url.to_string());
+    }
+
+    /// Whether `service` is called at a URL given by a flag or variable (an emulator, a proxy)
+    /// rather than AWS's regional endpoint: S3 then addresses buckets path-style.
+    pub fn is_explicit(&self, service: Service) -> bool {
+        self.endpoint_url.is_some() || self.endpoints.iter().any(|(s, _)| *s == service)
     }
 
     /// The URL `service` is called at, without a trailing slash.

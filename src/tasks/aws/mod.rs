@@ -17,6 +17,7 @@
 mod creds;
 mod endpoints;
 mod query;
+pub mod s3;
 mod sdk;
 mod services;
 
@@ -179,8 +180,32 @@ impl AwsClient {
         }
     }
 
+    /// [`call`](Self::call) at `endpoint` instead of the service's own (S3's virtual-hosted
+    /// `https://<bucket>.s3.<region>.amazonaws.com`).
+    pub async fn call_at(
+        &self,
+        endpoint: &str,
+        req: AwsRequest,
+    ) -> Result<AwsResponse, ClientError> {
+        let deadline = self.settings.call_timeout;
+        match tokio::time::timeout(deadline, self.send_to(Some(endpoint), req)).await {
+            Ok(r) => r,
+            Err(_) => Err(ClientError(format!(
+                "Request did not complete within {} ms",
+                deadline.as_millis()
+            ))),
+        }
+    }
+
     async fn send(&self, req: AwsRequest) -> Result<AwsResponse, ClientError> {
-        let endpoint = self.settings.endpoint(req.service);
+        self.send_to(None, req).await
+    }
+
+    async fn send_to(&self, at: Option<&str>, req: AwsRequest) -> Result<AwsResponse, ClientError> {
+        let endpoint = match at {
+            Some(e) => e.to_string(),
+            None => self.settings.endpoint(req.service),
+        };
         let url = format!("{}{}", endpoint.trim_end_matches('/'), req.path);
         let uri: hyper::Uri = url
             .parse()
@@ -276,14 +301,25 @@ fn sign(
     credentials: &aws_credential_types::Credentials,
     region: &str,
 ) -> Result<(), String> {
-    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    use aws_sigv4::http_request::{
+        PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+        UriPathNormalizationMode, sign,
+    };
     let identity = credentials.clone().into();
+    let mut settings = SigningSettings::default();
+    if req.service == Service::S3 {
+        // S3 signs the path as sent (no second encoding, no normalization) and wants the
+        // payload's hash in `x-amz-content-sha256`.
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    }
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
         .name(req.service.signing_name())
         .time(SystemTime::now())
-        .settings(SigningSettings::default())
+        .settings(settings)
         .build()
         .map_err(|e| format!("cannot sign the request: {e}"))?
         .into();

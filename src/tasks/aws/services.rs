@@ -140,6 +140,7 @@ pub fn register_services(registry: &mut TaskRegistry, client: Arc<AwsClient>) {
             registry.register_exact(&http, http_invoke.clone());
         }
     }
+    super::s3::register_s3(registry, client.clone());
     let lambda = crate::tasks::LambdaHttpClient::with_client(client);
     registry.register_lambda_if_absent(Arc::new(lambda));
 }
