@@ -8,9 +8,11 @@
 
 use super::{ErrorName, StatesError};
 use crate::expr::{Path, ReferencePath, Root};
+use crate::jsonata;
 use crate::value::{Map, Str, Value};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// The quotas one execution runs under. `engine::Settings` holds them (an embedder may raise
 /// them); the defaults are AWS's.
@@ -212,4 +214,38 @@ pub(super) fn variables_too_big(state: &str) -> StatesError {
             "The state/task '{state}' assigned variables that would take the execution's variables past the maximum number of bytes service limit."
         ),
     )
+}
+
+/// How long one JSONata evaluation may hold an async runtime's worker thread.
+#[cfg(feature = "server")]
+pub(super) const HOLD_WORKER: Duration = Duration::from_millis(20);
+
+/// Runs a JSONata evaluation (`eval`, given its `Limits::hand_off_after`) so that a long one
+/// does not hold a worker of a multi-threaded tokio runtime, whose other tasks (other
+/// executions, `/health`) would wait behind it: first on the worker for at most
+/// [`HOLD_WORKER`]; if it is not done by then, once more from the start inside
+/// `tokio::task::block_in_place`, which hands the worker's queue to another thread while this
+/// one finishes the evaluation (still bounded by the execution's deadline and JSONata's own
+/// limits). Evaluations have no side effects, so running one again changes nothing but time.
+/// Elsewhere (a current-thread runtime, no runtime, or an engine built without the `server`
+/// feature, which brings tokio's multi-threaded runtime) it runs once, as it is.
+// PERF: what a short evaluation pays is one runtime-flavour lookup (a thread-local read) and the
+// hand-off check beside the deadline check JSONata already makes every 256 steps.
+pub(super) fn off_the_workers<T>(
+    eval: impl Fn(Option<Duration>) -> Result<T, jsonata::Error>,
+) -> Result<T, jsonata::Error> {
+    #[cfg(feature = "server")]
+    {
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        let on_worker =
+            Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);
+        if on_worker {
+            match eval(Some(HOLD_WORKER)) {
+                Err(e) if e.is_handed_off() => {}
+                done => return done,
+            }
+            return tokio::task::block_in_place(|| eval(None));
+        }
+    }
+    eval(None)
 }

@@ -620,6 +620,61 @@ async fn requests_hyper_cannot_parse_get_aws_error_bodies() {
     s.shutdown().await;
 }
 
+/// Long JSONata evaluations on every worker of a two-worker runtime: they stop at their
+/// execution's timeout (TIMED_OUT), and meanwhile the server answers `/health` at once, since an
+/// evaluation that runs long is moved off the runtime's workers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_evaluations_time_out_and_leave_the_workers_to_others() {
+    let s = Arc::new(Srv::start().await);
+    let def = r#"{"TimeoutSeconds":3,"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass",
+        "Output":"{% ($loop := function($n){ $n = 0 ? 0 : $loop($n - 1) }; $loop(1000000000)) %}",
+        "End":true}}}"#;
+    let arn = s.create("spin", def, "EXPRESS").await;
+    let started = std::time::Instant::now();
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            let (s, arn) = (s.clone(), arn.clone());
+            tokio::spawn(async move {
+                let out = s
+                    .ok("StartSyncExecution", json!({"stateMachineArn": arn}))
+                    .await;
+                (out, started.elapsed())
+            })
+        })
+        .collect();
+    // Let the evaluations take both workers.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut slowest = Duration::ZERO;
+    for _ in 0..5 {
+        let asked = std::time::Instant::now();
+        let (status, _, _) = s.http("GET", "/health", "", "").await;
+        assert_eq!(status, 200);
+        slowest = slowest.max(asked.elapsed());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the checks ran past the executions' timeout: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        slowest < Duration::from_millis(700),
+        "/health waited {slowest:?} behind the evaluations"
+    );
+    for run in runs {
+        let (out, took) = run.await.unwrap();
+        assert_eq!(out["status"], "TIMED_OUT", "{out}");
+        assert!(
+            took >= Duration::from_millis(2_900) && took < Duration::from_secs(8),
+            "{took:?}"
+        );
+    }
+    match Arc::try_unwrap(s) {
+        Ok(s) => s.shutdown().await,
+        Err(_) => panic!("the server is still shared"),
+    }
+}
+
 // ---- Inputs and small answers ---------------------------------------------------------------
 
 #[tokio::test]
