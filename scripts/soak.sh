@@ -58,42 +58,7 @@ rss() { awk '/^VmRSS/ { print $2 " kB" }' "/proc/$SERVER_PID/status"; }
 alive() { kill -0 "$SERVER_PID" 2>/dev/null; }
 
 # The good request: StartSyncExecution of $WORKFLOW with its bench input, as the AWS SDKs send it.
-python3 - "$WORKFLOW" >"$TMP/good.lua" <<'EOF'
-import json, sys
-name = sys.argv[1]
-inp = json.load(open(f"benches/workflows/{name}.input.json"))
-body = json.dumps({
-    "stateMachineArn": f"arn:aws:states:us-east-1:123456789012:stateMachine:{name}",
-    "input": json.dumps(inp, separators=(",", ":")),
-}, separators=(",", ":"))
-print('wrk.method = "POST"')
-print('wrk.headers["Content-Type"] = "application/x-amz-json-1.0"')
-print('wrk.headers["X-Amz-Target"] = "AWSStepFunctions.StartSyncExecution"')
-print("wrk.body = " + json.dumps(body))
-print("""
-local pause = tonumber(os.getenv("SOAK_PAUSE_MS") or "0")
-if pause > 0 then
-  function delay() return pause end
-end
--- A 200 whose execution did not succeed is counted too (per thread, summed at the end).
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-failed = 0
-function response(status, headers, body)
-  if status == 200 and not string.find(body, '"status":"SUCCEEDED"', 1, true) then
-    failed = failed + 1
-  end
-end
-function done(summary, latency, requests)
-  local notok = 0
-  for _, t in ipairs(threads) do notok = notok + (t:get("failed") or 0) end
-  io.write(string.format("soak-summary notsucceeded=%d requests=%d non2xx=%d connect=%d read=%d write=%d timeout=%d p50_us=%d p90_us=%d p99_us=%d p999_us=%d max_us=%d\\n",
-    notok, summary.requests, summary.errors.status, summary.errors.connect, summary.errors.read,
-    summary.errors.write, summary.errors.timeout, latency:percentile(50), latency:percentile(90),
-    latency:percentile(99), latency:percentile(99.9), latency.max))
-end
-""")
-EOF
+python3 scripts/lib/start_sync_lua.py "$WORKFLOW" >"$TMP/good.lua"
 summary() { grep '^soak-summary' "$1" | tail -1; }
 field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<"$1"; }
 rate() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1" | cut -d. -f1; }
