@@ -146,7 +146,11 @@ echo "== through nginx: $(field requests) requests in ${SECONDS_LOAD} s, $RATE r
 echo "latency: p50 $(field p50_us) us, p99 $(field p99_us) us, p99.9 $(field p999_us) us, max $(field max_us) us"
 echo "non-2xx: $NON2XX; 200 but not SUCCEEDED: $NOTOK; socket errors: $SOCK"
 echo "served: replica 1 ${BEFORE_KILL:-?} (until killed), replica 2 $(served "${PORTS[1]}"), replica 3 $(served "${PORTS[2]}")"
-echo "nginx upstream errors (each one a request it passed to the next replica):"
+if [ "$RETRY_POST" = 1 ]; then
+  echo "nginx upstream errors (each request retried on the next replica):"
+else
+  echo "nginx upstream errors (without non_idempotent, a POST already sent is not retried: 502):"
+fi
 grep -oE 'upstream prematurely closed|connect\(\) failed \([0-9]+: [A-Za-z ]+\)|recv\(\) failed \([0-9]+: [A-Za-z ]+\)|no live upstreams|upstream timed out' \
   "$TMP/nginx/logs/error.log" | sort | uniq -c | sed 's/^/  /' || true
 [ "$NON2XX" = 0 ] && [ "$NOTOK" = 0 ] && [ "$SOCK" = 0 ]

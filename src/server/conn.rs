@@ -15,7 +15,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::io;
+use std::io::{self, IoSlice};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -202,9 +202,9 @@ pub fn internal_failure() -> ApiError {
 /// connection, a status line followed by exactly `connection: close`, `content-length: 0` and a
 /// date, and is recognised only at the end of a write. Every answer of the server's own carries
 /// a content type and a request id, and no body of ours (JSON, the console's HTML, metrics text)
-/// holds a CR LF, so none of them can match. The wrapper does not offer vectored writes, so
-/// hyper writes each answer from one flat buffer (what it does over TLS too); what it writes
-/// before the error answer passes through untouched.
+/// holds a CR LF, so none of them can match. Writes, vectored or not, pass straight through
+/// (one check of their last bytes) unless they end with that answer; what hyper writes before
+/// it passes through untouched.
 pub(crate) struct AwsErrors<S> {
     inner: S,
     /// Our answer in place of hyper's, while it is being written.
@@ -308,6 +308,26 @@ impl<S: AsyncRead + Unpin> AsyncRead for AwsErrors<S> {
     }
 }
 
+impl<S: AsyncWrite + Unpin> AwsErrors<S> {
+    /// Writes our answer in place of hyper's; `len` is the length of what hyper handed over,
+    /// reported as written once all of ours is.
+    fn replace(&mut self, cx: &mut Context<'_>, len: usize) -> Poll<io::Result<usize>> {
+        let Some(r) = self.replacing.as_mut() else {
+            return Poll::Ready(Ok(0));
+        };
+        while r.written < r.bytes.len() {
+            match Pin::new(&mut self.inner).poll_write(cx, &r.bytes[r.written..]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Ok(0)),
+                Poll::Ready(Ok(n)) => r.written += n,
+                other => return other,
+            }
+        }
+        let n = r.stands_for.min(len);
+        self.replacing = None;
+        Poll::Ready(Ok(n))
+    }
+}
+
 impl<S: AsyncWrite + Unpin> AsyncWrite for AwsErrors<S> {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -331,19 +351,44 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for AwsErrors<S> {
                 }
             }
         }
-        let Some(r) = this.replacing.as_mut() else {
-            return Poll::Ready(Ok(0));
-        };
-        while r.written < r.bytes.len() {
-            match Pin::new(&mut this.inner).poll_write(cx, &r.bytes[r.written..]) {
-                Poll::Ready(Ok(0)) => return Poll::Ready(Ok(0)),
-                Poll::Ready(Ok(n)) => r.written += n,
-                other => return other,
+        this.replace(cx, buf.len())
+    }
+
+    // hyper writes vectored (its head and body buffers apart, no copy) where the socket can:
+    // its automatic answer, a head without a body, is then the end of the last slice with bytes.
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        if this.replacing.is_none() {
+            let Some(last) = bufs.iter().rposition(|b| !b.is_empty()) else {
+                return Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+            };
+            match automatic_answer(&bufs[last]) {
+                None => return Pin::new(&mut this.inner).poll_write_vectored(cx, bufs),
+                Some((start, bytes)) => {
+                    if total > bufs[last].len() - start {
+                        // What comes before hyper's answer first, as it is.
+                        let mut before: Vec<IoSlice<'_>> = bufs[..last].to_vec();
+                        before.push(IoSlice::new(&bufs[last][..start]));
+                        return Pin::new(&mut this.inner).poll_write_vectored(cx, &before);
+                    }
+                    this.replacing = Some(Replacement {
+                        bytes,
+                        written: 0,
+                        stands_for: total,
+                    });
+                }
             }
         }
-        let n = r.stands_for.min(buf.len());
-        this.replacing = None;
-        Poll::Ready(Ok(n))
+        this.replace(cx, total)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
