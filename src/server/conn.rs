@@ -446,6 +446,103 @@ mod tests {
         }
     }
 
+    /// A socket that takes at most `per_call` bytes a write, vectored or not.
+    struct Trickle {
+        got: Vec<u8>,
+        per_call: usize,
+    }
+
+    impl AsyncWrite for Trickle {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            let n = buf.len().min(self.per_call);
+            self.got.extend_from_slice(&buf[..n]);
+            Poll::Ready(Ok(n))
+        }
+        fn poll_write_vectored(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            let mut n = 0;
+            for b in bufs {
+                let take = b.len().min(self.per_call - n);
+                self.got.extend_from_slice(&b[..take]);
+                n += take;
+            }
+            Poll::Ready(Ok(n))
+        }
+        fn is_write_vectored(&self) -> bool {
+            true
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Writes `chunks` as hyper does (again from where the last write stopped) through the
+    /// wrapper, vectored or flat, over a socket taking `per_call` bytes a write.
+    fn written(chunks: &[&[u8]], vectored: bool, per_call: usize) -> String {
+        let mut io = AwsErrors::new(Trickle {
+            got: Vec::new(),
+            per_call,
+        });
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        let flat = chunks.concat();
+        let mut done = 0;
+        while done < flat.len() {
+            let n = if vectored {
+                // The chunks still to write, the first one cut where the last write stopped.
+                let mut skip = done;
+                let mut slices = Vec::new();
+                for c in chunks {
+                    if skip >= c.len() {
+                        skip -= c.len();
+                        continue;
+                    }
+                    slices.push(IoSlice::new(&c[skip..]));
+                    skip = 0;
+                }
+                Pin::new(&mut io).poll_write_vectored(&mut cx, &slices)
+            } else {
+                Pin::new(&mut io).poll_write(&mut cx, &flat[done..])
+            };
+            match n {
+                Poll::Ready(Ok(n)) if n > 0 => done += n,
+                other => panic!("{other:?}"),
+            }
+        }
+        String::from_utf8(io.inner.got).unwrap()
+    }
+
+    #[test]
+    fn writes_in_any_pieces_replace_exactly_hyper_answer() {
+        let head = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n";
+        let answer = hyper_answer("1.1", "400 Bad Request");
+        for vectored in [true, false] {
+            for per_call in [1, 7, 64, 4096] {
+                let chunks: [&[u8]; 3] = [head.as_bytes(), b"{}", answer.as_bytes()];
+                let out = written(&chunks, vectored, per_call);
+                let (first, rest) = out.split_at(head.len() + 2);
+                assert_eq!(first, format!("{head}{{}}"));
+                assert!(
+                    rest.starts_with("HTTP/1.1 400 Bad Request\r\ncontent-type: "),
+                    "{rest}"
+                );
+                assert!(rest.ends_with("\"}"), "{rest}");
+                // The server's own answers, whole and in pieces, pass as they are.
+                let own: [&[u8]; 2] = [head.as_bytes(), b"{}"];
+                assert_eq!(written(&own, vectored, per_call), format!("{head}{{}}"));
+            }
+        }
+    }
+
     #[test]
     fn the_servers_own_answers_pass_untouched() {
         let ours = [
