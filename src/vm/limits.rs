@@ -229,9 +229,12 @@ pub(super) const HOLD_WORKER: Duration = Duration::from_millis(20);
 /// Either way the execution's deadline and JSONata's own limits still bound it. Evaluations have
 /// no side effects, so running one again changes nothing but time: 20 ms of work, done twice.
 /// Without the `server` feature (which brings tokio's multi-threaded runtime) it runs once.
-// PERF: a short evaluation pays no more than before: the runtime is looked up only once an
-// evaluation has run 20 ms, and the hand-off point is compared where JSONata already reads the
-// clock for its deadline (every 256 steps; the direct tier never gets there).
+// PERF: the runtime is looked up only once an evaluation has run 20 ms, and the hand-off point
+// is compared where JSONata already reads the clock for its deadline (every 256 steps; the
+// direct tier never gets there). Instructions per execution, before → after this and the
+// hand-off (run_many under cachegrind, N = 2000 minus N = 0, same sitting): w1_jsonata
+// 128.76 k → 129.52 k (+0.6 %), and w1_pass_chain, which evaluates no JSONata, 90.28 k →
+// 90.84 k (+0.6 %) too: the same shift in both, code layout rather than the check.
 pub(super) fn off_the_workers<T>(
     eval: impl Fn(Option<Duration>) -> Result<T, jsonata::Error>,
 ) -> Result<T, jsonata::Error> {
