@@ -21,6 +21,8 @@ pub(crate) struct Ctx<'a> {
     ticks: Cell<u32>,
     pub limits: &'a Limits,
     deadline: Instant,
+    /// When the evaluation stops to be run again off the caller's thread (`hand_off_after`).
+    hand_off: Option<Instant>,
     ext: &'a dyn Env,
     ext_cache: RefCell<Vec<(String, Option<Option<V>>)>>,
     pub opts: Options,
@@ -125,8 +127,22 @@ impl Ctx<'_> {
     pub fn tick(&self, pos: usize) -> Result<(), Error> {
         let t = self.ticks.get().wrapping_add(1);
         self.ticks.set(t);
-        if t.is_multiple_of(256) && Instant::now() > self.deadline {
+        if t.is_multiple_of(256) {
+            return self.check_clock(pos);
+        }
+        Ok(())
+    }
+
+    /// The time bounds, read every 256 ticks: the deadline, then the hand-off point.
+    fn check_clock(&self, pos: usize) -> Result<(), Error> {
+        let now = Instant::now();
+        if now > self.deadline {
             return Err(timeout_error(pos));
+        }
+        if self.hand_off.is_some_and(|at| now > at) {
+            let mut e = Error::new(HANDED_OFF, Some(pos), None);
+            e.message = "The evaluation ran past its hand-off point".into();
+            return Err(e);
         }
         Ok(())
     }
@@ -183,6 +199,10 @@ impl Ctx<'_> {
     }
 }
 
+/// The code of the error that stops an evaluation at `Limits::hand_off_after` (never shown:
+/// the caller runs the evaluation again).
+pub(crate) const HANDED_OFF: &str = "handed-off";
+
 #[inline(never)]
 fn timeout_error(pos: usize) -> Error {
     let mut e = Error::new("U1001", Some(pos), None);
@@ -209,14 +229,16 @@ pub(crate) fn run(
     limits: &Limits,
     opts: Options,
 ) -> Result<super::Outcome, Error> {
+    let start = Instant::now();
     let cx = Ctx {
         depth: Cell::new(0),
         ticks: Cell::new(0),
         limits,
         deadline: {
-            let own = Instant::now() + limits.max_time;
+            let own = start + limits.max_time;
             limits.deadline.map_or(own, |d| d.min(own))
         },
+        hand_off: limits.hand_off_after.and_then(|d| start.checked_add(d)),
         ext: env,
         ext_cache: RefCell::new(Vec::new()),
         opts,

@@ -78,6 +78,12 @@ impl Error {
         }
     }
 
+    /// The evaluation ran past `Limits::hand_off_after` and stopped unfinished: run it again
+    /// without that limit where it may block a thread.
+    pub fn is_handed_off(&self) -> bool {
+        self.code == eval::HANDED_OFF
+    }
+
     pub(crate) fn detail_mut(&mut self) -> &mut Detail {
         self.detail.get_or_insert_with(Box::default)
     }
@@ -145,6 +151,11 @@ pub struct Limits {
     /// An absolute end to the evaluation besides `max_time` (the workflow's own timeout):
     /// passing it is error U1001, like `max_time`.
     pub deadline: Option<std::time::Instant>,
+    /// For a caller on a thread that must not be held long (an async runtime's worker): an
+    /// evaluation still running after this long stops with an error for which
+    /// [`Error::is_handed_off`] holds, so that the caller can run it again from the start
+    /// where blocking is fine (evaluations have no side effects). `None`: no such stop.
+    pub hand_off_after: Option<Duration>,
 }
 
 impl Default for Limits {
@@ -156,6 +167,7 @@ impl Default for Limits {
             max_string: 64 << 20,
             max_stack: 1 << 20,
             deadline: None,
+            hand_off_after: None,
         }
     }
 }

@@ -188,6 +188,38 @@ fn size_and_time_are_bounded() {
 }
 
 #[test]
+fn a_long_evaluation_stops_at_its_hand_off_point_and_a_short_one_does_not() {
+    let limits = Limits {
+        hand_off_after: Some(std::time::Duration::from_millis(20)),
+        ..Limits::default()
+    };
+    let long = compile("($f := function($n){ $n = 0 ? 0 : $f($n - 1) }; $f(1000000000))")
+        .expect("compiles");
+    let started = std::time::Instant::now();
+    let x = long.evaluate(None, &(), &limits).expect_err("handed off");
+    assert!(x.is_handed_off(), "{x}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let short = compile("$sum([1..1000])").expect("compiles");
+    assert_eq!(
+        short.evaluate(None, &(), &limits).expect("done"),
+        Some(Value::from(500500))
+    );
+    // A timeout is a timeout, not a hand-off.
+    let timed = Limits {
+        max_time: std::time::Duration::from_millis(20),
+        hand_off_after: Some(std::time::Duration::from_secs(60)),
+        ..Limits::default()
+    };
+    let x = long.evaluate(None, &(), &timed).expect_err("times out");
+    assert_eq!(x.code, "U1001");
+    assert!(!x.is_handed_off());
+}
+
+#[test]
 fn hostile_inputs_do_not_panic() {
     for src in [
         "",

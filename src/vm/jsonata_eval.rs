@@ -93,14 +93,16 @@ fn qe(detail: String) -> Failure {
 
 /// Evaluates one expression to a JSON value; undefined and functions are errors.
 pub(super) fn expr(e: &JExpr, states: &States) -> Result<Value, Failure> {
-    let limits = jsonata::Limits {
-        deadline: states.deadline,
-        ..jsonata::Limits::default()
+    let run = |hand_off_after| {
+        let limits = jsonata::Limits {
+            deadline: states.deadline,
+            hand_off_after,
+            ..jsonata::Limits::default()
+        };
+        e.expr
+            .evaluate_outcome(Some(&states.input), states, &limits)
     };
-    match e
-        .expr
-        .evaluate_outcome(Some(&states.input), states, &limits)
-    {
+    match super::limits::off_the_workers(run) {
         Ok(jsonata::Outcome::Value(v)) => Ok(v),
         Ok(jsonata::Outcome::Undefined) => Err(qe(format!(
             "The JSONata expression '{}' specified for the field '{}' returned nothing (undefined).",

@@ -521,6 +521,160 @@ async fn shutdown_waits_for_asynchronous_executions_within_the_grace_period() {
     }
 }
 
+/// Splits what a server wrote into (status, lowercased head, body) answers, by content-length.
+fn answers(mut text: &str) -> Vec<(u16, String, String)> {
+    let mut out = Vec::new();
+    while let Some((head, rest)) = text.split_once("\r\n\r\n") {
+        let head = head.to_lowercase();
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0);
+        let len = len.min(rest.len());
+        out.push((status, head, rest[..len].to_string()));
+        text = &rest[len..];
+    }
+    out
+}
+
+#[tokio::test]
+async fn requests_hyper_cannot_parse_get_aws_error_bodies() {
+    let s = Srv::start().await;
+    let many_headers: String = (0..150).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let cases: Vec<(Vec<u8>, u16, &str)> = vec![
+        (
+            format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70_000)).into_bytes(),
+            414,
+            "RequestUriTooLongException",
+        ),
+        (
+            format!("GET /health HTTP/1.1\r\nHost: x\r\n{many_headers}\r\n").into_bytes(),
+            431,
+            "RequestHeaderFieldsTooLargeException",
+        ),
+        (
+            b"GARB\x01GE / HTTP/1.1\r\n\r\n".to_vec(),
+            400,
+            "SerializationException",
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n".to_vec(),
+            400,
+            "SerializationException",
+        ),
+        (
+            b"GET / HTTP/7.3\r\nHost: x\r\n\r\n".to_vec(),
+            400,
+            "SerializationException",
+        ),
+    ];
+    for (request, status, kind) in &cases {
+        let mut c = TcpStream::connect(&s.addr).await.unwrap();
+        c.write_all(request).await.unwrap();
+        let written = closed_within(&mut c, Duration::from_secs(10))
+            .await
+            .expect("the connection is closed after the answer");
+        let text = String::from_utf8_lossy(&written).into_owned();
+        let got = answers(&text);
+        assert_eq!(got.len(), 1, "{text}");
+        let (got_status, head, body) = &got[0];
+        assert_eq!(got_status, status, "{text}");
+        assert!(
+            head.contains("\r\ncontent-type: application/x-amz-json-1.0"),
+            "{head}"
+        );
+        assert!(head.contains("\r\nx-amzn-requestid: "), "{head}");
+        assert!(head.contains("\r\nconnection: close"), "{head}");
+        let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert_eq!(v["__type"], format!("com.amazon.coral.service#{kind}"));
+        assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    }
+    // A malformed request after a good one on the same connection: the good one is answered as
+    // usual, the bad one in AWS's shape.
+    let mut c = TcpStream::connect(&s.addr).await.unwrap();
+    c.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nBad Header\r\n\r\n")
+        .await
+        .unwrap();
+    let written = closed_within(&mut c, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&written).into_owned();
+    let got = answers(&text);
+    assert_eq!(got.len(), 2, "{text}");
+    assert_eq!((got[0].0, got[0].2.as_str()), (200, r#"{"status":"ok"}"#));
+    assert_eq!(got[1].0, 400, "{text}");
+    let v: Value = serde_json::from_str(&got[1].2).unwrap();
+    assert_eq!(
+        v["__type"],
+        "com.amazon.coral.service#SerializationException"
+    );
+    // And the server goes on serving.
+    let (status, _, _) = s.http("GET", "/health", "", "").await;
+    assert_eq!(status, 200);
+    s.shutdown().await;
+}
+
+/// Long JSONata evaluations on every worker of a two-worker runtime: they stop at their
+/// execution's timeout (TIMED_OUT), and meanwhile the server answers `/health` at once, since an
+/// evaluation that runs long is moved off the runtime's workers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_evaluations_time_out_and_leave_the_workers_to_others() {
+    let s = Arc::new(Srv::start().await);
+    let def = r#"{"TimeoutSeconds":3,"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass",
+        "Output":"{% ($loop := function($n){ $n = 0 ? 0 : $loop($n - 1) }; $loop(1000000000)) %}",
+        "End":true}}}"#;
+    let arn = s.create("spin", def, "EXPRESS").await;
+    let started = std::time::Instant::now();
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            let (s, arn) = (s.clone(), arn.clone());
+            tokio::spawn(async move {
+                let out = s
+                    .ok("StartSyncExecution", json!({"stateMachineArn": arn}))
+                    .await;
+                (out, started.elapsed())
+            })
+        })
+        .collect();
+    // Let the evaluations take both workers.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut slowest = Duration::ZERO;
+    for _ in 0..5 {
+        let asked = std::time::Instant::now();
+        let (status, _, _) = s.http("GET", "/health", "", "").await;
+        assert_eq!(status, 200);
+        slowest = slowest.max(asked.elapsed());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the checks ran past the executions' timeout: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        slowest < Duration::from_millis(700),
+        "/health waited {slowest:?} behind the evaluations"
+    );
+    for run in runs {
+        let (out, took) = run.await.unwrap();
+        assert_eq!(out["status"], "TIMED_OUT", "{out}");
+        assert!(
+            took >= Duration::from_millis(2_900) && took < Duration::from_secs(8),
+            "{took:?}"
+        );
+    }
+    match Arc::try_unwrap(s) {
+        Ok(s) => s.shutdown().await,
+        Err(_) => panic!("the server is still shared"),
+    }
+}
+
 // ---- Inputs and small answers ---------------------------------------------------------------
 
 #[tokio::test]
