@@ -25,6 +25,11 @@ pub(crate) struct Node {
     pub seeking: Vec<usize>,
 }
 
+/// A built-in function by its index in the built-in table (`builtins::get` resolves it), so the
+/// tree names built-ins without holding their code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BuiltinId(pub u16);
+
 /// A `%` binding label, shared between the `%` and the step it resolves to (the parser may
 /// merge two labels after both exist, hence the shared cell).
 pub(crate) type Label = Arc<std::sync::atomic::AtomicUsize>;
@@ -170,7 +175,7 @@ pub(crate) enum Kind {
     TailCall(Arc<Node>),
     /// `$name`, with the built-in it denotes when no scope binds the name (resolved at compile
     /// time for the dialect).
-    Variable(Arc<str>, Option<&'static super::functions::Builtin>),
+    Variable(Arc<str>, Option<BuiltinId>),
     Apply(Box<Node>, Box<Node>),
     Transform(Arc<TransformDef>),
     Sort(Vec<SortTerm>),

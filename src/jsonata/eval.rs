@@ -6,8 +6,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::ast::BuiltinId;
 use super::ast::{BinOp, GroupBy, Kind, Node, Stage};
-use super::functions::{self, describe};
+use super::builtins;
+use super::numfmt::{self, describe};
 use super::path::{GroupIn, eval_path, filter, group, group_pairs};
 use super::value::{Arr, Frame, Func, V, deep_equal, from_value_cached, remember, to_json, truthy};
 use super::{Env, Error, Limits, Options};
@@ -146,7 +148,7 @@ impl Ctx<'_> {
         if let Some(v) = self.lookup_ext(name) {
             return v;
         }
-        functions::lookup(name, self.opts).map(|b| V::Func(Rc::new(Func::Builtin(b))))
+        builtins::find(name, self.opts).map(|b| V::Func(Rc::new(Func::Builtin(b))))
     }
 
     /// `$name.member` straight from the caller's `Env` (see [`Env::lookup_member`]), when
@@ -335,12 +337,10 @@ fn eval_inner(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
         Kind::Condition(c, t, e) => condition(c, t, e.as_deref(), input, env, cx),
         Kind::Variable(name, builtin) => Ok(variable(name, *builtin, input, env, cx)),
         Kind::Function { proc, args } => {
-            super::functions::call_node(n, proc, args, input, env, cx, None)
+            super::apply::call_node(n, proc, args, input, env, cx, None)
         }
-        Kind::Partial { proc, args } => {
-            super::functions::partial_node(n, proc, args, input, env, cx)
-        }
-        Kind::Apply(l, r) => super::functions::apply_node(n, l, r, input, env, cx),
+        Kind::Partial { proc, args } => super::apply::partial_node(n, proc, args, input, env, cx),
+        Kind::Apply(l, r) => super::apply::apply_node(n, l, r, input, env, cx),
         Kind::Block(exprs) => block(exprs, input, env, cx),
         _ => eval_misc(n, input, env, cx),
     }
@@ -377,7 +377,7 @@ fn block(exprs: &[Node], input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
 
 fn variable(
     name: &str,
-    builtin: Option<&'static super::functions::Builtin>,
+    builtin: Option<BuiltinId>,
     input: Option<&V>,
     env: &Rc<Frame>,
     cx: &Ctx,
@@ -394,7 +394,7 @@ fn variable(
     if let Some(v) = cx.lookup_ext(name) {
         return v;
     }
-    builtin.map(|b| V::Func(Rc::new(Func::Builtin(b))))
+    builtin.map(|id| V::Func(Rc::new(Func::Builtin(builtins::get(id)))))
 }
 
 #[inline(never)]
@@ -492,11 +492,9 @@ fn eval_misc(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
             v
         }
         Kind::Function { proc, args } => {
-            super::functions::call_node(n, proc, args, input, env, cx, None)?
+            super::apply::call_node(n, proc, args, input, env, cx, None)?
         }
-        Kind::Partial { proc, args } => {
-            super::functions::partial_node(n, proc, args, input, env, cx)?
-        }
+        Kind::Partial { proc, args } => super::apply::partial_node(n, proc, args, input, env, cx)?,
         Kind::Placeholder => None,
         Kind::Lambda(def) => Some(V::Func(Rc::new(Func::Lambda {
             def: def.clone(),
@@ -510,7 +508,7 @@ fn eval_misc(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
             input: input.cloned(),
             env: env.clone(),
         }))),
-        Kind::Apply(l, r) => super::functions::apply_node(n, l, r, input, env, cx)?,
+        Kind::Apply(l, r) => super::apply::apply_node(n, l, r, input, env, cx)?,
         Kind::Transform(def) => Some(V::Func(Rc::new(Func::Transform {
             def: def.clone(),
             env: env.clone(),
@@ -720,10 +718,10 @@ fn binary_values(op: BinOp, lhs: Option<V>, rhs: Option<V>, cx: &Ctx) -> R {
         BinOp::Concat => {
             let mut s = String::new();
             if let Some(l) = &lhs {
-                s.push_str(&functions::to_string(l, false)?);
+                s.push_str(&numfmt::to_string(l, false)?);
             }
             if let Some(r) = &rhs {
-                s.push_str(&functions::to_string(r, false)?);
+                s.push_str(&numfmt::to_string(r, false)?);
             }
             cx.charge_bytes(s.len())?;
             Ok(Some(V::string(s)))

@@ -7,6 +7,17 @@
 //! Never here: I/O, panics on any input, unbounded recursion, time or allocation (every
 //! evaluation is bounded by its `Limits`).
 //!
+//! The layers, each using only those above it:
+//! - `lexer` (text → tokens), `parser` (tokens → tree, with `ancestry` resolving `%` and
+//!   `signature` parsing lambda signatures), `ast` (the tree: plain data, naming built-ins by
+//!   [`ast::BuiltinId`]);
+//! - `value` (the evaluator's values), `numfmt` (numbers and JSON text as JavaScript prints them),
+//!   `errors` (jsonata-js's message templates);
+//! - `eval` (walks the tree), `path` (steps, predicates, grouping, sorting), `apply` (calls,
+//!   partial application, `~>`, lambdas), `transform` (the `| pattern | update |` operator);
+//! - `builtins` (the table and the built-ins by kind: strings, numbers, arrays and objects,
+//!   higher-order, dates, number pictures, `$type`/`$error`/`$eval`, Step Functions' additions).
+//!
 //! Two tiers: an expression made only of what workflows mostly write (paths from `$states` and
 //! variables, constructors, `$merge`, operators, conditions, a few pure built-ins) also gets a
 //! `direct` form, evaluated on our shared `Value`s; anything else, and any evaluation the direct
@@ -14,28 +25,24 @@
 //! check every direct answer against it.
 
 mod ancestry;
+mod apply;
 mod ast;
-mod datetime;
+mod builtins;
 mod direct;
 mod errors;
 mod eval;
-mod format;
-mod functions;
-mod functions2;
-mod intfmt;
 mod lexer;
 mod numfmt;
 mod parser;
 mod path;
-mod sfn;
 mod signature;
-mod strings;
+mod transform;
 mod value;
 
 #[cfg(test)]
 mod direct_tests;
 #[cfg(test)]
-mod perf_tests;
+mod shortcut_tests;
 #[cfg(test)]
 mod tests;
 

@@ -467,7 +467,7 @@ fn process(raw: Pn, depth: usize, pc: &mut Pctx) -> Result<Node, Error> {
             return Ok(path);
         }
         P::Var(v) => {
-            let builtin = super::functions::lookup(&v, pc.options);
+            let builtin = super::builtins::lookup(&v, pc.options);
             Node::new(Kind::Variable(v.into(), builtin), pos)
         }
         P::Wildcard => Node::new(Kind::Wildcard, pos),
