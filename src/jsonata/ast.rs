@@ -1,8 +1,9 @@
 //! The compiled form of an expression: jsonata-js's processed AST, with names kept as shared strings.
+//!
+//! Plain data: built-ins, regex literals and lambda signatures appear as ids, resolved by
+//! `builtins::get` and by the expression's `parser::Literals` (so nothing here runs code).
 
 use std::sync::Arc;
-
-use super::signature::Signature;
 
 /// A node of the processed tree. The annotation fields mirror jsonata-js's (`keepArray`, `stages`...).
 #[derive(Debug)]
@@ -29,6 +30,14 @@ pub(crate) struct Node {
 /// tree names built-ins without holding their code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct BuiltinId(pub u16);
+
+/// A regex literal: its index in the expression's compiled regexes (`parser::Literals`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RegexId(pub usize);
+
+/// A lambda's signature: its index in the expression's parsed signatures (`parser::Literals`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SignatureId(pub usize);
 
 /// A `%` binding label, shared between the `%` and the step it resolves to (the parser may
 /// merge two labels after both exist, hence the shared cell).
@@ -60,7 +69,7 @@ pub(crate) struct SortTerm {
 #[derive(Debug)]
 pub(crate) struct LambdaDef {
     pub params: Vec<Arc<str>>,
-    pub signature: Option<Arc<Signature>>,
+    pub signature: Option<SignatureId>,
     pub body: Node,
 }
 
@@ -151,7 +160,7 @@ pub(crate) enum Kind {
     Num(f64),
     Bool(bool),
     Null,
-    Regex(Arc<super::value::Regex>),
+    Regex(RegexId),
     Wildcard,
     Descendant,
     Parent {

@@ -6,11 +6,13 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::ast::BuiltinId;
 use super::ast::{BinOp, GroupBy, Kind, Node, Stage};
+use super::ast::{BuiltinId, RegexId, SignatureId};
 use super::builtins;
 use super::numfmt::{self, describe};
+use super::parser::Literals;
 use super::path::{GroupIn, eval_path, filter, group, group_pairs};
+use super::signature::Signature;
 use super::value::{Arr, Frame, Func, V, deep_equal, from_value_cached, remember, to_json, truthy};
 use super::{Env, Error, Limits, Options};
 use crate::value::Value;
@@ -32,9 +34,41 @@ pub(crate) struct Ctx<'a> {
     charged_items: Cell<usize>,
     charged_bytes: Cell<usize>,
     stack_base: usize,
+    /// The regexes and signatures the evaluated tree names by id, then those of trees `$eval`
+    /// parsed during this evaluation (numbered after them).
+    literals: &'a Literals,
+    more_literals: RefCell<Literals>,
 }
 
 impl Ctx<'_> {
+    /// The regex literal `id` names.
+    pub fn regex(&self, id: RegexId) -> Arc<super::value::Regex> {
+        match self.literals.regex(id) {
+            Some(re) => re.clone(),
+            None => (self.more_literals.borrow().regex(id).cloned())
+                .expect("regex ids come from this evaluation's trees"),
+        }
+    }
+
+    /// The lambda signature `id` names.
+    pub fn signature(&self, id: SignatureId) -> Arc<Signature> {
+        match self.literals.signature(id) {
+            Some(sig) => sig.clone(),
+            None => (self.more_literals.borrow().signature(id).cloned())
+                .expect("signature ids come from this evaluation's trees"),
+        }
+    }
+
+    /// Where the literals of a tree parsed now (by `$eval`) must start numbering.
+    pub fn next_literals(&self) -> Literals {
+        Literals::after(&self.more_literals.borrow())
+    }
+
+    /// Takes in the literals of a tree parsed now, numbered by [`Ctx::next_literals`].
+    pub fn add_literals(&self, more: Literals) {
+        self.more_literals.borrow_mut().extend(more);
+    }
+
     /// The evaluation's timestamp: read once, so `$now()` is stable within one evaluation.
     pub fn now_millis(&self) -> i64 {
         if let Some(t) = self.now.get() {
@@ -206,6 +240,7 @@ thread_local! {
 
 pub(crate) fn run(
     root: &Node,
+    literals: &Literals,
     input: Option<&Value>,
     env: &dyn Env,
     limits: &Limits,
@@ -227,6 +262,8 @@ pub(crate) fn run(
         charged_items: Cell::new(0),
         charged_bytes: Cell::new(0),
         stack_base: super::stack_addr(),
+        literals,
+        more_literals: RefCell::new(Literals::after(literals)),
     };
     let mut inp = input.map(from_value_cached);
     if let Some(V::Arr(a)) = &inp {
@@ -453,7 +490,7 @@ fn eval_misc(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
         Kind::Num(x) => Some(V::Num(*x)),
         Kind::Bool(b) => Some(V::Bool(*b)),
         Kind::Null => Some(V::Null),
-        Kind::Regex(re) => Some(V::Func(Rc::new(Func::Regex(re.clone())))),
+        Kind::Regex(id) => Some(V::Func(Rc::new(Func::Regex(cx.regex(*id))))),
         Kind::Wildcard => wildcard(input),
         Kind::Descendant => {
             let mut out = Vec::new();
@@ -499,7 +536,7 @@ fn eval_misc(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
         Kind::Lambda(def) => Some(V::Func(Rc::new(Func::Lambda {
             def: def.clone(),
             params: def.params.clone(),
-            signature: def.signature.clone(),
+            signature: def.signature.map(|id| cx.signature(id)),
             input: input.cloned(),
             env: env.clone(),
         }))),

@@ -202,6 +202,8 @@ pub enum Outcome {
 #[derive(Debug, Clone)]
 pub struct Expr {
     root: Arc<ast::Node>,
+    /// The regexes and signatures `root` names by id.
+    literals: Arc<parser::Literals>,
     options: Options,
     /// The same expression for the direct tier, when it is in its subset.
     direct: Option<Arc<direct::Direct>>,
@@ -214,10 +216,11 @@ pub fn compile(src: &str) -> Result<Expr, Error> {
 
 /// Compiles with `options` (the Step Functions dialect for workflow fields).
 pub fn compile_with(src: &str, options: Options) -> Result<Expr, Error> {
-    let root = parser::parse(src, options).map_err(Error::finish)?;
+    let (root, literals) = parser::parse(src, options).map_err(Error::finish)?;
     Ok(Expr {
         direct: direct::Direct::compile(&root).map(Arc::new),
         root: Arc::new(root),
+        literals: Arc::new(literals),
         options,
     })
 }
@@ -250,11 +253,14 @@ impl Expr {
         {
             // Debug builds (every test run) check the tier against the full evaluator.
             #[cfg(debug_assertions)]
-            if let Ok(full) = eval::run(&self.root, input, env, limits, self.options) {
+            if let Ok(full) =
+                eval::run(&self.root, &self.literals, input, env, limits, self.options)
+            {
                 debug_assert_eq!(out, full, "direct tier disagrees");
             }
             return Ok(out);
         }
-        eval::run(&self.root, input, env, limits, self.options).map_err(Error::finish)
+        eval::run(&self.root, &self.literals, input, env, limits, self.options)
+            .map_err(Error::finish)
     }
 }

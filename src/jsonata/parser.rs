@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use super::Error;
 use super::ancestry::{Pctx, push_ancestry, resolve_ancestry, seek_parent, slots_of};
-use super::ast::{BinOp, GroupBy, Kind, LambdaDef, Node, SortTerm, Stage, TransformDef};
+use super::ast::{
+    BinOp, GroupBy, Kind, LambdaDef, Node, RegexId, SignatureId, SortTerm, Stage, TransformDef,
+};
 use super::lexer::{Lexer, Lit, Tok};
 use super::signature::Signature;
 use super::value::Regex;
@@ -385,8 +387,71 @@ fn mark_keep_array(n: &mut Pn) {
     }
 }
 
-/// Parses and processes `src` into the evaluator's tree.
-pub(crate) fn parse(src: &str, options: super::Options) -> Result<Node, Error> {
+/// What a tree refers to by id: its regex literals, compiled, and its lambda signatures,
+/// parsed (both at parse time, so their errors come in source order).
+#[derive(Debug, Default)]
+pub(crate) struct Literals {
+    /// Id numbers start here: `$eval` parses trees whose ids follow those already in use.
+    first: (usize, usize),
+    regexes: Vec<Arc<Regex>>,
+    signatures: Vec<Arc<Signature>>,
+}
+
+impl Literals {
+    /// Literals whose ids follow every id of `before` (and of what `before` follows).
+    pub fn after(before: &Literals) -> Literals {
+        Literals {
+            first: (
+                before.first.0 + before.regexes.len(),
+                before.first.1 + before.signatures.len(),
+            ),
+            ..Literals::default()
+        }
+    }
+
+    fn add_regex(&mut self, re: Regex) -> RegexId {
+        self.regexes.push(Arc::new(re));
+        RegexId(self.first.0 + self.regexes.len() - 1)
+    }
+
+    fn add_signature(&mut self, sig: Signature) -> SignatureId {
+        self.signatures.push(Arc::new(sig));
+        SignatureId(self.first.1 + self.signatures.len() - 1)
+    }
+
+    /// The regex `id` names, when it is one of these (else look in the literals these follow).
+    pub fn regex(&self, id: RegexId) -> Option<&Arc<Regex>> {
+        self.regexes.get(id.0.checked_sub(self.first.0)?)
+    }
+
+    /// The signature `id` names, when it is one of these.
+    pub fn signature(&self, id: SignatureId) -> Option<&Arc<Signature>> {
+        self.signatures.get(id.0.checked_sub(self.first.1)?)
+    }
+
+    /// Takes `more`'s literals in (they must follow these).
+    pub fn extend(&mut self, more: Literals) {
+        debug_assert_eq!(
+            more.first,
+            Literals::after(self).first,
+            "literals out of order"
+        );
+        self.regexes.extend(more.regexes);
+        self.signatures.extend(more.signatures);
+    }
+}
+
+/// Parses and processes `src` into the evaluator's tree and the literals it refers to.
+pub(crate) fn parse(src: &str, options: super::Options) -> Result<(Node, Literals), Error> {
+    parse_after(src, options, Literals::default())
+}
+
+/// [`parse`], numbering literals from where `literals` (empty, from [`Literals::after`]) starts.
+pub(crate) fn parse_after(
+    src: &str,
+    options: super::Options,
+    literals: Literals,
+) -> Result<(Node, Literals), Error> {
     let mut lx = Lexer::new(src);
     let (tok, pos) = lx.next(true)?;
     let stack_base = super::stack_addr();
@@ -405,13 +470,14 @@ pub(crate) fn parse(src: &str, options: super::Options) -> Result<Node, Error> {
         base: stack_base,
         slots: Vec::new(),
         options,
+        literals,
     };
     let root = process(raw, 0, &mut pc)?;
     let unresolved = super::ancestry::slots_of(&root);
     if unresolved.iter().any(|&s| pc.slots[s].level > 0) {
         return Err(Error::new("S0217", Some(root.pos), Some("%".into())));
     }
-    Ok(root)
+    Ok((root, pc.literals))
 }
 
 fn err_at(code: &'static str, pos: usize) -> Error {
@@ -452,7 +518,10 @@ fn process(raw: Pn, depth: usize, pc: &mut Pctx) -> Result<Node, Error> {
         P::Value(Lit::True) => Node::new(Kind::Bool(true), pos),
         P::Value(Lit::False) => Node::new(Kind::Bool(false), pos),
         P::Value(Lit::Null) => Node::new(Kind::Null, pos),
-        P::Regex(p, f) => Node::new(Kind::Regex(Arc::new(Regex::new(&p, &f, pos)?)), pos),
+        P::Regex(p, f) => Node::new(
+            Kind::Regex(pc.literals.add_regex(Regex::new(&p, &f, pos)?)),
+            pos,
+        ),
         P::Name(n) => {
             let mut step = Node::new(Kind::Name(n.into()), pos);
             step.keep_array = keep;
@@ -705,7 +774,7 @@ fn process(raw: Pn, depth: usize, pc: &mut Pctx) -> Result<Node, Error> {
             Node::new(
                 Kind::Lambda(Arc::new(LambdaDef {
                     params: params.into_iter().map(Arc::from).collect(),
-                    signature: sig.map(Arc::new),
+                    signature: sig.map(|s| pc.literals.add_signature(s)),
                     body,
                 })),
                 pos,

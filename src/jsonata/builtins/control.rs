@@ -8,6 +8,7 @@ use super::{s0, s1};
 use crate::jsonata::Error;
 use crate::jsonata::apply::CallCx;
 use crate::jsonata::eval::{Ctx, R, eval};
+use crate::jsonata::parser;
 use crate::jsonata::value::{Arr, V};
 
 pub(crate) fn error(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
@@ -44,7 +45,9 @@ pub(crate) fn type_of(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
 
 pub(crate) fn eval_fn(cx: &Ctx, a: &[Option<V>], call: &CallCx) -> R {
     let Some(src) = s0(a) else { return Ok(None) };
-    let node = crate::jsonata::parser::parse(&src, cx.opts).map_err(|e| wrapped("D3120", &e))?;
+    let (node, literals) =
+        parser::parse_after(&src, cx.opts, cx.next_literals()).map_err(|e| wrapped("D3120", &e))?;
+    cx.add_literals(literals);
     let input = if a.len() > 1 && a[1].is_some() {
         a[1].clone()
     } else {
