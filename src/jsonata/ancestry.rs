@@ -19,7 +19,7 @@ pub(crate) struct Pctx {
     pub slots: Vec<SlotState>,
     pub options: super::Options,
     /// The regexes and signatures the tree refers to by id.
-    pub literals: super::parser::Literals,
+    pub literals: super::literals::Literals,
 }
 
 impl Pctx {

@@ -1,7 +1,7 @@
 //! The compiled form of an expression: jsonata-js's processed AST, with names kept as shared strings.
 //!
 //! Plain data: built-ins, regex literals and lambda signatures appear as ids, resolved by
-//! `builtins::get` and by the expression's `parser::Literals` (so nothing here runs code).
+//! `builtins::get` and by the expression's `literals::Literals` (so nothing here runs code).
 
 use std::sync::Arc;
 
@@ -31,11 +31,11 @@ pub(crate) struct Node {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct BuiltinId(pub u16);
 
-/// A regex literal: its index in the expression's compiled regexes (`parser::Literals`).
+/// A regex literal: its index in the expression's compiled regexes (`literals::Literals`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct RegexId(pub usize);
 
-/// A lambda's signature: its index in the expression's parsed signatures (`parser::Literals`).
+/// A lambda's signature: its index in the expression's parsed signatures (`literals::Literals`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct SignatureId(pub usize);
 

@@ -7,10 +7,11 @@
 //! Never here: I/O, panics on any input, unbounded recursion, time or allocation (every
 //! evaluation is bounded by its `Limits`).
 //!
-//! The layers, each using only those above it:
-//! - `lexer` (text → tokens), `parser` (tokens → tree, with `ancestry` resolving `%` and
-//!   `signature` parsing lambda signatures), `ast` (the tree: plain data, naming built-ins by
-//!   [`ast::BuiltinId`]);
+//! The layers, in pipeline order:
+//! - `lexer` (text → tokens), `parser` (tokens → tree, with `ancestry` resolving `%`,
+//!   `signature` parsing lambda signatures and `builtins::lookup` giving names their ids), `ast`
+//!   (the tree: plain data, naming built-ins by `ast::BuiltinId` and regexes and signatures by
+//!   ids into `literals`, which the parser compiles in source order);
 //! - `value` (the evaluator's values), `numfmt` (numbers and JSON text as JavaScript prints them),
 //!   `errors` (jsonata-js's message templates);
 //! - `eval` (walks the tree), `path` (steps, predicates, grouping, sorting), `apply` (calls,
@@ -44,6 +45,7 @@ mod direct;
 mod errors;
 mod eval;
 mod lexer;
+mod literals;
 mod numfmt;
 mod parser;
 mod path;
@@ -215,7 +217,7 @@ pub enum Outcome {
 pub struct Expr {
     root: Arc<ast::Node>,
     /// The regexes and signatures `root` names by id.
-    literals: Arc<parser::Literals>,
+    literals: Arc<literals::Literals>,
     options: Options,
     /// The same expression for the direct tier, when it is in its subset.
     direct: Option<Arc<direct::Direct>>,

@@ -5,10 +5,9 @@ use std::sync::Arc;
 
 use super::Error;
 use super::ancestry::{Pctx, push_ancestry, resolve_ancestry, seek_parent, slots_of};
-use super::ast::{
-    BinOp, GroupBy, Kind, LambdaDef, Node, RegexId, SignatureId, SortTerm, Stage, TransformDef,
-};
+use super::ast::{BinOp, GroupBy, Kind, LambdaDef, Node, SortTerm, Stage, TransformDef};
 use super::lexer::{Lexer, Lit, Tok};
+use super::literals::Literals;
 use super::signature::Signature;
 use super::value::Regex;
 
@@ -384,60 +383,6 @@ fn mark_keep_array(n: &mut Pn) {
     match &mut n.p {
         P::Predicate(l, _) => mark_keep_array(l),
         _ => n.keep_array = true,
-    }
-}
-
-/// What a tree refers to by id: its regex literals, compiled, and its lambda signatures,
-/// parsed (both at parse time, so their errors come in source order).
-#[derive(Debug, Default)]
-pub(crate) struct Literals {
-    /// Id numbers start here: `$eval` parses trees whose ids follow those already in use.
-    first: (usize, usize),
-    regexes: Vec<Arc<Regex>>,
-    signatures: Vec<Arc<Signature>>,
-}
-
-impl Literals {
-    /// Literals whose ids follow every id of `before` (and of what `before` follows).
-    pub fn after(before: &Literals) -> Literals {
-        Literals {
-            first: (
-                before.first.0 + before.regexes.len(),
-                before.first.1 + before.signatures.len(),
-            ),
-            ..Literals::default()
-        }
-    }
-
-    fn add_regex(&mut self, re: Regex) -> RegexId {
-        self.regexes.push(Arc::new(re));
-        RegexId(self.first.0 + self.regexes.len() - 1)
-    }
-
-    fn add_signature(&mut self, sig: Signature) -> SignatureId {
-        self.signatures.push(Arc::new(sig));
-        SignatureId(self.first.1 + self.signatures.len() - 1)
-    }
-
-    /// The regex `id` names, when it is one of these (else look in the literals these follow).
-    pub fn regex(&self, id: RegexId) -> Option<&Arc<Regex>> {
-        self.regexes.get(id.0.checked_sub(self.first.0)?)
-    }
-
-    /// The signature `id` names, when it is one of these.
-    pub fn signature(&self, id: SignatureId) -> Option<&Arc<Signature>> {
-        self.signatures.get(id.0.checked_sub(self.first.1)?)
-    }
-
-    /// Takes `more`'s literals in (they must follow these).
-    pub fn extend(&mut self, more: Literals) {
-        debug_assert_eq!(
-            more.first,
-            Literals::after(self).first,
-            "literals out of order"
-        );
-        self.regexes.extend(more.regexes);
-        self.signatures.extend(more.signatures);
     }
 }
 
