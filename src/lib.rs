@@ -47,6 +47,7 @@ pub struct ReadmeDoctests;
 
 pub mod compile;
 pub mod definition;
+pub(crate) mod digest;
 pub mod engine;
 pub mod expr;
 #[doc(hidden)]

@@ -7,7 +7,6 @@ use super::intrinsic::{Arg, Intrinsic, IntrinsicFn, Piece, split_template};
 use super::{EvalError, java};
 use crate::value::{self, Map, Number, Value};
 use base64::Engine as _;
-use std::fmt::Write as _;
 
 /// `States.ArrayRange` may produce at most this many items.
 const MAX_RANGE_ITEMS: i64 = 1000;
@@ -319,26 +318,13 @@ fn canonical_key(out: &mut String, v: &Value, depth: usize) {
 
 /// `States.Hash(data, algorithm)`: lowercase hex digest of the UTF-8 string.
 fn hash(f: IntrinsicFn, args: &[Value]) -> Result<Value, EvalError> {
-    use md5::Digest as _;
     arity(f, args, 2, 2)?;
     let data = string(f, &args[0])?;
     if data.chars().count() > MAX_STRING_INPUT {
         return Err(invalid(f));
     }
-    let bytes = data.as_bytes();
-    let digest: Vec<u8> = match string(f, &args[1])? {
-        "MD5" => md5::Md5::digest(bytes).to_vec(),
-        "SHA-1" => sha1::Sha1::digest(bytes).to_vec(),
-        "SHA-256" => sha2::Sha256::digest(bytes).to_vec(),
-        "SHA-384" => sha2::Sha384::digest(bytes).to_vec(),
-        "SHA-512" => sha2::Sha512::digest(bytes).to_vec(),
-        _ => return Err(invalid(f)),
-    };
-    let mut hex = String::with_capacity(digest.len() * 2);
-    for b in digest {
-        let _ = write!(hex, "{b:02x}");
-    }
-    Ok(Value::from(hex))
+    let hex = crate::digest::hex_digest(string(f, &args[1])?, data.as_bytes());
+    Ok(Value::from(hex.ok_or_else(|| invalid(f))?))
 }
 
 /// `States.MathRandom(start, end[, seed])`: an integer in `[start, end)`.

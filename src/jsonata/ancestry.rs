@@ -18,6 +18,8 @@ pub(crate) struct Pctx {
     pub base: usize,
     pub slots: Vec<SlotState>,
     pub options: super::Options,
+    /// The regexes and signatures the tree refers to by id.
+    pub literals: super::literals::Literals,
 }
 
 impl Pctx {

@@ -1,8 +1,9 @@
 //! The compiled form of an expression: jsonata-js's processed AST, with names kept as shared strings.
+//!
+//! Plain data: built-ins, regex literals and lambda signatures appear as ids, resolved by
+//! `builtins::get` and by the expression's `literals::Literals` (so nothing here runs code).
 
 use std::sync::Arc;
-
-use super::signature::Signature;
 
 /// A node of the processed tree. The annotation fields mirror jsonata-js's (`keepArray`, `stages`...).
 #[derive(Debug)]
@@ -24,6 +25,19 @@ pub(crate) struct Node {
     /// Parent slots (indices into the parser's slot table) still looking for their step.
     pub seeking: Vec<usize>,
 }
+
+/// A built-in function by its index in the built-in table (`builtins::get` resolves it), so the
+/// tree names built-ins without holding their code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BuiltinId(pub u16);
+
+/// A regex literal: its index in the expression's compiled regexes (`literals::Literals`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RegexId(pub usize);
+
+/// A lambda's signature: its index in the expression's parsed signatures (`literals::Literals`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SignatureId(pub usize);
 
 /// A `%` binding label, shared between the `%` and the step it resolves to (the parser may
 /// merge two labels after both exist, hence the shared cell).
@@ -55,7 +69,7 @@ pub(crate) struct SortTerm {
 #[derive(Debug)]
 pub(crate) struct LambdaDef {
     pub params: Vec<Arc<str>>,
-    pub signature: Option<Arc<Signature>>,
+    pub signature: Option<SignatureId>,
     pub body: Node,
 }
 
@@ -146,7 +160,7 @@ pub(crate) enum Kind {
     Num(f64),
     Bool(bool),
     Null,
-    Regex(Arc<super::value::Regex>),
+    Regex(RegexId),
     Wildcard,
     Descendant,
     Parent {
@@ -170,7 +184,7 @@ pub(crate) enum Kind {
     TailCall(Arc<Node>),
     /// `$name`, with the built-in it denotes when no scope binds the name (resolved at compile
     /// time for the dialect).
-    Variable(Arc<str>, Option<&'static super::functions::Builtin>),
+    Variable(Arc<str>, Option<BuiltinId>),
     Apply(Box<Node>, Box<Node>),
     Transform(Arc<TransformDef>),
     Sort(Vec<SortTerm>),

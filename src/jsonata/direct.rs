@@ -175,7 +175,7 @@ fn build(n: &Node, depth: usize) -> Option<D> {
             let Kind::Variable(name, Some(builtin)) = &proc.kind else {
                 return None;
             };
-            let f = Func::of(builtin.name)?;
+            let f = Func::of(super::builtins::get(*builtin).name)?;
             if **name != *f.name() {
                 return None;
             }

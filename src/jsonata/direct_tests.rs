@@ -173,9 +173,9 @@ fn direct_agrees_with_the_full_evaluator() {
         step_functions: true,
     };
     for (src, fast) in CASES {
-        let root = parser::parse(src, opts).unwrap_or_else(|e| panic!("{src}: {e:?}"));
+        let (root, literals) = parser::parse(src, opts).unwrap_or_else(|e| panic!("{src}: {e:?}"));
         let input = env.states.get("input").cloned();
-        let full = eval::run(&root, input.as_ref(), &env, &limits, opts);
+        let full = eval::run(&root, &literals, input.as_ref(), &env, &limits, opts);
         let direct = Direct::compile(&root).map(|d| d.run(&env));
         match (&direct, fast) {
             (Some(Ok(got)), _) => {
@@ -194,7 +194,7 @@ fn a_variable_named_like_a_builtin_shadows_it() {
     let opts = Options {
         step_functions: true,
     };
-    let root = parser::parse("$merge([{'a': 1}])", opts).unwrap();
+    let (root, _) = parser::parse("$merge([{'a': 1}])", opts).unwrap();
     let d = Direct::compile(&root).expect("in the subset");
     assert!(d.run(&env).is_err(), "must leave it to the full evaluator");
 }
@@ -213,8 +213,15 @@ fn public_evaluation_goes_through_the_tier_with_the_same_answers() {
         };
         let input = env.states.get("input").cloned();
         let via_api = e.evaluate_outcome(input.as_ref(), &env, &Limits::default());
-        let full = eval::run(&e.root, input.as_ref(), &env, &Limits::default(), e.options)
-            .map_err(Error::finish);
+        let full = eval::run(
+            &e.root,
+            &e.literals,
+            input.as_ref(),
+            &env,
+            &Limits::default(),
+            e.options,
+        )
+        .map_err(Error::finish);
         assert_eq!(via_api, full, "{src}");
     }
 }
@@ -309,7 +316,7 @@ fn generated_expressions_agree() {
     let (mut answered, mut total) = (0, 0);
     for _ in 0..5000 {
         let src = make(&mut rng, 3);
-        let Ok(root) = parser::parse(&src, opts) else {
+        let Ok((root, literals)) = parser::parse(&src, opts) else {
             continue;
         };
         total += 1;
@@ -317,7 +324,7 @@ fn generated_expressions_agree() {
             continue;
         };
         answered += 1;
-        let full = eval::run(&root, input.as_ref(), &env, &limits, opts);
+        let full = eval::run(&root, &literals, input.as_ref(), &env, &limits, opts);
         assert_eq!(Ok(&got), full.as_ref(), "{src}");
     }
     // The generator must exercise the tier, or this test proves nothing.

@@ -7,8 +7,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::ast::{BinOp, GroupBy, Kind, Node, Stage};
-use super::functions::{self, describe};
+use super::ast::{BuiltinId, RegexId, SignatureId};
+use super::builtins;
+use super::literals::Literals;
+use super::numfmt::{self, describe};
 use super::path::{GroupIn, eval_path, filter, group, group_pairs};
+use super::signature::Signature;
 use super::value::{Arr, Frame, Func, V, deep_equal, from_value_cached, remember, to_json, truthy};
 use super::{Env, Error, Limits, Options};
 use crate::value::Value;
@@ -32,9 +36,41 @@ pub(crate) struct Ctx<'a> {
     charged_items: Cell<usize>,
     charged_bytes: Cell<usize>,
     stack_base: usize,
+    /// The regexes and signatures the evaluated tree names by id, then those of trees `$eval`
+    /// parsed during this evaluation (numbered after them).
+    literals: &'a Literals,
+    more_literals: RefCell<Literals>,
 }
 
 impl Ctx<'_> {
+    /// The regex literal `id` names.
+    pub fn regex(&self, id: RegexId) -> Arc<super::value::Regex> {
+        match self.literals.regex(id) {
+            Some(re) => re.clone(),
+            None => (self.more_literals.borrow().regex(id).cloned())
+                .expect("regex ids come from this evaluation's trees"),
+        }
+    }
+
+    /// The lambda signature `id` names.
+    pub fn signature(&self, id: SignatureId) -> Arc<Signature> {
+        match self.literals.signature(id) {
+            Some(sig) => sig.clone(),
+            None => (self.more_literals.borrow().signature(id).cloned())
+                .expect("signature ids come from this evaluation's trees"),
+        }
+    }
+
+    /// Where the literals of a tree parsed now (by `$eval`) must start numbering.
+    pub fn next_literals(&self) -> Literals {
+        Literals::after(&self.more_literals.borrow())
+    }
+
+    /// Takes in the literals of a tree parsed now, numbered by [`Ctx::next_literals`].
+    pub fn add_literals(&self, more: Literals) {
+        self.more_literals.borrow_mut().extend(more);
+    }
+
     /// The evaluation's timestamp: read once, so `$now()` is stable within one evaluation.
     pub fn now_millis(&self) -> i64 {
         if let Some(t) = self.now.get() {
@@ -162,7 +198,7 @@ impl Ctx<'_> {
         if let Some(v) = self.lookup_ext(name) {
             return v;
         }
-        functions::lookup(name, self.opts).map(|b| V::Func(Rc::new(Func::Builtin(b))))
+        builtins::find(name, self.opts).map(|b| V::Func(Rc::new(Func::Builtin(b))))
     }
 
     /// `$name.member` straight from the caller's `Env` (see [`Env::lookup_member`]), when
@@ -224,6 +260,7 @@ thread_local! {
 
 pub(crate) fn run(
     root: &Node,
+    literals: &Literals,
     input: Option<&Value>,
     env: &dyn Env,
     limits: &Limits,
@@ -247,6 +284,8 @@ pub(crate) fn run(
         charged_items: Cell::new(0),
         charged_bytes: Cell::new(0),
         stack_base: super::stack_addr(),
+        literals,
+        more_literals: RefCell::new(Literals::after(literals)),
     };
     let mut inp = input.map(from_value_cached);
     if let Some(V::Arr(a)) = &inp {
@@ -357,12 +396,10 @@ fn eval_inner(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
         Kind::Condition(c, t, e) => condition(c, t, e.as_deref(), input, env, cx),
         Kind::Variable(name, builtin) => Ok(variable(name, *builtin, input, env, cx)),
         Kind::Function { proc, args } => {
-            super::functions::call_node(n, proc, args, input, env, cx, None)
+            super::apply::call_node(n, proc, args, input, env, cx, None)
         }
-        Kind::Partial { proc, args } => {
-            super::functions::partial_node(n, proc, args, input, env, cx)
-        }
-        Kind::Apply(l, r) => super::functions::apply_node(n, l, r, input, env, cx),
+        Kind::Partial { proc, args } => super::apply::partial_node(n, proc, args, input, env, cx),
+        Kind::Apply(l, r) => super::apply::apply_node(n, l, r, input, env, cx),
         Kind::Block(exprs) => block(exprs, input, env, cx),
         _ => eval_misc(n, input, env, cx),
     }
@@ -399,7 +436,7 @@ fn block(exprs: &[Node], input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
 
 fn variable(
     name: &str,
-    builtin: Option<&'static super::functions::Builtin>,
+    builtin: Option<BuiltinId>,
     input: Option<&V>,
     env: &Rc<Frame>,
     cx: &Ctx,
@@ -416,7 +453,7 @@ fn variable(
     if let Some(v) = cx.lookup_ext(name) {
         return v;
     }
-    builtin.map(|b| V::Func(Rc::new(Func::Builtin(b))))
+    builtin.map(|id| V::Func(Rc::new(Func::Builtin(builtins::get(id)))))
 }
 
 #[inline(never)]
@@ -475,7 +512,7 @@ fn eval_misc(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
         Kind::Num(x) => Some(V::Num(*x)),
         Kind::Bool(b) => Some(V::Bool(*b)),
         Kind::Null => Some(V::Null),
-        Kind::Regex(re) => Some(V::Func(Rc::new(Func::Regex(re.clone())))),
+        Kind::Regex(id) => Some(V::Func(Rc::new(Func::Regex(cx.regex(*id))))),
         Kind::Wildcard => wildcard(input),
         Kind::Descendant => {
             let mut out = Vec::new();
@@ -514,16 +551,14 @@ fn eval_misc(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
             v
         }
         Kind::Function { proc, args } => {
-            super::functions::call_node(n, proc, args, input, env, cx, None)?
+            super::apply::call_node(n, proc, args, input, env, cx, None)?
         }
-        Kind::Partial { proc, args } => {
-            super::functions::partial_node(n, proc, args, input, env, cx)?
-        }
+        Kind::Partial { proc, args } => super::apply::partial_node(n, proc, args, input, env, cx)?,
         Kind::Placeholder => None,
         Kind::Lambda(def) => Some(V::Func(Rc::new(Func::Lambda {
             def: def.clone(),
             params: def.params.clone(),
-            signature: def.signature.clone(),
+            signature: def.signature.map(|id| cx.signature(id)),
             input: input.cloned(),
             env: env.clone(),
         }))),
@@ -532,7 +567,7 @@ fn eval_misc(n: &Node, input: Option<&V>, env: &Rc<Frame>, cx: &Ctx) -> R {
             input: input.cloned(),
             env: env.clone(),
         }))),
-        Kind::Apply(l, r) => super::functions::apply_node(n, l, r, input, env, cx)?,
+        Kind::Apply(l, r) => super::apply::apply_node(n, l, r, input, env, cx)?,
         Kind::Transform(def) => Some(V::Func(Rc::new(Func::Transform {
             def: def.clone(),
             env: env.clone(),
@@ -742,10 +777,10 @@ fn binary_values(op: BinOp, lhs: Option<V>, rhs: Option<V>, cx: &Ctx) -> R {
         BinOp::Concat => {
             let mut s = String::new();
             if let Some(l) = &lhs {
-                s.push_str(&functions::to_string(l, false)?);
+                s.push_str(&numfmt::to_string(l, false)?);
             }
             if let Some(r) = &rhs {
-                s.push_str(&functions::to_string(r, false)?);
+                s.push_str(&numfmt::to_string(r, false)?);
             }
             cx.charge_bytes(s.len())?;
             Ok(Some(V::string(s)))

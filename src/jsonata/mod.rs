@@ -7,35 +7,56 @@
 //! Never here: I/O, panics on any input, unbounded recursion, time or allocation (every
 //! evaluation is bounded by its `Limits`).
 //!
+//! The layers, in pipeline order:
+//! - `lexer` (text → tokens), `parser` (tokens → tree, with `ancestry` resolving `%`,
+//!   `signature` parsing lambda signatures and `builtins::lookup` giving names their ids), `ast`
+//!   (the tree: plain data, naming built-ins by `ast::BuiltinId` and regexes and signatures by
+//!   ids into `literals`, which the parser compiles in source order);
+//! - `value` (the evaluator's values), `numfmt` (numbers and JSON text as JavaScript prints them),
+//!   `errors` (jsonata-js's message templates);
+//! - `eval` (walks the tree), `path` (steps, predicates, grouping, sorting), `apply` (calls,
+//!   partial application, `~>`, lambdas), `transform` (the `| pattern | update |` operator);
+//! - `builtins` (the table and the built-ins by kind: strings, numbers, arrays and objects,
+//!   higher-order, dates, number pictures, `$type`/`$error`/`$eval`, Step Functions' additions).
+//!
 //! Two tiers: an expression made only of what workflows mostly write (paths from `$states` and
 //! variables, constructors, `$merge`, operators, conditions, a few pure built-ins) also gets a
 //! `direct` form, evaluated on our shared `Value`s; anything else, and any evaluation the direct
 //! form gives up on, goes to the full evaluator (`eval`), which stays the reference: debug builds
 //! check every direct answer against it.
+//!
+//! Is the direct tier still needed? Measured 2026-12-07 (issue 17, item 4) with the same build
+//! but `Expr::direct` forced to `None`: w1_jsonata takes 271.6 k instructions per execution in
+//! the full evaluator alone against 127.3 k with the tier (2.13×). The difference is the
+//! evaluator's own values: every evaluation turns `$states.input` and the variables into `V`s on
+//! `Rc` (new `IndexMap`s, each key rehashed), builds its result as `V`s, turns that back into a
+//! `Value` and measures its JSON (`insert_full`, `IndexMap::clone`, `add_len`, `build_json` and
+//! malloc/free lead that profile). So the tier stays until `V` wraps our
+//! `Value` (shared, no conversion), and that `V` is measured against these figures. (Command:
+//! `valgrind --tool=cachegrind --cache-sim=no target/release/examples/run_many
+//! benches/workflows/w1_jsonata.json benches/workflows/w1_jsonata.input.json N`, N = 2000 minus
+//! N = 0, ÷ 2000.)
 
 mod ancestry;
+mod apply;
 mod ast;
-mod datetime;
+mod builtins;
 mod direct;
 mod errors;
 mod eval;
-mod format;
-mod functions;
-mod functions2;
-mod intfmt;
 mod lexer;
+mod literals;
 mod numfmt;
 mod parser;
 mod path;
-mod sfn;
 mod signature;
-mod strings;
+mod transform;
 mod value;
 
 #[cfg(test)]
 mod direct_tests;
 #[cfg(test)]
-mod perf_tests;
+mod shortcut_tests;
 #[cfg(test)]
 mod tests;
 
@@ -207,6 +228,8 @@ pub enum Outcome {
 #[derive(Debug, Clone)]
 pub struct Expr {
     root: Arc<ast::Node>,
+    /// The regexes and signatures `root` names by id.
+    literals: Arc<literals::Literals>,
     options: Options,
     /// The same expression for the direct tier, when it is in its subset.
     direct: Option<Arc<direct::Direct>>,
@@ -219,10 +242,11 @@ pub fn compile(src: &str) -> Result<Expr, Error> {
 
 /// Compiles with `options` (the Step Functions dialect for workflow fields).
 pub fn compile_with(src: &str, options: Options) -> Result<Expr, Error> {
-    let root = parser::parse(src, options).map_err(Error::finish)?;
+    let (root, literals) = parser::parse(src, options).map_err(Error::finish)?;
     Ok(Expr {
         direct: direct::Direct::compile(&root).map(Arc::new),
         root: Arc::new(root),
+        literals: Arc::new(literals),
         options,
     })
 }
@@ -255,11 +279,14 @@ impl Expr {
         {
             // Debug builds (every test run) check the tier against the full evaluator.
             #[cfg(debug_assertions)]
-            if let Ok(full) = eval::run(&self.root, input, env, limits, self.options) {
+            if let Ok(full) =
+                eval::run(&self.root, &self.literals, input, env, limits, self.options)
+            {
                 debug_assert_eq!(out, full, "direct tier disagrees");
             }
             return Ok(out);
         }
-        eval::run(&self.root, input, env, limits, self.options).map_err(Error::finish)
+        eval::run(&self.root, &self.literals, input, env, limits, self.options)
+            .map_err(Error::finish)
     }
 }

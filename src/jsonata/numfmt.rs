@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use super::Error;
 use super::value::V;
 
 /// Shortest round-trip digits and the decimal exponent `n` such that value = 0.d1d2... × 10^n.
@@ -144,4 +145,45 @@ pub(crate) fn stringify(
         }
     }
     Ok(())
+}
+
+/// Short JSON-ish text of a value for error messages.
+pub(crate) fn describe(v: &V) -> String {
+    let mut s = String::new();
+    if stringify(v, 0, 0, &mut s).is_err() {
+        s = match v {
+            V::Num(x) => js_number(*x),
+            _ => "<value>".into(),
+        };
+    }
+    if s.len() > 200 {
+        let mut cut = 200;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+    s
+}
+
+/// `$string`: strings as they are, numbers as JavaScript prints them (15 significant digits),
+/// everything else as JSON.
+pub(crate) fn to_string(v: &V, pretty: bool) -> Result<String, Error> {
+    Ok(match v {
+        V::Str(s) => s.to_string(),
+        V::Func(_) => String::new(),
+        V::Num(x) => {
+            if !x.is_finite() {
+                let mut e = Error::new("D3001", None, None);
+                e.detail_mut().value = Some(js_number(*x));
+                return Err(e);
+            }
+            js_number(round15(*x))
+        }
+        other => {
+            let mut s = String::new();
+            stringify(other, if pretty { 2 } else { 0 }, 0, &mut s)?;
+            s
+        }
+    })
 }

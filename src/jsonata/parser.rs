@@ -7,6 +7,7 @@ use super::Error;
 use super::ancestry::{Pctx, push_ancestry, resolve_ancestry, seek_parent, slots_of};
 use super::ast::{BinOp, GroupBy, Kind, LambdaDef, Node, SortTerm, Stage, TransformDef};
 use super::lexer::{Lexer, Lit, Tok};
+use super::literals::Literals;
 use super::signature::Signature;
 use super::value::Regex;
 
@@ -385,8 +386,17 @@ fn mark_keep_array(n: &mut Pn) {
     }
 }
 
-/// Parses and processes `src` into the evaluator's tree.
-pub(crate) fn parse(src: &str, options: super::Options) -> Result<Node, Error> {
+/// Parses and processes `src` into the evaluator's tree and the literals it refers to.
+pub(crate) fn parse(src: &str, options: super::Options) -> Result<(Node, Literals), Error> {
+    parse_after(src, options, Literals::default())
+}
+
+/// [`parse`], numbering literals from where `literals` (empty, from [`Literals::after`]) starts.
+pub(crate) fn parse_after(
+    src: &str,
+    options: super::Options,
+    literals: Literals,
+) -> Result<(Node, Literals), Error> {
     let mut lx = Lexer::new(src);
     let (tok, pos) = lx.next(true)?;
     let stack_base = super::stack_addr();
@@ -405,13 +415,14 @@ pub(crate) fn parse(src: &str, options: super::Options) -> Result<Node, Error> {
         base: stack_base,
         slots: Vec::new(),
         options,
+        literals,
     };
     let root = process(raw, 0, &mut pc)?;
     let unresolved = super::ancestry::slots_of(&root);
     if unresolved.iter().any(|&s| pc.slots[s].level > 0) {
         return Err(Error::new("S0217", Some(root.pos), Some("%".into())));
     }
-    Ok(root)
+    Ok((root, pc.literals))
 }
 
 fn err_at(code: &'static str, pos: usize) -> Error {
@@ -452,7 +463,10 @@ fn process(raw: Pn, depth: usize, pc: &mut Pctx) -> Result<Node, Error> {
         P::Value(Lit::True) => Node::new(Kind::Bool(true), pos),
         P::Value(Lit::False) => Node::new(Kind::Bool(false), pos),
         P::Value(Lit::Null) => Node::new(Kind::Null, pos),
-        P::Regex(p, f) => Node::new(Kind::Regex(Arc::new(Regex::new(&p, &f, pos)?)), pos),
+        P::Regex(p, f) => Node::new(
+            Kind::Regex(pc.literals.add_regex(Regex::new(&p, &f, pos)?)),
+            pos,
+        ),
         P::Name(n) => {
             let mut step = Node::new(Kind::Name(n.into()), pos);
             step.keep_array = keep;
@@ -467,7 +481,7 @@ fn process(raw: Pn, depth: usize, pc: &mut Pctx) -> Result<Node, Error> {
             return Ok(path);
         }
         P::Var(v) => {
-            let builtin = super::functions::lookup(&v, pc.options);
+            let builtin = super::builtins::lookup(&v, pc.options);
             Node::new(Kind::Variable(v.into(), builtin), pos)
         }
         P::Wildcard => Node::new(Kind::Wildcard, pos),
@@ -705,7 +719,7 @@ fn process(raw: Pn, depth: usize, pc: &mut Pctx) -> Result<Node, Error> {
             Node::new(
                 Kind::Lambda(Arc::new(LambdaDef {
                     params: params.into_iter().map(Arc::from).collect(),
-                    signature: sig.map(Arc::new),
+                    signature: sig.map(|s| pc.literals.add_signature(s)),
                     body,
                 })),
                 pos,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::Error;
 use super::ast::{GroupBy, Kind, Node, SortTerm, Stage, label_name};
 use super::eval::{Ctx, R, eval, seq_of};
-use super::functions::describe;
+use super::numfmt::describe;
 use super::value::{Arr, Frame, Tuple, V, append, truthy};
 
 pub(crate) fn tuple_frame(env: &Rc<Frame>, t: &Tuple, cx: &Ctx) -> Rc<Frame> {

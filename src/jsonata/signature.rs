@@ -136,7 +136,7 @@ impl Signature {
                         out.push(context.cloned());
                     } else {
                         let mut e = Error::new("T0411", None, None);
-                        e.detail_mut().value = context.map(super::functions::describe);
+                        e.detail_mut().value = context.map(super::numfmt::describe);
                         e.detail_mut().index = Some(ai + 1);
                         return Err(e);
                     }
@@ -169,7 +169,7 @@ impl Signature {
                     }
                     if !ok {
                         let mut e = Error::new("T0412", None, None);
-                        e.detail_mut().value = arg.as_ref().map(super::functions::describe);
+                        e.detail_mut().value = arg.as_ref().map(super::numfmt::describe);
                         e.detail_mut().index = Some(ai + 1);
                         e.detail_mut().type_name =
                             p.subtype.as_deref().map(|s| match s.chars().next() {
@@ -280,7 +280,7 @@ impl Signature {
             .cloned()
             .flatten()
             .as_ref()
-            .map(super::functions::describe);
+            .map(super::numfmt::describe);
         e.detail_mut().index = Some(good + 1);
         e
     }

@@ -568,3 +568,34 @@ fn rebuilt_states_reuse_the_converted_input() {
         assert_eq!(r.map(|v| v.to_json()), Some("10".into()));
     }
 }
+
+/// Regex literals and lambda signatures are named by id in the tree; a tree `$eval` parses
+/// numbers its own after the outer tree's, and its functions keep working once they escape it.
+#[test]
+fn eval_trees_number_their_literals_after_the_outer_tree() {
+    let cases = [
+        (
+            r#"[$match("xbx", /x/)[1].index, $eval("$match('abc', /b/).index")]"#,
+            "[2,1]",
+        ),
+        (
+            r#"($f := $eval("function($s)<s:s>{$uppercase($s)}"); [$f("a"), $contains("q", /q/)])"#,
+            r#"["A",true]"#,
+        ),
+        (
+            r#"($f := $eval("function($s){$s ~> /c/}"); $g := function($n)<n:n>{$n}; [$f("abc").start, $g(2)])"#,
+            "[2,2]",
+        ),
+        (
+            r#"$eval("$eval('$replace(\"aXa\", /X/, \"-\")') & $replace('b', /b/, 'c')")"#,
+            r#""a-ac""#,
+        ),
+    ];
+    for (expr, want) in cases {
+        assert_eq!(plain(expr), ok(want), "{expr}");
+    }
+    assert_eq!(
+        plain(r#"($f := $eval("function($s)<s:s>{$s}"); $f(1))"#),
+        err("T0410")
+    );
+}

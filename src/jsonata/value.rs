@@ -400,7 +400,7 @@ pub(crate) enum Func {
         input: Option<V>,
         env: Rc<Frame>,
     },
-    Builtin(&'static super::functions::Builtin),
+    Builtin(&'static super::builtins::Builtin),
     Partial {
         func: Rc<Func>,
         args: Vec<PArg>,

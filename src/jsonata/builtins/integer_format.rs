@@ -2,10 +2,10 @@
 //! roman numerals and English words, both ways. Used by `$formatInteger`, `$parseInteger` and
 //! the date/time pictures.
 
-use super::Error;
-use super::eval::{Ctx, R};
-use super::functions::CallCx;
-use super::value::V;
+use crate::jsonata::Error;
+use crate::jsonata::apply::CallCx;
+use crate::jsonata::eval::{Ctx, R};
+use crate::jsonata::value::V;
 
 const FEW: [&str; 20] = [
     "Zero",
@@ -378,7 +378,7 @@ pub(crate) fn analyse(picture: &str) -> Result<IntFormat, Error> {
 pub(crate) fn format(value: f64, f: &IntFormat) -> Result<String, Error> {
     if !value.is_finite() {
         let mut e = Error::new("D1001", None, None);
-        e.detail_mut().value = Some(super::numfmt::js_number(value));
+        e.detail_mut().value = Some(crate::jsonata::numfmt::js_number(value));
         return Err(e);
     }
     let neg = value < 0.0;

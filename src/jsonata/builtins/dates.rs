@@ -2,11 +2,12 @@
 //! picture strings (`[Y0001]-[M01]-[D01]`...) in both directions. All arithmetic is in UTC
 //! milliseconds since the epoch, as JavaScript's `Date` does it.
 
-use super::Error;
-use super::eval::{Ctx, R};
-use super::functions::{Builtin, CallCx, builtin as b};
-use super::intfmt::{self, Case, IntFormat, Primary};
-use super::value::V;
+use super::integer_format::{self, Case, IntFormat, Primary};
+use super::{Builtin, b};
+use crate::jsonata::Error;
+use crate::jsonata::apply::CallCx;
+use crate::jsonata::eval::{Ctx, R};
+use crate::jsonata::value::V;
 
 pub(crate) fn table() -> Vec<Builtin> {
     vec![
@@ -370,7 +371,7 @@ fn analyse(picture: &str) -> Result<Vec<Part>, Error> {
                     ip.push(';');
                     ip.push(p2);
                 }
-                let mut f = intfmt::analyse(&ip)?;
+                let mut f = integer_format::analyse(&ip)?;
                 if let Some((Some(min), _)) = width
                     && f.mandatory < min
                 {
@@ -390,7 +391,7 @@ fn analyse(picture: &str) -> Result<Vec<Part>, Error> {
                 m.int = Some(f);
             }
             if component == 'Z' || component == 'z' {
-                m.int = Some(intfmt::analyse(&m.pres1)?);
+                m.int = Some(integer_format::analyse(&m.pres1)?);
             }
             spec.push(Part::Mark(m));
             start = pos + 1;
@@ -416,7 +417,7 @@ fn format_datetime(millis: f64, picture: Option<&str>, tz: Option<&str>) -> Resu
     let spec = analyse(picture.unwrap_or("[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]"))?;
     if !millis.is_finite() || millis.abs() > 8.64e15 {
         let mut e = Error::new("D1001", None, None);
-        e.detail_mut().value = Some(super::numfmt::js_number(millis));
+        e.detail_mut().value = Some(crate::jsonata::numfmt::js_number(millis));
         return Err(e);
     }
     let ms = millis.floor() as i64 + (60 * oh + om) * 60_000;
@@ -463,30 +464,30 @@ fn format_datetime(millis: f64, picture: Option<&str>, tz: Option<&str>) -> Resu
                 }
                 out.push_str(&name);
             } else if let Some(f) = &m.int {
-                out.push_str(&intfmt::format(v as f64, f)?);
+                out.push_str(&integer_format::format(v as f64, f)?);
             }
         } else if c == 'f' {
             if let (Frag::Num(v), Some(f)) = (fragment(&p, c), &m.int) {
-                out.push_str(&intfmt::format(v as f64, f)?);
+                out.push_str(&integer_format::format(v as f64, f)?);
             }
         } else if c == 'Z' || c == 'z' {
             let f = m
                 .int
                 .clone()
-                .unwrap_or_else(|| intfmt::analyse("01:01").expect("valid"));
+                .unwrap_or_else(|| integer_format::analyse("01:01").expect("valid"));
             let offset = oh * 100 + om;
             let mut s = if f.regular.is_some() {
-                intfmt::format(offset as f64, &f)?
+                integer_format::format(offset as f64, &f)?
             } else {
                 match f.mandatory {
                     1 | 2 => {
-                        let mut s = intfmt::format(oh as f64, &f)?;
+                        let mut s = integer_format::format(oh as f64, &f)?;
                         if om != 0 {
                             s.push_str(&format!(":{:02}", om.abs()));
                         }
                         s
                     }
-                    3 | 4 => intfmt::format(offset as f64, &f)?,
+                    3 | 4 => integer_format::format(offset as f64, &f)?,
                     n => {
                         let mut e = Error::new("D3134", None, None);
                         e.detail_mut().value = Some(n.to_string());
@@ -552,7 +553,7 @@ fn from_millis(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
 
 fn d3110(s: &str) -> Error {
     let mut e = Error::new("D3110", None, None);
-    e.detail_mut().value = Some(super::functions::describe(&V::str(s)));
+    e.detail_mut().value = Some(crate::jsonata::numfmt::describe(&V::str(s)));
     e
 }
 
@@ -610,7 +611,7 @@ fn int_regex(f: &IntFormat, n: i64) -> String {
     match f.primary {
         Primary::Letters => "[a-zA-Z]+".into(),
         Primary::Roman => "[MDCLXVImdclxvi]+".into(),
-        Primary::Words => intfmt::words_regex(),
+        Primary::Words => integer_format::words_regex(),
         _ => {
             let mut r = if n > 0 {
                 format!("[0-9]{{{n}}}")
@@ -698,7 +699,7 @@ fn parse_datetime(s: &str, picture: &str, now_ms: i64) -> Result<Option<f64>, Er
             };
             Some(h * 60.0 + if h < 0.0 { -mi } else { mi })
         } else if let Some(f) = &m.int {
-            intfmt::parse(text, f).ok().filter(|x| !x.is_nan())
+            integer_format::parse(text, f).ok().filter(|x| !x.is_nan())
         } else {
             let width = m.width.and_then(|w| w.1);
             let trunc = |n: &str| -> String {

@@ -1,111 +1,22 @@
-//! Step Functions' additions to JSONata (`$partition`, `$range`, `$hash`, `$random(seed)`,
-//! `$uuid`, `$parse`) and the function behind the transform operator `| pattern | update |`.
+//! The transform operator `| pattern | update [, delete] |`: a function that deep-copies its
+//! argument, evaluates `pattern` on the copy, and merges `update` into (and removes the keys
+//! `delete` names from) each object matched, rebuilding the ancestors of what it changed.
+//!
+//! In: the operator's parsed parts ([`TransformDef`]), the scope it was created in, the object.
+//! Out: the transformed copy (the argument itself is never changed), or T2011/T2012 when the
+//! update or delete clause gives something other than an object / strings.
 
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::Error;
+use super::apply::arr_items;
 use super::ast::TransformDef;
+use super::builtins::err_v;
 use super::eval::{Ctx, R, eval};
-use super::functions::{CallCx, arr_items, describe, mk_arr, mk_seq};
-use super::functions2::{err_v, n0, n1, s0, s1};
 use super::value::{Frame, ObjNode, V, deep_clone};
 
-// ---- Step Functions additions ----
-
-pub(crate) fn partition(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    let Some(_) = &a[0] else { return Ok(None) };
-    let size = n1(a, 1).unwrap_or(0.0);
-    if size < 1.0 || size.fract() != 0.0 {
-        let mut e = Error::new("D3137", None, None);
-        e.message = "The size argument of $partition must be a positive integer".into();
-        return Err(e);
-    }
-    let items = arr_items(&a[0]);
-    cx.check_items(items.len())?;
-    Ok(Some(
-        cx.check_depth(mk_arr(
-            items
-                .chunks(size as usize)
-                .map(|c| mk_arr(c.to_vec()))
-                .collect(),
-        ))?,
-    ))
-}
-
-pub(crate) fn range(cx: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    let (Some(start), Some(end)) = (n0(a), n1(a, 1)) else {
-        return Ok(None);
-    };
-    let step = n1(a, 2).unwrap_or(1.0);
-    if step == 0.0 || !step.is_finite() || !start.is_finite() || !end.is_finite() {
-        let mut e = Error::new("D3137", None, None);
-        e.message = "The step argument of $range must be a non-zero number".into();
-        return Err(e);
-    }
-    let n = ((end - start) / step).floor();
-    if n < 0.0 {
-        return Ok(mk_seq(vec![]));
-    }
-    cx.check_items(n as usize + 1)?;
-    cx.charge_items(n as usize + 1)?;
-    Ok(mk_seq(
-        (0..=n as usize)
-            .map(|i| V::Num(start + step * i as f64))
-            .collect(),
-    ))
-}
-
-pub(crate) fn hash(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    use sha2::Digest;
-    let Some(s) = s0(a) else { return Ok(None) };
-    let alg = s1(a, 1)
-        .map(|x| x.to_string())
-        .unwrap_or_else(|| "SHA-256".into());
-    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
-    let out = match alg.as_str() {
-        "MD5" => hex(&md5::Md5::digest(s.as_bytes())),
-        "SHA-1" => hex(&sha1::Sha1::digest(s.as_bytes())),
-        "SHA-256" => hex(&sha2::Sha256::digest(s.as_bytes())),
-        "SHA-384" => hex(&sha2::Sha384::digest(s.as_bytes())),
-        "SHA-512" => hex(&sha2::Sha512::digest(s.as_bytes())),
-        other => {
-            let mut e = Error::new("D3137", None, None);
-            e.message = format!("Unsupported hash algorithm: {other}");
-            return Err(e);
-        }
-    };
-    Ok(Some(V::string(out)))
-}
-
-pub(crate) fn random_seeded(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    use rand::{Rng, SeedableRng};
-    Ok(Some(V::Num(match n0(a) {
-        Some(seed) => rand::rngs::StdRng::seed_from_u64(seed.to_bits()).r#gen::<f64>(),
-        None => rand::random::<f64>(),
-    })))
-}
-
-pub(crate) fn uuid(_: &Ctx, _: &[Option<V>], _: &CallCx) -> R {
-    Ok(Some(V::string(uuid::Uuid::new_v4().to_string())))
-}
-
-pub(crate) fn parse_json(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
-    let Some(s) = s0(a) else { return Ok(None) };
-    match crate::value::parse(&s) {
-        Ok(v) => Ok(Some(super::value::from_value(&v))),
-        Err(_) => {
-            let mut e = Error::new("D3137", None, None);
-            e.message = format!("Unable to parse JSON: {}", describe(&V::Str(s.clone())));
-            Err(e)
-        }
-    }
-}
-
-// ---- transform operator ----
-
 /// Replaces the object at `target` (by identity) inside `v`, recording rebuilt ancestors.
-pub(crate) fn replace_obj(
+fn replace_obj(
     v: &V,
     target: *const ObjNode,
     new: &V,

@@ -1,24 +1,33 @@
 //! Number formatting built-ins: `$formatNumber` (XPath F&O 4.7 pictures), `$formatBase`, and the
-//! `$formatInteger`/`$parseInteger` pair (see `intfmt`).
+//! `$formatInteger`/`$parseInteger` pair (see `integer_format`).
 
-use super::Error;
-use super::eval::{Ctx, R};
-use super::functions::{Builtin, CallCx, builtin as b};
-use super::value::V;
+use super::{Builtin, b};
+use crate::jsonata::Error;
+use crate::jsonata::apply::CallCx;
+use crate::jsonata::eval::{Ctx, R};
+use crate::jsonata::value::V;
 
 pub(crate) fn table() -> Vec<Builtin> {
     vec![
         b("formatNumber", "<n-so?:s>", format_number),
         b("formatBase", "<n-n?:s>", format_base),
-        b("formatInteger", "<n-s:s>", super::intfmt::format_integer_fn),
-        b("parseInteger", "<s-s:n>", super::intfmt::parse_integer_fn),
+        b(
+            "formatInteger",
+            "<n-s:s>",
+            super::integer_format::format_integer_fn,
+        ),
+        b(
+            "parseInteger",
+            "<s-s:n>",
+            super::integer_format::parse_integer_fn,
+        ),
     ]
 }
 
 /// jsonata's banker's rounding to `precision` decimal places (shared with `$round`).
 pub(crate) fn round_half_even(x: f64, precision: i32) -> f64 {
     let shift = |x: f64, p: i32| -> f64 {
-        let s = super::numfmt::js_number(x);
+        let s = crate::jsonata::numfmt::js_number(x);
         let (m, e) = match s.split_once('e') {
             Some((m, e)) => (m.to_string(), e.parse::<i32>().unwrap_or(0)),
             None => (s, 0),
@@ -55,7 +64,7 @@ fn format_base(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     };
     if !(2.0..=36.0).contains(&radix) {
         let mut e = Error::new("D3100", None, None);
-        e.detail_mut().value = Some(super::numfmt::js_number(radix));
+        e.detail_mut().value = Some(crate::jsonata::numfmt::js_number(radix));
         return Err(e);
     }
     let radix = radix as u32;

@@ -4,11 +4,12 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::Error;
-use super::eval::{Ctx, R};
-use super::functions::{CallCx, apply, arr_items, describe, mk_arr, mk_seq, to_string};
-use super::functions2::{err_v, n1, s0, s1};
-use super::value::{Frame, Obj, V};
+use super::{err_v, n1, s0, s1};
+use crate::jsonata::Error;
+use crate::jsonata::apply::{CallCx, apply, arr_items, mk_arr, mk_seq};
+use crate::jsonata::eval::{Ctx, R};
+use crate::jsonata::numfmt::{describe, to_string};
+use crate::jsonata::value::{Frame, Obj, V};
 
 pub(crate) fn string(_: &Ctx, a: &[Option<V>], _: &CallCx) -> R {
     let Some(v) = &a[0] else { return Ok(None) };

@@ -1,143 +1,25 @@
-//! Function application (calls, partial application, `~>`, lambdas, thunks) and the table of
-//! built-in functions with their signatures.
+//! Function application: calls `f(args)`, partial application `f(a, ?)`, chaining `~>`,
+//! lambdas with their signatures, tail calls trampolined, and the matcher functions regex
+//! literals evaluate to.
+//!
+//! In: a call's nodes or a function value with its arguments. Out: the result, with errors
+//! located at the call. The built-ins themselves live in `builtins`; this module only calls them.
 
-use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::{Arc, LazyLock, OnceLock};
+use std::sync::{Arc, LazyLock};
 
+use super::Error;
 use super::ast::{Kind, Node};
+use super::builtins::Builtin;
 use super::eval::{Ctx, R, eval};
-use super::numfmt;
+use super::numfmt::describe;
 use super::signature::Signature;
 use super::value::{Arr, Frame, Func, Obj, PArg, V};
-use super::{Error, Options};
 
 /// Where a built-in was called from: the context value (for `-` signature parameters) and scope.
 pub(crate) struct CallCx<'a> {
     pub input: Option<&'a V>,
     pub env: &'a Rc<Frame>,
-}
-
-pub(crate) type BFn = fn(&Ctx, &[Option<V>], &CallCx) -> R;
-
-/// A built-in function: its name, signature text (parsed on first use) and implementation.
-pub(crate) struct Builtin {
-    pub name: &'static str,
-    sig_text: &'static str,
-    sig: OnceLock<Signature>,
-    f: BFn,
-}
-
-impl std::fmt::Debug for Builtin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "${}", self.name)
-    }
-}
-
-impl Builtin {
-    pub fn signature(&self) -> &Signature {
-        self.sig
-            .get_or_init(|| Signature::parse(self.sig_text).expect("built-in signatures are valid"))
-    }
-}
-
-fn b(name: &'static str, sig_text: &'static str, f: BFn) -> Builtin {
-    Builtin {
-        name,
-        sig_text,
-        sig: OnceLock::new(),
-        f,
-    }
-}
-
-fn sfn(name: &'static str, sig_text: &'static str, f: BFn) -> Builtin {
-    Builtin {
-        name,
-        sig_text,
-        sig: OnceLock::new(),
-        f,
-    }
-}
-
-/// Built-ins of plain JSONata 2.0.6, by name.
-static BUILTINS: LazyLock<HashMap<&'static str, Builtin>> = LazyLock::new(|| {
-    let mut list = super::functions2::table();
-    list.extend(super::format::table());
-    list.extend(super::datetime::table());
-    list.into_iter().map(|bi| (bi.name, bi)).collect()
-});
-
-/// Step Functions' additions, which shadow the plain ones (`$random`) in that dialect.
-static SFN_BUILTINS: LazyLock<HashMap<&'static str, Builtin>> = LazyLock::new(|| {
-    [
-        sfn("partition", "<an:a>", super::sfn::partition),
-        sfn("range", "<nnn?:a>", super::sfn::range),
-        sfn("hash", "<s-s?:s>", super::sfn::hash),
-        sfn("random", "<n?:n>", super::sfn::random_seeded),
-        sfn("uuid", "<:s>", super::sfn::uuid),
-        sfn("parse", "<s-:x>", super::sfn::parse_json),
-    ]
-    .into_iter()
-    .map(|bi| (bi.name, bi))
-    .collect()
-});
-
-pub(crate) fn builtin(name: &'static str, sig_text: &'static str, f: BFn) -> Builtin {
-    b(name, sig_text, f)
-}
-
-/// The built-in bound to `$name` in the given dialect.
-pub(crate) fn lookup(name: &str, opts: Options) -> Option<&'static Builtin> {
-    if opts.step_functions {
-        if name == "eval" {
-            return None;
-        }
-        if let Some(bi) = SFN_BUILTINS.get(name) {
-            return Some(bi);
-        }
-    }
-    BUILTINS.get(name)
-}
-
-/// Short JSON-ish text of a value for error messages.
-pub(crate) fn describe(v: &V) -> String {
-    let mut s = String::new();
-    if numfmt::stringify(v, 0, 0, &mut s).is_err() {
-        s = match v {
-            V::Num(x) => numfmt::js_number(*x),
-            _ => "<value>".into(),
-        };
-    }
-    if s.len() > 200 {
-        let mut cut = 200;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-    }
-    s
-}
-
-/// `$string`: strings as they are, numbers as JavaScript prints them (15 significant digits),
-/// everything else as JSON.
-pub(crate) fn to_string(v: &V, pretty: bool) -> Result<String, Error> {
-    Ok(match v {
-        V::Str(s) => s.to_string(),
-        V::Func(_) => String::new(),
-        V::Num(x) => {
-            if !x.is_finite() {
-                let mut e = Error::new("D3001", None, None);
-                e.detail_mut().value = Some(numfmt::js_number(*x));
-                return Err(e);
-            }
-            numfmt::js_number(numfmt::round15(*x))
-        }
-        other => {
-            let mut s = String::new();
-            numfmt::stringify(other, if pretty { 2 } else { 0 }, 0, &mut s)?;
-            s
-        }
-    })
 }
 
 fn proc_name(proc: &Node) -> Option<String> {
@@ -293,7 +175,7 @@ pub(crate) fn apply_node(
     apply(cx, Some(&V::Func(g)), vec![lhs], None, env)
 }
 
-static CHAIN: LazyLock<Builtin> = LazyLock::new(|| b("chain", "<ffx?:x>", chain));
+static CHAIN: LazyLock<Builtin> = LazyLock::new(|| Builtin::new("chain", "<ffx?:x>", chain));
 
 fn chain(cx: &Ctx, args: &[Option<V>], call: &CallCx) -> R {
     let r = apply(
@@ -391,7 +273,7 @@ fn apply_inner(
         Func::Thunk { .. } => Ok(Some(V::Func(f.clone()))),
         Func::Transform { def, env: tenv } => {
             let args = TRANSFORM_SIG.validate(&args, input)?;
-            super::sfn::transform(cx, def, tenv, args.into_iter().next().flatten())
+            super::transform::transform(cx, def, tenv, args.into_iter().next().flatten())
         }
         Func::Regex(re) => {
             let Some(V::Str(s)) = args.into_iter().next().flatten() else {
