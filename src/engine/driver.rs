@@ -22,14 +22,14 @@ use std::time::SystemTime;
 pub(super) enum Start {
     /// Finished without performing any effect: the result and, when asked for, the variables.
     Done(Result<Value, StatesError>, Option<Map>),
-    /// Waiting on an effect.
-    Pending(Execution, Step),
+    /// Waiting on an effect (boxed: the top scope lives on the heap while it waits).
+    Pending(Box<Execution>, Step),
 }
 
 /// The state of one execution's driver, shared by all of its scopes.
 pub(super) struct Run<'e> {
     engine: &'e Engine,
-    program: &'e Arc<Program>,
+    program: Arc<Program>,
     test_case: Option<Str>,
     /// A Standard execution: `.waitForTaskToken` Tasks wait for their token and
     /// `startExecution.sync` runs children of the engine (Express has neither pattern).
@@ -53,18 +53,23 @@ pub(super) struct Run<'e> {
 impl<'e> Run<'e> {
     pub fn new(
         engine: &'e Engine,
-        program: &'e Arc<Program>,
+        program: Arc<Program>,
         test_case: Option<Str>,
         standard: bool,
     ) -> Run<'e> {
         Run {
             engine,
             program,
+            // Only a mock test case counts invocations (the rest would allocate for nothing).
+            scope: if test_case.is_some() {
+                ExecutionScope::new()
+            } else {
+                ExecutionScope::default()
+            },
             test_case,
             standard,
             transitions: AtomicU64::new(0),
             entered: Default::default(),
-            scope: ExecutionScope::new(),
             no_timer: OnceLock::new(),
             in_flight: AtomicUsize::new(0),
             skip_waits: false,
@@ -118,65 +123,77 @@ impl<'e> Run<'e> {
         input_bound: usize,
         preset: Option<&Map>,
     ) -> Start {
-        let mut exec = Execution::new(self.program, info, input, SystemTime::now());
+        let mut exec = Execution::new(&self.program, info, input, SystemTime::now());
         exec.set_input_bound(input_bound);
         if let Some(vars) = preset
             && let Err(e) = exec.preset_variables(vars)
         {
             return Start::Done(Err(e), None);
         }
-        match exec.step(self.program, SystemTime::now()) {
+        match exec.step(&self.program, SystemTime::now()) {
             Step::Done(r) => {
                 self.count(&exec);
                 // The variables at the end are kept only for whoever set some (TestState).
-                let vars = preset.map(|_| exec.vars.local().clone());
+                let vars = preset.map(|_| exec.vars.local());
                 Start::Done(r, vars)
             }
-            step => Start::Pending(exec, step),
+            step => Start::Pending(Box::new(exec), step),
         }
     }
 
     /// Drives a started top scope to its end; `keep_variables` returns its variables then.
     pub async fn finish(
         &self,
-        exec: Execution,
+        mut exec: Box<Execution>,
         step: Step,
         keep_variables: bool,
     ) -> (Result<Value, StatesError>, Option<Map>) {
-        let (result, exec) = self.drive(exec, step).await;
-        let vars = keep_variables.then(|| exec.vars.local().clone());
+        let result = self.drive_in_place(&mut exec, step).await;
+        let vars = keep_variables.then(|| exec.vars.local());
         (result, vars)
     }
 
-    /// Drives one scope from `step` to its end.
+    /// Drives one child scope from `step` to its end (boxed: scopes nest).
     fn drive<'a>(
         &'a self,
         mut exec: Execution,
-        mut step: Step,
+        step: Step,
     ) -> BoxFuture<'a, (Result<Value, StatesError>, Execution)> {
         Box::pin(async move {
-            loop {
-                match step {
-                    Step::Done(r) => {
-                        self.count(&exec);
-                        return (r, exec);
-                    }
-                    Step::Effect(effect) => match self.perform(&exec, effect).await {
-                        Ok(resume) => step = exec.resume(self.program, resume, SystemTime::now()),
-                        Err(e) => {
-                            self.count(&exec);
-                            return (Err(e), exec);
-                        }
-                    },
-                }
-            }
+            let r = self.drive_in_place(&mut exec, step).await;
+            (r, exec)
         })
+    }
+
+    /// Drives a scope from `step` to its end where it lies.
+    async fn drive_in_place(
+        &self,
+        exec: &mut Execution,
+        mut step: Step,
+    ) -> Result<Value, StatesError> {
+        loop {
+            match step {
+                Step::Done(r) => {
+                    self.count(exec);
+                    return r;
+                }
+                Step::Effect(effect) => match self.perform(exec, effect).await {
+                    Ok(resume) => step = exec.resume(&self.program, resume, SystemTime::now()),
+                    Err(e) => {
+                        self.count(exec);
+                        return Err(e);
+                    }
+                },
+            }
+        }
     }
 
     /// The effect's result; `Err` ends the execution (only when a timer is needed and missing).
     async fn perform(&self, exec: &Execution, effect: Effect) -> Result<Resume, StatesError> {
         Ok(match effect {
-            Effect::Invoke(inv) => Resume::Task(self.invoke(exec, inv).await),
+            // PERF: parked executions: every arm but the sleep is boxed, so that a scope waiting
+            // in a Wait holds a sleep and not room for the largest of them (a Map's children).
+            Effect::Invoke(inv) => Resume::Task(Box::pin(self.invoke(exec, *inv)).await),
             Effect::Sleep { until } => {
                 let scale = self.engine.settings.wait_time_scale;
                 let wait = until.duration_since(SystemTime::now()).map(|d| {
@@ -200,9 +217,9 @@ impl<'e> Run<'e> {
             }
             Effect::Parallel { branches, input } => {
                 let children = branches.iter().map(|b| (*b, input.clone(), None)).collect();
-                Resume::Children(self.children(exec, children, 0, Tolerance::None).await)
+                Resume::Children(Box::pin(self.children(exec, children, 0, Tolerance::None)).await)
             }
-            Effect::Map(run) => Resume::Children(self.map(exec, run).await),
+            Effect::Map(run) => Resume::Children(Box::pin(self.map(exec, *run)).await),
         })
     }
 
@@ -349,7 +366,7 @@ impl<'e> Run<'e> {
         // Map iterations are history events of their own (Parallel branches are not).
         let map_name = exec
             .has_history()
-            .then(|| Str::from(exec.state_name(self.program)));
+            .then(|| Str::from(exec.state_name(&self.program)));
         let limit = if limit == 0 { usize::MAX } else { limit };
         // A child already started that waits for a slot.
         let mut parked: Option<Parked> = None;
@@ -363,12 +380,12 @@ impl<'e> Run<'e> {
                         let Some((i, (scope, input, item))) = queue.next() else {
                             break;
                         };
-                        let mut child = exec.child(self.program, scope, input, SystemTime::now());
+                        let mut child = exec.child(&self.program, scope, input, SystemTime::now());
                         let iteration = item.zip(map_name.clone());
                         if let Some((index, name)) = &iteration {
                             iteration_event(&mut child, "MapIterationStarted", *index, name);
                         }
-                        match child.step(self.program, SystemTime::now()) {
+                        match child.step(&self.program, SystemTime::now()) {
                             Step::Done(r) => {
                                 self.count(&child);
                                 iteration_end(&mut child, &r, iteration.as_ref());

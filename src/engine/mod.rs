@@ -23,7 +23,9 @@ use crate::compile::{self, Program};
 use crate::definition::Diagnostic;
 use crate::tasks::TaskRegistry;
 use crate::value::{self, Map, Str};
-use crate::vm::{ErrorName, ExecutionInfo, History, HistoryEvent, Limits, StatesError, history};
+use crate::vm::{
+    ErrorName, Execution, ExecutionInfo, History, HistoryEvent, Limits, StatesError, Step, history,
+};
 use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -253,56 +255,81 @@ impl Engine {
     }
 
     /// Runs one execution to completion.
-    pub async fn execute(
-        &self,
+    ///
+    /// The returned future does nothing until polled. It holds the names of `meta` on the heap
+    /// until then and drops them once the execution's facts are built from them, so that an
+    /// execution parked on a Wait or a Task keeps only what it still needs (see
+    /// `examples/parked.rs`).
+    pub fn execute<'a>(
+        &'a self,
         program: Arc<Program>,
-        input: &str,
+        input: &'a str,
         meta: ExecutionMeta,
-    ) -> Outcome {
-        let started = Instant::now();
-        if input.len() > self.settings.max_payload_bytes {
-            return failed(
-                ErrorName::DATA_LIMIT_EXCEEDED,
-                "The input to the execution exceeds the maximum number of bytes service limit.",
-                started,
-            );
-        }
-        let text = input;
-        let input = match value::parse(text) {
-            Ok(v) => v,
-            Err(e) => {
+    ) -> impl Future<Output = Outcome> + Send + 'a {
+        // PERF: parked executions: an `async fn` keeps its arguments for its whole life; a box
+        // read on the first poll keeps 8 bytes instead of the 176 of `ExecutionMeta`.
+        let meta = Box::new(meta);
+        async move {
+            let started = Instant::now();
+            if input.len() > self.settings.max_payload_bytes {
                 return failed(
-                    "States.Runtime",
-                    &format!("Invalid execution input: {e}"),
+                    ErrorName::DATA_LIMIT_EXCEEDED,
+                    "The input to the execution exceeds the maximum number of bytes service limit.",
                     started,
                 );
             }
-        };
-        // The compact JSON of a parsed text is at most 8 times as long: only a number can grow
-        // (`1e5` prints as `100000.0`), and none prints longer than 24 bytes or reads shorter
-        // than 3 with its separator. A small input so never needs measuring.
-        let bound = text.len().saturating_mul(8);
-        self.run(program, input, bound, meta).await
+            let text = input;
+            let input = match value::parse(text) {
+                Ok(v) => v,
+                Err(e) => {
+                    return failed(
+                        "States.Runtime",
+                        &format!("Invalid execution input: {e}"),
+                        started,
+                    );
+                }
+            };
+            // The compact JSON of a parsed text is at most 8 times as long: only a number can
+            // grow (`1e5` prints as `100000.0`), and none prints longer than 24 bytes or reads
+            // shorter than 3 with its separator. A small input so never needs measuring.
+            let bound = text.len().saturating_mul(8);
+            // Taken apart before the await, so the future keeps only the box.
+            let rest = match self.begin(program, input, bound, unbox(meta)) {
+                Begun::Done(outcome) => return outcome,
+                Begun::Pending(rest) => rest,
+            };
+            rest.await
+        }
     }
 
     /// Runs one execution on an already parsed input.
-    pub async fn execute_value(
+    pub fn execute_value(
         &self,
         program: Arc<Program>,
         input: value::Value,
         meta: ExecutionMeta,
-    ) -> Outcome {
-        self.run(program, input, usize::MAX, meta).await
+    ) -> impl Future<Output = Outcome> + Send + '_ {
+        let first = Box::new((program, input, meta));
+        async move {
+            let (program, input, meta) = unbox(first);
+            let rest = match self.begin(program, input, usize::MAX, meta) {
+                Begun::Done(outcome) => return outcome,
+                Begun::Pending(rest) => rest,
+            };
+            rest.await
+        }
     }
 
-    /// Runs one execution; `input_bound` bounds the input's compact JSON size.
-    async fn run(
+    /// Starts one execution (`input_bound` bounds the input's compact JSON size) and runs it
+    /// as far as it goes without waiting: its outcome, or the rest of it as one boxed future
+    /// that holds only what a waiting execution needs.
+    fn begin(
         &self,
         program: Arc<Program>,
         input: value::Value,
         input_bound: usize,
         meta: ExecutionMeta,
-    ) -> Outcome {
+    ) -> Begun<'_> {
         let started = Instant::now();
         let ceiling = if meta.standard {
             self.settings.max_standard_execution_duration
@@ -321,11 +348,11 @@ impl Engine {
         // instructions per execution (run_many under cachegrind, N = 2000 minus N = 0; most of it
         // moved inlining, the added work is a clock read and the unwind guard).
         let info = Arc::new(ExecutionInfo {
-            execution_arn: Str::from(meta.execution_arn.as_str()),
-            name: Str::from(meta.name.as_str()),
-            state_machine_arn: Str::from(meta.state_machine_arn.as_str()),
-            state_machine_name: Str::from(meta.state_machine_name.as_str()),
-            role_arn: Str::from(meta.role_arn.as_str()),
+            execution_arn: Str::from(meta.execution_arn),
+            name: Str::from(meta.name),
+            state_machine_arn: Str::from(meta.state_machine_arn),
+            state_machine_name: Str::from(meta.state_machine_name),
+            role_arn: Str::from(meta.role_arn),
             start_time: meta.start_time,
             input: input.clone(),
             redrive_count: meta.asynchronous.then_some(0),
@@ -344,49 +371,87 @@ impl Engine {
         let recorded = info.history.clone();
         let run = driver::Run::new(
             self,
-            &program,
+            program,
             meta.test_case.as_deref().map(Str::from),
             meta.standard,
         )
         .skipping_waits(meta.skip_waits);
-        let preset = meta.variables.as_deref();
+        let preset = meta.variables;
         // A panic anywhere in the execution (the VM, a task handler, an expression) is our bug
         // or a handler's, never the other executions' problem: it ends this one FAILED with
         // `States.Runtime`. Everything it touched is its own (its `Run`, its `Execution`s), so
         // nothing shared is left half-updated. The first step needs no timer; the rest runs
         // under the execution's timeout.
         let first = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            run.start(info, input, input_bound, preset)
+            run.start(info, input, input_bound, preset.as_deref())
         }));
         let result = match first {
             Err(panic) => Ok((Err(internal_error(&*panic)), None)),
             Ok(driver::Start::Done(r, vars)) => Ok((r, vars)),
             Ok(driver::Start::Pending(exec, step)) => {
-                let rest =
-                    AssertUnwindSafe(run.finish(exec, step, preset.is_some())).catch_unwind();
-                let mut rest = std::pin::pin!(rest);
-                let finished =
-                    match timers::timeout(limit.saturating_sub(started.elapsed()), rest.as_mut()) {
-                        Ok(timed) => timed.await.map_err(|_elapsed| ()),
-                        // No time driver: go on as long as nothing needs one.
-                        Err(cause) => {
-                            run.without_timers(cause);
-                            match timers::untimed(rest, started + limit).await {
-                                timers::Untimed::Done(r) => Ok(r),
-                                timers::Untimed::TimedOut => Err(()),
-                                timers::Untimed::Waits => {
-                                    Ok(Ok((Err(StatesError::new(ErrorName::RUNTIME, cause)), None)))
-                                }
-                            }
-                        }
-                    };
-                match finished {
-                    Ok(Ok(done)) => Ok(done),
-                    Ok(Err(panic)) => Ok((Err(internal_error(&*panic)), None)),
-                    Err(()) => Err(()),
+                let keep_variables = preset.is_some();
+                return Begun::Pending(Box::pin(self.finish(
+                    run,
+                    exec,
+                    step,
+                    keep_variables,
+                    started,
+                    limit,
+                    recorded,
+                )));
+            }
+        };
+        Begun::Done(self.conclude(&run, started, limit, result, recorded))
+    }
+
+    /// The rest of an execution that waits: everything it keeps while parked lives here, in
+    /// the one box [`Engine::begin`] makes (`Run` with the program, the top scope, the timer).
+    #[allow(clippy::too_many_arguments)]
+    async fn finish(
+        &self,
+        run: driver::Run<'_>,
+        exec: Box<Execution>,
+        step: Step,
+        keep_variables: bool,
+        started: Instant,
+        limit: Duration,
+        recorded: Option<Arc<History>>,
+    ) -> Outcome {
+        let rest = AssertUnwindSafe(run.finish(exec, step, keep_variables)).catch_unwind();
+        let mut rest = std::pin::pin!(rest);
+        let finished = match timers::timeout(limit.saturating_sub(started.elapsed()), rest.as_mut())
+        {
+            Ok(timed) => timed.await.map_err(|_elapsed| ()),
+            // No time driver: go on as long as nothing needs one.
+            Err(cause) => {
+                run.without_timers(cause);
+                match timers::untimed(rest, started + limit).await {
+                    timers::Untimed::Done(r) => Ok(r),
+                    timers::Untimed::TimedOut => Err(()),
+                    timers::Untimed::Waits => {
+                        Ok(Ok((Err(StatesError::new(ErrorName::RUNTIME, cause)), None)))
+                    }
                 }
             }
         };
+        let result = match finished {
+            Ok(Ok(done)) => Ok(done),
+            Ok(Err(panic)) => Ok((Err(internal_error(&*panic)), None)),
+            Err(()) => Err(()),
+        };
+        self.conclude(&run, started, limit, result, recorded)
+    }
+
+    /// The outcome of an execution that ended (`Err` when it timed out) and its last history
+    /// event.
+    fn conclude(
+        &self,
+        run: &driver::Run<'_>,
+        started: Instant,
+        limit: Duration,
+        result: Result<(Result<value::Value, StatesError>, Option<Map>), ()>,
+        recorded: Option<Arc<History>>,
+    ) -> Outcome {
         let late = started.elapsed() >= limit;
         let (result, variables) = match result {
             Ok(_) if late => (Err(()), None),
@@ -482,6 +547,21 @@ impl Engine {
         }
         outcome
     }
+}
+
+/// The value of a box, freeing the box now: `*b` on a captured box leaves its allocation to the
+/// end of the future that captured it.
+#[allow(clippy::boxed_local)]
+fn unbox<T>(b: Box<T>) -> T {
+    *b
+}
+
+/// How [`Engine::begin`] left an execution: taken apart at once, never kept across an await.
+#[allow(clippy::large_enum_variant)]
+enum Begun<'e> {
+    Done(Outcome),
+    /// The rest of it, waiting on something.
+    Pending(futures::future::BoxFuture<'e, Outcome>),
 }
 
 /// `States.Runtime` for an execution stopped by a panic, naming it as ours.

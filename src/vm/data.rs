@@ -11,6 +11,13 @@ use crate::value::{Map, Str, Value};
 use std::cell::RefCell;
 use std::time::{Duration, SystemTime};
 
+/// What a state's input became when its result was grafted into it in place, and how to undo
+/// that.
+pub(super) struct Restore {
+    grafted: Value,
+    undo: crate::expr::Undo,
+}
+
 /// Borrowed view of one state while its data flows.
 pub(super) struct Frame<'p> {
     pub state: &'p CState,
@@ -184,14 +191,17 @@ impl<'p> Frame<'p> {
     }
 
     /// The result (its size bounded by `bound`) becomes the state output, returned with a
-    /// bound on its size (and variables are computed).
+    /// bound on its size (and variables are computed). `input` is the state's input, moved
+    /// out of the execution: a ResultPath grafts the result into it in place, and then the
+    /// returned [`Restore`] gives it back as it was if the state fails after all.
     pub fn output_from_result(
         &self,
         exec: &Execution,
+        input: &mut Value,
         result: Value,
         bound: usize,
         selector: bool,
-    ) -> Result<(Value, usize), StatesError> {
+    ) -> Result<(Value, usize, Option<Restore>), StatesError> {
         let ctx = self.ctx(exec);
         match &self.state.io {
             Io::JsonPath {
@@ -212,21 +222,57 @@ impl<'p> Frame<'p> {
                     _ => (result, bound),
                 };
                 self.assign_jsonpath(exec, &result, &ctx)?;
-                let combined = self.apply_result_path(exec, result_path, result)?;
+                let (combined, restore) = match result_path {
+                    None => (result, None),
+                    Some(None) => (input.clone(), None),
+                    Some(Some(rp)) => match rp.graft(std::mem::take(input), result) {
+                        Ok((combined, undo)) => {
+                            let restore = Restore {
+                                grafted: combined.clone(),
+                                undo,
+                            };
+                            (combined, Some(restore))
+                        }
+                        Err((e, unchanged)) => {
+                            *input = unchanged;
+                            let detail = format!("Invalid path '{}' : {}", rp.text(), e);
+                            return Err(self.runtime(exec, &detail));
+                        }
+                    },
+                };
                 let bound = result_path_bound(result_path, exec.input_bound, bound);
-                let out = self.apply_path(exec, output_path, &combined, &ctx)?;
-                Ok((out, path_bound(output_path, bound)))
+                match self.apply_path(exec, output_path, &combined, &ctx) {
+                    Ok(out) => Ok((out, path_bound(output_path, bound), restore)),
+                    Err(e) => {
+                        drop(combined);
+                        if let Some(r) = restore {
+                            *input = self.restore_input(r);
+                        }
+                        Err(e)
+                    }
+                }
             }
             Io::JsonAta { output, .. } => {
-                let states = States::new(exec, &exec.input, ctx).with_result(result.clone());
+                let states = States::new(exec, input, ctx).with_result(result.clone());
                 self.assign_jsonata(exec, &states)?;
                 match output {
                     Some(t) => jsonata_eval::template(t, &states, None)
-                        .map(|v| (v, UNKNOWN))
+                        .map(|v| (v, UNKNOWN, None))
                         .map_err(|d| self.fail(exec, &d.0, &d.1)),
-                    None => Ok((result, bound)),
+                    None => Ok((result, bound, None)),
                 }
             }
+        }
+    }
+
+    /// The input as it was before `output_from_result` grafted the result into it.
+    pub fn restore_input(&self, r: Restore) -> Value {
+        match &self.state.io {
+            Io::JsonPath {
+                result_path: Some(Some(rp)),
+                ..
+            } => rp.undo(r.grafted, r.undo),
+            _ => unreachable!("only a ResultPath grafts"),
         }
     }
 
