@@ -133,16 +133,33 @@ pub struct ExecutionMeta {
 impl ExecutionMeta {
     /// Names for an execution of state machine `sm` under `settings`' region and account.
     pub fn express(settings: &Settings, sm: &str, name: &str) -> ExecutionMeta {
-        let (r, a) = (&settings.region, &settings.account);
+        // PERF: w1_pass_chain: the ARNs pushed piece by piece and the UUID from the thread's
+        // generator, instead of three `format!`s and the OS's random source.
+        let (r, a) = (settings.region.as_str(), settings.account.as_str());
+        let uuid = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+        let mut buf = uuid::Uuid::encode_buffer();
+        let concat = |parts: &[&str]| {
+            let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+            parts.iter().for_each(|p| s.push_str(p));
+            s
+        };
         ExecutionMeta {
-            execution_arn: format!(
-                "arn:aws:states:{r}:{a}:express:{sm}:{name}:{}",
-                uuid::Uuid::new_v4()
-            ),
+            execution_arn: concat(&[
+                "arn:aws:states:",
+                r,
+                ":",
+                a,
+                ":express:",
+                sm,
+                ":",
+                name,
+                ":",
+                uuid.hyphenated().encode_lower(&mut buf),
+            ]),
             name: name.to_string(),
-            state_machine_arn: format!("arn:aws:states:{r}:{a}:stateMachine:{sm}"),
+            state_machine_arn: concat(&["arn:aws:states:", r, ":", a, ":stateMachine:", sm]),
             state_machine_name: sm.to_string(),
-            role_arn: format!("arn:aws:iam::{a}:role/expressway"),
+            role_arn: concat(&["arn:aws:iam::", a, ":role/expressway"]),
             start_time: SystemTime::now(),
             test_case: None,
             asynchronous: false,
@@ -354,7 +371,13 @@ impl Engine {
             state_machine_name: Str::from(meta.state_machine_name),
             role_arn: Str::from(meta.role_arn),
             start_time: meta.start_time,
-            input: input.clone(),
+            // PERF: w1_pass_chain: its first ResultPath no longer copies the input's map,
+            // which `$$.Execution.Input` shared (no state of it reads the context).
+            input: if program.reads_execution_input || meta.history {
+                input.clone()
+            } else {
+                value::Value::Null
+            },
             redrive_count: meta.asynchronous.then_some(0),
             limits: self.settings.limits(),
             deadline: started.checked_add(limit),
@@ -388,12 +411,11 @@ impl Engine {
         let result = match first {
             Err(panic) => Ok((Err(internal_error(&*panic)), None)),
             Ok(driver::Start::Done(r, vars)) => Ok((r, vars)),
-            Ok(driver::Start::Pending(exec, step)) => {
+            Ok(driver::Start::Pending(pending)) => {
                 let keep_variables = preset.is_some();
                 return Begun::Pending(Box::pin(self.finish(
                     run,
-                    exec,
-                    step,
+                    pending,
                     keep_variables,
                     started,
                     limit,
@@ -406,27 +428,36 @@ impl Engine {
 
     /// The rest of an execution that waits: everything it keeps while parked lives here, in
     /// the one box [`Engine::begin`] makes (`Run` with the program, the top scope, the timer).
-    #[allow(clippy::too_many_arguments)]
     async fn finish(
         &self,
-        run: driver::Run<'_>,
-        exec: Box<Execution>,
-        step: Step,
+        mut run: driver::Run<'_>,
+        pending: Box<(Execution, Step)>,
         keep_variables: bool,
         started: Instant,
         limit: Duration,
         recorded: Option<Arc<History>>,
     ) -> Outcome {
-        let rest = AssertUnwindSafe(run.finish(exec, step, keep_variables)).catch_unwind();
-        let mut rest = std::pin::pin!(rest);
-        let finished = match timers::timeout(limit.saturating_sub(started.elapsed()), rest.as_mut())
-        {
-            Ok(timed) => timed.await.map_err(|_elapsed| ()),
+        let finished = match timers::probe() {
+            Ok(()) => {
+                let left = limit.saturating_sub(started.elapsed());
+                run.set_deadline(tokio::time::Instant::now() + left);
+                match AssertUnwindSafe(run.finish(pending, keep_variables))
+                    .catch_unwind()
+                    .await
+                {
+                    Ok(Ok(done)) => Ok(Ok(done)),
+                    Ok(Err(driver::TimedOut)) => Err(()),
+                    Err(panic) => Ok(Err(panic)),
+                }
+            }
             // No time driver: go on as long as nothing needs one.
             Err(cause) => {
                 run.without_timers(cause);
-                match timers::untimed(rest, started + limit).await {
-                    timers::Untimed::Done(r) => Ok(r),
+                let rest = AssertUnwindSafe(run.finish(pending, keep_variables)).catch_unwind();
+                match timers::untimed(std::pin::pin!(rest), started + limit).await {
+                    timers::Untimed::Done(Ok(Ok(done))) => Ok(Ok(done)),
+                    timers::Untimed::Done(Ok(Err(driver::TimedOut))) => Err(()),
+                    timers::Untimed::Done(Err(panic)) => Ok(Err(panic)),
                     timers::Untimed::TimedOut => Err(()),
                     timers::Untimed::Waits => {
                         Ok(Ok((Err(StatesError::new(ErrorName::RUNTIME, cause)), None)))

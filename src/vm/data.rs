@@ -102,7 +102,6 @@ impl<'p> Frame<'p> {
             task.insert(Str::from("Token"), Value::String(token.clone()));
             ctx.insert(Str::from("Task"), Value::object(task));
         }
-        let item = item.or(exec.map_item.as_ref().map(|(i, v)| (*i, v)));
         if let Some((index, value)) = item {
             let mut it = Map::with_capacity(2);
             it.insert(Str::from("Index"), Value::int(index));

@@ -158,8 +158,6 @@ pub struct Execution {
     /// History event ids as a Standard execution would number them (AWS quotes them in causes).
     event_id: u64,
     entered_event: u64,
-    /// `$$.Map.Item` for an iteration's states, when this scope is a Map iteration.
-    map_item: Option<(i64, Value)>,
     /// `$$.Task.Token` of the current attempt of a `.waitForTaskToken` Task.
     task_token: Option<Str>,
     /// State transitions so far (billing and metrics).
@@ -314,7 +312,6 @@ impl Execution {
             entered_time: now,
             event_id: 1,
             entered_event: 0,
-            map_item: None,
             last_event: 0,
             task_token: None,
             transitions: 0,
