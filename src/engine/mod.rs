@@ -381,6 +381,7 @@ impl Engine {
             redrive_count: meta.asynchronous.then_some(0),
             limits: self.settings.limits(),
             deadline: started.checked_add(limit),
+            context_parts: Default::default(),
             history: meta.history.then(|| Arc::new(History::new())),
         });
         if let Some(h) = &info.history {

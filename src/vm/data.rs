@@ -61,29 +61,33 @@ impl<'p> Frame<'p> {
         with_retry: bool,
         item: Option<(i64, &Value)>,
     ) -> Value {
-        let info = &exec.info;
-        let mut e = Map::with_capacity(6);
-        e.insert(Str::from("Id"), Value::String(info.execution_arn.clone()));
-        e.insert(Str::from("Input"), info.input.clone());
-        e.insert(
-            Str::from("StartTime"),
-            Value::from(time::iso_millis(info.start_time)),
-        );
-        e.insert(Str::from("Name"), Value::String(info.name.clone()));
-        e.insert(Str::from("RoleArn"), Value::String(info.role_arn.clone()));
-        // Recorded answers: StartExecution shows RedriveCount (Express too), StartSyncExecution not.
-        if let Some(n) = info.redrive_count {
-            e.insert(Str::from("RedriveCount"), Value::int(n as i64));
-        }
-        let mut sm = Map::with_capacity(2);
-        sm.insert(
-            Str::from("Id"),
-            Value::String(info.state_machine_arn.clone()),
-        );
-        sm.insert(
-            Str::from("Name"),
-            Value::String(info.state_machine_name.clone()),
-        );
+        let (execution, state_machine) = exec.info.context_parts.get_or_init(|| {
+            let info = &exec.info;
+            let mut e = Map::with_capacity(6);
+            e.insert(Str::from("Id"), Value::String(info.execution_arn.clone()));
+            e.insert(Str::from("Input"), info.input.clone());
+            e.insert(
+                Str::from("StartTime"),
+                Value::from(time::iso_millis(info.start_time)),
+            );
+            e.insert(Str::from("Name"), Value::String(info.name.clone()));
+            e.insert(Str::from("RoleArn"), Value::String(info.role_arn.clone()));
+            // Recorded answers: StartExecution shows RedriveCount (Express too),
+            // StartSyncExecution not.
+            if let Some(n) = info.redrive_count {
+                e.insert(Str::from("RedriveCount"), Value::int(n as i64));
+            }
+            let mut sm = Map::with_capacity(2);
+            sm.insert(
+                Str::from("Id"),
+                Value::String(info.state_machine_arn.clone()),
+            );
+            sm.insert(
+                Str::from("Name"),
+                Value::String(info.state_machine_name.clone()),
+            );
+            (Value::object(e), Value::object(sm))
+        });
         let mut st = Map::with_capacity(3);
         st.insert(Str::from("Name"), Value::String(self.state.name.clone()));
         st.insert(
@@ -94,8 +98,8 @@ impl<'p> Frame<'p> {
             st.insert(Str::from("RetryCount"), Value::int(exec.retry_count as i64));
         }
         let mut ctx = Map::with_capacity(4);
-        ctx.insert(Str::from("Execution"), Value::object(e));
-        ctx.insert(Str::from("StateMachine"), Value::object(sm));
+        ctx.insert(Str::from("Execution"), execution.clone());
+        ctx.insert(Str::from("StateMachine"), state_machine.clone());
         ctx.insert(Str::from("State"), Value::object(st));
         if let Some(token) = &exec.task_token {
             let mut task = Map::with_capacity(1);

@@ -48,6 +48,10 @@ pub struct ExecutionInfo {
     /// When the execution times out, if it does: long evaluations inside one state (JSONata)
     /// stop there instead of running on past it. The VM itself reads no clock.
     pub deadline: Option<std::time::Instant>,
+    /// `$$.Execution` and `$$.StateMachine`, built by the first state that reads the context
+    /// (they do not change during the execution). `Default::default()` to construct.
+    // PERF: w5_credit: every Task built both objects again, its start time formatted each time.
+    pub context_parts: std::sync::OnceLock<(Value, Value)>,
 }
 
 /// Workflow variables visible to one scope: its own, then its parents' (read-only).
