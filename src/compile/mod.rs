@@ -31,6 +31,10 @@ pub struct Program {
     pub scopes: Vec<CScope>,
     /// Top-level `TimeoutSeconds`.
     pub timeout_seconds: Option<u64>,
+    /// Whether any state can read `$$.Execution.Input` (it reads the context object, or is a
+    /// Task or a Map, whose context is built whole): otherwise the execution need not keep its
+    /// input, and the first state owns it alone (a ResultPath then grafts in place).
+    pub reads_execution_input: bool,
 }
 
 /// A scope: the top level, a Parallel branch, or a Map item processor.
@@ -237,12 +241,18 @@ pub fn compile(def: &Definition) -> Result<Program, Vec<Diagnostic>> {
             states: Vec::new(),
             scopes: Vec::new(),
             timeout_seconds: None,
+            reads_execution_input: false,
         },
         errors: Vec::new(),
     };
     c.program.timeout_seconds = def.timeout_seconds.as_ref().and_then(|v| v.as_u64());
     let top_ql = def.query_language.unwrap_or(QueryLanguage::JSONPath);
     c.scope(def, top_ql, "");
+    c.program.reads_execution_input = c
+        .program
+        .states
+        .iter()
+        .any(|s| s.uses_context || matches!(s.op, Op::Task(_) | Op::Map(_)));
     if c.errors.is_empty() {
         Ok(c.program)
     } else {

@@ -15,7 +15,7 @@ use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// How the first `step()` of an execution left it. Returned once per execution and taken apart
 /// at once: boxing the large arm would cost an allocation per execution for nothing.
@@ -23,14 +23,14 @@ use std::time::SystemTime;
 pub(super) enum Start {
     /// Finished without performing any effect: the result and, when asked for, the variables.
     Done(Result<Value, StatesError>, Option<Map>),
-    /// Waiting on an effect.
-    Pending(Execution, Step),
+    /// Waiting on an effect (boxed: the top scope lives on the heap while it waits).
+    Pending(Box<(Execution, Step)>),
 }
 
 /// The state of one execution's driver, shared by all of its scopes.
 pub(super) struct Run<'e> {
     engine: &'e Engine,
-    program: &'e Arc<Program>,
+    program: Arc<Program>,
     test_case: Option<Str>,
     /// A Standard execution: `.waitForTaskToken` Tasks wait for their token and
     /// `startExecution.sync` runs children of the engine (Express has neither pattern).
@@ -49,26 +49,61 @@ pub(super) struct Run<'e> {
     in_flight: AtomicUsize,
     /// Sleeps end at once (`ExecutionMeta::skip_waits`).
     skip_waits: bool,
+    /// When the top scope stops waiting: the execution's timeout (`None` without timers).
+    deadline: Option<tokio::time::Instant>,
+}
+
+/// The execution ran past its deadline.
+pub(super) struct TimedOut;
+
+/// Why a scope stopped before its end.
+enum Stop {
+    Failed(StatesError),
+    TimedOut,
+}
+
+/// `fut`, stopped at `deadline` if it does not answer on its first poll: what answers at once
+/// (a mocked or in-process task, a Map of Pass states) makes no timer.
+async fn within<T>(
+    deadline: Option<tokio::time::Instant>,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T, Stop> {
+    let mut fut = std::pin::pin!(fut);
+    if let Some(at) = deadline {
+        if let std::task::Poll::Ready(r) = futures::poll!(fut.as_mut()) {
+            return Ok(r);
+        }
+        return tokio::time::timeout_at(at, fut)
+            .await
+            .map_err(|_elapsed| Stop::TimedOut);
+    }
+    Ok(fut.await)
 }
 
 impl<'e> Run<'e> {
     pub fn new(
         engine: &'e Engine,
-        program: &'e Arc<Program>,
+        program: Arc<Program>,
         test_case: Option<Str>,
         standard: bool,
     ) -> Run<'e> {
         Run {
             engine,
             program,
+            // Only a mock test case counts invocations (the rest would allocate for nothing).
+            scope: if test_case.is_some() {
+                ExecutionScope::new()
+            } else {
+                ExecutionScope::default()
+            },
             test_case,
             standard,
             transitions: AtomicU64::new(0),
             entered: Default::default(),
-            scope: ExecutionScope::new(),
             no_timer: OnceLock::new(),
             in_flight: AtomicUsize::new(0),
             skip_waits: false,
+            deadline: None,
         }
     }
 
@@ -110,8 +145,9 @@ impl<'e> Run<'e> {
     }
 
     /// Starts the top scope: its first `step()`, which needs no timer. A workflow of
-    /// Pass/Choice/Succeed/Fail states ends here; anything else comes back as [`Start::Pending`] for [`Run::finish`]. `input_bound` bounds
-    /// the input's size in bytes (`usize::MAX` when unknown).
+    /// Pass/Choice/Succeed/Fail states ends here; anything else comes back as
+    /// [`Start::Pending`] for [`Run::finish`]. `input_bound` bounds the input's size in bytes
+    /// (`usize::MAX` when unknown).
     pub fn start(
         &self,
         info: Arc<ExecutionInfo>,
@@ -119,92 +155,150 @@ impl<'e> Run<'e> {
         input_bound: usize,
         preset: Option<&Map>,
     ) -> Start {
-        let mut exec = Execution::new(self.program, info, input, SystemTime::now());
+        let mut exec = Execution::new(&self.program, info, input, SystemTime::now());
         exec.set_input_bound(input_bound);
         if let Some(vars) = preset
             && let Err(e) = exec.preset_variables(vars)
         {
             return Start::Done(Err(e), None);
         }
-        match exec.step(self.program, SystemTime::now()) {
+        match exec.step(&self.program, SystemTime::now()) {
             Step::Done(r) => {
                 self.count(&exec);
                 // The variables at the end are kept only for whoever set some (TestState).
-                let vars = preset.map(|_| exec.vars.local().clone());
+                let vars = preset.map(|_| exec.vars.local());
                 Start::Done(r, vars)
             }
-            step => Start::Pending(exec, step),
+            step => Start::Pending(Box::new((exec, step))),
         }
     }
 
-    /// Drives a started top scope to its end; `keep_variables` returns its variables then.
-    pub async fn finish(
-        &self,
-        exec: Execution,
-        step: Step,
-        keep_variables: bool,
-    ) -> (Result<Value, StatesError>, Option<Map>) {
-        let (result, exec) = self.drive(exec, step).await;
-        let vars = keep_variables.then(|| exec.vars.local().clone());
-        (result, vars)
+    /// From now on the top scope stops at `deadline` (the execution's timeout): a Wait or a
+    /// retry's backoff sleeps until the earlier of its end and the deadline, and a Task, a
+    /// Parallel or a Map that does not answer at once waits at most until it.
+    // PERF: parked executions: one timer for a Wait and the timeout (two before, one of them
+    // wrapping the whole execution), and none made for what answers at once.
+    pub fn set_deadline(&mut self, deadline: tokio::time::Instant) {
+        self.deadline = Some(deadline);
     }
 
-    /// Drives one scope from `step` to its end.
+    /// Drives a started top scope to its end; `keep_variables` returns its variables then.
+    /// `Err` when it ran past the deadline.
+    pub async fn finish(
+        &self,
+        mut pending: Box<(Execution, Step)>,
+        keep_variables: bool,
+    ) -> Result<(Result<Value, StatesError>, Option<Map>), TimedOut> {
+        let (exec, step) = &mut *pending;
+        let step = std::mem::replace(step, Step::Done(Ok(Value::Null)));
+        let result = match self.drive_in_place(exec, step, true).await {
+            Ok(v) => Ok(v),
+            Err(Stop::Failed(e)) => Err(e),
+            Err(Stop::TimedOut) => return Err(TimedOut),
+        };
+        let vars = keep_variables.then(|| exec.vars.local());
+        Ok((result, vars))
+    }
+
+    /// Drives one child scope from `step` to its end (boxed: scopes nest).
     fn drive<'a>(
         &'a self,
         mut exec: Execution,
-        mut step: Step,
+        step: Step,
     ) -> BoxFuture<'a, (Result<Value, StatesError>, Execution)> {
         Box::pin(async move {
-            loop {
-                match step {
-                    Step::Done(r) => {
-                        self.count(&exec);
-                        return (r, exec);
-                    }
-                    Step::Effect(effect) => match self.perform(&exec, effect).await {
-                        Ok(resume) => step = exec.resume(self.program, resume, SystemTime::now()),
-                        Err(e) => {
-                            self.count(&exec);
-                            return (Err(e), exec);
-                        }
-                    },
-                }
-            }
+            let r = match self.drive_in_place(&mut exec, step, false).await {
+                Ok(v) => Ok(v),
+                Err(Stop::Failed(e)) => Err(e),
+                // Only the top scope has a deadline: its own effect (this child's parent)
+                // stops the children.
+                Err(Stop::TimedOut) => Err(StatesError::new(ErrorName::TIMEOUT, "")),
+            };
+            (r, exec)
         })
     }
 
-    /// The effect's result; `Err` ends the execution (only when a timer is needed and missing).
-    async fn perform(&self, exec: &Execution, effect: Effect) -> Result<Resume, StatesError> {
-        Ok(match effect {
-            Effect::Invoke(inv) => Resume::Task(self.invoke(exec, inv).await),
-            Effect::Sleep { until } => {
-                let scale = self.engine.settings.wait_time_scale;
-                let wait = until.duration_since(SystemTime::now()).map(|d| {
-                    if scale == 1.0 || !scale.is_finite() || scale < 0.0 {
-                        d
-                    } else {
-                        d.mul_f64(scale)
+    /// Drives a scope from `step` to its end where it lies; `top` applies the deadline.
+    async fn drive_in_place(
+        &self,
+        exec: &mut Execution,
+        mut step: Step,
+        top: bool,
+    ) -> Result<Value, Stop> {
+        loop {
+            match step {
+                Step::Done(r) => {
+                    self.count(exec);
+                    return r.map_err(Stop::Failed);
+                }
+                Step::Effect(effect) => match self.perform(exec, effect, top).await {
+                    Ok(resume) => step = exec.resume(&self.program, resume, SystemTime::now()),
+                    Err(e) => {
+                        self.count(exec);
+                        return Err(e);
                     }
-                });
-                match wait {
-                    Ok(d) if !d.is_zero() && !self.skip_waits => match self.timer_missing() {
-                        Some(e) => return Err(e),
-                        None => tokio::time::sleep(d).await,
-                    },
+                },
+            }
+        }
+    }
+
+    /// How long a sleep until `until` lasts (scaled; zero when past or skipped).
+    fn sleep_length(&self, until: SystemTime) -> Duration {
+        let scale = self.engine.settings.wait_time_scale;
+        match until.duration_since(SystemTime::now()) {
+            _ if self.skip_waits => Duration::ZERO,
+            Ok(d) if scale == 1.0 || !scale.is_finite() || scale < 0.0 => d,
+            Ok(d) => d.mul_f64(scale),
+            Err(_) => Duration::ZERO,
+        }
+    }
+
+    /// The effect's result; `Err` ends the execution (a timer needed and missing, or the
+    /// deadline of the top scope passed).
+    async fn perform(&self, exec: &Execution, effect: Effect, top: bool) -> Result<Resume, Stop> {
+        let deadline = self.deadline.filter(|_| top);
+        Ok(match effect {
+            // PERF: parked executions: every arm but the sleep is boxed, so that a scope waiting
+            // in a Wait holds a sleep and not room for the largest of them (a Map's children).
+            Effect::Invoke(inv) => {
+                Resume::Task(Box::pin(within(deadline, self.invoke(exec, *inv))).await?)
+            }
+            Effect::Sleep { until } => {
+                let d = self.sleep_length(until);
+                if d.is_zero() {
+                    if deadline.is_some_and(|at| tokio::time::Instant::now() >= at) {
+                        return Err(Stop::TimedOut);
+                    }
                     // A past time (or the VM yielding, or no waiting): still give the thread
                     // back once.
-                    _ if self.no_timer.get().is_some() => super::timers::yield_now().await,
-                    _ => tokio::task::yield_now().await,
+                    if self.no_timer.get().is_some() {
+                        super::timers::yield_now().await;
+                    } else {
+                        tokio::task::yield_now().await;
+                    }
+                } else {
+                    if let Some(e) = self.timer_missing() {
+                        return Err(Stop::Failed(e));
+                    }
+                    let wake = tokio::time::Instant::now() + d;
+                    let (at, timed_out) = match deadline {
+                        Some(at) if at <= wake => (at, true),
+                        _ => (wake, false),
+                    };
+                    tokio::time::sleep_until(at).await;
+                    if timed_out {
+                        return Err(Stop::TimedOut);
+                    }
                 }
                 Resume::Woke
             }
             Effect::Parallel { branches, input } => {
                 let children: Vec<_> = branches.iter().map(|b| (*b, input.clone(), None)).collect();
                 let source = Source::Fixed(children.into_iter());
-                Resume::Children(self.children(exec, source, 0, Tolerance::None, None).await)
+                let run = self.children(exec, source, 0, Tolerance::None, None);
+                Resume::Children(Box::pin(within(deadline, run)).await?)
             }
-            Effect::Map(run) => self.map(exec, run).await,
+            Effect::Map(run) => Box::pin(within(deadline, self.map(exec, *run))).await?,
         })
     }
 
@@ -362,7 +456,7 @@ impl<'e> Run<'e> {
             .await;
         #[cfg(feature = "http-client")]
         {
-            let name = exec.state_name(self.program).to_string();
+            let name = exec.state_name(&self.program).to_string();
             let done = records.into_done();
             match ran {
                 Ok(_) => {
@@ -420,7 +514,7 @@ impl<'e> Run<'e> {
         // Map iterations are history events of their own (Parallel branches are not).
         let map_name = exec
             .has_history()
-            .then(|| Str::from(exec.state_name(self.program)));
+            .then(|| Str::from(exec.state_name(&self.program)));
         let limit = if limit == 0 { usize::MAX } else { limit };
         // A child already started that waits for a slot.
         let mut parked: Option<Parked> = None;
@@ -432,7 +526,7 @@ impl<'e> Run<'e> {
                 let (i, child, step, iteration) = match parked.take() {
                     Some(p) => p,
                     None => {
-                        let (scope, input, item) = match source.next_ready(exec, self.program)? {
+                        let (scope, input, item) = match source.next_ready(exec, &self.program)? {
                             Next::Child(c) => c,
                             Next::Done => {
                                 if total.is_none() {
@@ -455,12 +549,12 @@ impl<'e> Run<'e> {
                         if let Some(r) = records.as_deref_mut() {
                             r.start(i, &input);
                         }
-                        let mut child = exec.child(self.program, scope, input, SystemTime::now());
+                        let mut child = exec.child(&self.program, scope, input, SystemTime::now());
                         let iteration = item.zip(map_name.clone());
                         if let Some((index, name)) = &iteration {
                             iteration_event(&mut child, "MapIterationStarted", *index, name);
                         }
-                        match child.step(self.program, SystemTime::now()) {
+                        match child.step(&self.program, SystemTime::now()) {
                             Step::Done(r) => {
                                 self.count(&child);
                                 iteration_end(&mut child, &r, iteration.as_ref());

@@ -24,7 +24,9 @@ use crate::compile::{self, Program};
 use crate::definition::Diagnostic;
 use crate::tasks::TaskRegistry;
 use crate::value::{self, Map, Str};
-use crate::vm::{ErrorName, ExecutionInfo, History, HistoryEvent, Limits, StatesError, history};
+use crate::vm::{
+    ErrorName, Execution, ExecutionInfo, History, HistoryEvent, Limits, StatesError, Step, history,
+};
 use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -132,16 +134,33 @@ pub struct ExecutionMeta {
 impl ExecutionMeta {
     /// Names for an execution of state machine `sm` under `settings`' region and account.
     pub fn express(settings: &Settings, sm: &str, name: &str) -> ExecutionMeta {
-        let (r, a) = (&settings.region, &settings.account);
+        // PERF: w1_pass_chain: the ARNs pushed piece by piece and the UUID from the thread's
+        // generator, instead of three `format!`s and the OS's random source.
+        let (r, a) = (settings.region.as_str(), settings.account.as_str());
+        let uuid = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+        let mut buf = uuid::Uuid::encode_buffer();
+        let concat = |parts: &[&str]| {
+            let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+            parts.iter().for_each(|p| s.push_str(p));
+            s
+        };
         ExecutionMeta {
-            execution_arn: format!(
-                "arn:aws:states:{r}:{a}:express:{sm}:{name}:{}",
-                uuid::Uuid::new_v4()
-            ),
+            execution_arn: concat(&[
+                "arn:aws:states:",
+                r,
+                ":",
+                a,
+                ":express:",
+                sm,
+                ":",
+                name,
+                ":",
+                uuid.hyphenated().encode_lower(&mut buf),
+            ]),
             name: name.to_string(),
-            state_machine_arn: format!("arn:aws:states:{r}:{a}:stateMachine:{sm}"),
+            state_machine_arn: concat(&["arn:aws:states:", r, ":", a, ":stateMachine:", sm]),
             state_machine_name: sm.to_string(),
-            role_arn: format!("arn:aws:iam::{a}:role/expressway"),
+            role_arn: concat(&["arn:aws:iam::", a, ":role/expressway"]),
             start_time: SystemTime::now(),
             test_case: None,
             asynchronous: false,
@@ -254,56 +273,81 @@ impl Engine {
     }
 
     /// Runs one execution to completion.
-    pub async fn execute(
-        &self,
+    ///
+    /// The returned future does nothing until polled. It holds the names of `meta` on the heap
+    /// until then and drops them once the execution's facts are built from them, so that an
+    /// execution parked on a Wait or a Task keeps only what it still needs (see
+    /// `examples/parked.rs`).
+    pub fn execute<'a>(
+        &'a self,
         program: Arc<Program>,
-        input: &str,
+        input: &'a str,
         meta: ExecutionMeta,
-    ) -> Outcome {
-        let started = Instant::now();
-        if input.len() > self.settings.max_payload_bytes {
-            return failed(
-                ErrorName::DATA_LIMIT_EXCEEDED,
-                "The input to the execution exceeds the maximum number of bytes service limit.",
-                started,
-            );
-        }
-        let text = input;
-        let input = match value::parse(text) {
-            Ok(v) => v,
-            Err(e) => {
+    ) -> impl Future<Output = Outcome> + Send + 'a {
+        // PERF: parked executions: an `async fn` keeps its arguments for its whole life; a box
+        // read on the first poll keeps 8 bytes instead of the 176 of `ExecutionMeta`.
+        let meta = Box::new(meta);
+        async move {
+            let started = Instant::now();
+            if input.len() > self.settings.max_payload_bytes {
                 return failed(
-                    "States.Runtime",
-                    &format!("Invalid execution input: {e}"),
+                    ErrorName::DATA_LIMIT_EXCEEDED,
+                    "The input to the execution exceeds the maximum number of bytes service limit.",
                     started,
                 );
             }
-        };
-        // The compact JSON of a parsed text is at most 8 times as long: only a number can grow
-        // (`1e5` prints as `100000.0`), and none prints longer than 24 bytes or reads shorter
-        // than 3 with its separator. A small input so never needs measuring.
-        let bound = text.len().saturating_mul(8);
-        self.run(program, input, bound, meta).await
+            let text = input;
+            let input = match value::parse(text) {
+                Ok(v) => v,
+                Err(e) => {
+                    return failed(
+                        "States.Runtime",
+                        &format!("Invalid execution input: {e}"),
+                        started,
+                    );
+                }
+            };
+            // The compact JSON of a parsed text is at most 8 times as long: only a number can
+            // grow (`1e5` prints as `100000.0`), and none prints longer than 24 bytes or reads
+            // shorter than 3 with its separator. A small input so never needs measuring.
+            let bound = text.len().saturating_mul(8);
+            // Taken apart before the await, so the future keeps only the box.
+            let rest = match self.begin(program, input, bound, unbox(meta)) {
+                Begun::Done(outcome) => return outcome,
+                Begun::Pending(rest) => rest,
+            };
+            rest.await
+        }
     }
 
     /// Runs one execution on an already parsed input.
-    pub async fn execute_value(
+    pub fn execute_value(
         &self,
         program: Arc<Program>,
         input: value::Value,
         meta: ExecutionMeta,
-    ) -> Outcome {
-        self.run(program, input, usize::MAX, meta).await
+    ) -> impl Future<Output = Outcome> + Send + '_ {
+        let first = Box::new((program, input, meta));
+        async move {
+            let (program, input, meta) = unbox(first);
+            let rest = match self.begin(program, input, usize::MAX, meta) {
+                Begun::Done(outcome) => return outcome,
+                Begun::Pending(rest) => rest,
+            };
+            rest.await
+        }
     }
 
-    /// Runs one execution; `input_bound` bounds the input's compact JSON size.
-    async fn run(
+    /// Starts one execution (`input_bound` bounds the input's compact JSON size) and runs it
+    /// as far as it goes without waiting: its outcome, or the rest of it as one boxed future
+    /// that holds only what a waiting execution needs.
+    fn begin(
         &self,
         program: Arc<Program>,
         input: value::Value,
         input_bound: usize,
         meta: ExecutionMeta,
-    ) -> Outcome {
+    ) -> Begun<'_> {
         let started = Instant::now();
         let ceiling = if meta.standard {
             self.settings.max_standard_execution_duration
@@ -322,16 +366,23 @@ impl Engine {
         // instructions per execution (run_many under cachegrind, N = 2000 minus N = 0; most of it
         // moved inlining, the added work is a clock read and the unwind guard).
         let info = Arc::new(ExecutionInfo {
-            execution_arn: Str::from(meta.execution_arn.as_str()),
-            name: Str::from(meta.name.as_str()),
-            state_machine_arn: Str::from(meta.state_machine_arn.as_str()),
-            state_machine_name: Str::from(meta.state_machine_name.as_str()),
-            role_arn: Str::from(meta.role_arn.as_str()),
+            execution_arn: Str::from(meta.execution_arn),
+            name: Str::from(meta.name),
+            state_machine_arn: Str::from(meta.state_machine_arn),
+            state_machine_name: Str::from(meta.state_machine_name),
+            role_arn: Str::from(meta.role_arn),
             start_time: meta.start_time,
-            input: input.clone(),
+            // PERF: w1_pass_chain: its first ResultPath no longer copies the input's map,
+            // which `$$.Execution.Input` shared (no state of it reads the context).
+            input: if program.reads_execution_input || meta.history {
+                input.clone()
+            } else {
+                value::Value::Null
+            },
             redrive_count: meta.asynchronous.then_some(0),
             limits: self.settings.limits(),
             deadline: started.checked_add(limit),
+            context_parts: Default::default(),
             history: meta.history.then(|| Arc::new(History::new())),
         });
         if let Some(h) = &info.history {
@@ -345,49 +396,95 @@ impl Engine {
         let recorded = info.history.clone();
         let run = driver::Run::new(
             self,
-            &program,
+            program,
             meta.test_case.as_deref().map(Str::from),
             meta.standard,
         )
         .skipping_waits(meta.skip_waits);
-        let preset = meta.variables.as_deref();
+        let preset = meta.variables;
         // A panic anywhere in the execution (the VM, a task handler, an expression) is our bug
         // or a handler's, never the other executions' problem: it ends this one FAILED with
         // `States.Runtime`. Everything it touched is its own (its `Run`, its `Execution`s), so
         // nothing shared is left half-updated. The first step needs no timer; the rest runs
         // under the execution's timeout.
         let first = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            run.start(info, input, input_bound, preset)
+            run.start(info, input, input_bound, preset.as_deref())
         }));
         let result = match first {
             Err(panic) => Ok((Err(internal_error(&*panic)), None)),
             Ok(driver::Start::Done(r, vars)) => Ok((r, vars)),
-            Ok(driver::Start::Pending(exec, step)) => {
-                let rest =
-                    AssertUnwindSafe(run.finish(exec, step, preset.is_some())).catch_unwind();
-                let mut rest = std::pin::pin!(rest);
-                let finished =
-                    match timers::timeout(limit.saturating_sub(started.elapsed()), rest.as_mut()) {
-                        Ok(timed) => timed.await.map_err(|_elapsed| ()),
-                        // No time driver: go on as long as nothing needs one.
-                        Err(cause) => {
-                            run.without_timers(cause);
-                            match timers::untimed(rest, started + limit).await {
-                                timers::Untimed::Done(r) => Ok(r),
-                                timers::Untimed::TimedOut => Err(()),
-                                timers::Untimed::Waits => {
-                                    Ok(Ok((Err(StatesError::new(ErrorName::RUNTIME, cause)), None)))
-                                }
-                            }
-                        }
-                    };
-                match finished {
-                    Ok(Ok(done)) => Ok(done),
-                    Ok(Err(panic)) => Ok((Err(internal_error(&*panic)), None)),
-                    Err(()) => Err(()),
+            Ok(driver::Start::Pending(pending)) => {
+                let keep_variables = preset.is_some();
+                return Begun::Pending(Box::pin(self.finish(
+                    run,
+                    pending,
+                    keep_variables,
+                    started,
+                    limit,
+                    recorded,
+                )));
+            }
+        };
+        Begun::Done(self.conclude(&run, started, limit, result, recorded))
+    }
+
+    /// The rest of an execution that waits: everything it keeps while parked lives here, in
+    /// the one box [`Engine::begin`] makes (`Run` with the program, the top scope, the timer).
+    async fn finish(
+        &self,
+        mut run: driver::Run<'_>,
+        pending: Box<(Execution, Step)>,
+        keep_variables: bool,
+        started: Instant,
+        limit: Duration,
+        recorded: Option<Arc<History>>,
+    ) -> Outcome {
+        let finished = match timers::probe() {
+            Ok(()) => {
+                let left = limit.saturating_sub(started.elapsed());
+                run.set_deadline(tokio::time::Instant::now() + left);
+                match AssertUnwindSafe(run.finish(pending, keep_variables))
+                    .catch_unwind()
+                    .await
+                {
+                    Ok(Ok(done)) => Ok(Ok(done)),
+                    Ok(Err(driver::TimedOut)) => Err(()),
+                    Err(panic) => Ok(Err(panic)),
+                }
+            }
+            // No time driver: go on as long as nothing needs one.
+            Err(cause) => {
+                run.without_timers(cause);
+                let rest = AssertUnwindSafe(run.finish(pending, keep_variables)).catch_unwind();
+                match timers::untimed(std::pin::pin!(rest), started + limit).await {
+                    timers::Untimed::Done(Ok(Ok(done))) => Ok(Ok(done)),
+                    timers::Untimed::Done(Ok(Err(driver::TimedOut))) => Err(()),
+                    timers::Untimed::Done(Err(panic)) => Ok(Err(panic)),
+                    timers::Untimed::TimedOut => Err(()),
+                    timers::Untimed::Waits => {
+                        Ok(Ok((Err(StatesError::new(ErrorName::RUNTIME, cause)), None)))
+                    }
                 }
             }
         };
+        let result = match finished {
+            Ok(Ok(done)) => Ok(done),
+            Ok(Err(panic)) => Ok((Err(internal_error(&*panic)), None)),
+            Err(()) => Err(()),
+        };
+        self.conclude(&run, started, limit, result, recorded)
+    }
+
+    /// The outcome of an execution that ended (`Err` when it timed out) and its last history
+    /// event.
+    fn conclude(
+        &self,
+        run: &driver::Run<'_>,
+        started: Instant,
+        limit: Duration,
+        result: Result<(Result<value::Value, StatesError>, Option<Map>), ()>,
+        recorded: Option<Arc<History>>,
+    ) -> Outcome {
         let late = started.elapsed() >= limit;
         let (result, variables) = match result {
             Ok(_) if late => (Err(()), None),
@@ -483,6 +580,21 @@ impl Engine {
         }
         outcome
     }
+}
+
+/// The value of a box, freeing the box now: `*b` on a captured box leaves its allocation to the
+/// end of the future that captured it.
+#[allow(clippy::boxed_local)]
+fn unbox<T>(b: Box<T>) -> T {
+    *b
+}
+
+/// How [`Engine::begin`] left an execution: taken apart at once, never kept across an await.
+#[allow(clippy::large_enum_variant)]
+enum Begun<'e> {
+    Done(Outcome),
+    /// The rest of it, waiting on something.
+    Pending(futures::future::BoxFuture<'e, Outcome>),
 }
 
 /// `States.Runtime` for an execution stopped by a panic, naming it as ours.

@@ -4,8 +4,8 @@
 //! runs on any executor: a tokio runtime built without `enable_time`, or none at all
 //! (`futures::executor::block_on`). Anything further (a Task, a Wait, a retry) runs under the
 //! execution's timeout, and tokio panics when a timer is made where there is no time driver.
-//! Tokio 1.x has no way to ask whether there is one (tokio-rs/tokio#8361), so [`timeout`] makes the
-//! execution's timer inside `catch_unwind` and turns that panic into a `States.Runtime` cause.
+//! Tokio 1.x has no way to ask whether there is one (tokio-rs/tokio#8361), so [`probe`] makes a
+//! timer inside `catch_unwind` and turns that panic into a `States.Runtime` cause.
 //!
 //! The panic would still print through the process's panic hook: the first probe installs a
 //! hook that stays silent for this one probe on this thread and hands every other panic to the
@@ -14,7 +14,7 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::catch_unwind;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Once};
 use std::task::{Context, Poll, Wake, Waker};
@@ -38,11 +38,8 @@ pub(crate) const NO_RUNTIME: &str = "The execution needs a timer (for its timeou
 TimeoutSeconds), but it is not running inside a tokio runtime: run it on a tokio runtime built \
 with enable_time() or enable_all().";
 
-/// `tokio::time::timeout(limit, fut)`, or the cause why this thread's runtime cannot time it.
-pub(super) fn timeout<F: Future>(
-    limit: Duration,
-    fut: F,
-) -> Result<tokio::time::Timeout<F>, &'static str> {
+/// Whether this thread's runtime can make timers: the cause why not.
+pub(super) fn probe() -> Result<(), &'static str> {
     QUIET_HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
@@ -52,7 +49,7 @@ pub(super) fn timeout<F: Future>(
         }));
     });
     PROBING.with(|p| p.set(true));
-    let made = catch_unwind(AssertUnwindSafe(|| tokio::time::timeout(limit, fut)));
+    let made = catch_unwind(|| drop(tokio::time::sleep(Duration::ZERO)));
     PROBING.with(|p| p.set(false));
     made.map_err(|_| {
         if tokio::runtime::Handle::try_current().is_ok() {

@@ -27,7 +27,7 @@ use std::fmt;
 
 pub use intrinsic::{Intrinsic, IntrinsicFn};
 pub use path::{Path, Root};
-pub use reference::{REFERENCE_PATH_CONFLICT, ReferencePath};
+pub use reference::{REFERENCE_PATH_CONFLICT, ReferencePath, Undo};
 pub use template::Template;
 
 /// Nesting bound for parsing and evaluating user-written paths, filters, templates and

@@ -202,7 +202,9 @@ fn eval(node: &Node, scope: &Scope) -> Result<Value, EvalError> {
     match node {
         Node::Literal(v) => Ok(v.clone()),
         Node::Object(members) => {
-            let mut map = Map::with_capacity(members.len());
+            // PERF: w3_map100: room for one more member, which a ResultPath after Parameters
+            // often adds (each iteration's `Mark` grew and rehashed its object).
+            let mut map = Map::with_capacity(members.len() + 1);
             for (name, item) in members.iter() {
                 map.insert(name.clone(), eval(item, scope)?);
             }

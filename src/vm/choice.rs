@@ -110,15 +110,11 @@ fn compare(
     c: &Comparison,
     scope: &Scope,
 ) -> Result<bool, StatesError> {
-    let var = c.variable.select(scope);
     if c.operator == Operator::IsPresent {
-        let present = match &var {
-            Ok(Value::Array(a)) if !c.variable.is_definite() => !a.is_empty(),
-            Ok(_) => true,
-            Err(_) => false,
-        };
+        let present = c.variable.is_present(scope);
         return Ok(present == matches!(c.operand, Operand::Literal(Value::Bool(true))));
     }
+    let var = c.variable.select(scope);
     let var = var.map_err(|e| {
         f.runtime_error(exec, &format!("Invalid path '{}' : {}", c.variable_text, e))
     })?;

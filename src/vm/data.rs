@@ -11,6 +11,13 @@ use crate::value::{Map, Str, Value};
 use std::cell::RefCell;
 use std::time::{Duration, SystemTime};
 
+/// What a state's input became when its result was grafted into it in place, and how to undo
+/// that.
+pub(super) struct Restore {
+    grafted: Value,
+    undo: crate::expr::Undo,
+}
+
 /// Borrowed view of one state while its data flows.
 pub(super) struct Frame<'p> {
     pub state: &'p CState,
@@ -54,29 +61,33 @@ impl<'p> Frame<'p> {
         with_retry: bool,
         item: Option<(i64, &Value)>,
     ) -> Value {
-        let info = &exec.info;
-        let mut e = Map::with_capacity(6);
-        e.insert(Str::from("Id"), Value::String(info.execution_arn.clone()));
-        e.insert(Str::from("Input"), info.input.clone());
-        e.insert(
-            Str::from("StartTime"),
-            Value::from(time::iso_millis(info.start_time)),
-        );
-        e.insert(Str::from("Name"), Value::String(info.name.clone()));
-        e.insert(Str::from("RoleArn"), Value::String(info.role_arn.clone()));
-        // Recorded answers: StartExecution shows RedriveCount (Express too), StartSyncExecution not.
-        if let Some(n) = info.redrive_count {
-            e.insert(Str::from("RedriveCount"), Value::int(n as i64));
-        }
-        let mut sm = Map::with_capacity(2);
-        sm.insert(
-            Str::from("Id"),
-            Value::String(info.state_machine_arn.clone()),
-        );
-        sm.insert(
-            Str::from("Name"),
-            Value::String(info.state_machine_name.clone()),
-        );
+        let (execution, state_machine) = exec.info.context_parts.get_or_init(|| {
+            let info = &exec.info;
+            let mut e = Map::with_capacity(6);
+            e.insert(Str::from("Id"), Value::String(info.execution_arn.clone()));
+            e.insert(Str::from("Input"), info.input.clone());
+            e.insert(
+                Str::from("StartTime"),
+                Value::from(time::iso_millis(info.start_time)),
+            );
+            e.insert(Str::from("Name"), Value::String(info.name.clone()));
+            e.insert(Str::from("RoleArn"), Value::String(info.role_arn.clone()));
+            // Recorded answers: StartExecution shows RedriveCount (Express too),
+            // StartSyncExecution not.
+            if let Some(n) = info.redrive_count {
+                e.insert(Str::from("RedriveCount"), Value::int(n as i64));
+            }
+            let mut sm = Map::with_capacity(2);
+            sm.insert(
+                Str::from("Id"),
+                Value::String(info.state_machine_arn.clone()),
+            );
+            sm.insert(
+                Str::from("Name"),
+                Value::String(info.state_machine_name.clone()),
+            );
+            (Value::object(e), Value::object(sm))
+        });
         let mut st = Map::with_capacity(3);
         st.insert(Str::from("Name"), Value::String(self.state.name.clone()));
         st.insert(
@@ -87,15 +98,14 @@ impl<'p> Frame<'p> {
             st.insert(Str::from("RetryCount"), Value::int(exec.retry_count as i64));
         }
         let mut ctx = Map::with_capacity(4);
-        ctx.insert(Str::from("Execution"), Value::object(e));
-        ctx.insert(Str::from("StateMachine"), Value::object(sm));
+        ctx.insert(Str::from("Execution"), execution.clone());
+        ctx.insert(Str::from("StateMachine"), state_machine.clone());
         ctx.insert(Str::from("State"), Value::object(st));
         if let Some(token) = &exec.task_token {
             let mut task = Map::with_capacity(1);
             task.insert(Str::from("Token"), Value::String(token.clone()));
             ctx.insert(Str::from("Task"), Value::object(task));
         }
-        let item = item.or(exec.map_item.as_ref().map(|(i, v)| (*i, v)));
         if let Some((index, value)) = item {
             let mut it = Map::with_capacity(2);
             it.insert(Str::from("Index"), Value::int(index));
@@ -189,14 +199,17 @@ impl<'p> Frame<'p> {
     }
 
     /// The result (its size bounded by `bound`) becomes the state output, returned with a
-    /// bound on its size (and variables are computed).
+    /// bound on its size (and variables are computed). `input` is the state's input, moved
+    /// out of the execution: a ResultPath grafts the result into it in place, and then the
+    /// returned [`Restore`] gives it back as it was if the state fails after all.
     pub fn output_from_result(
         &self,
         exec: &Execution,
+        input: &mut Value,
         result: Value,
         bound: usize,
         selector: bool,
-    ) -> Result<(Value, usize), StatesError> {
+    ) -> Result<(Value, usize, Option<Restore>), StatesError> {
         let ctx = self.ctx(exec);
         match &self.state.io {
             Io::JsonPath {
@@ -217,21 +230,57 @@ impl<'p> Frame<'p> {
                     _ => (result, bound),
                 };
                 self.assign_jsonpath(exec, &result, &ctx)?;
-                let combined = self.apply_result_path(exec, result_path, result)?;
+                let (combined, restore) = match result_path {
+                    None => (result, None),
+                    Some(None) => (input.clone(), None),
+                    Some(Some(rp)) => match rp.graft(std::mem::take(input), result) {
+                        Ok((combined, undo)) => {
+                            let restore = Restore {
+                                grafted: combined.clone(),
+                                undo,
+                            };
+                            (combined, Some(restore))
+                        }
+                        Err((e, unchanged)) => {
+                            *input = unchanged;
+                            let detail = format!("Invalid path '{}' : {}", rp.text(), e);
+                            return Err(self.runtime(exec, &detail));
+                        }
+                    },
+                };
                 let bound = result_path_bound(result_path, exec.input_bound, bound);
-                let out = self.apply_path(exec, output_path, &combined, &ctx)?;
-                Ok((out, path_bound(output_path, bound)))
+                match self.apply_path(exec, output_path, &combined, &ctx) {
+                    Ok(out) => Ok((out, path_bound(output_path, bound), restore)),
+                    Err(e) => {
+                        drop(combined);
+                        if let Some(r) = restore {
+                            *input = self.restore_input(r);
+                        }
+                        Err(e)
+                    }
+                }
             }
             Io::JsonAta { output, .. } => {
-                let states = States::new(exec, &exec.input, ctx).with_result(result.clone());
+                let states = States::new(exec, input, ctx).with_result(result.clone());
                 self.assign_jsonata(exec, &states)?;
                 match output {
                     Some(t) => jsonata_eval::template(t, &states, None)
-                        .map(|v| (v, UNKNOWN))
+                        .map(|v| (v, UNKNOWN, None))
                         .map_err(|d| self.fail(exec, &d.0, &d.1)),
-                    None => Ok((result, bound)),
+                    None => Ok((result, bound, None)),
                 }
             }
+        }
+    }
+
+    /// The input as it was before `output_from_result` grafted the result into it.
+    pub fn restore_input(&self, r: Restore) -> Value {
+        match &self.state.io {
+            Io::JsonPath {
+                result_path: Some(Some(rp)),
+                ..
+            } => rp.undo(r.grafted, r.undo),
+            _ => unreachable!("only a ResultPath grafts"),
         }
     }
 

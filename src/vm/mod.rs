@@ -50,14 +50,18 @@ pub struct ExecutionInfo {
     /// When the execution times out, if it does: long evaluations inside one state (JSONata)
     /// stop there instead of running on past it. The VM itself reads no clock.
     pub deadline: Option<std::time::Instant>,
+    /// `$$.Execution` and `$$.StateMachine`, built by the first state that reads the context
+    /// (they do not change during the execution). `Default::default()` to construct.
+    // PERF: w5_credit: every Task built both objects again, its start time formatted each time.
+    pub context_parts: std::sync::OnceLock<(Value, Value)>,
 }
 
 /// Workflow variables visible to one scope: its own, then its parents' (read-only).
 #[derive(Debug, Clone, Default)]
 pub struct Variables {
-    local: Arc<Map>,
-    /// The size of each of `local`'s values, index for index (measured when assigned).
-    sizes: Arc<Vec<usize>>,
+    /// None until the scope's first Assign.
+    // PERF: parked executions: no allocation for a scope that assigns nothing (two before).
+    local: Option<Arc<Local>>,
     /// The sum of `sizes`: what this scope holds of the execution's `budget`.
     local_bytes: usize,
     parent: Option<Arc<Variables>>,
@@ -65,12 +69,19 @@ pub struct Variables {
     budget: limits::Budget,
 }
 
+/// A scope's own variables.
+#[derive(Debug, Clone, Default)]
+struct Local {
+    map: Map,
+    /// The size of each of `map`'s values, index for index (measured when assigned).
+    sizes: Vec<usize>,
+}
+
 impl Variables {
     /// A child scope (Parallel branch, Map iteration): reads ours, writes its own.
     pub fn child(&self) -> Variables {
         Variables {
-            local: Arc::new(Map::new()),
-            sizes: Arc::default(),
+            local: None,
             local_bytes: 0,
             parent: Some(Arc::new(self.clone())),
             budget: self.budget.clone(),
@@ -86,19 +97,21 @@ impl Variables {
         state: &str,
     ) -> Result<(), StatesError> {
         let added: usize = assigned.sizes.iter().sum();
-        let freed: usize = assigned
-            .map
-            .keys()
-            .filter_map(|k| self.local.get_index_of(k))
-            .map(|i| self.sizes[i])
-            .sum();
+        let freed: usize = match &self.local {
+            Some(local) => assigned
+                .map
+                .keys()
+                .filter_map(|k| local.map.get_index_of(k))
+                .map(|i| local.sizes[i])
+                .sum(),
+            None => 0,
+        };
         if !self.budget.take(freed, added, limit) {
             return Err(limits::variables_too_big(state));
         }
-        let local = Arc::make_mut(&mut self.local);
-        let sizes = Arc::make_mut(&mut self.sizes);
+        let Local { map, sizes } = Arc::make_mut(self.local.get_or_insert_with(Arc::default));
         for ((k, v), size) in assigned.map.into_iter().zip(assigned.sizes) {
-            let (i, _) = local.insert_full(k, v);
+            let (i, _) = map.insert_full(k, v);
             if i == sizes.len() {
                 sizes.push(size);
             } else {
@@ -112,14 +125,16 @@ impl Variables {
 
 impl Variables {
     /// The variables this scope assigned (the top level's are the execution's).
-    pub fn local(&self) -> &Map {
-        &self.local
+    pub fn local(&self) -> Map {
+        self.local
+            .as_ref()
+            .map_or_else(Map::new, |local| local.map.clone())
     }
 }
 
 impl crate::expr::Vars for Variables {
     fn get(&self, name: &str) -> Option<&Value> {
-        match self.local.get(name) {
+        match self.local.as_ref().and_then(|local| local.map.get(name)) {
             Some(v) => Some(v),
             None => self.parent.as_ref().and_then(|p| p.get(name)),
         }
@@ -149,8 +164,6 @@ pub struct Execution {
     /// History event ids as a Standard execution would number them (AWS quotes them in causes).
     event_id: u64,
     entered_event: u64,
-    /// `$$.Map.Item` for an iteration's states, when this scope is a Map iteration.
-    map_item: Option<(i64, Value)>,
     /// `$$.Task.Token` of the current attempt of a `.waitForTaskToken` Task.
     task_token: Option<Str>,
     /// State transitions so far (billing and metrics).
@@ -193,8 +206,8 @@ impl Drop for Execution {
         std::mem::replace(&mut self.effective, Value::Null).dismantle();
         // The scope ends: its variables leave the execution's budget.
         self.vars.budget.release(self.vars.local_bytes);
-        if let Ok(vars) = Arc::try_unwrap(std::mem::take(&mut self.vars.local)) {
-            vars.into_values().for_each(Value::dismantle);
+        if let Some(Ok(vars)) = self.vars.local.take().map(Arc::try_unwrap) {
+            vars.map.into_values().for_each(Value::dismantle);
         }
     }
 }
@@ -210,8 +223,9 @@ pub enum Step {
 /// What the execution needs from the outside world.
 #[derive(Debug)]
 pub enum Effect {
-    /// Run a Task's resource.
-    Invoke(Invoke),
+    /// Run a Task's resource (boxed, as is a Map's run: a waiting scope keeps its `Step` and
+    /// the small arms then decide its size).
+    Invoke(Box<Invoke>),
     /// Resume at `until` (a Wait state or a Retry backoff).
     Sleep { until: SystemTime },
     /// Run each branch on the same input; resume with their outputs in branch order.
@@ -220,7 +234,7 @@ pub enum Effect {
         input: Value,
     },
     /// Run the processor on each item; resume with outputs in item order.
-    Map(MapRun),
+    Map(Box<MapRun>),
 }
 
 /// A Task invocation.
@@ -324,7 +338,6 @@ impl Execution {
             entered_time: now,
             event_id: 1,
             entered_event: 0,
-            map_item: None,
             last_event: 0,
             task_token: None,
             transitions: 0,
@@ -543,11 +556,12 @@ impl Execution {
                 // A loop that grows its data each turn is stopped here, before its memory, or a
                 // recursive walk of its depth, can run away.
                 if self.input.exceeds(LIVE_DEPTH, LIVE_BYTES)
-                    || self
-                        .vars
-                        .local
-                        .values()
-                        .any(|v| v.exceeds(LIVE_DEPTH, LIVE_BYTES))
+                    || self.vars.local.as_ref().is_some_and(|local| {
+                        local
+                            .map
+                            .values()
+                            .any(|v| v.exceeds(LIVE_DEPTH, LIVE_BYTES))
+                    })
                 {
                     self.phase = Phase::Finished;
                     return Step::Done(Err(limits::too_big(self.state_name(program))));
@@ -655,7 +669,7 @@ impl Execution {
                     });
                 }
                 self.phase = Phase::AwaitTask;
-                Flow::Effect(Effect::Invoke(Invoke {
+                Flow::Effect(Effect::Invoke(Box::new(Invoke {
                     resource: task.resource.clone(),
                     state_name: state.name.clone(),
                     input: effective,
@@ -664,7 +678,7 @@ impl Execution {
                     attempt: self.retry_count,
                     context: f.context(self, true),
                     task_token: self.task_token.clone(),
-                }))
+                })))
             }
             // Choice: first matching rule wins, else Default, else States.NoChoiceMatched.
             Op::Choice { rules, default } => choice::run(self, &f, rules, *default),
@@ -768,7 +782,7 @@ impl Execution {
                     history::details([("length", Value::Number(Number::Int(length)))])
                 });
                 self.phase = Phase::AwaitChildren;
-                Flow::Effect(Effect::Map(run))
+                Flow::Effect(Effect::Map(Box::new(run)))
             }
             Err(e) => Flow::Fail(e),
         }
@@ -801,9 +815,30 @@ impl Execution {
     ) -> Flow {
         let state = &program.states[self.pc.0 as usize];
         let f = Frame::new(state);
-        match f.output_from_result(self, result, bound, selector) {
-            Ok((out, bound)) => self.transition(program, out, bound, f.take_assigned()),
-            Err(e) => self.state_failed(program, e),
+        // The input moves out while the output is built (a ResultPath grafts into it in
+        // place); a state that fails gets it back as it was, for its Retry or Catch.
+        let mut input = std::mem::take(&mut self.input);
+        match f.output_from_result(self, &mut input, result, bound, selector) {
+            Ok((out, bound, restore)) => {
+                if let Err(e) = self.commit(&state.name, &out, bound, f.take_assigned()) {
+                    drop(out);
+                    self.input = match restore {
+                        Some(r) => f.restore_input(r),
+                        None => input,
+                    };
+                    return self.state_failed(program, e);
+                }
+                drop(restore);
+                self.input = input;
+                match state.next {
+                    Some(next) => Flow::Next(next, out),
+                    None => Flow::End(out),
+                }
+            }
+            Err(e) => {
+                self.input = input;
+                self.state_failed(program, e)
+            }
         }
     }
 

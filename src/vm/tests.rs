@@ -17,6 +17,7 @@ pub(super) fn info() -> Arc<ExecutionInfo> {
         limits: Limits::default(),
         history: None,
         deadline: None,
+        context_parts: Default::default(),
     })
 }
 
