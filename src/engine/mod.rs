@@ -259,29 +259,45 @@ impl Engine {
         input: &str,
         meta: ExecutionMeta,
     ) -> Outcome {
-        let started = Instant::now();
         if input.len() > self.settings.max_payload_bytes {
-            return failed(
-                ErrorName::DATA_LIMIT_EXCEEDED,
-                "The input to the execution exceeds the maximum number of bytes service limit.",
-                started,
-            );
+            return self
+                .execute_parsed(program, value::Value::Null, input.len(), meta)
+                .await;
         }
-        let text = input;
-        let input = match value::parse(text) {
+        let parsed = match value::parse(input) {
             Ok(v) => v,
             Err(e) => {
                 return failed(
                     "States.Runtime",
                     &format!("Invalid execution input: {e}"),
-                    started,
+                    Instant::now(),
                 );
             }
         };
+        self.execute_parsed(program, parsed, input.len(), meta)
+            .await
+    }
+
+    /// Runs one execution whose input text (`text_len` bytes) the caller has already parsed
+    /// into `input` (the HTTP endpoint decodes a request's `input` once, straight into a value).
+    pub async fn execute_parsed(
+        &self,
+        program: Arc<Program>,
+        input: value::Value,
+        text_len: usize,
+        meta: ExecutionMeta,
+    ) -> Outcome {
+        if text_len > self.settings.max_payload_bytes {
+            return failed(
+                ErrorName::DATA_LIMIT_EXCEEDED,
+                "The input to the execution exceeds the maximum number of bytes service limit.",
+                Instant::now(),
+            );
+        }
         // The compact JSON of a parsed text is at most 8 times as long: only a number can grow
         // (`1e5` prints as `100000.0`), and none prints longer than 24 bytes or reads shorter
         // than 3 with its separator. A small input so never needs measuring.
-        let bound = text.len().saturating_mul(8);
+        let bound = text_len.saturating_mul(8);
         self.run(program, input, bound, meta).await
     }
 

@@ -144,6 +144,24 @@ impl Arns {
         format!("{}:express:{machine}:{name}:{id}", self.prefix())
     }
 
+    /// A new Express execution's ARN, its id part a fresh random UUID.
+    pub fn express_new(&self, machine: &str, name: &str) -> String {
+        let mut s = String::with_capacity(
+            32 + self.region.len() + self.account.len() + machine.len() + name.len() + 36,
+        );
+        s.push_str("arn:aws:states:");
+        s.push_str(&self.region);
+        s.push(':');
+        s.push_str(&self.account);
+        s.push_str(":express:");
+        s.push_str(machine);
+        s.push(':');
+        s.push_str(name);
+        s.push(':');
+        super::ids::push_uuid(&mut s);
+        s
+    }
+
     /// Splits `arn:aws:states:<region>:<account>:<type>:<rest>` after checking its frame.
     fn split<'a>(&self, arn: &'a str) -> Result<(&'a str, Vec<&'a str>), ApiError> {
         let parts: Vec<&str> = arn.split(':').collect();
