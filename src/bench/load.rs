@@ -183,21 +183,46 @@ impl Stats {
     }
 }
 
-/// Shared by every in-flight request; the lock is held only to add one answer.
+/// Shards of a recorder's counts: threads beyond this many share one.
+const SHARDS: usize = 8;
+
+/// One thread's share of the counts, on its own cache lines.
+#[repr(align(128))]
+struct Shard(Mutex<Stats>);
+
+/// This thread's shard number, handed out in turn on a thread's first use.
+fn shard_index() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    thread_local! {
+        static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+    }
+    INDEX.with(|i| *i)
+}
+
+/// Shared by every in-flight request. PERF: the counts are kept per thread (each thread locks
+/// only its own shard, uncontended) and added up when read: one shared mutex taken twice per
+/// execution had the workers of `--concurrency 64` queue on each other.
 pub struct Recorder {
     t0: Instant,
-    stats: Mutex<Stats>,
+    shards: Box<[Shard]>,
     expect: Option<Arc<Expect>>,
     /// Answers so far, read by the live line without the lock.
     answered: AtomicU64,
     failed: AtomicU64,
 }
 
+fn lock_stats(m: &Mutex<Stats>) -> std::sync::MutexGuard<'_, Stats> {
+    // A panic while holding this lock leaves plain counters behind: still readable.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl Recorder {
     pub fn new(t0: Instant, slice: Duration, expect: Option<Arc<Expect>>) -> Recorder {
         Recorder {
             t0,
-            stats: Mutex::new(Stats::new(slice)),
+            shards: (0..SHARDS)
+                .map(|_| Shard(Mutex::new(Stats::new(slice))))
+                .collect(),
             expect,
             answered: AtomicU64::new(0),
             failed: AtomicU64::new(0),
@@ -208,9 +233,20 @@ impl Recorder {
         self.lock().sent += 1;
     }
 
+    /// This thread's shard.
     fn lock(&self) -> std::sync::MutexGuard<'_, Stats> {
-        // A panic while holding this lock leaves plain counters behind: still readable.
-        self.stats.lock().unwrap_or_else(|p| p.into_inner())
+        lock_stats(&self.shards[shard_index()].0)
+    }
+
+    /// Every shard's counts added up.
+    fn merged(&self) -> Stats {
+        let first = lock_stats(&self.shards[0].0);
+        let mut out = Stats::new(first.slice);
+        drop(first);
+        for shard in self.shards.iter() {
+            out.absorb(&mut lock_stats(&shard.0));
+        }
+        out
     }
 
     /// Adds one answer for a request scheduled (or started) at `start` and answered at `end`.
@@ -261,8 +297,11 @@ impl Recorder {
 
     /// (answered, failed, p50, p99) so far, for the live line.
     pub fn glance(&self) -> (u64, u64, Duration, Duration) {
-        let s = self.lock();
-        let q = |q| Duration::from_nanos(s.latency.value_at_quantile(q));
+        let mut latency = histogram(3);
+        for shard in self.shards.iter() {
+            let _ = latency.add(&lock_stats(&shard.0).latency);
+        }
+        let q = |q| Duration::from_nanos(latency.value_at_quantile(q));
         (
             self.answered.load(Ordering::Relaxed),
             self.failed.load(Ordering::Relaxed),
@@ -272,9 +311,47 @@ impl Recorder {
     }
 
     pub fn into_stats(self, end: Instant) -> Stats {
-        let mut s = self.stats.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut s = self.merged();
         s.elapsed = end.saturating_duration_since(self.t0);
         s
+    }
+}
+
+impl Stats {
+    /// Moves `other`'s counts into these (both started with the same slice width).
+    fn absorb(&mut self, other: &mut Stats) {
+        self.sent += other.sent;
+        self.answered += other.answered;
+        self.passed += other.passed;
+        let _ = self.latency.add(&other.latency);
+        for (k, n) in std::mem::take(&mut other.statuses) {
+            *self.statuses.entry(k).or_insert(0) += n;
+        }
+        for (k, n) in std::mem::take(&mut other.errors) {
+            *self.errors.entry(k).or_insert(0) += n;
+        }
+        self.matched += other.matched;
+        self.mismatched += other.mismatched;
+        if self.sample_output.is_none() {
+            self.sample_output = other.sample_output.take();
+        }
+        // Widths only double from the same start: bring both to the wider, then add slice by slice.
+        while self.slice < other.slice {
+            self.halve();
+        }
+        while other.slice < self.slice {
+            other.halve();
+        }
+        for (i, b) in std::mem::take(&mut other.slices).into_iter().enumerate() {
+            if self.slices.len() <= i {
+                self.slices.push(b);
+            } else {
+                let a = &mut self.slices[i];
+                a.passed += b.passed;
+                a.errors += b.errors;
+                let _ = a.latency.add(&b.latency);
+            }
+        }
     }
 }
 
@@ -337,10 +414,8 @@ pub async fn run<T: Target>(
     match Arc::try_unwrap(rec) {
         Ok(rec) => rec.into_stats(end),
         Err(rec) => {
-            // The watcher still holds it: copy the counts out under the lock.
-            let mut s = rec.lock();
-            let mut out = Stats::new(s.slice);
-            std::mem::swap(&mut out, &mut s);
+            // The watcher still holds it: add the counts up under the locks.
+            let mut out = rec.merged();
             out.elapsed = end.saturating_duration_since(t0);
             out
         }

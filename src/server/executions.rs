@@ -769,6 +769,68 @@ pub fn describe_machine_for(server: &Server, r: &Req) -> OpResult {
     }))
 }
 
+/// StartSyncExecution's request decode and answer encode on their own, for `benches/http.rs`.
+#[doc(hidden)]
+pub mod hot_path {
+    use super::*;
+
+    /// The one-pass decode of a body down to the input value the engine runs.
+    pub fn decode(body: &[u8]) -> Option<crate::value::Value> {
+        let args = StartArgs::decode(body)?;
+        crate::value::parse(&args.input).ok()
+    }
+
+    /// The general decode (serde_json map, `Req`), then what the input went through before:
+    /// checked with serde_json, copied, parsed by the engine.
+    pub fn decode_general(body: &[u8]) -> Option<crate::value::Value> {
+        let map = super::super::protocol::parse_body(body).ok()?;
+        let req = Req::new(&map);
+        let args = StartArgs::from_req(&req, true).ok()?;
+        serde_json::from_str::<CheckedJson>(&args.input).ok()?;
+        let copy = args.input.to_string();
+        crate::value::parse(&copy).ok()
+    }
+
+    /// A finished execution of `input` with `output`, and the request's literal of its input.
+    pub struct Sample(SyncAnswer, String);
+
+    /// A sample answer.
+    pub fn sample(input: &str, output: &str) -> Sample {
+        let answer = SyncAnswer {
+            arn: "arn:aws:states:us-east-1:123456789012:express:bench:0b8e3f5c-9a41-4d6e-8f0a-2c7b1d9e4a35:5d2f8c1a-7e3b-4f90-a6d2-1b8c9e0f3a47".into(),
+            machine: "bench".into(),
+            machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:bench".into(),
+            name: "0b8e3f5c-9a41-4d6e-8f0a-2c7b1d9e4a35".into(),
+            start: SystemTime::now(),
+            result: ExecResult {
+                status: crate::engine::Status::Succeeded,
+                output: Some(output.to_string()),
+                error: None,
+                cause: None,
+                transitions: 10,
+                entered: [0; 8],
+                duration: Duration::from_micros(12),
+                variables: None,
+                history: None,
+            },
+            data: true,
+            input: input.to_string(),
+        };
+        let literal = serde_json::to_string(input).unwrap_or_default();
+        Sample(answer, literal)
+    }
+
+    /// The answer written straight as text, the input literal echoed.
+    pub fn encode(s: &Sample) -> String {
+        s.0.write_json(Some(&s.1))
+    }
+
+    /// The answer built as a serde_json value and serialized (as it was).
+    pub fn encode_value(s: &Sample) -> String {
+        s.0.to_value().to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,6 +41,8 @@ pub use backend::{Backend, EngineBackend, ExecMeta, ExecResult, ExecStatus, Prog
 #[cfg(feature = "cli")]
 pub use cli::{ServeArgs, serve_main};
 pub use conn::serve;
+#[doc(hidden)]
+pub use executions::hot_path;
 pub use logs::ExecLog;
 pub use sigv4::Credentials;
 
@@ -279,12 +281,12 @@ async fn read_body(
     }
 }
 
-async fn handle(server: Arc<Server>, req: Request<Incoming>) -> Response<Body> {
+async fn handle(server: &Arc<Server>, req: Request<Incoming>) -> Response<Body> {
     let method = req.method();
     let path = req.uri().path();
     // The API's own route first: nothing is copied out of the request to route it.
     if method == Method::POST && path == "/" {
-        return aws(&server, req).await;
+        return aws(server, req).await;
     }
     match (method, path) {
         (&Method::GET, "/health" | "/ping") => response(
@@ -297,12 +299,12 @@ async fn handle(server: Arc<Server>, req: Request<Incoming>) -> Response<Body> {
             "text/plain; version=0.0.4",
             server.metrics.render(),
         ),
-        (_, p) if p == "/ui" || p.starts_with("/ui/") => console::route(&server, req).await,
+        (_, p) if p == "/ui" || p.starts_with("/ui/") => console::route(server, req).await,
         (&Method::POST, p) if p.starts_with("/execute/") => {
             let name = p.trim_start_matches("/execute/").to_string();
-            gateway(&server, req, &name).await
+            gateway(server, req, &name).await
         }
-        (&Method::POST, _) => aws(&server, req).await,
+        (&Method::POST, _) => aws(server, req).await,
         (method, path) => response(
             StatusCode::NOT_FOUND,
             "application/json",
