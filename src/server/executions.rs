@@ -95,23 +95,118 @@ pub(super) struct StartArgs<'a> {
     included: Option<&'a str>,
 }
 
-/// StartSyncExecution's (and StartExecution's) members exactly as the common request spells
-/// them: no other member, none repeated, the names and ARN without escapes. Anything else
-/// fails this decode and goes through the general one (`protocol::parse_body` and `Req`), which
-/// also words every error.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StartBody<'a> {
-    #[serde(rename = "stateMachineArn", borrow, default)]
-    arn: Option<&'a str>,
-    #[serde(borrow, default)]
-    name: Option<&'a str>,
-    #[serde(borrow, default)]
-    input: Option<&'a serde_json::value::RawValue>,
-    #[serde(rename = "traceHeader", borrow, default)]
-    trace_header: Option<&'a str>,
-    #[serde(rename = "includedData", borrow, default)]
-    included: Option<&'a str>,
+/// A scanner for StartSyncExecution's (and StartExecution's) body as the common request spells
+/// it: one object of the five members, none repeated, each a string or `null`, the ARN, name,
+/// trace header and `includedData` without escapes. Anything else (including anything invalid,
+/// however slightly) is `None`, and the general decode (`protocol::parse_body` and `Req`) takes
+/// the request and words its error. PERF: replaced a serde derive with a borrowed `RawValue`
+/// (serde_json scanned the input literal twice, then unescaped it one escape at a time).
+struct Scan<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Scan<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, b: u8) -> Option<()> {
+        self.skip_ws();
+        (self.peek()? == b).then(|| self.pos += 1)
+    }
+
+    /// A string literal starting here: the literal (quotes included) and whether it holds an
+    /// escape. Raw control characters and malformed escapes are refused; `\u` escapes are
+    /// checked when decoded.
+    fn string(&mut self) -> Option<(&'a str, bool)> {
+        let bytes = self.text.as_bytes();
+        let start = self.pos;
+        if bytes.get(start) != Some(&b'"') {
+            return None;
+        }
+        let mut i = start + 1;
+        let mut escaped = false;
+        loop {
+            match *bytes.get(i)? {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    match *bytes.get(i + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                        b'u' => {
+                            let hex = bytes.get(i + 2..i + 6)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return None;
+                            }
+                            i += 6;
+                        }
+                        _ => return None,
+                    }
+                }
+                b if b < 0x20 => return None,
+                _ => i += 1,
+            }
+        }
+        self.pos = i + 1;
+        Some((&self.text[start..=i], escaped))
+    }
+}
+
+/// The text of a string literal that holds escapes (all well-formed: `Scan::string` checked),
+/// or `None` for a lone or misordered surrogate, which serde_json refuses.
+fn unescape(literal: &str) -> Option<String> {
+    let inner = &literal[1..literal.len() - 1];
+    let bytes = inner.as_bytes();
+    let mut out = String::with_capacity(inner.len());
+    let mut run = 0;
+    let mut i = 0;
+    let hex = |at: usize| u32::from_str_radix(inner.get(at..at + 4)?, 16).ok();
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        out.push_str(&inner[run..i]);
+        let c = match bytes[i + 1] {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            _ => {
+                let unit = hex(i + 2)?;
+                i += 4;
+                if (0xD800..0xDC00).contains(&unit) {
+                    if inner.get(i + 2..i + 4) != Some("\\u") {
+                        return None;
+                    }
+                    let low = hex(i + 4)?;
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return None;
+                    }
+                    i += 6;
+                    char::from_u32(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))?
+                } else {
+                    char::from_u32(unit)?
+                }
+            }
+        };
+        out.push(c);
+        i += 2;
+        run = i;
+    }
+    out.push_str(&inner[run..]);
+    Some(out)
 }
 
 /// Whether `s` has between `min` and `max` characters (the model counts characters).
@@ -128,43 +223,86 @@ impl<'a> StartArgs<'a> {
     /// check the general path makes holds for what this accepts, so both answer alike.
     pub(super) fn decode(body: &'a [u8]) -> Option<StartArgs<'a>> {
         let text = std::str::from_utf8(body).ok()?;
-        let b: StartBody<'a> = serde_json::from_str(text).ok()?;
-        let arn = b.arn.filter(|a| chars_within(a, 1, 256))?;
-        if let Some(n) = b.name
+        let mut scan = Scan { text, pos: 0 };
+        scan.eat(b'{')?;
+        // Members seen: stateMachineArn, name, input, traceHeader, includedData.
+        let mut seen = [false; 5];
+        let mut members: [Option<(&'a str, bool)>; 5] = [None; 5];
+        scan.skip_ws();
+        if scan.peek()? != b'}' {
+            loop {
+                scan.skip_ws();
+                let (key, escaped) = scan.string()?;
+                if escaped {
+                    return None;
+                }
+                let slot = match key {
+                    "\"stateMachineArn\"" => 0,
+                    "\"name\"" => 1,
+                    "\"input\"" => 2,
+                    "\"traceHeader\"" => 3,
+                    "\"includedData\"" => 4,
+                    _ => return None,
+                };
+                if std::mem::replace(&mut seen[slot], true) {
+                    return None;
+                }
+                scan.eat(b':')?;
+                scan.skip_ws();
+                if scan.text[scan.pos..].starts_with("null") {
+                    scan.pos += 4;
+                } else {
+                    members[slot] = Some(scan.string()?);
+                }
+                scan.skip_ws();
+                match scan.peek()? {
+                    b',' => scan.pos += 1,
+                    b'}' => break,
+                    _ => return None,
+                }
+            }
+        }
+        scan.pos += 1;
+        scan.skip_ws();
+        if scan.pos != text.len() {
+            return None;
+        }
+        // The members other than `input`, without their quotes; escapes go the general way.
+        let plain = |m: Option<(&'a str, bool)>| -> Option<Option<&'a str>> {
+            match m {
+                None => Some(None),
+                Some((_, true)) => None,
+                Some((lit, false)) => Some(Some(&lit[1..lit.len() - 1])),
+            }
+        };
+        let arn = plain(members[0])?.filter(|a| chars_within(a, 1, 256))?;
+        let name = plain(members[1])?;
+        if let Some(n) = name
             && !(chars_within(n, 1, 80) && valid_name(n))
         {
             return None;
         }
-        if b.trace_header.is_some_and(|t| !chars_within(t, 0, 256)) {
+        if plain(members[3])?.is_some_and(|t| !chars_within(t, 0, 256)) {
             return None;
         }
-        if b.included
-            .is_some_and(|i| i != "ALL_DATA" && i != "METADATA_ONLY")
-        {
+        let included = plain(members[4])?;
+        if included.is_some_and(|i| i != "ALL_DATA" && i != "METADATA_ONLY") {
             return None;
         }
-        let (input, input_literal) = match b.input {
+        let (input, input_literal) = match members[2] {
             None => (Cow::Borrowed("{}"), None),
-            Some(raw) => {
-                let lit = raw.get();
-                let inner = lit.strip_prefix('"')?.strip_suffix('"')?;
-                let input = if inner.contains('\\') {
-                    Cow::Owned(serde_json::from_str::<String>(lit).ok()?)
-                } else {
-                    Cow::Borrowed(inner)
-                };
-                (input, Some(lit))
-            }
+            Some((lit, false)) => (Cow::Borrowed(&lit[1..lit.len() - 1]), Some(lit)),
+            Some((lit, true)) => (Cow::Owned(unescape(lit)?), Some(lit)),
         };
         if !chars_within(&input, 0, MAX_INPUT) {
             return None;
         }
         Some(StartArgs {
             arn,
-            name: b.name,
+            name,
             input,
             input_literal,
-            included: b.included,
+            included,
         })
     }
 
@@ -913,6 +1051,10 @@ mod tests {
                 r#"{{"stateMachineArn":"{arn}","includedData":"METADATA_ONLY","traceHeader":"t"}}"#
             ),
             format!(r#"{{"stateMachineArn":"{arn}","input":"plain text is checked later"}}"#),
+            format!(
+                "{{\n\t\"stateMachineArn\" :\r\n \"{arn}\" ,\"input\":\"[\\\"\\ud83d\\ude00\\u00e9\\/\\n\\t\\b\\f\\r\\\\\\\"]\"}}"
+            ),
+            format!(r#"{{"stateMachineArn":"{arn}","input":"\"\u0000\""}}"#),
         ];
         for body in &accepted {
             let fast = StartArgs::decode(body.as_bytes()).expect(body);
@@ -937,6 +1079,19 @@ mod tests {
             format!(r#"{{"stateMachineArn":"arn\u003a{arn}"}}"#),
             format!(r#"{{"stateMachineArn":"{arn}","input":{{}}}}"#),
             format!(r#"{{"stateMachineArn":"{arn}","input":"\ud800"}}"#),
+            format!(r#"{{"stateMachineArn":"{arn}","input":"\udc00\ud800"}}"#),
+            format!(r#"{{"stateMachineArn":"{arn}","input":"\ud800\u0041"}}"#),
+            format!(r#"{{"stateMachineArn":"{arn}","input":"\x"}}"#),
+            format!(r#"{{"stateMachineArn":"{arn}","input":"\u12"}}"#),
+            format!("{{\"stateMachineArn\":\"{arn}\",\"input\":\"a\u{1}b\"}}"),
+            format!(r#"{{"stateMachineArn":"{arn}","input":nul}}"#),
+            format!(r#"{{"stateMachineArn":"{arn}","input":nullx}}"#),
+            format!(r#"{{"stateMachineArn":"{arn}",}}"#),
+            format!(r#"{{"stateMachineArn":"{arn}"}} x"#),
+            format!(r#"{{"stateMachineArn":"{arn}""#),
+            format!(r#"{{"state\u004dachineArn":"{arn}"}}"#),
+            format!(r#"{{"stateMachineArn":"{arn}","name":"r\u0031"}}"#),
+            "{}".to_string(),
             format!(r#"{{"stateMachineArn":"{arn}","name":""}}"#),
             format!(r#"{{"stateMachineArn":"{arn}","name":"a b"}}"#),
             format!(
