@@ -99,7 +99,7 @@ pub(super) struct StartArgs<'a> {
 /// it: one object of the five members, none repeated, each a string or `null`, the ARN, name,
 /// trace header and `includedData` without escapes. Anything else (including anything invalid,
 /// however slightly) is `None`, and the general decode (`protocol::parse_body` and `Req`) takes
-/// the request and words its error. PERF: replaced a serde derive with a borrowed `RawValue`
+/// the request and words its error. PERF: replaced a serde derive with a borrowed raw value
 /// (serde_json scanned the input literal twice, then unescaped it one escape at a time).
 struct Scan<'a> {
     text: &'a str,
