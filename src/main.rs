@@ -2,6 +2,12 @@
 
 mod bench;
 
+/// PERF: mimalloc instead of glibc's malloc for the binary (the library leaves the allocator to
+/// its embedder). Executions allocate and free many small values, often freed on another
+/// worker thread than the one that allocated them; see README's design notes for the figures.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use expressway::definition;
 use expressway::engine::{Engine, ExecutionMeta, Settings, Status};

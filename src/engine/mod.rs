@@ -320,6 +320,36 @@ impl Engine {
         }
     }
 
+    /// Runs one execution whose input text (`text_len` bytes) the caller has already parsed
+    /// into `input` (the HTTP endpoint decodes a request's `input` once, straight into a value).
+    /// The same checks and the same parked footprint as `execute`.
+    pub fn execute_parsed(
+        &self,
+        program: Arc<Program>,
+        input: value::Value,
+        text_len: usize,
+        meta: ExecutionMeta,
+    ) -> impl Future<Output = Outcome> + Send + '_ {
+        let meta = Box::new(meta);
+        async move {
+            let started = Instant::now();
+            if text_len > self.settings.max_payload_bytes {
+                return failed(
+                    ErrorName::DATA_LIMIT_EXCEEDED,
+                    "The input to the execution exceeds the maximum number of bytes service limit.",
+                    started,
+                );
+            }
+            // See `execute` for the bound.
+            let bound = text_len.saturating_mul(8);
+            let rest = match self.begin(program, input, bound, unbox(meta)) {
+                Begun::Done(outcome) => return outcome,
+                Begun::Pending(rest) => rest,
+            };
+            rest.await
+        }
+    }
+
     /// Runs one execution on an already parsed input.
     pub fn execute_value(
         &self,

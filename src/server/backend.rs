@@ -31,6 +31,18 @@ pub trait Backend: Send + Sync + 'static {
     fn compile(&self, definition: &str) -> Result<Program, Vec<Diagnostic>>;
     /// Runs one execution to completion with Express semantics.
     fn execute(&self, program: Program, input: String, meta: ExecMeta) -> ExecFuture;
+    /// Runs one execution whose input text (`text`) the server has already parsed into `input`:
+    /// a backend that runs values skips a second parse. The default runs the text.
+    fn execute_parsed(
+        &self,
+        program: Program,
+        input: crate::value::Value,
+        text: &str,
+        meta: ExecMeta,
+    ) -> ExecFuture {
+        let _ = input;
+        self.execute(program, text.to_string(), meta)
+    }
     /// Where SendTaskSuccess/Failure/Heartbeat go; `None` when nothing ever waits for a token.
     fn callbacks(&self) -> Option<crate::engine::Callbacks> {
         None
@@ -296,6 +308,27 @@ impl Backend for EngineBackend {
                 );
             };
             engine.execute(program, &input, meta).await
+        })
+    }
+
+    fn execute_parsed(
+        &self,
+        program: Program,
+        input: crate::value::Value,
+        text: &str,
+        meta: ExecMeta,
+    ) -> ExecFuture {
+        let engine = self.engine.clone();
+        let len = text.len();
+        Box::pin(async move {
+            let Ok(program) = program.downcast::<crate::compile::Program>() else {
+                return failed(
+                    "States.Runtime",
+                    "program was not compiled by this backend",
+                    0,
+                );
+            };
+            engine.execute_parsed(program, input, len, meta).await
         })
     }
 

@@ -165,10 +165,7 @@ fn connection(
 
 /// Runs the handler; a panic in it answers this request 500 `InternalFailure` and nothing else.
 async fn contained(state: Arc<Server>, req: Request<Incoming>) -> Response<Body> {
-    match AssertUnwindSafe(handle(state.clone(), req))
-        .catch_unwind()
-        .await
-    {
+    match AssertUnwindSafe(handle(&state, req)).catch_unwind().await {
         Ok(resp) => resp,
         Err(_) => {
             state.metrics.panicked();

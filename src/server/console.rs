@@ -48,7 +48,7 @@ struct Recent {
 pub struct Console {
     /// Newest last; a std mutex held for one push or one listing.
     recent: Mutex<VecDeque<Recent>>,
-    capacity: usize,
+    pub capacity: usize,
     next_id: AtomicU64,
     /// Record the history of every execution (`serve --ui-trace`), not only the console's own.
     pub trace_all: bool,
@@ -65,14 +65,15 @@ impl Console {
         }
     }
 
-    /// Keeps one finished execution; the oldest goes when the ring is full.
+    /// Keeps one finished execution; the oldest goes when the ring is full. Everything is moved
+    /// in (the answer has been written by then), so the ring copies nothing.
     pub fn record(
         &self,
-        machine: &str,
-        execution_arn: &str,
-        input: &str,
+        machine: String,
+        execution_arn: String,
+        input: String,
         start: SystemTime,
-        result: &ExecResult,
+        result: ExecResult,
     ) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         if self.capacity == 0 {
@@ -80,22 +81,29 @@ impl Console {
         }
         let rec = Recent {
             id,
-            machine: machine.to_string(),
-            execution_arn: execution_arn.to_string(),
+            machine,
+            execution_arn,
             status: result.status.as_str(),
             start,
             duration_ms: result.duration.as_secs_f64() * 1000.0,
-            error: result.error.clone(),
-            cause: result.cause.clone(),
-            input: input.to_string(),
-            output: result.output.clone(),
-            events: result.history.clone(),
+            error: result.error,
+            cause: result.cause,
+            input,
+            output: result.output,
+            events: result.history,
         };
-        let mut ring = lock(&self.recent);
-        if ring.len() >= self.capacity {
-            ring.pop_front();
-        }
-        ring.push_back(rec);
+        let old = {
+            let mut ring = lock(&self.recent);
+            let old = if ring.len() >= self.capacity {
+                ring.pop_front()
+            } else {
+                None
+            };
+            ring.push_back(rec);
+            old
+        };
+        // The evicted execution is freed outside the lock.
+        drop(old);
         id
     }
 
@@ -128,15 +136,6 @@ impl Console {
             out.extend(more);
         }
         Some(Value::Object(out))
-    }
-
-    /// The console id of the execution with this ARN, if it is still in the ring.
-    pub fn id_of(&self, execution_arn: &str) -> Option<u64> {
-        lock(&self.recent)
-            .iter()
-            .rev()
-            .find(|r| r.execution_arn == execution_arn)
-            .map(|r| r.id)
     }
 
     /// The names of the states execution `id` entered (for the graph's highlight).
@@ -341,12 +340,17 @@ async fn start(server: &Arc<Server>, req: Request<Incoming>, name: &str) -> Resp
     let Value::Object(body) = body else {
         unreachable!("json! of an object literal is an object")
     };
-    match executions::run_to_end(server, &Req::new(&body), false, true).await {
-        Ok(mut out) => {
-            let id = out["executionArn"]
-                .as_str()
-                .and_then(|a| server.console.id_of(a));
-            out["id"] = json!(id);
+    let req = Req::new(&body);
+    let args = match executions::StartArgs::from_req(&req, true) {
+        Ok(a) => a,
+        Err(e) => return error(&e),
+    };
+    match executions::run_to_end(server, args, false, true).await {
+        Ok(answer) => {
+            let mut out = answer.to_value();
+            let id = answer.record(server);
+            let kept = server.console.capacity > 0;
+            out["id"] = if kept { json!(id) } else { Value::Null };
             json_response(StatusCode::OK, &out)
         }
         Err(e) => error(&e),

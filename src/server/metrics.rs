@@ -1,15 +1,21 @@
 //! Prometheus metrics: executions by status (and by state machine), state transitions (and
 //! states entered by type), an execution latency histogram, and API requests by operation.
-//! Counters are atomics; the per-machine ones sit in a map behind a read-mostly lock taken for
-//! one lookup (a write only for a machine's first execution).
+//!
+//! Every request adds to a dozen counters, from every worker thread at once. PERF: the counters
+//! live in shards, one per thread (up to `SHARDS`, cache-line aligned), so that two workers
+//! never write the same cache line; `/metrics` adds the shards up. The histogram keeps one
+//! count per bucket (one add per execution, not one per bucket above it) and is made
+//! cumulative when rendered. Executions by state machine sit in each shard's own map behind a
+//! mutex that only its thread and `/metrics` take.
 
 use std::collections::HashMap;
 use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, RwLock};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 use super::OPERATIONS;
 use super::backend::ExecStatus;
+use super::registry::lock;
 
 /// Request counters: one slot per operation, then the `/execute/{name}` route, then unknown targets.
 const SLOTS: usize = OPERATIONS.len() + 2;
@@ -19,72 +25,99 @@ const BUCKETS: [f64; 12] = [
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5, 10.0,
 ];
 
-/// The server's counters.
+/// Shards of the counters: threads beyond this many share one (still correct, atomics).
+const SHARDS: usize = 16;
+
+/// One thread's counters.
 #[derive(Default)]
-pub struct Metrics {
-    succeeded: AtomicU64,
-    failed: AtomicU64,
-    timed_out: AtomicU64,
-    aborted: AtomicU64,
+#[repr(align(128))]
+struct Shard {
+    /// Finished executions: `[SUCCEEDED, FAILED, TIMED_OUT]`.
+    status: [AtomicU64; 3],
     transitions: AtomicU64,
-    buckets: [AtomicU64; BUCKETS.len()],
+    /// Executions by the first bucket that holds their latency; the last is above every bound.
+    buckets: [AtomicU64; BUCKETS.len() + 1],
     sum_micros: AtomicU64,
-    count: AtomicU64,
     /// Requests by operation slot, `[ok, error]`.
     requests: [[AtomicU64; 2]; SLOTS],
-    /// Requests whose handler panicked (answered 500 `InternalFailure`).
-    panics: AtomicU64,
     /// States entered, by type (`vm::history::STATE_TYPES` order).
     entered: [AtomicU64; 8],
     /// Executions by state machine name: `[SUCCEEDED, FAILED, TIMED_OUT]`.
-    by_machine: RwLock<HashMap<String, Arc<[AtomicU64; 3]>>>,
+    by_machine: Mutex<HashMap<String, [u64; 3], foldhash::fast::RandomState>>,
+}
+
+/// The server's counters.
+pub struct Metrics {
+    shards: Box<[Shard]>,
+    aborted: AtomicU64,
+    /// Requests whose handler panicked (answered 500 `InternalFailure`).
+    panics: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics {
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
+            aborted: AtomicU64::new(0),
+            panics: AtomicU64::new(0),
+        }
+    }
+}
+
+/// This thread's shard number, handed out in turn on a thread's first use.
+fn shard_index() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static INDEX: usize = NEXT.fetch_add(1, Relaxed) % SHARDS;
+    }
+    INDEX.with(|i| *i)
 }
 
 impl Metrics {
+    fn shard(&self) -> &Shard {
+        &self.shards[shard_index()]
+    }
+
+    fn sum(&self, f: impl Fn(&Shard) -> &AtomicU64) -> u64 {
+        self.shards.iter().map(|s| f(s).load(Relaxed)).sum()
+    }
+
     /// Records one finished execution.
     pub fn execution(&self, machine: &str, result: &super::backend::ExecResult) {
         let (status, transitions, duration) = (result.status, result.transitions, result.duration);
-        match status {
-            ExecStatus::Succeeded => &self.succeeded,
-            ExecStatus::Failed => &self.failed,
-            ExecStatus::TimedOut => &self.timed_out,
-        }
-        .fetch_add(1, Relaxed);
-        for (total, n) in self.entered.iter().zip(result.entered) {
-            if n > 0 {
-                total.fetch_add(n, Relaxed);
-            }
-        }
         let slot = match status {
             ExecStatus::Succeeded => 0,
             ExecStatus::Failed => 1,
             ExecStatus::TimedOut => 2,
         };
-        let known = self
-            .by_machine
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(machine)
-            .cloned();
-        let counters = known.unwrap_or_else(|| {
-            self.by_machine
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .entry(machine.to_string())
-                .or_default()
-                .clone()
-        });
-        counters[slot].fetch_add(1, Relaxed);
-        self.transitions.fetch_add(transitions, Relaxed);
-        let secs = duration.as_secs_f64();
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if secs <= *b {
-                self.buckets[i].fetch_add(1, Relaxed);
+        let shard = self.shard();
+        shard.status[slot].fetch_add(1, Relaxed);
+        for (total, n) in shard.entered.iter().zip(result.entered) {
+            if n > 0 {
+                total.fetch_add(n, Relaxed);
             }
         }
-        self.sum_micros
+        {
+            let mut machines = lock(&shard.by_machine);
+            match machines.get_mut(machine) {
+                Some(counts) => counts[slot] += 1,
+                None => {
+                    let mut counts = [0; 3];
+                    counts[slot] = 1;
+                    machines.insert(machine.to_string(), counts);
+                }
+            }
+        }
+        shard.transitions.fetch_add(transitions, Relaxed);
+        let secs = duration.as_secs_f64();
+        let bucket = BUCKETS
+            .iter()
+            .position(|b| secs <= *b)
+            .unwrap_or(BUCKETS.len());
+        shard.buckets[bucket].fetch_add(1, Relaxed);
+        shard
+            .sum_micros
             .fetch_add(duration.as_micros() as u64, Relaxed);
-        self.count.fetch_add(1, Relaxed);
     }
 
     /// Records an execution stopped by StopExecution.
@@ -107,7 +140,7 @@ impl Metrics {
                 .position(|o| *o == op)
                 .unwrap_or(OPERATIONS.len() + 1),
         };
-        self.requests[slot][usize::from(!ok)].fetch_add(1, Relaxed);
+        self.shard().requests[slot][usize::from(!ok)].fetch_add(1, Relaxed);
     }
 
     /// The Prometheus text exposition.
@@ -115,56 +148,65 @@ impl Metrics {
         let mut s = String::new();
         s.push_str("# HELP expressway_executions_total Executions finished, by status.\n");
         s.push_str("# TYPE expressway_executions_total counter\n");
-        for (status, c) in [
-            ("SUCCEEDED", &self.succeeded),
-            ("FAILED", &self.failed),
-            ("TIMED_OUT", &self.timed_out),
-            ("ABORTED", &self.aborted),
-        ] {
+        for (i, status) in ["SUCCEEDED", "FAILED", "TIMED_OUT"].iter().enumerate() {
             let _ = writeln!(
                 s,
                 "expressway_executions_total{{status=\"{status}\"}} {}",
-                c.load(Relaxed)
+                self.sum(|sh| &sh.status[i])
             );
         }
+        let _ = writeln!(
+            s,
+            "expressway_executions_total{{status=\"ABORTED\"}} {}",
+            self.aborted.load(Relaxed)
+        );
         s.push_str("# HELP expressway_state_transitions_total State transitions run.\n");
         s.push_str("# TYPE expressway_state_transitions_total counter\n");
         let _ = writeln!(
             s,
             "expressway_state_transitions_total {}",
-            self.transitions.load(Relaxed)
+            self.sum(|sh| &sh.transitions)
         );
         s.push_str("# HELP expressway_execution_duration_seconds Execution latency.\n");
         s.push_str("# TYPE expressway_execution_duration_seconds histogram\n");
+        let mut cumulative = 0;
         for (i, b) in BUCKETS.iter().enumerate() {
+            cumulative += self.sum(|sh| &sh.buckets[i]);
             let _ = writeln!(
                 s,
-                "expressway_execution_duration_seconds_bucket{{le=\"{b}\"}} {}",
-                self.buckets[i].load(Relaxed)
+                "expressway_execution_duration_seconds_bucket{{le=\"{b}\"}} {cumulative}"
             );
         }
-        let count = self.count.load(Relaxed);
+        let count = cumulative + self.sum(|sh| &sh.buckets[BUCKETS.len()]);
         let _ = writeln!(
             s,
             "expressway_execution_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
         );
-        let sum = self.sum_micros.load(Relaxed) as f64 / 1e6;
+        let sum = self.sum(|sh| &sh.sum_micros) as f64 / 1e6;
         let _ = writeln!(s, "expressway_execution_duration_seconds_sum {sum}");
         let _ = writeln!(s, "expressway_execution_duration_seconds_count {count}");
         s.push_str("# HELP expressway_states_entered_total States entered, by state type.\n");
         s.push_str("# TYPE expressway_states_entered_total counter\n");
-        for (kind, c) in crate::vm::history::STATE_TYPES.iter().zip(&self.entered) {
+        for (i, kind) in crate::vm::history::STATE_TYPES.iter().enumerate() {
             let _ = writeln!(
                 s,
                 "expressway_states_entered_total{{state_type=\"{kind}\"}} {}",
-                c.load(Relaxed)
+                self.sum(|sh| &sh.entered[i])
             );
         }
         s.push_str(
             "# HELP expressway_state_machine_executions_total Executions finished, by state machine and status.\n",
         );
         s.push_str("# TYPE expressway_state_machine_executions_total counter\n");
-        let machines = self.by_machine.read().unwrap_or_else(|p| p.into_inner());
+        let mut machines: HashMap<String, [u64; 3]> = HashMap::new();
+        for shard in self.shards.iter() {
+            for (name, counts) in lock(&shard.by_machine).iter() {
+                let total = machines.entry(name.clone()).or_default();
+                for (t, c) in total.iter_mut().zip(counts) {
+                    *t += c;
+                }
+            }
+        }
         let mut names: Vec<&String> = machines.keys().collect();
         names.sort();
         for name in names {
@@ -174,21 +216,19 @@ impl Metrics {
             {
                 let _ = writeln!(
                     s,
-                    "expressway_state_machine_executions_total{{state_machine=\"{}\",status=\"{status}\"}} {}",
+                    "expressway_state_machine_executions_total{{state_machine=\"{}\",status=\"{status}\"}} {c}",
                     label(name),
-                    c.load(Relaxed)
                 );
             }
         }
-        drop(machines);
         s.push_str(
             "# HELP expressway_api_requests_total API requests, by operation and outcome.\n",
         );
         s.push_str("# TYPE expressway_api_requests_total counter\n");
         let names = OPERATIONS.iter().copied().chain(["execute", "unknown"]);
-        for (name, counts) in names.zip(self.requests.iter()) {
-            for (outcome, c) in ["ok", "error"].iter().zip(counts) {
-                let n = c.load(Relaxed);
+        for (slot, name) in names.enumerate() {
+            for (k, outcome) in ["ok", "error"].iter().enumerate() {
+                let n = self.sum(|sh| &sh.requests[slot][k]);
                 if n > 0 {
                     let _ = writeln!(
                         s,
@@ -250,6 +290,39 @@ mod tests {
         assert!(text.contains(
             "expressway_state_machine_executions_total{state_machine=\"b\",status=\"FAILED\"} 1"
         ));
+    }
+
+    #[test]
+    fn counts_from_many_threads_add_up() {
+        let m = Metrics::default();
+        let ms = std::time::Duration::from_micros;
+        std::thread::scope(|scope| {
+            for t in 0..(SHARDS + 3) {
+                let m = &m;
+                scope.spawn(move || {
+                    for _ in 0..10 {
+                        m.execution("x", &ended(ExecStatus::Succeeded, 2, ms(50 + t as u64)));
+                        m.request("StartSyncExecution", true);
+                    }
+                });
+            }
+        });
+        let text = m.render();
+        let n = 10 * (SHARDS + 3);
+        for line in [
+            format!("expressway_executions_total{{status=\"SUCCEEDED\"}} {n}"),
+            format!("expressway_state_transitions_total {}", 2 * n),
+            format!("expressway_execution_duration_seconds_bucket{{le=\"0.0001\"}} {n}"),
+            format!("expressway_execution_duration_seconds_count {n}"),
+            format!(
+                "expressway_state_machine_executions_total{{state_machine=\"x\",status=\"SUCCEEDED\"}} {n}"
+            ),
+            format!(
+                "expressway_api_requests_total{{operation=\"StartSyncExecution\",outcome=\"ok\"}} {n}"
+            ),
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in {text}");
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod conn;
 mod console;
 pub mod definitions;
 mod executions;
+mod ids;
 mod logs;
 mod metrics;
 mod ops;
@@ -40,6 +41,8 @@ pub use backend::{Backend, EngineBackend, ExecMeta, ExecResult, ExecStatus, Prog
 #[cfg(feature = "cli")]
 pub use cli::{ServeArgs, serve_main};
 pub use conn::serve;
+#[doc(hidden)]
+pub use executions::hot_path;
 pub use logs::ExecLog;
 pub use sigv4::Credentials;
 
@@ -227,7 +230,7 @@ fn response(status: StatusCode, content_type: &'static str, body: String) -> Res
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+    if let Some(id) = ids::uuid_header() {
         h.insert("x-amzn-requestid", id);
     }
     resp
@@ -278,10 +281,14 @@ async fn read_body(
     }
 }
 
-async fn handle(server: Arc<Server>, req: Request<Incoming>) -> Response<Body> {
-    let path = req.uri().path().to_string();
-    let method = req.method().clone();
-    match (&method, path.as_str()) {
+async fn handle(server: &Arc<Server>, req: Request<Incoming>) -> Response<Body> {
+    let method = req.method();
+    let path = req.uri().path();
+    // The API's own route first: nothing is copied out of the request to route it.
+    if method == Method::POST && path == "/" {
+        return aws(server, req).await;
+    }
+    match (method, path) {
         (&Method::GET, "/health" | "/ping") => response(
             StatusCode::OK,
             "application/json",
@@ -292,13 +299,13 @@ async fn handle(server: Arc<Server>, req: Request<Incoming>) -> Response<Body> {
             "text/plain; version=0.0.4",
             server.metrics.render(),
         ),
-        (_, p) if p == "/ui" || p.starts_with("/ui/") => console::route(&server, req).await,
+        (_, p) if p == "/ui" || p.starts_with("/ui/") => console::route(server, req).await,
         (&Method::POST, p) if p.starts_with("/execute/") => {
             let name = p.trim_start_matches("/execute/").to_string();
-            gateway(&server, req, &name).await
+            gateway(server, req, &name).await
         }
-        (&Method::POST, _) => aws(&server, req).await,
-        _ => response(
+        (&Method::POST, _) => aws(server, req).await,
+        (method, path) => response(
             StatusCode::NOT_FOUND,
             "application/json",
             json!({"message": format!("No route for {method} {path}")}).to_string(),
@@ -308,12 +315,6 @@ async fn handle(server: Arc<Server>, req: Request<Incoming>) -> Response<Body> {
 
 /// The AWS JSON 1.0 endpoint.
 async fn aws(server: &Arc<Server>, req: Request<Incoming>) -> Response<Body> {
-    let target = req
-        .headers()
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
     let (parts, bytes) = match read_body(req, &server.config).await {
         Ok(x) => x,
         Err(e) => return api_error(&e),
@@ -321,7 +322,22 @@ async fn aws(server: &Arc<Server>, req: Request<Incoming>) -> Response<Body> {
     if let Err(e) = server.authenticate(&parts, &bytes, sigv4::Route::AwsJson) {
         return api_error(&e);
     }
-    let op = target.strip_prefix(TARGET_PREFIX).unwrap_or_default();
+    let op = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.strip_prefix(TARGET_PREFIX))
+        .unwrap_or_default();
+    // PERF: StartSyncExecution decodes its body in one pass and writes its answer as text.
+    if op == "StartSyncExecution"
+        && let Some(result) = executions::start_sync_body(server, &bytes).await
+    {
+        server.metrics.request(op, result.is_ok());
+        return match result {
+            Ok(text) => response(StatusCode::OK, AMZ_JSON, text),
+            Err(e) => api_error(&e),
+        };
+    }
     let result = match protocol::parse_body(&bytes) {
         Ok(body) => dispatch(server, op, &Req::new(&body)).await,
         Err(e) => Err(e),
@@ -439,33 +455,36 @@ async fn gateway(server: &Arc<Server>, req: Request<Incoming>, name: &str) -> Re
     let Value::Object(body) = body else {
         unreachable!("json! of an object literal is an object")
     };
-    let result = executions::run_to_end(server, &Req::new(&body), true, false).await;
+    let req = Req::new(&body);
+    let result = match executions::StartArgs::from_req(&req, true) {
+        Ok(args) => executions::run_to_end(server, args, true, false).await,
+        Err(e) => Err(e),
+    };
     server.metrics.request("execute", result.is_ok());
-    let out = match result {
+    let answer = match result {
         Ok(v) => v,
         Err(e) => return gateway_error(&e),
     };
-    let (status, text) = match out["status"].as_str() {
-        Some("SUCCEEDED") => (
+    let r = &answer.result;
+    let (status, text) = match r.status {
+        ExecStatus::Succeeded => (
             StatusCode::OK,
-            out["output"].as_str().unwrap_or("null").to_string(),
+            r.output.clone().unwrap_or_else(|| "null".to_string()),
         ),
         other => (
-            if other == Some("TIMED_OUT") {
+            if other == ExecStatus::TimedOut {
                 StatusCode::GATEWAY_TIMEOUT
             } else {
                 StatusCode::INTERNAL_SERVER_ERROR
             },
-            json!({"error": out.get("error"), "cause": out.get("cause")}).to_string(),
+            json!({"error": r.error, "cause": r.cause}).to_string(),
         ),
     };
     let mut resp = response(status, "application/json", text);
-    if let Some(a) = out["executionArn"]
-        .as_str()
-        .and_then(|a| HeaderValue::from_str(a).ok())
-    {
+    if let Ok(a) = HeaderValue::from_str(&answer.arn) {
         resp.headers_mut().insert("x-amzn-execution-arn", a);
     }
+    answer.record(server);
     resp
 }
 

@@ -144,6 +144,24 @@ impl Arns {
         format!("{}:express:{machine}:{name}:{id}", self.prefix())
     }
 
+    /// A new Express execution's ARN, its id part a fresh random UUID.
+    pub fn express_new(&self, machine: &str, name: &str) -> String {
+        let mut s = String::with_capacity(
+            32 + self.region.len() + self.account.len() + machine.len() + name.len() + 36,
+        );
+        s.push_str("arn:aws:states:");
+        s.push_str(&self.region);
+        s.push(':');
+        s.push_str(&self.account);
+        s.push_str(":express:");
+        s.push_str(machine);
+        s.push(':');
+        s.push_str(name);
+        s.push(':');
+        super::ids::push_uuid(&mut s);
+        s
+    }
+
     /// Splits `arn:aws:states:<region>:<account>:<type>:<rest>` after checking its frame.
     fn split<'a>(&self, arn: &'a str) -> Result<(&'a str, Vec<&'a str>), ApiError> {
         let parts: Vec<&str> = arn.split(':').collect();
@@ -163,7 +181,12 @@ impl Arns {
 
     /// Whether an ARN is ours (region and account); other ARNs name nothing here.
     pub fn is_local(&self, arn: &str) -> bool {
-        arn.starts_with(&format!("{}:", self.prefix()))
+        // PERF: compared piece by piece (it formatted the prefix twice per start).
+        arn.strip_prefix("arn:aws:states:")
+            .and_then(|r| r.strip_prefix(self.region.as_str()))
+            .and_then(|r| r.strip_prefix(':'))
+            .and_then(|r| r.strip_prefix(self.account.as_str()))
+            .is_some_and(|r| r.starts_with(':'))
     }
 
     /// Parses a state machine, version or alias ARN.
@@ -350,6 +373,29 @@ mod tests {
             p(act).unwrap_err().message.unwrap(),
             "Invalid Arn: 'Resource type not valid in this context: activity'"
         );
+    }
+
+    #[test]
+    fn local_arns_are_this_region_and_account() {
+        let a = arns();
+        assert!(a.is_local("arn:aws:states:us-east-1:123456789012:stateMachine:sm"));
+        assert!(a.is_local("arn:aws:states:us-east-1:123456789012:"));
+        for other in [
+            "arn:aws:states:us-east-1:123456789012",
+            "arn:aws:states:us-east-2:123456789012:stateMachine:sm",
+            "arn:aws:states:us-east-1:1234567890123:stateMachine:sm",
+            "arn:aws:states:us-east-1x:123456789012:stateMachine:sm",
+            "arn:aws-cn:states:us-east-1:123456789012:stateMachine:sm",
+            "",
+        ] {
+            assert!(!a.is_local(other), "{other}");
+        }
+        let ex = a.express_new("sm", "run");
+        let id = ex
+            .strip_prefix("arn:aws:states:us-east-1:123456789012:express:sm:run:")
+            .expect(&ex);
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{ex}");
+        assert_ne!(ex, a.express_new("sm", "run"));
     }
 
     #[test]

@@ -310,3 +310,32 @@ fn python_escapes_everything_outside_printable_ascii() {
         assert_eq!(out, python, "{text:?}");
     }
 }
+
+#[test]
+fn string_literals_are_escaped_as_serde_json_escapes_them() {
+    let mut cases: Vec<String> = vec![
+        String::new(),
+        "plain".into(),
+        "exactly8".into(),
+        "sixteen bytes ok".into(),
+        "é ü 😀 中文 \u{7f} \u{80}".into(),
+        (0u8..0x20).map(char::from).collect(),
+        r#"{"k":"v\"w","n":[1,2],"s":"a\\b"}"#.into(),
+    ];
+    // Every escape at every offset from an eight-byte boundary, in runs of either side.
+    for c in ['"', '\\', '\n', '\u{1}', '\u{1f}'] {
+        for before in 0..17 {
+            cases.push(format!(
+                "{}{c}{}",
+                "x".repeat(before),
+                "é".repeat(before % 5)
+            ));
+            cases.push(format!("{}{c}{c}", "y".repeat(before)));
+        }
+    }
+    for s in &cases {
+        let mut ours = String::new();
+        super::json::write_str(&mut ours, s);
+        assert_eq!(ours, serde_json::to_string(s).unwrap(), "{s:?}");
+    }
+}
