@@ -28,6 +28,7 @@ pub mod aws;
 mod http;
 #[cfg(feature = "http-client")]
 pub mod http_invoke;
+#[cfg(feature = "http-client")]
 pub mod items;
 
 #[cfg(test)]
