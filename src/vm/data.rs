@@ -807,13 +807,12 @@ impl<'p> Frame<'p> {
 
 impl Frame<'_> {
     /// ItemBatcher: groups items into `{"BatchInput": …, "Items": [...]}` by count and size.
-    pub fn batch(
+    /// ItemBatcher's MaxItemsPerBatch and MaxInputBytesPerBatch (256 KiB when unset or 0).
+    pub(super) fn batch_limits(
         &self,
         exec: &Execution,
         b: &crate::compile::Batcher,
-        effective: &Value,
-        items: Vec<Value>,
-    ) -> Result<Vec<Value>, StatesError> {
+    ) -> Result<(usize, usize), StatesError> {
         let max_items = self
             .dyn_u64(exec, b.max_items.as_ref(), "MaxItemsPerBatch")?
             .filter(|n| *n > 0)
@@ -822,6 +821,17 @@ impl Frame<'_> {
             .dyn_u64(exec, b.max_bytes.as_ref(), "MaxInputBytesPerBatch")?
             .filter(|n| *n > 0)
             .unwrap_or(256 * 1024) as usize;
+        Ok((max_items, max_bytes))
+    }
+
+    pub fn batch(
+        &self,
+        exec: &Execution,
+        b: &crate::compile::Batcher,
+        effective: &Value,
+        items: Vec<Value>,
+    ) -> Result<Vec<Value>, StatesError> {
+        let (max_items, max_bytes) = self.batch_limits(exec, b)?;
         let ctx = self.ctx(exec);
         let batch_input = match &b.batch_input {
             None => None,

@@ -144,14 +144,7 @@ impl Frame<'_> {
         // BatchInput.
         let probe = self.batch(exec, b, effective, vec![Value::Null])?;
         let batch_input = probe.first().and_then(|v| v.get("BatchInput")).cloned();
-        let max_items = self
-            .dyn_u64(exec, b.max_items.as_ref(), "MaxItemsPerBatch")?
-            .filter(|n| *n > 0)
-            .unwrap_or(u64::MAX) as usize;
-        let max_bytes = self
-            .dyn_u64(exec, b.max_bytes.as_ref(), "MaxInputBytesPerBatch")?
-            .filter(|n| *n > 0)
-            .unwrap_or(256 * 1024) as usize;
+        let (max_items, max_bytes) = self.batch_limits(exec, b)?;
         Ok(BatchSpec {
             max_items,
             max_bytes,
