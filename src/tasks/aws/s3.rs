@@ -86,6 +86,24 @@ impl S3 {
     }
 
     /// Sends one request for `bucket` (and `key`), with `query` already encoded.
+    /// `send`, with a transport failure and an error status both as the Task's error.
+    async fn call(
+        &self,
+        method: hyper::Method,
+        bucket: Option<&str>,
+        key: Option<&str>,
+        query: &str,
+        headers: Vec<(&'static str, String)>,
+        body: Bytes,
+    ) -> Result<AwsResponse, TaskError> {
+        let resp = self
+            .send(method, bucket, key, query, headers, body)
+            .await
+            .map_err(|e| client_error(&e))?;
+        check(&resp)?;
+        Ok(resp)
+    }
+
     async fn send(
         &self,
         method: hyper::Method,
@@ -160,7 +178,7 @@ impl S3 {
                     Method::HEAD
                 };
                 let resp = self
-                    .send(
+                    .call(
                         method,
                         Some(&bucket),
                         Some(&key),
@@ -168,9 +186,7 @@ impl S3 {
                         headers,
                         Bytes::new(),
                     )
-                    .await
-                    .map_err(|e| client_error(&e))?;
-                check(&resp)?;
+                    .await?;
                 let mut out = object_headers(&resp);
                 if action == "getObject" {
                     out.insert(
@@ -209,7 +225,7 @@ impl S3 {
                 ));
                 headers.push(("x-amz-sdk-checksum-algorithm", "CRC32".into()));
                 let resp = self
-                    .send(
+                    .call(
                         Method::PUT,
                         Some(&bucket),
                         Some(&key),
@@ -217,9 +233,7 @@ impl S3 {
                         headers,
                         Bytes::from(body),
                     )
-                    .await
-                    .map_err(|e| client_error(&e))?;
-                check(&resp)?;
+                    .await?;
                 let mut out = Map::new();
                 header_members(
                     &resp,
@@ -245,7 +259,7 @@ impl S3 {
                 let mut query = Query::default();
                 query.opt("versionId", p.opt("VersionId")?);
                 let resp = self
-                    .send(
+                    .call(
                         Method::DELETE,
                         Some(&bucket),
                         Some(&key),
@@ -253,9 +267,7 @@ impl S3 {
                         Vec::new(),
                         Bytes::new(),
                     )
-                    .await
-                    .map_err(|e| client_error(&e))?;
-                check(&resp)?;
+                    .await?;
                 let mut out = Map::new();
                 if let Some(v) = resp.header("x-amz-delete-marker") {
                     out.insert(Str::from("DeleteMarker"), Value::Bool(v == "true"));
@@ -274,7 +286,7 @@ impl S3 {
                 ])?);
                 metadata_headers(params, &mut headers)?;
                 let resp = self
-                    .send(
+                    .call(
                         Method::PUT,
                         Some(&bucket),
                         Some(&key),
@@ -282,9 +294,7 @@ impl S3 {
                         headers,
                         Bytes::new(),
                     )
-                    .await
-                    .map_err(|e| client_error(&e))?;
-                check(&resp)?;
+                    .await?;
                 let doc = xml_doc(&resp)?;
                 let mut out = Map::new();
                 let mut result = Map::new();
@@ -326,7 +336,7 @@ impl S3 {
                     query.opt(name, p.opt(member)?);
                 }
                 let resp = self
-                    .send(
+                    .call(
                         Method::GET,
                         Some(&bucket),
                         None,
@@ -334,17 +344,13 @@ impl S3 {
                         Vec::new(),
                         Bytes::new(),
                     )
-                    .await
-                    .map_err(|e| client_error(&e))?;
-                check(&resp)?;
+                    .await?;
                 Ok(Value::object(listing(&xml_doc(&resp)?)))
             }
             "listBuckets" => {
                 let resp = self
-                    .send(Method::GET, None, None, "", Vec::new(), Bytes::new())
-                    .await
-                    .map_err(|e| client_error(&e))?;
-                check(&resp)?;
+                    .call(Method::GET, None, None, "", Vec::new(), Bytes::new())
+                    .await?;
                 let doc = xml_doc(&resp)?;
                 let mut out = Map::new();
                 let buckets: Vec<Value> = doc
@@ -384,7 +390,7 @@ impl S3 {
                     _ => (Method::HEAD, String::new()),
                 };
                 let resp = self
-                    .send(
+                    .call(
                         method,
                         Some(&bucket),
                         None,
@@ -392,9 +398,7 @@ impl S3 {
                         Vec::new(),
                         Bytes::from(body),
                     )
-                    .await
-                    .map_err(|e| client_error(&e))?;
-                check(&resp)?;
+                    .await?;
                 let mut out = Map::new();
                 header_members(
                     &resp,
