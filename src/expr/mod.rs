@@ -70,7 +70,7 @@ impl Vars for () {
 
 impl Vars for Map {
     fn get(&self, name: &str) -> Option<&Value> {
-        indexmap::IndexMap::get(self, name)
+        Map::get(self, name)
     }
 }
 

@@ -206,7 +206,8 @@ fn eval(node: &Node, scope: &Scope) -> Result<Value, EvalError> {
             // often adds (each iteration's `Mark` grew and rehashed its object).
             let mut map = Map::with_capacity(members.len() + 1);
             for (name, item) in members.iter() {
-                map.insert(name.clone(), eval(item, scope)?);
+                // Compilation checked the names are distinct.
+                map.push_unique(name.clone(), eval(item, scope)?);
             }
             Ok(Value::object(map))
         }
