@@ -54,6 +54,8 @@ pub mod expr;
 pub mod fuzzing;
 pub mod graph;
 pub mod jsonata;
+#[cfg(any(feature = "server", feature = "http-client"))]
+pub(crate) mod percent;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod tasks;

@@ -4,20 +4,15 @@
 use serde_json::json;
 
 use super::Server;
-use super::ops::OpResult;
+use super::protocol::OpResult;
 use super::protocol::{ApiError, Req};
 use crate::engine::{CallbackError, Callbacks};
 
 /// AWS's bound on `output`, in bytes.
 const MAX_OUTPUT: usize = 262_144;
 
-fn callbacks(server: &Server) -> Result<Callbacks, ApiError> {
-    server.backend.callbacks().ok_or_else(|| {
-        ApiError::sfn(
-            "TaskDoesNotExist",
-            "Task Does Not Exist: 'Provided task does not exist'",
-        )
-    })
+fn callbacks(server: &Server) -> &Callbacks {
+    server.engine.callbacks()
 }
 
 fn refused(e: CallbackError) -> ApiError {
@@ -34,7 +29,7 @@ pub fn send_success(server: &Server, r: &Req) -> OpResult {
     let output = r.str("output", 0, MAX_OUTPUT)?;
     let value = crate::value::parse(output)
         .map_err(|e| ApiError::sfn("InvalidOutput", format!("Invalid Output: '{e}'")))?;
-    callbacks(server)?
+    callbacks(server)
         .send_success(token, value)
         .map_err(refused)?;
     Ok(json!({}))
@@ -45,7 +40,7 @@ pub fn send_failure(server: &Server, r: &Req) -> OpResult {
     let token = token(r)?;
     let error = r.opt_str("error", 0, 256)?;
     let cause = r.opt_str("cause", 0, 32_768)?;
-    callbacks(server)?
+    callbacks(server)
         .send_failure(token, error, cause)
         .map_err(refused)?;
     Ok(json!({}))
@@ -53,7 +48,7 @@ pub fn send_failure(server: &Server, r: &Req) -> OpResult {
 
 /// SendTaskHeartbeat: restarts the waiting Task's `HeartbeatSeconds`.
 pub fn send_heartbeat(server: &Server, r: &Req) -> OpResult {
-    callbacks(server)?
+    callbacks(server)
         .send_heartbeat(token(r)?)
         .map_err(refused)?;
     Ok(json!({}))

@@ -248,9 +248,7 @@ mod tests {
     fn the_bench_workflows_directory_loads_its_six_workflows_and_skips_the_rest() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/workflows");
         let server = crate::server::Server::new(
-            std::sync::Arc::new(crate::server::EngineBackend::new(
-                crate::engine::Engine::new(crate::engine::Settings::default()),
-            )),
+            crate::engine::Engine::new(crate::engine::Settings::default()),
             crate::server::Config::default(),
         );
         let mut log = Vec::new();
@@ -306,9 +304,7 @@ mod tests {
         )
         .unwrap();
         let server = crate::server::Server::new(
-            std::sync::Arc::new(crate::server::EngineBackend::new(
-                crate::engine::Engine::new(crate::engine::Settings::default()),
-            )),
+            crate::engine::Engine::new(crate::engine::Settings::default()),
             crate::server::Config::default(),
         );
         let err = load_dir(&server, &dir, |_, _| {}).unwrap_err();

@@ -13,12 +13,13 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Value, json};
 
 use super::Server;
-use super::backend::{ExecMeta, ExecResult};
 use super::logs::LogContext;
-use super::ops::{OpResult, no_machine, paged};
-use super::protocol::{ApiError, Req, epoch, invalid_name, valid_name};
+use super::protocol::{
+    ApiError, OpResult, Req, epoch, invalid_name, no_machine, paged, valid_name,
+};
 use super::registry::{ExecRecord, ExecState, Kind, lock};
 use super::versions::{Target, resolve};
+use crate::engine::{ExecutionMeta, Outcome};
 
 /// Largest execution input (256 KiB), as the service model bounds `input`.
 pub const MAX_INPUT: usize = 262_144;
@@ -355,7 +356,11 @@ fn parse_start(server: &Server, args: StartArgs) -> Result<Start, ApiError> {
     let (arn, test_case) = crate::tasks::split_test_case(args.arn);
     let target = resolve(server, arn)?;
     if let Some(case) = test_case
-        && !server.backend.has_test_case(&target.name, case)
+        && !server
+            .engine
+            .tasks()
+            .mock_config()
+            .is_some_and(|c| c.has_test_case(&target.name, case))
     {
         // Step Functions Local runs `<machine ARN>#<case>` only with a mock configuration
         // holding that case; anything else is not a state machine ARN.
@@ -381,9 +386,9 @@ fn parse_start(server: &Server, args: StartArgs) -> Result<Start, ApiError> {
     })
 }
 
-fn meta(start: &Start, execution_arn: &str, now: SystemTime, asynchronous: bool) -> ExecMeta {
+fn meta(start: &Start, execution_arn: &str, now: SystemTime, asynchronous: bool) -> ExecutionMeta {
     let logging = start.target.revision.logging.as_ref();
-    ExecMeta {
+    ExecutionMeta {
         history: start.trace || super::logs::ExecLog::wants_history(logging),
         execution_arn: execution_arn.to_string(),
         name: start.name.clone(),
@@ -399,21 +404,21 @@ fn meta(start: &Start, execution_arn: &str, now: SystemTime, asynchronous: bool)
     }
 }
 
-/// Runs one execution on the backend, records its metrics and writes its log lines.
+/// Runs one execution on the engine, records its metrics and writes its log lines.
 async fn run(
     server: &Arc<Server>,
     start: &Start,
     arn: &str,
     now: SystemTime,
     asynchronous: bool,
-) -> ExecResult {
+) -> Outcome {
     let program = start.target.revision.program.clone();
     let result = server
-        .backend
+        .engine
         .execute_parsed(
             program,
             start.value.clone(),
-            &start.input,
+            start.input.len(),
             meta(start, arn, now, asynchronous),
         )
         .await;
@@ -443,7 +448,7 @@ pub(super) struct SyncAnswer {
     machine_arn: String,
     name: String,
     start: SystemTime,
-    pub result: ExecResult,
+    pub result: Outcome,
     /// `includedData` is not `METADATA_ONLY`: the answer carries input and output.
     data: bool,
     input: String,
@@ -940,7 +945,7 @@ pub mod hot_path {
             machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:bench".into(),
             name: "0b8e3f5c-9a41-4d6e-8f0a-2c7b1d9e4a35".into(),
             start: SystemTime::now(),
-            result: ExecResult {
+            result: Outcome {
                 status: crate::engine::Status::Succeeded,
                 output: Some(output.to_string()),
                 error: None,
@@ -981,7 +986,7 @@ mod tests {
             machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
             name: "n \"quoted\"".into(),
             start: std::time::UNIX_EPOCH + Duration::from_millis(1_700_000_000_120),
-            result: ExecResult {
+            result: Outcome {
                 status: if error.is_some() {
                     Status::Failed
                 } else {

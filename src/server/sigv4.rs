@@ -23,7 +23,7 @@ use hyper::http::request::Parts;
 use sha2::{Digest, Sha256};
 
 use super::protocol::ApiError;
-use crate::tasks::percent_encode;
+use crate::percent::percent_encode;
 
 /// Access key id → secret key.
 #[derive(Clone, Debug, Default)]

@@ -8,8 +8,9 @@ use std::time::SystemTime;
 use serde_json::{Value, json};
 
 use super::Server;
-use super::ops::{OpResult, local_machine, no_machine, paged};
-use super::protocol::{ApiError, Req, epoch, validation};
+use super::protocol::{
+    ApiError, OpResult, Req, epoch, local_machine, no_machine, paged, validation,
+};
 use super::registry::{Alias, Kind, Machine, Qualifier, Revision, Version, invalid_arn};
 
 const MAX_VERSIONS: usize = 1000;

@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::aws::{AwsClient, AwsRequest, AwsSettings, CredentialSource, Service};
 use super::lambda::{LambdaBackend, LambdaCall, LambdaFuture, LambdaResponse, LambdaServiceError};
-use super::percent_encode;
+use crate::percent::percent_encode;
 use crate::value::{self, Value};
 
 /// A Lambda Invoke API client; cheap to clone (the request layer is shared).
