@@ -22,7 +22,7 @@ mod ops;
 pub mod protocol;
 pub mod registry;
 mod sigv4;
-mod testing;
+mod test_state;
 mod versions;
 
 use std::collections::HashSet;
@@ -402,7 +402,7 @@ async fn dispatch(server: &Arc<Server>, op: &str, r: &Req<'_>) -> OpResult {
         "GetExecutionHistory" => executions::history(s, r),
         "ListExecutions" => executions::list(s, r),
         "DescribeStateMachineForExecution" => executions::describe_machine_for(s, r),
-        "TestState" => testing::test_state(s, r).await,
+        "TestState" => test_state::test_state(s, r).await,
         "SendTaskSuccess" => callbacks::send_success(s, r),
         "SendTaskFailure" => callbacks::send_failure(s, r),
         "SendTaskHeartbeat" => callbacks::send_heartbeat(s, r),

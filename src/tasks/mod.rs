@@ -25,7 +25,7 @@ mod registry;
 #[cfg(feature = "http-client")]
 pub mod aws;
 #[cfg(feature = "http-client")]
-mod http;
+mod lambda_client;
 #[cfg(feature = "http-client")]
 pub mod http_invoke;
 #[cfg(feature = "http-client")]
@@ -50,7 +50,7 @@ pub use mock_lambdas::{MockLambda, MockLambdas};
 pub use registry::{TaskRegistry, handler_fn};
 
 #[cfg(feature = "http-client")]
-pub use http::LambdaHttpClient;
+pub use lambda_client::LambdaHttpClient;
 
 /// Everything a handler may need to serve one Task invocation; built by the driver per attempt.
 #[derive(Clone, Debug)]
