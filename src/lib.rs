@@ -39,12 +39,16 @@
 //! Rust (compiled by `cargo test`), and `examples/embed_credit.rs` runs the Step Functions
 //! tutorial's credit-card workflow with Rust handlers (`cargo run --example embed_credit`).
 #![deny(unsafe_code)]
+#![warn(missing_docs)]
 
 /// README.md's Rust examples ("Use it as a library"), compiled and run by `cargo test` as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+// `Program`'s tables and `definition::model`'s flat `State` get their field docs with the typed
+// definition that replaces them (issue 17 item 1, in progress elsewhere).
+#[allow(missing_docs)]
 pub mod compile;
 pub mod definition;
 pub(crate) mod digest;

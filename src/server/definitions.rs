@@ -75,7 +75,9 @@ fn distributed_maps(def: &Value, loc: &str, depth: usize, out: &mut Vec<Diagnost
 /// A definition file found at start-up: the machine name (the file name without `.asl.json` or
 /// `.json`) and its text.
 pub struct DefinitionFile {
+    /// The machine's name: the file name without `.asl.json` or `.json`.
     pub name: String,
+    /// The definition's text, as read.
     pub text: String,
 }
 
@@ -85,10 +87,16 @@ pub enum DirEntry {
     Load {
         /// The file name, for the log.
         file: String,
+        /// The machine to create from it.
         definition: DefinitionFile,
     },
-    /// Not a definition: the file name and why.
-    Skip { file: String, reason: &'static str },
+    /// Not a definition.
+    Skip {
+        /// The file name, for the log.
+        file: String,
+        /// Why it is skipped (`not *.json`, …).
+        reason: &'static str,
+    },
 }
 
 /// What a definitions directory holds, sorted by file name so every replica loads the same set:

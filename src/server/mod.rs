@@ -20,7 +20,7 @@ mod logs;
 mod metrics;
 mod ops;
 pub mod protocol;
-pub mod registry;
+pub(crate) mod registry;
 mod sigv4;
 mod test_state;
 mod versions;
@@ -51,7 +51,9 @@ use registry::{Arns, Registry};
 /// Server settings; `Config::default()` is what `expressway serve` uses without flags.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// Region in the ARNs the server hands out (and that SigV4 scopes must name).
     pub region: String,
+    /// Account id in the ARNs the server hands out.
     pub account: String,
     /// Largest request body accepted; larger ones are refused before being buffered whole.
     pub max_body: usize,

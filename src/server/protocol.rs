@@ -25,9 +25,12 @@ const CORAL_VALIDATE: &str = "com.amazon.coral.validate";
 /// An error answer in AWS's shape. Clients read the part of `__type` after `#`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
+    /// HTTP status of the answer (400 for client errors).
     pub status: u16,
     namespace: &'static str,
+    /// The error's name, the part of `__type` after `#` (`InvalidArn`, `ValidationException`, …).
     pub kind: &'static str,
+    /// The `message` member, when the error has one.
     pub message: Option<String>,
     /// `reason` of ValidationException, `resourceName` of ResourceNotFound/TooManyTags.
     pub extra: Option<(&'static str, String)>,

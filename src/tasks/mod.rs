@@ -25,11 +25,11 @@ mod registry;
 #[cfg(feature = "http-client")]
 pub mod aws;
 #[cfg(feature = "http-client")]
-mod lambda_client;
-#[cfg(feature = "http-client")]
 pub mod http_invoke;
 #[cfg(feature = "http-client")]
 pub mod items;
+#[cfg(feature = "http-client")]
+mod lambda_client;
 
 #[cfg(test)]
 mod tests;
