@@ -1,5 +1,8 @@
 //! SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat: answers to the task tokens of
 //! `.waitForTaskToken` Tasks, handed to the engine's callback registry.
+//!
+//! In: the request (`taskToken`, `output` or `error`/`cause`). Out: `{}`, or AWS's error when the
+//! token is unknown, already answered or timed out.
 
 use serde_json::json;
 

@@ -1,4 +1,8 @@
 //! `expressway serve`: flags, runtime, listener, signals.
+//!
+//! In: the command line (`ServeArgs`). Out: an engine configured from it (mock configuration,
+//! AWS services, `--demo-tasks`), a `Server` over it serving until SIGINT/SIGTERM, and the exit
+//! code.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

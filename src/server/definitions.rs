@@ -1,5 +1,8 @@
 //! Definition checks the API adds on top of `crate::definition`: AWS's InvalidDefinition message,
 //! the Express-only restrictions, and loading a directory of definitions at start-up.
+//!
+//! In: definition text, or a directory path. Out: the diagnostics as AWS's `InvalidDefinition`
+//! message, and the machines created (or the first file that failed, by name).
 
 use std::path::Path;
 

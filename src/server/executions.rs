@@ -5,6 +5,10 @@
 //! the execution log), and Describe/Stop/GetExecutionHistory on an `express:` ARN answer
 //! `InvalidArn` as AWS does. STANDARD machines are accepted too; their executions are kept in
 //! the registry's bounded store and can be described, listed and stopped.
+//!
+//! In: a parsed request (or StartSyncExecution's raw body), the registry and the engine. Out: the
+//! answer's JSON (or text, on StartSyncExecution's fast path) or an `ApiError`; each execution's
+//! metrics and log lines on the way.
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};

@@ -7,6 +7,9 @@
 //! count per bucket (one add per execution, not one per bucket above it) and is made
 //! cumulative when rendered. Executions by state machine sit in each shard's own map behind a
 //! mutex that only its thread and `/metrics` take.
+//!
+//! In: every request's operation and success, every execution's `Outcome`. Out: the Prometheus
+//! text of `GET /metrics`.
 
 use std::collections::HashMap;
 use std::fmt::Write;

@@ -5,6 +5,10 @@
 //! 400 (as Step Functions answers every client error). Member checks follow botocore's service
 //! model: a missing required member or a length constraint is a coral `ValidationException`, a
 //! member of the wrong JSON type is a `SerializationException`.
+//!
+//! In: a request body's bytes, then its members by name and constraint. Out: typed members or
+//! the `ApiError` AWS answers; an `OpResult` (the answer's JSON or that error) per operation, with
+//! what every operation shares: paging (`maxResults`, `nextToken`) and `StateMachineDoesNotExist`.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -6,6 +6,10 @@
 //! output, the next state, and whether an error was caught. A `mock` replaces a Task by a Pass
 //! state with the mocked result (`result`; in JSONata, `$states.result` in `Output`/`Assign` is
 //! replaced by the mock) or a Fail state (`errorOutput`).
+//!
+//! In: TestState's request (`definition`, `input`, `stateName`, `mock`, `variables`,
+//! `inspectionLevel`). Out: AWS's answer: `status`, `output` or `error`/`cause`, `nextState`, and
+//! `inspectionData` at the level asked.
 
 use serde_json::{Map, Value, json};
 use std::sync::Arc;

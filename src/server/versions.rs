@@ -1,6 +1,9 @@
 //! Versions and aliases: PublishStateMachineVersion, ListStateMachineVersions,
 //! DeleteStateMachineVersion, and the alias operations; plus `resolve`, which turns a machine,
 //! version or alias ARN into what an execution runs.
+//!
+//! In: a parsed request body and the registry. Out: the answer's JSON object or an `ApiError`;
+//! `resolve`: the machine's name and the `Revision` an ARN runs.
 
 use std::sync::Arc;
 use std::time::SystemTime;

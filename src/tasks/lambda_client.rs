@@ -1,6 +1,10 @@
 //! Lambda's Invoke API over the AWS request layer, for workflows run against real (or emulated)
 //! Lambda: `POST {endpoint}/2015-03-31/functions/{name}/invocations`, SigV4-signed, on the shared
 //! connection pool.
+//!
+//! In: a `LambdaCall` (the resolved function, payload, invocation type, log tail). Out: the
+//! `LambdaResponse` Lambda sent (status, function error, payload text, executed version), or a
+//! `LambdaServiceError` (status, Lambda's error code and message).
 
 use std::sync::Arc;
 

@@ -15,6 +15,7 @@
 //! timeouts (the driver owns them: it drops the future to cancel), and blocking I/O.
 
 mod arn;
+#[cfg(feature = "demo")]
 pub mod demo;
 mod lambda;
 mod mock_config;
