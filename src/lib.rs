@@ -25,7 +25,8 @@
 //!
 //! - **Features.** `cli` (the binary), `server` ([`server`], hyper) and `http-client`
 //!   ([`tasks::LambdaHttpClient`]) are on by default; an embedder takes
-//!   `expressway = { …, default-features = false }` and gets the engine alone.
+//!   `expressway = { …, default-features = false }` and gets the engine alone. `demo` (on with
+//!   `cli`) adds `tasks::demo`, the tutorial stand-ins that `--demo-tasks` and the benches use.
 //! - **Runtime.** [`engine::Engine::execute`] runs on the caller's tokio runtime. Build it with
 //!   `enable_all()` (or `enable_time()`): Waits, retries, `TimeoutSeconds` and the execution's
 //!   timeout use tokio's timers, and an execution that needs one where there is none fails with

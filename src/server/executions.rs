@@ -357,7 +357,7 @@ fn parse_start(server: &Server, args: StartArgs) -> Result<Start, ApiError> {
         Ok(v) => v,
         Err(e) => return Err(invalid_input(&args.input, e)),
     };
-    let (arn, test_case) = crate::tasks::split_test_case(args.arn);
+    let (arn, test_case) = split_test_case(args.arn);
     let target = resolve(server, arn)?;
     if let Some(case) = test_case
         && !server
@@ -405,6 +405,16 @@ fn meta(start: &Start, execution_arn: &str, now: SystemTime, asynchronous: bool)
         standard: start.target.kind == Kind::Standard,
         skip_waits: false,
         variables: None,
+    }
+}
+
+/// Splits a Step Functions Local state machine ARN `…:stateMachine:<sm>#<case>` into the ARN and
+/// the test case, because StartExecution selects a mock test case that way.
+fn split_test_case(arn: &str) -> (&str, Option<&str>) {
+    match arn.split_once('#') {
+        Some((sm, case)) if !case.is_empty() => (sm, Some(case)),
+        Some((sm, _)) => (sm, None),
+        None => (arn, None),
     }
 }
 
@@ -982,6 +992,16 @@ pub mod hot_path {
 mod tests {
     use super::*;
     use crate::engine::Status;
+
+    #[test]
+    fn a_test_case_follows_the_machine_arn_after_a_hash() {
+        assert_eq!(
+            split_test_case("arn:sm#HappyPath"),
+            ("arn:sm", Some("HappyPath"))
+        );
+        assert_eq!(split_test_case("arn:sm#"), ("arn:sm", None));
+        assert_eq!(split_test_case("arn:sm"), ("arn:sm", None));
+    }
 
     fn answer(data: bool, output: Option<&str>, error: Option<&str>) -> SyncAnswer {
         SyncAnswer {

@@ -42,7 +42,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::value::Value;
 
-pub use arn::{FunctionRef, split_test_case};
+pub use arn::FunctionRef;
 pub use lambda::{
     LambdaBackend, LambdaCall, LambdaFuture, LambdaIntegration, LambdaResponse, LambdaServiceError,
 };
