@@ -1,5 +1,8 @@
 //! Resource and function names: which form a Task's `Resource` takes, and the Lambda function a
 //! `FunctionName` (name, partial ARN or ARN, with or without qualifier) designates.
+//!
+//! In: a `Resource` string, or a `FunctionName` and the context (for its region and account).
+//! Out: the resource's form and pattern suffix, or the resolved `FunctionRef` and its ARNs.
 
 use crate::value::Value;
 
