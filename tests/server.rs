@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use expressway::engine::{Engine, Settings};
-use expressway::server::{Config, EngineBackend, ExecLog, Server, serve};
+use expressway::server::{Config, ExecLog, Server, serve};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -504,10 +504,7 @@ async fn definitions_directory_loads_express_machines() {
         files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
         ["orders"]
     );
-    let server = Server::new(
-        Arc::new(EngineBackend::new(Engine::new(Settings::default()))),
-        Config::default(),
-    );
+    let server = Server::new(Engine::new(Settings::default()), Config::default());
     let arn = server.load_definition("orders", &files[0].text).unwrap();
     assert_eq!(arn, format!("{SM}orders"));
     let err = server.load_definition("broken", "{").unwrap_err();

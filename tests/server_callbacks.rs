@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use expressway::engine::{Engine, Settings};
-use expressway::server::{Config, EngineBackend, ExecLog, Server, serve};
+use expressway::server::{Config, ExecLog, Server, serve};
 use expressway::tasks::TaskError;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

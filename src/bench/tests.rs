@@ -267,12 +267,9 @@ struct Served {
 }
 
 async fn serve(definition: &str, keys: Option<(&str, &str)>) -> Served {
-    use expressway::server::{Config, Credentials, EngineBackend, ExecLog, Server};
-    let mut server = Server::new(
-        Arc::new(EngineBackend::new(Engine::new(Settings::default()))),
-        Config::default(),
-    )
-    .with_log(ExecLog::new(Box::new(std::io::sink())));
+    use expressway::server::{Config, Credentials, ExecLog, Server};
+    let mut server = Server::new(Engine::new(Settings::default()), Config::default())
+        .with_log(ExecLog::new(Box::new(std::io::sink())));
     if let Some((k, s)) = keys {
         server = server.with_credentials(Credentials::from_pairs([(k.into(), s.into())]));
     }

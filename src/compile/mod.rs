@@ -16,9 +16,25 @@ use crate::expr::{Intrinsic, Path, ReferencePath, Template};
 use crate::value::{Str, Value};
 use std::collections::HashMap;
 
-/// Index into `Program::states`. `u32` keeps the tables small; `compile` checks the bound once.
+/// Index into `Program::states`. `u32` keeps the tables small; `compile` checks the bound once
+/// per scope (`StateId::new`), so ids made from a checked range cannot wrap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct StateId(pub u32);
+
+impl StateId {
+    /// The id of the state at `index` in `Program::states`; `None` when the index does not fit
+    /// a `u32` (a definition with too many states).
+    ///
+    /// ```
+    /// use expressway::compile::StateId;
+    /// assert_eq!(StateId::new(7), Some(StateId(7)));
+    /// assert_eq!(StateId::new(u32::MAX as usize), Some(StateId(u32::MAX)));
+    /// assert_eq!(StateId::new(u32::MAX as usize + 1), None);
+    /// ```
+    pub fn new(index: usize) -> Option<StateId> {
+        u32::try_from(index).ok().map(StateId)
+    }
+}
 
 /// Index into `Program::scopes` (0 is the top level).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -125,6 +141,9 @@ pub enum Op {
     },
     Map(Box<MapOp>),
 }
+
+// One per state, matched on every step: a variant that grows past today's size gets boxed.
+const _: () = assert!(std::mem::size_of::<Op>() <= 160);
 
 /// Task fields resolved at compile time.
 #[derive(Debug)]
@@ -278,7 +297,20 @@ impl Compiler {
     /// Compiles one scope; returns its id. States get ids in definition order.
     fn scope(&mut self, def: &Definition, ql: QueryLanguage, loc: &str) -> ScopeId {
         let scope_id = ScopeId(self.program.scopes.len() as u32);
-        let base = self.program.states.len() as u32;
+        let base = self.program.states.len();
+        // The one bound check: every id made below is less than this count, which fits.
+        if StateId::new(base + def.states.len()).is_none() {
+            self.err(
+                "SCHEMA_VALIDATION_FAILED",
+                &format!("{loc}/States"),
+                format!(
+                    "Too many states: a definition holds at most {} states",
+                    u32::MAX
+                ),
+            );
+            return scope_id;
+        }
+        let base = base as u32;
         let ids: HashMap<&str, StateId> = def
             .states
             .keys()

@@ -30,7 +30,9 @@ pub(crate) enum Answer {
 /// `TaskTimedOut`) and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallbackError {
+    /// AWS's error code (`InvalidToken`, `TaskDoesNotExist`, `TaskTimedOut`).
     pub code: &'static str,
+    /// AWS's message, naming the token.
     pub message: String,
 }
 

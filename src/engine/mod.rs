@@ -54,6 +54,7 @@ pub struct Settings {
     pub max_variables_total_bytes: usize,
     /// Region and account used to make ARNs.
     pub region: String,
+    /// Account id used to make ARNs.
     pub account: String,
     /// Inline Map iterations running at once when `MaxConcurrency` is 0 (unbounded in AWS;
     /// a bound keeps one execution from taking every worker).
@@ -106,11 +107,17 @@ impl Settings {
 /// Who started an execution and under which names; `$$` shows these.
 #[derive(Debug, Clone)]
 pub struct ExecutionMeta {
+    /// The execution's ARN (`$$.Execution.Id`).
     pub execution_arn: String,
+    /// The execution's name (`$$.Execution.Name`).
     pub name: String,
+    /// The state machine's ARN (`$$.StateMachine.Id`).
     pub state_machine_arn: String,
+    /// The state machine's name (`$$.StateMachine.Name`).
     pub state_machine_name: String,
+    /// The IAM role the execution runs as (`$$.Execution.RoleArn`).
     pub role_arn: String,
+    /// When the execution started (`$$.Execution.StartTime`).
     pub start_time: SystemTime,
     /// Step Functions Local mock test case (`…:stateMachine:<sm>#<case>`).
     pub test_case: Option<String>,
@@ -175,8 +182,11 @@ impl ExecutionMeta {
 /// How an execution ended, as StartSyncExecution reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// Reached a Succeed state or an `End`: `output` holds the result.
     Succeeded,
+    /// Failed (a Fail state, or an error nothing caught): `error` and `cause` say why.
     Failed,
+    /// Ran past the machine's `TimeoutSeconds` or the engine's execution limit.
     TimedOut,
 }
 
@@ -194,14 +204,19 @@ impl Status {
 /// The end of one execution.
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    /// How it ended.
     pub status: Status,
     /// JSON text of the output (SUCCEEDED only).
     pub output: Option<String>,
+    /// The error name when it failed or timed out (`States.Timeout`, a Fail state's `Error`, …).
     pub error: Option<String>,
+    /// The cause text when it failed or timed out, if there was one.
     pub cause: Option<String>,
+    /// State transitions taken (what Express bills and `/metrics` counts).
     pub transitions: u64,
     /// States entered, by type (`vm::history::STATE_TYPES` order).
     pub entered: [u64; 8],
+    /// Wall-clock time from start to end.
     pub duration: Duration,
     /// The top-level variables at the end, when [`ExecutionMeta::variables`] set some.
     pub variables: Option<Map>,

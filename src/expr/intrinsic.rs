@@ -8,23 +8,41 @@ use crate::value::Value;
 /// The 18 intrinsic functions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IntrinsicFn {
+    /// `States.Format(template, args…)`: `{}` placeholders filled in order.
     Format,
+    /// `States.StringToJson(text)`: parses JSON text.
     StringToJson,
+    /// `States.JsonToString(value)`: JSON text of a value.
     JsonToString,
+    /// `States.Array(values…)`: an array of its arguments.
     Array,
+    /// `States.ArrayPartition(array, size)`: chunks of at most `size` items.
     ArrayPartition,
+    /// `States.ArrayContains(array, value)`: whether the value is an item.
     ArrayContains,
+    /// `States.ArrayRange(first, last, step)`: the numbers from first to last by step.
     ArrayRange,
+    /// `States.ArrayGetItem(array, index)`: the item at an index.
     ArrayGetItem,
+    /// `States.ArrayLength(array)`: the number of items.
     ArrayLength,
+    /// `States.ArrayUnique(array)`: the items without duplicates, first occurrences kept.
     ArrayUnique,
+    /// `States.Base64Encode(text)`: base64 of the UTF-8 bytes.
     Base64Encode,
+    /// `States.Base64Decode(text)`: the text that base64 encodes.
     Base64Decode,
+    /// `States.Hash(data, algorithm)`: hex digest (MD5, SHA-1, SHA-256, SHA-384, SHA-512).
     Hash,
+    /// `States.JsonMerge(a, b, false)`: a shallow merge, `b`'s members winning.
     JsonMerge,
+    /// `States.MathRandom(start, end[, seed])`: a random integer in `[start, end)`.
     MathRandom,
+    /// `States.MathAdd(a, b)`: the sum of two integers.
     MathAdd,
+    /// `States.StringSplit(text, delimiter)`: the pieces between delimiters.
     StringSplit,
+    /// `States.UUID()`: a random version-4 UUID.
     Uuid,
 }
 

@@ -1,4 +1,8 @@
 //! `expressway serve`: flags, runtime, listener, signals.
+//!
+//! In: the command line (`ServeArgs`). Out: an engine configured from it (mock configuration,
+//! AWS services, `--demo-tasks`), a `Server` over it serving until SIGINT/SIGTERM, and the exit
+//! code.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -6,7 +10,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Backend, Config, Credentials, EngineBackend, ExecLog, Server, definitions, serve};
+use super::{Config, Credentials, ExecLog, Server, definitions, serve};
+use crate::engine::Engine;
 
 /// Flags of `expressway serve`.
 #[derive(clap::Args, Debug, Clone)]
@@ -99,14 +104,14 @@ type ServerSlot = Arc<std::sync::OnceLock<std::sync::Weak<Server>>>;
 
 /// The engine the CLI serves with, making ARNs in the server's region and account, with the
 /// Step Functions Local mock configuration when one is given.
-fn backend(args: &ServeArgs, slot: &ServerSlot) -> Result<Arc<dyn Backend>, String> {
+fn engine(args: &ServeArgs, slot: &ServerSlot) -> Result<Engine, String> {
     let settings = crate::engine::Settings {
         region: region(args),
         account: args.account.clone(),
         wait_time_scale: args.services.wait_time_scale,
         ..crate::engine::Settings::default()
     };
-    let mut engine = crate::engine::Engine::new(settings);
+    let mut engine = Engine::new(settings);
     if let Some(path) = &args.mock_config {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read mock config {}: {e}", path.display()))?;
@@ -138,7 +143,7 @@ fn backend(args: &ServeArgs, slot: &ServerSlot) -> Result<Arc<dyn Backend>, Stri
     }
     #[cfg(not(feature = "http-client"))]
     let _ = slot;
-    Ok(Arc::new(EngineBackend::new(engine)))
+    Ok(engine)
 }
 
 /// `--region`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`, else us-east-1.
@@ -267,7 +272,7 @@ fn build(args: &ServeArgs, slot: &ServerSlot) -> Result<Server, String> {
         max_connections: fit_open_files(args),
         ..Config::default()
     };
-    let mut server = Server::new(backend(args, slot)?, config);
+    let mut server = Server::new(engine(args, slot)?, config);
     if let Some(path) = &args.log_file {
         let file = std::fs::OpenOptions::new()
             .create(true)

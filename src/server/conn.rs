@@ -398,8 +398,74 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for AwsErrors<S> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use crate::engine::{Engine, Settings};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// The route whose handler panics in test builds (see `server::handle`).
+    pub const PANIC_ROUTE: &str = "/test-only/panic";
+
+    /// One request on a fresh connection: the status and the body.
+    async fn call(
+        addr: std::net::SocketAddr,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> (u16, String) {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+             X-Amz-Target: AWSStepFunctions.CreateStateMachine\r\n\
+             Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        let mut buf = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf));
+        read.await.unwrap().unwrap();
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, body.to_string())
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
+        let server = Server::new(Engine::new(Settings::default()), Default::default())
+            .with_log(super::super::ExecLog::new(Box::new(std::io::sink())));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let done = tokio::spawn(serve(listener, Arc::new(server), async {
+            let _ = stopped.await;
+        }));
+        for _ in 0..3 {
+            let (status, out) = call(addr, "POST", PANIC_ROUTE, "{}").await;
+            assert_eq!(status, 500, "{out}");
+            let out: serde_json::Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(
+                out["__type"], "com.amazon.coral.service#InternalFailure",
+                "{out}"
+            );
+            assert!(out["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+        // Same process, same listener: everything else still works.
+        assert_eq!(call(addr, "GET", "/health", "").await.0, 200);
+        let pass = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
+        let create = serde_json::json!({"name": "fine", "definition": pass,
+            "roleArn": "arn:aws:iam::123456789012:role/r"});
+        let (status, out) = call(addr, "POST", "/", &create.to_string()).await;
+        assert_eq!(status, 200, "{out}");
+        let (status, metrics) = call(addr, "GET", "/metrics", "").await;
+        assert_eq!(status, 200);
+        assert!(
+            metrics.contains("expressway_request_panics_total 3"),
+            "{metrics}"
+        );
+        stop.send(()).unwrap();
+        done.await.unwrap().unwrap();
+    }
 
     const DATE: &str = "Mon, 07 Dec 2026 22:21:01 GMT";
 

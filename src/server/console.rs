@@ -20,10 +20,10 @@ use std::sync::Arc;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 
-use super::backend::ExecResult;
 use super::protocol::{ApiError, Req};
 use super::registry::lock;
 use super::{Body, Server, executions, read_body, response};
+use crate::engine::Outcome;
 use crate::vm::HistoryEvent;
 
 /// The console page: HTML, CSS and script in one file.
@@ -73,7 +73,7 @@ impl Console {
         execution_arn: String,
         input: String,
         start: SystemTime,
-        result: ExecResult,
+        result: Outcome,
     ) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         if self.capacity == 0 {

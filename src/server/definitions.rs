@@ -1,5 +1,8 @@
 //! Definition checks the API adds on top of `crate::definition`: AWS's InvalidDefinition message,
 //! the Express-only restrictions, and loading a directory of definitions at start-up.
+//!
+//! In: definition text, or a directory path. Out: the diagnostics as AWS's `InvalidDefinition`
+//! message, and the machines created (or the first file that failed, by name).
 
 use std::path::Path;
 
@@ -75,7 +78,9 @@ fn distributed_maps(def: &Value, loc: &str, depth: usize, out: &mut Vec<Diagnost
 /// A definition file found at start-up: the machine name (the file name without `.asl.json` or
 /// `.json`) and its text.
 pub struct DefinitionFile {
+    /// The machine's name: the file name without `.asl.json` or `.json`.
     pub name: String,
+    /// The definition's text, as read.
     pub text: String,
 }
 
@@ -85,10 +90,16 @@ pub enum DirEntry {
     Load {
         /// The file name, for the log.
         file: String,
+        /// The machine to create from it.
         definition: DefinitionFile,
     },
-    /// Not a definition: the file name and why.
-    Skip { file: String, reason: &'static str },
+    /// Not a definition.
+    Skip {
+        /// The file name, for the log.
+        file: String,
+        /// Why it is skipped (`not *.json`, …).
+        reason: &'static str,
+    },
 }
 
 /// What a definitions directory holds, sorted by file name so every replica loads the same set:
@@ -248,9 +259,7 @@ mod tests {
     fn the_bench_workflows_directory_loads_its_six_workflows_and_skips_the_rest() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/workflows");
         let server = crate::server::Server::new(
-            std::sync::Arc::new(crate::server::EngineBackend::new(
-                crate::engine::Engine::new(crate::engine::Settings::default()),
-            )),
+            crate::engine::Engine::new(crate::engine::Settings::default()),
             crate::server::Config::default(),
         );
         let mut log = Vec::new();
@@ -306,9 +315,7 @@ mod tests {
         )
         .unwrap();
         let server = crate::server::Server::new(
-            std::sync::Arc::new(crate::server::EngineBackend::new(
-                crate::engine::Engine::new(crate::engine::Settings::default()),
-            )),
+            crate::engine::Engine::new(crate::engine::Settings::default()),
             crate::server::Config::default(),
         );
         let err = load_dir(&server, &dir, |_, _| {}).unwrap_err();

@@ -1,6 +1,8 @@
 //! Random ids the server hands out: execution names, the id part of Express execution ARNs,
 //! `x-amzn-RequestId`. Version-4 UUIDs drawn from the thread's generator (`rand::thread_rng`,
 //! a ChaCha generator seeded from the OS), written without allocating.
+//!
+//! In: nothing but the thread's generator. Out: UUID text, or a header value.
 
 use rand::RngCore;
 

@@ -10,8 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use super::backend::{ExecResult, ExecStatus};
 use super::registry::lock;
+use crate::engine::{Outcome as ExecResult, Status as ExecStatus};
 use crate::vm::HistoryEvent;
 use crate::vm::history::PAYLOAD_KEYS;
 

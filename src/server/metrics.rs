@@ -7,6 +7,9 @@
 //! count per bucket (one add per execution, not one per bucket above it) and is made
 //! cumulative when rendered. Executions by state machine sit in each shard's own map behind a
 //! mutex that only its thread and `/metrics` take.
+//!
+//! In: every request's operation and success, every execution's `Outcome`. Out: the Prometheus
+//! text of `GET /metrics`.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -14,8 +17,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 use super::OPERATIONS;
-use super::backend::ExecStatus;
 use super::registry::lock;
+use crate::engine::Status;
 
 /// Request counters: one slot per operation, then the `/execute/{name}` route, then unknown targets.
 const SLOTS: usize = OPERATIONS.len() + 2;
@@ -83,12 +86,12 @@ impl Metrics {
     }
 
     /// Records one finished execution.
-    pub fn execution(&self, machine: &str, result: &super::backend::ExecResult) {
+    pub fn execution(&self, machine: &str, result: &crate::engine::Outcome) {
         let (status, transitions, duration) = (result.status, result.transitions, result.duration);
         let slot = match status {
-            ExecStatus::Succeeded => 0,
-            ExecStatus::Failed => 1,
-            ExecStatus::TimedOut => 2,
+            Status::Succeeded => 0,
+            Status::Failed => 1,
+            Status::TimedOut => 2,
         };
         let shard = self.shard();
         shard.status[slot].fetch_add(1, Relaxed);
@@ -257,11 +260,11 @@ fn label(v: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::backend::ExecResult;
     use super::*;
+    use crate::engine::Outcome;
 
-    fn ended(status: ExecStatus, transitions: u64, duration: std::time::Duration) -> ExecResult {
-        ExecResult {
+    fn ended(status: Status, transitions: u64, duration: std::time::Duration) -> Outcome {
+        Outcome {
             status,
             output: None,
             error: None,
@@ -278,8 +281,8 @@ mod tests {
     fn histogram_is_cumulative() {
         let m = Metrics::default();
         let ms = std::time::Duration::from_micros;
-        m.execution("a", &ended(ExecStatus::Succeeded, 3, ms(200)));
-        m.execution("b", &ended(ExecStatus::Failed, 1, ms(20_000)));
+        m.execution("a", &ended(Status::Succeeded, 3, ms(200)));
+        m.execution("b", &ended(Status::Failed, 1, ms(20_000)));
         let text = m.render();
         assert!(text.contains("expressway_executions_total{status=\"SUCCEEDED\"} 1"));
         assert!(text.contains("expressway_state_transitions_total 4"));
@@ -301,7 +304,7 @@ mod tests {
                 let m = &m;
                 scope.spawn(move || {
                     for _ in 0..10 {
-                        m.execution("x", &ended(ExecStatus::Succeeded, 2, ms(50 + t as u64)));
+                        m.execution("x", &ended(Status::Succeeded, 2, ms(50 + t as u64)));
                         m.request("StartSyncExecution", true);
                     }
                 });

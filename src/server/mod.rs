@@ -2,13 +2,12 @@
 //!
 //! In: HTTP/1.1 requests on a bound `TcpListener`. Out: AWS JSON 1.0 answers (`POST /` with
 //! `X-Amz-Target: AWSStepFunctions.<Op>`), plus `POST /execute/{name}` for callers that do not
-//! speak the AWS protocol, `GET /health` and `GET /metrics`. Executions run on the engine behind
-//! the `Backend` trait; nothing here interprets ASL. Any `Host` is accepted (SDKs prefix
+//! speak the AWS protocol, `GET /health` and `GET /metrics`. Executions run on the
+//! [`Engine`](crate::engine::Engine) the server holds; nothing here interprets ASL. Any `Host` is accepted (SDKs prefix
 //! StartSyncExecution's host with `sync-`). No request panics the server (a handler's panic
 //! answers that request 500 `InternalFailure`), none holds a connection past its timeouts
 //! (`conn`), and an unknown operation gets `UnknownOperationException`.
 
-pub mod backend;
 mod callbacks;
 #[cfg(feature = "cli")]
 mod cli;
@@ -21,9 +20,9 @@ mod logs;
 mod metrics;
 mod ops;
 pub mod protocol;
-pub mod registry;
+pub(crate) mod registry;
 mod sigv4;
-mod testing;
+mod test_state;
 mod versions;
 
 use std::collections::HashSet;
@@ -37,7 +36,6 @@ use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
 
-pub use backend::{Backend, EngineBackend, ExecMeta, ExecResult, ExecStatus, Program, StandIn};
 #[cfg(feature = "cli")]
 pub use cli::{ServeArgs, serve_main};
 pub use conn::serve;
@@ -46,13 +44,16 @@ pub use executions::hot_path;
 pub use logs::ExecLog;
 pub use sigv4::Credentials;
 
-use protocol::{ApiError, CONTENT_TYPE as AMZ_JSON, Req, TARGET_PREFIX};
+use crate::engine::{Engine, Status};
+use protocol::{ApiError, CONTENT_TYPE as AMZ_JSON, OpResult, Req, TARGET_PREFIX};
 use registry::{Arns, Registry};
 
 /// Server settings; `Config::default()` is what `expressway serve` uses without flags.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// Region in the ARNs the server hands out (and that SigV4 scopes must name).
     pub region: String,
+    /// Account id in the ARNs the server hands out.
     pub account: String,
     /// Largest request body accepted; larger ones are refused before being buffered whole.
     pub max_body: usize,
@@ -95,7 +96,7 @@ impl Default for Config {
 
 /// Everything a request handler needs: the engine, the registry, metrics, logs, credentials.
 pub struct Server {
-    backend: Arc<dyn Backend>,
+    engine: Engine,
     registry: Registry,
     metrics: metrics::Metrics,
     logs: ExecLog,
@@ -141,14 +142,15 @@ impl InFlight {
 }
 
 impl Server {
-    /// A server over `backend`, logging executions to stderr, with no signature checks.
-    pub fn new(backend: Arc<dyn Backend>, config: Config) -> Server {
+    /// A server running executions on `engine`, logging them to stderr, with no signature
+    /// checks.
+    pub fn new(engine: Engine, config: Config) -> Server {
         let arns = Arns {
             region: config.region.clone(),
             account: config.account.clone(),
         };
         Server {
-            backend,
+            engine,
             registry: Registry::new(arns, config.executions_kept),
             metrics: metrics::Metrics::default(),
             logs: ExecLog::stderr(),
@@ -284,6 +286,11 @@ async fn read_body(
 async fn handle(server: &Arc<Server>, req: Request<Incoming>) -> Response<Body> {
     let method = req.method();
     let path = req.uri().path();
+    // A handler bug on demand, for `conn`'s test that a panic answers 500 and nothing else.
+    #[cfg(test)]
+    if path == conn::tests::PANIC_ROUTE {
+        panic!("injected handler panic");
+    }
     // The API's own route first: nothing is copied out of the request to route it.
     if method == Method::POST && path == "/" {
         return aws(server, req).await;
@@ -381,7 +388,7 @@ pub const OPERATIONS: &[&str] = &[
     "ListStateMachineAliases",
 ];
 
-async fn dispatch(server: &Arc<Server>, op: &str, r: &Req<'_>) -> ops::OpResult {
+async fn dispatch(server: &Arc<Server>, op: &str, r: &Req<'_>) -> OpResult {
     let s: &Server = server;
     match op {
         "CreateStateMachine" => ops::create_state_machine(s, r),
@@ -397,7 +404,7 @@ async fn dispatch(server: &Arc<Server>, op: &str, r: &Req<'_>) -> ops::OpResult 
         "GetExecutionHistory" => executions::history(s, r),
         "ListExecutions" => executions::list(s, r),
         "DescribeStateMachineForExecution" => executions::describe_machine_for(s, r),
-        "TestState" => testing::test_state(s, r).await,
+        "TestState" => test_state::test_state(s, r).await,
         "SendTaskSuccess" => callbacks::send_success(s, r),
         "SendTaskFailure" => callbacks::send_failure(s, r),
         "SendTaskHeartbeat" => callbacks::send_heartbeat(s, r),
@@ -467,12 +474,12 @@ async fn gateway(server: &Arc<Server>, req: Request<Incoming>, name: &str) -> Re
     };
     let r = &answer.result;
     let (status, text) = match r.status {
-        ExecStatus::Succeeded => (
+        Status::Succeeded => (
             StatusCode::OK,
             r.output.clone().unwrap_or_else(|| "null".to_string()),
         ),
         other => (
-            if other == ExecStatus::TimedOut {
+            if other == Status::TimedOut {
                 StatusCode::GATEWAY_TIMEOUT
             } else {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -509,9 +516,9 @@ pub(crate) fn fuzz_request(op: &str, body: &[u8]) {
         max_execution_duration: Duration::from_secs(1),
         ..crate::engine::Settings::default()
     };
-    let backend = Arc::new(EngineBackend::new(crate::engine::Engine::new(settings)));
     let server = Arc::new(
-        Server::new(backend, Config::default()).with_log(ExecLog::new(Box::new(std::io::sink()))),
+        Server::new(Engine::new(settings), Config::default())
+            .with_log(ExecLog::new(Box::new(std::io::sink()))),
     );
     let Ok(rt) = tokio::runtime::Builder::new_current_thread()
         .enable_all()

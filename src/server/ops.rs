@@ -10,11 +10,11 @@ use serde_json::{Map, Value, json};
 
 use super::Server;
 use super::definitions::{express_restrictions, invalid_definition, validate_text};
-use super::protocol::{ApiError, Req, epoch, invalid_name, valid_name, validation};
-use super::registry::{Kind, Machine, Machines, Qualifier, Revision, invalid_arn};
-
-/// A JSON answer or an error in AWS's shape.
-pub type OpResult = Result<Value, ApiError>;
+use super::protocol::{
+    ApiError, OpResult, Req, epoch, invalid_name, local_machine, no_machine, paged, valid_name,
+    validation,
+};
+use super::registry::{Kind, Machine, Qualifier, Revision, invalid_arn};
 
 const MAX_DEFINITION: usize = 1_048_576;
 const MAX_TAGS: usize = 50;
@@ -22,29 +22,6 @@ const MAX_TAGS: usize = 50;
 /// A fresh revision id (AWS uses a UUID).
 pub fn new_revision_id() -> String {
     uuid::Uuid::new_v4().to_string()
-}
-
-/// `StateMachineDoesNotExist` in AWS's words.
-pub fn no_machine(arn: &str) -> ApiError {
-    ApiError::sfn(
-        "StateMachineDoesNotExist",
-        format!("State Machine Does Not Exist: '{arn}'"),
-    )
-}
-
-/// The machine named `name` when `arn` (which named it) is ours: every operation that reads a
-/// machine answers `StateMachineDoesNotExist` alike for a missing one and a foreign ARN.
-pub fn local_machine<'a>(
-    server: &Server,
-    machines: &'a Machines,
-    name: &str,
-    arn: &str,
-) -> Result<&'a Machine, ApiError> {
-    machines
-        .by_name
-        .get(name)
-        .filter(|_| server.registry.arns.is_local(arn))
-        .ok_or_else(|| no_machine(arn))
 }
 
 fn check_role(role: &str) -> Result<(), ApiError> {
@@ -112,7 +89,7 @@ pub fn parse_tags(list: &[Value]) -> Result<Vec<(String, String)>, ApiError> {
 
 fn compile(server: &Server, definition: &str, kind: Kind) -> Result<Revision, ApiError> {
     let program = server
-        .backend
+        .engine
         .compile(definition)
         .map_err(|d| invalid_definition(&d))?;
     if kind == Kind::Express {
@@ -191,8 +168,8 @@ pub fn create_state_machine(server: &Server, r: &Req) -> OpResult {
         return existing(m, definition, kind, &logging, &tracing);
     }
     server
-        .backend
-        .machine_defined(&arn, &machine.current.program);
+        .engine
+        .define_machine(&arn, machine.current.program.clone());
     machines.by_name.insert(name.to_string(), machine);
     let mut out = json!({"stateMachineArn": arn, "creationDate": epoch(now)});
     if let Some(v) = version_arn {
@@ -333,7 +310,9 @@ pub fn update_state_machine(server: &Server, r: &Req) -> OpResult {
     rev.updated = now;
     rev.revision_id = new_revision_id();
     m.current = Arc::new(rev);
-    server.backend.machine_defined(&m.arn, &m.current.program);
+    server
+        .engine
+        .define_machine(&m.arn, m.current.program.clone());
     let mut out = json!({"updateDate": epoch(now), "revisionId": m.current.revision_id});
     if publish {
         out["stateMachineVersionArn"] = json!(super::versions::publish(m, description));
@@ -351,43 +330,10 @@ pub fn delete_state_machine(server: &Server, r: &Req) -> OpResult {
     if server.registry.arns.is_local(arn) {
         server.registry.write().by_name.shift_remove(&target.name);
         server
-            .backend
-            .machine_deleted(&server.registry.arns.machine(&target.name));
+            .engine
+            .forget_machine(&server.registry.arns.machine(&target.name));
     }
     Ok(json!({}))
-}
-
-/// Decodes a page token: the index of the next item.
-pub fn page_start(token: Option<&str>, len: usize) -> Result<usize, ApiError> {
-    let Some(t) = token else { return Ok(0) };
-    let bad = || ApiError::sfn("InvalidToken", format!("Invalid Token: '{t}'"));
-    let n: usize = t
-        .strip_prefix("ewy1.")
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(bad)?;
-    if n > len {
-        return Err(bad());
-    }
-    Ok(n)
-}
-
-/// Encodes the token of the page starting at `next`, if there is one.
-pub fn page_token(next: usize, len: usize) -> Option<String> {
-    (next < len).then(|| format!("ewy1.{next}"))
-}
-
-/// Pages `items` by `maxResults` (0 or absent: 100) and `nextToken`.
-pub fn paged(r: &Req, key: &str, items: Vec<Value>) -> OpResult {
-    let max = r.opt_int("maxResults", 0, 1000)?.unwrap_or(0);
-    let size = if max == 0 { 100 } else { max as usize };
-    let start = page_start(r.opt_str("nextToken", 1, 1024)?, items.len())?;
-    let end = (start + size).min(items.len());
-    let mut out = Map::new();
-    out.insert(key.into(), Value::Array(items[start..end].to_vec()));
-    if let Some(t) = page_token(end, items.len()) {
-        out.insert("nextToken".into(), json!(t));
-    }
-    Ok(Value::Object(out))
 }
 
 /// ListStateMachines, in creation order.
@@ -419,7 +365,7 @@ pub fn validate_definition(server: &Server, r: &Req) -> OpResult {
         .iter()
         .any(|d| d.severity == crate::definition::Severity::Error)
     {
-        if let Err(more) = server.backend.compile(definition) {
+        if let Err(more) = server.engine.compile(definition) {
             diags.extend(more);
         }
         if kind == Some("EXPRESS") {

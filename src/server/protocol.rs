@@ -5,10 +5,17 @@
 //! 400 (as Step Functions answers every client error). Member checks follow botocore's service
 //! model: a missing required member or a length constraint is a coral `ValidationException`, a
 //! member of the wrong JSON type is a `SerializationException`.
+//!
+//! In: a request body's bytes, then its members by name and constraint. Out: typed members or
+//! the `ApiError` AWS answers; an `OpResult` (the answer's JSON or that error) per operation, with
+//! what every operation shares: paging (`maxResults`, `nextToken`) and `StateMachineDoesNotExist`.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
+
+use super::Server;
+use super::registry::{Machine, Machines};
 
 /// The `X-Amz-Target` prefix of Step Functions operations.
 pub const TARGET_PREFIX: &str = "AWSStepFunctions.";
@@ -22,9 +29,12 @@ const CORAL_VALIDATE: &str = "com.amazon.coral.validate";
 /// An error answer in AWS's shape. Clients read the part of `__type` after `#`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
+    /// HTTP status of the answer (400 for client errors).
     pub status: u16,
     namespace: &'static str,
+    /// The error's name, the part of `__type` after `#` (`InvalidArn`, `ValidationException`, …).
     pub kind: &'static str,
+    /// The `message` member, when the error has one.
     pub message: Option<String>,
     /// `reason` of ValidationException, `resourceName` of ResourceNotFound/TooManyTags.
     pub extra: Option<(&'static str, String)>,
@@ -281,6 +291,67 @@ pub fn valid_name(name: &str) -> bool {
 /// `InvalidName` in AWS's words.
 pub fn invalid_name(name: &str) -> ApiError {
     ApiError::sfn("InvalidName", format!("Invalid Name: '{name}'"))
+}
+
+// ---- What every operation shares: its result, paging, the missing machine ----
+
+/// A JSON answer or an error in AWS's shape.
+pub type OpResult = Result<Value, ApiError>;
+
+/// `StateMachineDoesNotExist` in AWS's words.
+pub fn no_machine(arn: &str) -> ApiError {
+    ApiError::sfn(
+        "StateMachineDoesNotExist",
+        format!("State Machine Does Not Exist: '{arn}'"),
+    )
+}
+
+/// The machine named `name` when `arn` (which named it) is ours: every operation that reads a
+/// machine answers `StateMachineDoesNotExist` alike for a missing one and a foreign ARN.
+pub(crate) fn local_machine<'a>(
+    server: &Server,
+    machines: &'a Machines,
+    name: &str,
+    arn: &str,
+) -> Result<&'a Machine, ApiError> {
+    machines
+        .by_name
+        .get(name)
+        .filter(|_| server.registry.arns.is_local(arn))
+        .ok_or_else(|| no_machine(arn))
+}
+
+/// Decodes a page token: the index of the next item.
+fn page_start(token: Option<&str>, len: usize) -> Result<usize, ApiError> {
+    let Some(t) = token else { return Ok(0) };
+    let bad = || ApiError::sfn("InvalidToken", format!("Invalid Token: '{t}'"));
+    let n: usize = t
+        .strip_prefix("ewy1.")
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(bad)?;
+    if n > len {
+        return Err(bad());
+    }
+    Ok(n)
+}
+
+/// Encodes the token of the page starting at `next`, if there is one.
+fn page_token(next: usize, len: usize) -> Option<String> {
+    (next < len).then(|| format!("ewy1.{next}"))
+}
+
+/// Pages `items` by `maxResults` (0 or absent: 100) and `nextToken`.
+pub(crate) fn paged(r: &Req, key: &str, items: Vec<Value>) -> OpResult {
+    let max = r.opt_int("maxResults", 0, 1000)?.unwrap_or(0);
+    let size = if max == 0 { 100 } else { max as usize };
+    let start = page_start(r.opt_str("nextToken", 1, 1024)?, items.len())?;
+    let end = (start + size).min(items.len());
+    let mut out = Map::new();
+    out.insert(key.into(), Value::Array(items[start..end].to_vec()));
+    if let Some(t) = page_token(end, items.len()) {
+        out.insert("nextToken".into(), json!(t));
+    }
+    Ok(Value::Object(out))
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ use std::time::SystemTime;
 
 use indexmap::IndexMap;
 
-use super::backend::Program;
 use super::protocol::ApiError;
+use crate::compile::Program;
 
 /// STANDARD or EXPRESS, as CreateStateMachine's `type` says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,7 +34,7 @@ impl Kind {
 #[derive(Clone)]
 pub struct Revision {
     pub definition: Arc<str>,
-    pub program: Program,
+    pub program: Arc<Program>,
     pub role_arn: String,
     pub logging: Option<serde_json::Value>,
     pub tracing: Option<serde_json::Value>,

@@ -13,6 +13,9 @@
 //! `X-Amz-Content-Sha256` says: a swapped body, or a client that signed `UNSIGNED-PAYLOAD`, fails
 //! the signature (Step Functions is a JSON API; every SDK signs the real hash). HMAC-SHA256 and the
 //! constant-time comparison are the `hmac` crate's (`Mac::verify_slice`).
+//!
+//! In: a request's head and body, the time now, the server's region and the route. Out: `Ok`,
+//! or the `ApiError` AWS answers an unsigned or badly signed request with.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -23,7 +26,7 @@ use hyper::http::request::Parts;
 use sha2::{Digest, Sha256};
 
 use super::protocol::ApiError;
-use crate::tasks::percent_encode;
+use crate::percent::percent_encode;
 
 /// Access key id → secret key.
 #[derive(Clone, Debug, Default)]

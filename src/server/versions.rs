@@ -1,6 +1,9 @@
 //! Versions and aliases: PublishStateMachineVersion, ListStateMachineVersions,
 //! DeleteStateMachineVersion, and the alias operations; plus `resolve`, which turns a machine,
 //! version or alias ARN into what an execution runs.
+//!
+//! In: a parsed request body and the registry. Out: the answer's JSON object or an `ApiError`;
+//! `resolve`: the machine's name and the `Revision` an ARN runs.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -8,8 +11,9 @@ use std::time::SystemTime;
 use serde_json::{Value, json};
 
 use super::Server;
-use super::ops::{OpResult, local_machine, no_machine, paged};
-use super::protocol::{ApiError, Req, epoch, validation};
+use super::protocol::{
+    ApiError, OpResult, Req, epoch, local_machine, no_machine, paged, validation,
+};
 use super::registry::{Alias, Kind, Machine, Qualifier, Revision, Version, invalid_arn};
 
 const MAX_VERSIONS: usize = 1000;

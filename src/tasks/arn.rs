@@ -1,5 +1,8 @@
 //! Resource and function names: which form a Task's `Resource` takes, and the Lambda function a
 //! `FunctionName` (name, partial ARN or ARN, with or without qualifier) designates.
+//!
+//! In: a `Resource` string, or a `FunctionName` and the context (for its region and account).
+//! Out: the resource's form and pattern suffix, or the resolved `FunctionRef` and its ARNs.
 
 use crate::value::Value;
 
@@ -7,16 +10,6 @@ use crate::value::Value;
 const DEFAULT_ACCOUNT: &str = "123456789012";
 /// Region used when neither the function name nor the context names one.
 const DEFAULT_REGION: &str = "us-east-1";
-
-/// Splits a Step Functions Local state machine ARN `…:stateMachine:<sm>#<case>` into the ARN and
-/// the test case, because StartExecution selects a mock test case that way.
-pub fn split_test_case(arn: &str) -> (&str, Option<&str>) {
-    match arn.split_once('#') {
-        Some((sm, case)) if !case.is_empty() => (sm, Some(case)),
-        Some((sm, _)) => (sm, None),
-        None => (arn, None),
-    }
-}
 
 /// The integration-pattern suffix of a service ARN (`.sync`, `.sync:2`, `.waitForTaskToken`).
 pub(crate) fn pattern_suffix(resource: &str) -> Option<&str> {

@@ -2,6 +2,9 @@
 //! bench's w5): Lambda invokes echo their `Payload`, SNS publish returns a fresh `MessageId`, the
 //! DynamoDB scan returns three credit bureaus in attribute-value form. The CLI's `bench` and the
 //! embedding example use them, as the peers' harnesses use their equivalents.
+//!
+//! In: a [`TaskRegistry`]. Out: the same registry serving those three resources. Behind the
+//! `demo` feature (on with `cli`): these are stand-ins for tutorials and benches, not services.
 
 use super::TaskRegistry;
 use crate::value::{Map, Str, Value};

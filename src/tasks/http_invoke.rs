@@ -27,7 +27,8 @@ use bytes::Bytes;
 use http_body_util::Full;
 
 use super::aws::AwsClient;
-use super::{TaskError, TaskFuture, TaskHandler, TaskRequest, percent_encode};
+use super::{TaskError, TaskFuture, TaskHandler, TaskRequest};
+use crate::percent::percent_encode;
 use crate::value::{self, Map, Str, Value};
 
 /// The variable naming the connections file.

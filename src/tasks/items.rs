@@ -42,7 +42,9 @@ pub struct Range {
 /// next page.
 #[derive(Debug, Clone)]
 pub struct Page {
+    /// The items of this page, in order.
     pub items: Vec<Value>,
+    /// The continuation token of the next page; `None` on the last.
     pub next: Option<String>,
 }
 
@@ -562,10 +564,13 @@ impl CsvState {
 pub struct ChildRecord {
     /// The iteration's execution name.
     pub name: String,
+    /// The iteration's input.
     pub input: Value,
     /// The output, or (error, cause).
     pub outcome: Result<Value, (Option<String>, Option<String>)>,
+    /// When the iteration started.
     pub start: std::time::SystemTime,
+    /// When the iteration ended.
     pub stop: std::time::SystemTime,
 }
 

@@ -9,6 +9,9 @@
 //! - `arn:aws:states:::lambda:invoke`: `Parameters.FunctionName`/`Payload`; the output is
 //!   `{ExecutedVersion, [LogResult], Payload, SdkHttpMetadata, SdkResponseMetadata, StatusCode}`;
 //!   a function error's cause is the payload re-serialised compactly.
+//!
+//! In: a `TaskRequest` naming a Lambda function. Out: the state's result, or the `TaskError`
+//! (`errorType` or `Lambda.<code>`, and the cause) it fails with.
 
 use std::future::Future;
 use std::pin::Pin;

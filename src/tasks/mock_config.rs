@@ -9,6 +9,10 @@
 //! Functions Local, a response is resolved only when a state uses it: a test case naming a missing
 //! response, or an invocation past the listed ones, fails that execution (`States.Runtime`), not
 //! the file.
+//!
+//! In: the file's JSON text; then a machine, test case, state name and invocation count. Out: the
+//! parsed `MockConfig` (or every problem found), then the `MockStep` that invocation returns or
+//! throws.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -5,6 +5,10 @@
 //! Python's `json.dumps` prints, a raised exception is the runtime's error document
 //! (`{"errorMessage": …, "errorType": …, "requestId": …, "stackTrace": […]}`), and a function not
 //! listed does not exist (`ResourceNotFoundException`).
+//!
+//! In: the cases' `lambda` mock object (or functions inserted one by one), then a `LambdaCall`.
+//! Out: the `LambdaResponse` that function's Python original would give, or a
+//! `LambdaServiceError`.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -15,6 +15,7 @@
 //! timeouts (the driver owns them: it drops the future to cancel), and blocking I/O.
 
 mod arn;
+#[cfg(feature = "demo")]
 pub mod demo;
 mod lambda;
 mod mock_config;
@@ -25,11 +26,11 @@ mod registry;
 #[cfg(feature = "http-client")]
 pub mod aws;
 #[cfg(feature = "http-client")]
-mod http;
-#[cfg(feature = "http-client")]
 pub mod http_invoke;
 #[cfg(feature = "http-client")]
 pub mod items;
+#[cfg(feature = "http-client")]
+mod lambda_client;
 
 #[cfg(test)]
 mod tests;
@@ -41,7 +42,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::value::Value;
 
-pub use arn::{FunctionRef, split_test_case};
+pub use arn::FunctionRef;
 pub use lambda::{
     LambdaBackend, LambdaCall, LambdaFuture, LambdaIntegration, LambdaResponse, LambdaServiceError,
 };
@@ -50,7 +51,7 @@ pub use mock_lambdas::{MockLambda, MockLambdas};
 pub use registry::{TaskRegistry, handler_fn};
 
 #[cfg(feature = "http-client")]
-pub use http::LambdaHttpClient;
+pub use lambda_client::LambdaHttpClient;
 
 /// Everything a handler may need to serve one Task invocation; built by the driver per attempt.
 #[derive(Clone, Debug)]
@@ -176,20 +177,4 @@ impl ExecutionScope {
         *n = n.saturating_add(1);
         Some(current)
     }
-}
-
-/// RFC 3986 percent-encoding of all but the unreserved characters (and `/` when `keep_slash`), as
-/// the AWS SDKs encode path segments (`:` becomes `%3A`): one rule for a Lambda Invoke URL and
-/// for SigV4's canonical request.
-#[cfg(any(feature = "server", feature = "http-client"))]
-pub(crate) fn percent_encode(s: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) || (keep_slash && b == b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }

@@ -1,6 +1,8 @@
 //! JSON text as Python's `json.dumps` writes it (`", "` and `": "` separators, non-ASCII escaped):
 //! the bytes a Python Lambda runtime returns, which AWS passes through into causes and
 //! `Content-Length` headers.
+//!
+//! In: a `Value`. Out: its text as `json.dumps` prints it.
 
 use crate::value::{Value, write_str_ascii};
 

@@ -1,4 +1,8 @@
 //! The registry: which handler serves a resource, and the one entry point the driver calls.
+//!
+//! In: handlers registered by exact ARN, prefix or Lambda function, an optional mock
+//! configuration, then one `TaskRequest` per attempt. Out: the handler's future of the result or
+//! the `TaskError` the state fails with (AWS's "not found" when nothing serves the resource).
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -601,11 +601,6 @@ fn function_names_resolve_like_lambda() {
         f.qualified_arn(),
         "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST"
     );
-    assert_eq!(
-        split_test_case("arn:sm#HappyPath"),
-        ("arn:sm", Some("HappyPath"))
-    );
-    assert_eq!(split_test_case("arn:sm"), ("arn:sm", None));
 }
 
 #[test]

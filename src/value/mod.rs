@@ -29,18 +29,29 @@ pub type Str = Arc<str>;
 #[derive(Clone, Debug, Default)]
 pub enum Value {
     #[default]
+    /// JSON `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A number, integer or float.
     Number(Number),
+    /// A string (shared; clones do not copy it).
     String(Str),
+    /// An array (shared; clones do not copy it).
     Array(Arc<Vec<Value>>),
+    /// An object, its members in insertion order (shared; clones do not copy it).
     Object(Arc<Map>),
 }
+
+// Every array slot, map value and VM register is a `Value`: it stays three words.
+const _: () = assert!(std::mem::size_of::<Value>() <= 24);
 
 /// A JSON number. Integers that fit `i64` stay integers (AWS prints `3`, not `3.0`).
 #[derive(Clone, Copy, Debug)]
 pub enum Number {
+    /// An integer that fits `i64`.
     Int(i64),
+    /// Any other number (a fraction, an exponent, or an integer past `i64`).
     Float(f64),
 }
 
@@ -165,6 +176,7 @@ impl Value {
         }
     }
 
+    /// The text of a string; `None` for any other type.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -172,6 +184,7 @@ impl Value {
         }
     }
 
+    /// The number; `None` for any other type.
     pub fn as_number(&self) -> Option<Number> {
         match self {
             Value::Number(n) => Some(*n),
@@ -179,14 +192,17 @@ impl Value {
         }
     }
 
+    /// The number as a double; `None` for any other type.
     pub fn as_f64(&self) -> Option<f64> {
         self.as_number().map(Number::as_f64)
     }
 
+    /// The number as an `i64` when it is integral and in range; `None` otherwise.
     pub fn as_i64(&self) -> Option<i64> {
         self.as_number().and_then(Number::as_i64)
     }
 
+    /// The boolean; `None` for any other type.
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
@@ -194,6 +210,7 @@ impl Value {
         }
     }
 
+    /// The items of an array; `None` for any other type.
     pub fn as_array(&self) -> Option<&[Value]> {
         match self {
             Value::Array(a) => Some(a),
@@ -201,6 +218,7 @@ impl Value {
         }
     }
 
+    /// The members of an object; `None` for any other type.
     pub fn as_object(&self) -> Option<&Map> {
         match self {
             Value::Object(o) => Some(o),
@@ -208,6 +226,7 @@ impl Value {
         }
     }
 
+    /// Whether this is JSON `null`.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }

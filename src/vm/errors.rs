@@ -6,20 +6,34 @@ use crate::value::Str;
 pub struct ErrorName;
 
 impl ErrorName {
+    /// Matches every error name in `ErrorEquals` except `States.Runtime`; never raised itself.
     pub const ALL: &'static str = "States.ALL";
+    /// The execution hit something it cannot go on from (a path on the wrong type, bad JSON).
     pub const RUNTIME: &'static str = "States.Runtime";
+    /// A Task ran past `TimeoutSeconds`, or the execution past its own timeout.
     pub const TIMEOUT: &'static str = "States.Timeout";
+    /// Matches every error a Task raises except `States.Timeout`; never raised itself.
     pub const TASK_FAILED: &'static str = "States.TaskFailed";
+    /// A state's input, output or result is over the payload limit (256 KiB).
     pub const DATA_LIMIT_EXCEEDED: &'static str = "States.DataLimitExceeded";
+    /// A Choice state matched no rule and has no `Default`.
     pub const NO_CHOICE_MATCHED: &'static str = "States.NoChoiceMatched";
+    /// An intrinsic function call failed (bad argument type, out of range, …).
     pub const INTRINSIC_FAILURE: &'static str = "States.IntrinsicFailure";
+    /// A JSONata expression failed to evaluate (JSONata states).
     pub const QUERY_EVALUATION_ERROR: &'static str = "States.QueryEvaluationError";
+    /// A Map's failed items went past `ToleratedFailureCount`/`Percentage`.
     pub const EXCEED_TOLERATED_FAILURE_THRESHOLD: &'static str =
         "States.ExceedToleratedFailureThreshold";
+    /// A Map's `ItemReader` could not read its items.
     pub const ITEM_READER_FAILED: &'static str = "States.ItemReaderFailed";
+    /// A Map's `ResultWriter` could not write its results.
     pub const RESULT_WRITER_FAILED: &'static str = "States.ResultWriterFailed";
+    /// The execution's role may not do what a state asked.
     pub const PERMISSIONS: &'static str = "States.Permissions";
+    /// A Task sent no heartbeat within `HeartbeatSeconds`.
     pub const HEARTBEAT_TIMEOUT: &'static str = "States.HeartbeatTimeout";
+    /// A Parallel branch or Map iteration failed, and the state fails with it.
     pub const BRANCH_FAILED: &'static str = "States.BranchFailed";
 }
 
@@ -27,7 +41,9 @@ impl ErrorName {
 /// `cause: None` is an absent cause, distinct from an empty one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatesError {
+    /// The error name (`States.Timeout`, a task's error); `None` when a Fail state gave none.
     pub error: Option<Str>,
+    /// The cause text; `None` when absent (distinct from empty).
     pub cause: Option<Str>,
 }
 

@@ -33,11 +33,17 @@ use std::time::{Duration, SystemTime};
 /// Facts about the execution that the context object `$$` shows.
 #[derive(Debug, Clone)]
 pub struct ExecutionInfo {
+    /// `$$.Execution.Id`.
     pub execution_arn: Str,
+    /// `$$.Execution.Name`.
     pub name: Str,
+    /// `$$.StateMachine.Id`.
     pub state_machine_arn: Str,
+    /// `$$.StateMachine.Name`.
     pub state_machine_name: Str,
+    /// `$$.Execution.RoleArn`.
     pub role_arn: Str,
+    /// `$$.Execution.StartTime`.
     pub start_time: SystemTime,
     /// `$$.Execution.Input`.
     pub input: Value,
@@ -155,6 +161,7 @@ pub struct Execution {
     /// Effective input kept across retries (after InputPath/Parameters or Arguments).
     effective: Value,
     info: Arc<ExecutionInfo>,
+    /// The workflow variables this scope sees (`Assign`, read as `$name`).
     pub vars: Variables,
     /// Counters of the current state's retriers.
     retry_counts: Vec<u32>,
@@ -217,6 +224,7 @@ impl Drop for Execution {
 pub enum Step {
     /// The scope finished: its output, or the error that failed it.
     Done(Result<Value, StatesError>),
+    /// The scope waits for the outside world: the driver serves the effect, then calls `resume`.
     Effect(Effect),
 }
 
@@ -227,10 +235,15 @@ pub enum Effect {
     /// the small arms then decide its size).
     Invoke(Box<Invoke>),
     /// Resume at `until` (a Wait state or a Retry backoff).
-    Sleep { until: SystemTime },
+    Sleep {
+        /// The instant to wake at.
+        until: SystemTime,
+    },
     /// Run each branch on the same input; resume with their outputs in branch order.
     Parallel {
+        /// The branches' scopes, in definition order.
         branches: Box<[ScopeId]>,
+        /// The Parallel state's effective input, given to every branch.
         input: Value,
     },
     /// Run the processor on each item; resume with outputs in item order.
@@ -240,12 +253,19 @@ pub enum Effect {
 /// A Task invocation.
 #[derive(Debug)]
 pub struct Invoke {
+    /// The Task's `Resource`, as written.
     pub resource: Str,
+    /// The Task state's name.
     pub state_name: Str,
+    /// The effective input (after `Parameters`/`Arguments`).
     pub input: Value,
+    /// `TimeoutSeconds`, when set.
     pub timeout: Option<Duration>,
+    /// `HeartbeatSeconds`, when set.
     pub heartbeat: Option<Duration>,
+    /// Which attempt this is: 0 first, then one more per retry.
     pub attempt: u32,
+    /// The context object (`$$`) as the Task sees it.
     pub context: Value,
     /// The token a `.waitForTaskToken` Task waits for (also in `context` as `Task.Token`).
     pub task_token: Option<Str>,
@@ -254,13 +274,19 @@ pub struct Invoke {
 /// A Map state's iterations.
 #[derive(Debug)]
 pub struct MapRun {
+    /// The item processor's scope.
     pub processor: ScopeId,
+    /// The items, after `ItemSelector` and batching.
     pub items: Vec<Value>,
     /// 0 = unbounded.
     pub max_concurrency: u64,
+    /// `ToleratedFailureCount`, when set.
     pub tolerated_count: Option<u64>,
+    /// `ToleratedFailurePercentage`, when set.
     pub tolerated_percentage: Option<f64>,
+    /// `ProcessorConfig.Mode` is `DISTRIBUTED`: each iteration is a child execution.
     pub distributed: bool,
+    /// The Map state's name.
     pub state_name: Str,
     /// `ItemReader`/`ResultWriter` (boxed: most Maps have neither).
     pub io: Option<Box<MapIo>>,
@@ -284,8 +310,11 @@ pub struct MapIo {
 /// What the driver hands back after an effect.
 #[derive(Debug)]
 pub enum Resume {
+    /// A Task's result or its error.
     Task(Result<Value, StatesError>),
+    /// A Sleep's instant has come.
     Woke,
+    /// A Parallel's branch outputs or a Map's iteration outputs, in order, or the first error.
     Children(Result<Vec<Value>, StatesError>),
     /// A Map's whole result when it is not the array of its iterations' outputs (a
     /// `ResultWriter`'s `MapRunArn`/`ResultWriterDetails`).

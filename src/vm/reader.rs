@@ -35,8 +35,11 @@ pub struct WriterRun {
 /// `ItemBatcher`'s settings, evaluated once, for items the driver groups as they arrive.
 #[derive(Debug, Clone)]
 pub struct BatchSpec {
+    /// Items in one batch at most (`MaxItemsPerBatch`; unbounded when not set).
     pub max_items: usize,
+    /// Bytes of one batch's input at most (`MaxInputBytesPerBatch`, else 256 KiB).
     pub max_bytes: usize,
+    /// `BatchInput`: the value every batch carries beside its `Items`.
     pub batch_input: Option<Value>,
 }
 

@@ -24,7 +24,7 @@ impl Srv {
 
     /// A server running `engine` (handlers or mocks registered beforehand).
     pub async fn with_engine(engine: Engine, config: Config, log: ExecLog) -> Srv {
-        let server = Server::new(Arc::new(EngineBackend::new(engine)), config).with_log(log);
+        let server = Server::new(engine, config).with_log(log);
         Srv::serving(Arc::new(server)).await
     }
 

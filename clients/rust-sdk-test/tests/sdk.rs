@@ -12,7 +12,7 @@ use aws_sdk_sfn::config::{
 use aws_sdk_sfn::error::BoxError;
 use aws_sdk_sfn::types::StateMachineType;
 use expressway::engine::{Engine, Settings};
-use expressway::server::{Config, EngineBackend, ExecLog, Server, serve};
+use expressway::server::{Config, ExecLog, Server, serve};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/r";
 const PASS: &str = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"ok":1},"ResultPath":"$.r","End":true}}}"#;
@@ -47,8 +47,7 @@ struct Running {
 }
 
 async fn start() -> Running {
-    let backend = EngineBackend::new(Engine::new(Settings::default()));
-    let server = Server::new(Arc::new(backend), Config::default())
+    let server = Server::new(Engine::new(Settings::default()), Config::default())
         .with_log(ExecLog::new(Box::new(std::io::sink())));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

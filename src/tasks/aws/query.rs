@@ -9,7 +9,8 @@
 
 use super::AwsResponse;
 use super::sdk::{SdkService, sdk_error, unmarshall_error};
-use crate::tasks::{TaskError, percent_encode};
+use crate::percent::percent_encode;
+use crate::tasks::TaskError;
 use crate::value::{Map, Str, Value};
 
 /// The form body of `action` with `params`.

@@ -19,9 +19,10 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 
 use super::{AwsClient, AwsRequest, AwsResponse, ClientError, Service};
+use crate::percent::percent_encode;
 use crate::tasks::items::{ObjectStore, Page, Range};
 use crate::tasks::lambda::unsupported_pattern;
-use crate::tasks::{TaskError, TaskFuture, TaskHandler, TaskRegistry, TaskRequest, percent_encode};
+use crate::tasks::{TaskError, TaskFuture, TaskHandler, TaskRegistry, TaskRequest};
 use crate::value::{Map, Str, Value};
 
 /// Partitions whose `aws-sdk:s3:` resources are served.

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::{AwsClient, AwsRequest, AwsResponse, ClientError, Service};
+use crate::percent::percent_encode;
 use crate::tasks::lambda::unsupported_pattern;
-use crate::tasks::{TaskError, TaskFuture, TaskHandler, TaskRegistry, TaskRequest, percent_encode};
+use crate::tasks::{TaskError, TaskFuture, TaskHandler, TaskRegistry, TaskRequest};
 use crate::value::{self, Map, Str, Value};
 
 /// Partitions whose service ARNs are served.

@@ -1,6 +1,10 @@
 //! Lambda's Invoke API over the AWS request layer, for workflows run against real (or emulated)
 //! Lambda: `POST {endpoint}/2015-03-31/functions/{name}/invocations`, SigV4-signed, on the shared
 //! connection pool.
+//!
+//! In: a `LambdaCall` (the resolved function, payload, invocation type, log tail). Out: the
+//! `LambdaResponse` Lambda sent (status, function error, payload text, executed version), or a
+//! `LambdaServiceError` (status, Lambda's error code and message).
 
 use std::sync::Arc;
 
@@ -8,7 +12,7 @@ use bytes::Bytes;
 
 use super::aws::{AwsClient, AwsRequest, AwsSettings, CredentialSource, Service};
 use super::lambda::{LambdaBackend, LambdaCall, LambdaFuture, LambdaResponse, LambdaServiceError};
-use super::percent_encode;
+use crate::percent::percent_encode;
 use crate::value::{self, Value};
 
 /// A Lambda Invoke API client; cheap to clone (the request layer is shared).

@@ -6,15 +6,19 @@
 //! output, the next state, and whether an error was caught. A `mock` replaces a Task by a Pass
 //! state with the mocked result (`result`; in JSONata, `$states.result` in `Output`/`Assign` is
 //! replaced by the mock) or a Fail state (`errorOutput`).
+//!
+//! In: TestState's request (`definition`, `input`, `stateName`, `mock`, `variables`,
+//! `inspectionLevel`). Out: AWS's answer: `status`, `output` or `error`/`cause`, `nextState`, and
+//! `inspectionData` at the level asked.
 
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
 use super::Server;
-use super::backend::{ExecMeta, ExecStatus};
 use super::definitions::invalid_definition_message;
-use super::ops::OpResult;
+use super::protocol::OpResult;
 use super::protocol::{ApiError, Req};
+use crate::engine::{ExecutionMeta, Status};
 
 const NEXT_PREFIX: &str = "__expressway_next_";
 const STATE: &str = "__expressway_state";
@@ -234,7 +238,7 @@ pub async fn test_state(server: &Server, r: &Req<'_>) -> OpResult {
     if let Some(l) = top_language {
         machine["QueryLanguage"] = l;
     }
-    let program = server.backend.compile(&machine.to_string()).map_err(|d| {
+    let program = server.engine.compile(&machine.to_string()).map_err(|d| {
         invalid(invalid_definition_message(&d).replace(STATE, state_name.unwrap_or("State")))
     })?;
     let meta = test_meta(
@@ -243,13 +247,10 @@ pub async fn test_state(server: &Server, r: &Req<'_>) -> OpResult {
         "00000000-0000-0000-0000-000000000000",
         variables.clone(),
     );
-    let result = server
-        .backend
-        .execute(program, input.to_string(), meta)
-        .await;
+    let result = server.engine.execute(program, input, meta).await;
     let mut out = Map::new();
     match result.status {
-        ExecStatus::Succeeded => {
+        Status::Succeeded => {
             let output: Value = result
                 .output
                 .as_deref()
@@ -276,7 +277,7 @@ pub async fn test_state(server: &Server, r: &Req<'_>) -> OpResult {
                 json!(if caught { "CAUGHT_ERROR" } else { "SUCCEEDED" }),
             );
         }
-        ExecStatus::Failed => {
+        Status::Failed => {
             if let Some(e) = result.error {
                 out.insert("error".into(), json!(e));
             }
@@ -287,7 +288,7 @@ pub async fn test_state(server: &Server, r: &Req<'_>) -> OpResult {
         }
         // AWS: "TestState can run for up to five minutes. If the execution of a state exceeds
         // this duration, it fails with the States.Timeout error."
-        ExecStatus::TimedOut => {
+        Status::TimedOut => {
             out.insert("error".into(), json!("States.Timeout"));
             out.insert(
                 "cause".into(),
@@ -326,12 +327,9 @@ async fn run_pass(
     vars: Option<&Arc<crate::value::Map>>,
 ) -> Option<Value> {
     let machine = json!({"StartAt": STATE, "States": {STATE: pass}});
-    let program = server.backend.compile(&machine.to_string()).ok()?;
+    let program = server.engine.compile(&machine.to_string()).ok()?;
     let meta = test_meta(server, "inspect", "0", vars.cloned());
-    let result = server
-        .backend
-        .execute(program, input.to_string(), meta)
-        .await;
+    let result = server.engine.execute(program, input, meta).await;
     result.output.and_then(|o| serde_json::from_str(&o).ok())
 }
 
@@ -342,8 +340,8 @@ fn test_meta(
     name: &str,
     id: &str,
     variables: Option<Arc<crate::value::Map>>,
-) -> ExecMeta {
-    ExecMeta {
+) -> ExecutionMeta {
+    ExecutionMeta {
         execution_arn: server.registry.arns.express("TestState", name, id),
         name: name.into(),
         state_machine_arn: server.registry.arns.machine("TestState"),
