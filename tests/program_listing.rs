@@ -26,10 +26,7 @@ fn check(workflow: &str) {
             .lines()
             .zip(expected.lines())
             .position(|(a, b)| a != b)
-            .map_or_else(
-                || listing.lines().count().min(expected.lines().count()),
-                |i| i,
-            );
+            .unwrap_or_else(|| listing.lines().count().min(expected.lines().count()));
         panic!(
             "{workflow}: the listing differs from {} from line {}:\n  got:      {:?}\n  expected: {:?}",
             golden.display(),

@@ -28,6 +28,7 @@ pub mod model;
 mod state;
 pub mod syntax;
 mod text;
+pub mod typed;
 mod validate;
 
 // Tests are tables: one case per line, so rustfmt leaves them alone.
@@ -42,7 +43,7 @@ pub use validate::{
     Diagnostic, Severity, invalid_definition_message, validate, validation_response,
 };
 
-/// Parses and validates definition text: the typed definition, or every diagnostic found.
+/// Parses and validates definition text: its serde model (`model`), or every diagnostic found.
 pub fn load(text: &str) -> Result<Definition, Vec<Diagnostic>> {
     match validate_text(text) {
         (Some(raw), diagnostics) if !diagnostics.iter().any(|d| d.severity == Severity::Error) => {
@@ -52,7 +53,13 @@ pub fn load(text: &str) -> Result<Definition, Vec<Diagnostic>> {
     }
 }
 
-/// Validates an already parsed definition and returns its typed form.
+/// Parses and validates definition text, and lowers it to the typed `Machine` that
+/// `crate::compile` lays out.
+pub fn load_machine(text: &str) -> Result<typed::Machine, Vec<Diagnostic>> {
+    typed::lower(&load(text)?)
+}
+
+/// Validates an already parsed definition and returns its serde model.
 pub fn load_json(raw: &serde_json::Value) -> Result<Definition, Vec<Diagnostic>> {
     let diagnostics = validate(raw);
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {

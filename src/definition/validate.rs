@@ -57,6 +57,15 @@ impl Diagnostic {
     }
 }
 
+/// A transition (`StartAt`, `Next`, `Default`) at `loc` naming `name`, which its scope lacks.
+pub(super) fn missing_target(loc: &str, name: &str) -> Diagnostic {
+    Diagnostic::error(
+        MISSING_TRANSITION_TARGET,
+        loc,
+        format!("Missing 'Next' target: {name}"),
+    )
+}
+
 /// Renders the error diagnostics as the message of CreateStateMachine's `InvalidDefinition`
 /// error, e.g. `Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next'
 /// target: Foo at /States/Bar/Next'`. Several errors are each quoted and joined with `", "`; a
@@ -228,11 +237,8 @@ impl Checker {
         if let Some(start) = start_at
             && !states.contains_key(start)
         {
-            self.err(
-                MISSING_TRANSITION_TARGET,
-                &format!("{loc}/StartAt"),
-                format!("Missing 'Next' target: {start}"),
-            );
+            self.out
+                .push(missing_target(&format!("{loc}/StartAt"), start));
         }
         if scope == Scope::Root && !states.values().any(is_terminal) {
             self.err(MISSING_END_STATE, "", "Workflow has no terminal state");
@@ -353,11 +359,7 @@ impl Checker {
         if let Some(name) = self.string(v, loc)
             && !states.contains_key(name)
         {
-            self.err(
-                MISSING_TRANSITION_TARGET,
-                loc,
-                format!("Missing 'Next' target: {name}"),
-            );
+            self.out.push(missing_target(loc, name));
         }
     }
 
