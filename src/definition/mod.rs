@@ -1,17 +1,24 @@
 //! The Amazon States Language: parse and validate.
 //!
-//! In: definition text or parsed JSON. Out: a typed `Definition`, or every problem found as
+//! In: definition text or parsed JSON. Out: a `typed::Machine`, or every problem found as
 //! `Diagnostic`s in the shape of ValidateStateMachineDefinition (AWS's code, a location such as
 //! `/States/Foo/Next`, a message), renderable as CreateStateMachine's `InvalidDefinition` text.
 //! Nothing here executes: no path is evaluated, no task is called.
 //!
-//! Entry points: `load` (text → `Definition`), `validate_text` (text → diagnostics, including
-//! state names repeated in one `States` object), `validate` (parsed JSON → diagnostics),
-//! `express_diagnostics` (the extra EXPRESS-only rules), `invalid_definition_message`
-//! (CreateStateMachine's error text) and `validation_response` (ValidateStateMachineDefinition's body).
-//! The walk lives in `validate` (definitions, names, reachability), `state` (fields per type and
-//! query language), `choice`, `handlers` (Retry/Catch/Assign); `syntax` holds the string-level
-//! checks (paths, intrinsics, JSONata) that `crate::expr` and `crate::jsonata` will take over.
+//! Entry points: `load_machine` (text → `typed::Machine`, what `crate::compile` lays out),
+//! `load` (text → the serde `model::Definition`, which `crate::graph` draws), `validate_text`
+//! (text → diagnostics, including state names repeated in one `States` object), `validate`
+//! (parsed JSON → diagnostics), `express_diagnostics` (the extra EXPRESS-only rules),
+//! `invalid_definition_message` (CreateStateMachine's error text) and `validation_response`
+//! (ValidateStateMachineDefinition's body).
+//!
+//! Stages, each using only the earlier ones: `text` (duplicate names in the raw text) →
+//! `validate` (definitions, names, reachability), `state` (fields per type and query language),
+//! `choice`, `handlers` (Retry/Catch/Assign), with `syntax` for what lives inside strings (paths,
+//! intrinsics, templates, JSONata, parsed by `crate::expr` and `crate::jsonata`) → `model` (serde)
+//! → `typed::lower` (`enum StateDef` per state, every string field parsed, names resolved). Every
+//! rule's diagnostic is made by `validate` and its helpers, once; `lower` parses what they
+//! accepted and reports only a disagreement between the two (our bug), in the parser's words.
 //!
 //! ```
 //! use expressway::definition::{invalid_definition_message, validate};

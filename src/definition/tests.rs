@@ -554,8 +554,11 @@ fn jsonata_references_step_functions_does_not_provide() {
     bad_msg(pass(r#""{% $.a %}""#), "UNSUPPORTED_JSONATA_EXPRESSION", "/States/A/Output", "Reference to '$' at the top level is not supported.");
     bad_msg(pass(r#""{% $$ %}""#), "UNSUPPORTED_JSONATA_EXPRESSION", "/States/A/Output", "Reference to '$$' is not supported.");
     bad_msg(pass(r#""{% $states.errorOutput %}""#), "UNSUPPORTED_JSONATA_EXPRESSION", "/States/A/Output", "Field '$states.errorOutput' does not exist.");
+    // Read from the parsed tree: anywhere in the expression, however it is spaced.
+    bad_msg(pass(r#""{% $string($states.errorOutput.Error) %}""#), "UNSUPPORTED_JSONATA_EXPRESSION", "/States/A/Output", "Field '$states.errorOutput' does not exist.");
+    bad_msg(pass(r#""{% 'x' & $states . errorOutput %}""#), "UNSUPPORTED_JSONATA_EXPRESSION", "/States/A/Output", "Field '$states.errorOutput' does not exist.");
     bad_msg(pass(r#""{% (1 %}""#), "INVALID_JSONATA_EXPRESSION", "/States/A/Output", "S0203: Expected ) before end of expression");
-    for fine in [r#""{% $states.input.phone %}""#, r#""{% true %}""#, r#""{% 1 + 2 %}""#, r#""{% '$states.errorOutput' %}""#, r#""{% $x.y %}""#, r#""{% $count($states.input) %}""#] {
+    for fine in [r#""{% $states.input.phone %}""#, r#""{% true %}""#, r#""{% 1 + 2 %}""#, r#""{% '$states.errorOutput' %}""#, r#""{% $x.y %}""#, r#""{% $count($states.input) %}""#, r#""{% $states.input.errorOutput %}""#, r#""{% \"$states.errorOutput\" %}""#] {
         good(pass(fine));
     }
     good(ata(&format!(r#""A":{{{TASK},"Catch":[{{"ErrorEquals":["States.ALL"],"Next":"B","Assign":{{"e":"{{% $states.errorOutput.Error %}}"}}}}],"End":true}},"B":{{"Type":"Succeed"}}"#)));

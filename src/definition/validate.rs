@@ -519,11 +519,11 @@ impl Checker {
             self.schema(loc, "JSONata string must start with {% and end with %}");
             return;
         };
-        if let Err(e) = syntax::check_jsonata(body) {
-            self.err(INVALID_JSONATA_EXPRESSION, loc, e);
-            return;
-        }
-        for reference in syntax::jsonata_top_level_references(body) {
+        let parsed = match syntax::parse_jsonata(body) {
+            Ok(parsed) => parsed,
+            Err(e) => return self.err(INVALID_JSONATA_EXPRESSION, loc, e),
+        };
+        for reference in syntax::jsonata_top_level_references(body, &parsed) {
             let message = match reference.as_str() {
                 "$$" => "Reference to '$$' is not supported.".to_string(),
                 "$states.errorOutput" if self.in_catcher => continue,
