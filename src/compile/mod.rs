@@ -195,3 +195,41 @@ fn state(program: &mut Program, node: StateNode, base: u32) -> CState {
         uses_context,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Positions in a `Machine` count from their own scope; `compile` makes them program-wide,
+    /// each scope's states before those of the scopes nested in them.
+    #[test]
+    fn nested_transitions_become_program_ids() {
+        let text = r#"{"StartAt":"P","States":{
+            "P":{"Type":"Parallel","Next":"E","Branches":[{"StartAt":"C","States":{
+                "C":{"Type":"Choice","Choices":[{"Variable":"$.x","IsPresent":true,"Next":"Y"}],"Default":"N"},
+                "Y":{"Type":"Succeed"},"N":{"Type":"Succeed"}}}]},
+            "E":{"Type":"Succeed"}}}"#;
+        let machine = definition::load_machine(text).expect("the definition is valid");
+        let StateDef::Parallel { branches } = &machine.root.states[0].def else {
+            panic!("P is a Parallel state");
+        };
+        let StateDef::Choice { rules, default } = &branches[0].states[0].def else {
+            panic!("C is a Choice state");
+        };
+        assert_eq!((rules[0].next, *default), (StateId(1), Some(StateId(2))));
+
+        let program = compile(machine);
+        let names: Vec<&str> = program.states.iter().map(|s| &*s.name).collect();
+        assert_eq!(names, ["P", "E", "C", "Y", "N"]);
+        assert_eq!(program.states[0].next, Some(StateId(1)));
+        assert_eq!(program.scopes[1].start, StateId(2));
+        let Op::Parallel { branches } = &program.states[0].op else {
+            panic!("P is a Parallel state");
+        };
+        assert_eq!(&branches[..], [ScopeId(1)]);
+        let Op::Choice { rules, default } = &program.states[2].op else {
+            panic!("C is a Choice state");
+        };
+        assert_eq!((rules[0].next, *default), (StateId(3), Some(StateId(4))));
+    }
+}
