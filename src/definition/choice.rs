@@ -83,7 +83,7 @@ impl Checker {
             return;
         };
         if rules.is_empty() {
-            self.schema(&format!("{loc}/Choices"), "Value cannot be empty");
+            self.empty(&format!("{loc}/Choices"));
         }
         for (i, r) in rules.iter().enumerate() {
             let here = format!("{loc}/Choices[{i}]");
@@ -174,7 +174,7 @@ impl Checker {
                         continue;
                     };
                     if list.is_empty() {
-                        self.schema(&at, "Value cannot be empty");
+                        self.empty(&at);
                     }
                     for (i, sub) in list.iter().enumerate() {
                         self.jsonpath_rule(sub, &format!("{at}[{i}]"), None, depth + 1);

@@ -120,7 +120,7 @@ impl Checker {
             return;
         };
         if names.is_empty() {
-            self.schema(&at, "Value cannot be empty");
+            self.empty(&at);
         }
         let mut has_all = false;
         for (i, n) in names.iter().enumerate() {

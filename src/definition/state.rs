@@ -405,7 +405,7 @@ impl Checker {
             return;
         };
         if branches.is_empty() {
-            self.schema(&format!("{loc}/Branches"), "Value cannot be empty");
+            self.empty(&format!("{loc}/Branches"));
         }
         for (i, b) in branches.iter().enumerate() {
             self.definition(

@@ -95,9 +95,7 @@ fn walk_template(v: &Value, at: String, depth: usize, out: &mut Vec<TemplateProb
                                 let message = if s.starts_with('$') {
                                     format!("The value for the field '{k}' must be a valid JSONPath")
                                 } else {
-                                    format!(
-                                        "The value for the field '{k}' must be a valid JSONPath or a valid intrinsic function call"
-                                    )
+                                    crate::expr::not_a_path_or_call(k)
                                 };
                                 out.push(TemplateProblem { at: here, message });
                             }

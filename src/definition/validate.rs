@@ -202,6 +202,11 @@ impl Checker {
         );
     }
 
+    /// An array or object at `loc` that must not be empty.
+    pub(super) fn empty(&mut self, loc: &str) {
+        self.schema(loc, "Value cannot be empty");
+    }
+
     /// A value that should be a number and is not.
     pub(super) fn not_a_number(&mut self, loc: &str) {
         self.schema(loc, "Expected value of type Number");
@@ -282,7 +287,7 @@ impl Checker {
             return;
         };
         if states.is_empty() {
-            self.schema(&format!("{loc}/States"), "Value cannot be empty");
+            self.empty(&format!("{loc}/States"));
             return;
         }
         for (name, state) in states {
