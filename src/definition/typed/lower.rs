@@ -115,7 +115,7 @@ impl Lowering {
         field: &str,
         loc: &str,
     ) -> Option<JTemplate> {
-        JTemplate::compile(v.as_ref()?, field)
+        JTemplate::parse(v.as_ref()?, field)
             .map_err(|e| self.err(loc, e))
             .ok()
     }
@@ -309,7 +309,7 @@ impl Lowering {
                             None
                         };
                         let assign = self.assign(&r.assign, jsonata, &format!("{rloc}/Assign"));
-                        ChoiceRule::compile(r, next, output, assign)
+                        ChoiceRule::parse(r, next, output, assign)
                             .map_err(|e| self.err(&rloc, e))
                             .ok()
                     })
