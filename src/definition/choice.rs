@@ -83,7 +83,7 @@ impl Checker {
             return;
         };
         if rules.is_empty() {
-            self.schema(&format!("{loc}/Choices"), "Value cannot be empty");
+            self.empty(&format!("{loc}/Choices"));
         }
         for (i, r) in rules.iter().enumerate() {
             let here = format!("{loc}/Choices[{i}]");
@@ -104,10 +104,7 @@ impl Checker {
             .filter(|k| !rule.contains_key(*k))
             .collect();
         if !missing.is_empty() {
-            self.schema(
-                loc,
-                format!("These fields are required: [{}]", missing.join(", ")),
-            );
+            self.required(loc, &missing.join(", "));
         }
         for (key, val) in rule {
             let at = format!("{loc}/{key}");
@@ -120,14 +117,23 @@ impl Checker {
                 "Output" => self.jsonata_strings(val, &at, 0),
                 "Condition" => match val {
                     Value::Bool(_) => {}
-                    Value::String(s) if syntax::jsonata_body(s).is_some() => self.jsonata_string(s, &at),
-                    _ => self.schema(&at, "The field 'Condition' must be a boolean or a JSONata expression"),
+                    Value::String(s) if syntax::jsonata_body(s).is_some() => {
+                        self.jsonata_string(s, &at)
+                    }
+                    _ => self.schema(
+                        &at,
+                        "The field 'Condition' must be a boolean or a JSONata expression",
+                    ),
                 },
-                k if k == "Variable" || k == "And" || k == "Or" || k == "Not" || comparator(k).is_some() => self.schema(
-                    loc,
-                    format!("The QueryLanguage is set to 'JSONata', but field '{key}' is only supported for the 'JSONPath' QueryLanguage"),
-                ),
-                _ => self.schema(loc, format!("Field '{key}' is not supported")),
+                k if k == "Variable"
+                    || k == "And"
+                    || k == "Or"
+                    || k == "Not"
+                    || comparator(k).is_some() =>
+                {
+                    self.wrong_language(loc, Lang::Jsonata, key)
+                }
+                _ => self.unsupported(loc, key),
             }
         }
     }
@@ -164,30 +170,29 @@ impl Checker {
                 }
                 ("Variable", _) => self.path(val, &at, PathKind::Reference),
                 ("And" | "Or", _) => {
-                    let Some(list) = self.array(val, &at) else { continue };
+                    let Some(list) = self.array(val, &at) else {
+                        continue;
+                    };
                     if list.is_empty() {
-                        self.schema(&at, "Value cannot be empty");
+                        self.empty(&at);
                     }
                     for (i, sub) in list.iter().enumerate() {
                         self.jsonpath_rule(sub, &format!("{at}[{i}]"), None, depth + 1);
                     }
                 }
                 ("Not", _) => self.jsonpath_rule(val, &at, None, depth + 1),
-                ("Output" | "Condition", _) => self.schema(
-                    loc,
-                    format!("The QueryLanguage is set to 'JSONPath', but field '{key}' is only supported for the 'JSONata' QueryLanguage"),
-                ),
+                ("Output" | "Condition", _) => self.wrong_language(loc, Lang::JsonPath, key),
                 (k, _) => match comparator(k) {
                     Some(operand) if has_variable => {
                         comparisons += 1;
                         self.operand(val, &at, operand);
                     }
-                    _ => self.schema(loc, format!("Field '{key}' is not supported")),
+                    _ => self.unsupported(loc, key),
                 },
             }
         }
         if siblings.is_some() && !rule.contains_key("Next") {
-            self.schema(loc, "These fields are required: [Next]");
+            self.required(loc, "Next");
         }
         let selectors = SELECTORS.iter().filter(|k| rule.contains_key(**k)).count();
         if selectors != 1 {
@@ -218,7 +223,7 @@ impl Checker {
             }
             Operand::Number => {
                 if !v.is_number() {
-                    self.schema(loc, "Expected value of type Number");
+                    self.not_a_number(loc);
                 }
             }
             Operand::Boolean => {
@@ -228,7 +233,7 @@ impl Checker {
                 if let Some(s) = self.string(v, loc)
                     && !super::state::is_timestamp(s)
                 {
-                    self.schema(loc, "String does not match RFC3339 timestamp");
+                    self.not_a_timestamp(loc);
                 }
             }
             Operand::Path => self.path(v, loc, PathKind::Reference),

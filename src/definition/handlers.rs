@@ -37,7 +37,7 @@ impl Checker {
                         this.number_in(val, &at, 1.0, f64::MAX);
                     }
                     "JitterStrategy" => this.one_of(val, &at, &["NONE", "FULL"]),
-                    _ => this.schema(here, format!("Field '{key}' is not supported")),
+                    _ => this.unsupported(here, key),
                 }
             }
         });
@@ -80,7 +80,7 @@ impl Checker {
                 } else {
                     "ErrorEquals, Next"
                 };
-                this.schema(here, format!("These fields are required: [{missing}]"));
+                this.required(here, missing);
             }
             for (key, val) in obj {
                 let at = format!("{here}/{key}");
@@ -101,21 +101,8 @@ impl Checker {
                         this.jsonata_strings(val, &at, 0);
                         this.in_catcher = false;
                     }
-                    "ResultPath" | "Output" => {
-                        let other = if lang == Lang::JsonPath {
-                            "JSONata"
-                        } else {
-                            "JSONPath"
-                        };
-                        this.schema(
-                            here,
-                            format!(
-                                "The QueryLanguage is set to '{}', but field '{key}' is only supported for the '{other}' QueryLanguage",
-                                lang.name()
-                            ),
-                        );
-                    }
-                    _ => this.schema(here, format!("Field '{key}' is not supported")),
+                    "ResultPath" | "Output" => this.wrong_language(here, lang, key),
+                    _ => this.unsupported(here, key),
                 }
             }
         });
@@ -125,7 +112,7 @@ impl Checker {
     /// alone and only in the last entry.
     fn handler_errors(&mut self, obj: &Map<String, Value>, loc: &str, last: bool) {
         let Some(v) = obj.get("ErrorEquals") else {
-            self.schema(loc, "These fields are required: [ErrorEquals]");
+            self.required(loc, "ErrorEquals");
             return;
         };
         let at = format!("{loc}/ErrorEquals");
@@ -133,7 +120,7 @@ impl Checker {
             return;
         };
         if names.is_empty() {
-            self.schema(&at, "Value cannot be empty");
+            self.empty(&at);
         }
         let mut has_all = false;
         for (i, n) in names.iter().enumerate() {

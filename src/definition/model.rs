@@ -4,7 +4,8 @@
 //! carry, and in which query language, is `validate`'s business, so that a definition with several
 //! problems is reported whole instead of failing at serde's first surprise. Fields that may hold a
 //! JSONata `{% … %}` string where JSONPath wants a number (`TimeoutSeconds`, `Seconds`,
-//! `MaxConcurrency`, …) are kept as raw JSON (`Json`) and typed in `compile`.
+//! `MaxConcurrency`, …) are kept as raw JSON (`Json`) and typed by `typed::lower`, which turns
+//! this model into one enum variant per state type.
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};

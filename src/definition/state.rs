@@ -101,7 +101,7 @@ impl Checker {
             return;
         };
         let Some(type_v) = obj.get("Type") else {
-            self.schema(loc, "These fields are required: [Type]");
+            self.required(loc, "Type");
             return;
         };
         let Some(kind) = type_v.as_str().filter(|t| TYPES.contains(t)) else {
@@ -189,25 +189,13 @@ impl Checker {
     ) {
         for key in obj.keys() {
             let Some((_, types, only)) = FIELDS.iter().find(|(f, _, _)| f == key) else {
-                self.schema(loc, format!("Field '{key}' is not supported"));
+                self.unsupported(loc, key);
                 continue;
             };
             if !types.contains(&kind) {
-                self.schema(loc, format!("Field '{key}' is not supported"));
+                self.unsupported(loc, key);
             } else if !downgraded && !only_allows(*only, lang) {
-                let other = if lang == Lang::JsonPath {
-                    Lang::Jsonata
-                } else {
-                    Lang::JsonPath
-                };
-                self.schema(
-                    loc,
-                    format!(
-                        "The QueryLanguage is set to '{}', but field '{key}' is only supported for the '{}' QueryLanguage",
-                        lang.name(),
-                        other.name()
-                    ),
-                );
+                self.wrong_language(loc, lang, key);
             }
         }
     }
@@ -226,7 +214,7 @@ impl Checker {
             _ => return,
         };
         if !obj.contains_key(required) {
-            self.schema(loc, format!("These fields are required: [{required}]"));
+            self.required(loc, required);
         }
     }
 
@@ -319,7 +307,7 @@ impl Checker {
             && let Some(r) = self.string(v, &at("Resource"))
         {
             if !is_arn(r) {
-                self.schema(&at("Resource"), "Value is not a valid resource ARN");
+                self.not_an_arn(&at("Resource"));
             } else if !integration_pattern_exists(r) {
                 self.schema(
                     &at("Resource"),
@@ -386,7 +374,7 @@ impl Checker {
             && let Some(s) = self.string_or_jsonata(v, &at("Timestamp"), lang)
             && !is_timestamp(&s)
         {
-            self.schema(&at("Timestamp"), "String does not match RFC3339 timestamp");
+            self.not_a_timestamp(&at("Timestamp"));
         }
         for f in ["SecondsPath", "TimestampPath"] {
             if let Some(v) = obj.get(f).filter(|_| lang == Lang::JsonPath) {
@@ -417,7 +405,7 @@ impl Checker {
             return;
         };
         if branches.is_empty() {
-            self.schema(&format!("{loc}/Branches"), "Value cannot be empty");
+            self.empty(&format!("{loc}/Branches"));
         }
         for (i, b) in branches.iter().enumerate() {
             self.definition(
@@ -542,7 +530,7 @@ impl Checker {
         for (key, val) in obj {
             let here = format!("{loc}/{key}");
             if !fields.contains(&key.as_str()) {
-                self.schema(loc, format!("Field '{key}' is not supported"));
+                self.unsupported(loc, key);
             } else if key == "Parameters" && lang == Lang::Jsonata
                 || key == "Arguments" && lang == Lang::JsonPath
             {
@@ -556,7 +544,7 @@ impl Checker {
             } else if key == "Resource" {
                 let reader = loc.ends_with("/ItemReader");
                 match self.string(val, &here) {
-                    Some(r) if !is_arn(r) => self.schema(&here, "Value is not a valid resource ARN"),
+                    Some(r) if !is_arn(r) => self.not_an_arn(&here),
                     Some(r) if reader && !is_item_reader_resource(r) => self.schema(
                         &here,
                         "The field 'Resource' does not match any of the allowed values. Examples: [arn:<partition>:states:::s3:getObject, arn:<partition>:states:::s3:listObjectsV2]",
@@ -593,10 +581,7 @@ impl Checker {
         }
         if let Some(h) = cfg.get("CSVHeaderLocation") {
             if input_type == Some("JSON") {
-                self.schema(
-                    &at("CSVHeaderLocation"),
-                    "Field 'CSVHeaderLocation' is not supported",
-                );
+                self.unsupported(&at("CSVHeaderLocation"), "CSVHeaderLocation");
             }
             self.one_of(h, &at("CSVHeaderLocation"), &["FIRST_ROW", "GIVEN"]);
         } else if input_type == Some("CSV") {
@@ -605,7 +590,7 @@ impl Checker {
         if cfg.get("CSVHeaderLocation").and_then(Value::as_str) == Some("GIVEN")
             && !cfg.contains_key("CSVHeaders")
         {
-            self.schema(loc, "These fields are required: [CSVHeaders]");
+            self.required(loc, "CSVHeaders");
         }
         if let Some(v) = cfg.get("MaxItems") {
             match v.as_str() {

@@ -4,8 +4,8 @@
 //!
 //! In: one string (or a template value). Out: `Ok(())` or a short reason. These are the only
 //! places where `validate` looks inside a string. Paths and intrinsic calls are parsed by
-//! `crate::expr` (the parsers `compile` uses, so what validates also compiles); JSONata gets
-//! bracket-level checks until `crate::jsonata` can parse it. Nothing here evaluates anything.
+//! `crate::expr` and JSONata by `crate::jsonata`: the parsers `typed::lower` uses, so what
+//! validates also lowers. Nothing here evaluates anything.
 
 use serde_json::Value;
 
@@ -95,9 +95,7 @@ fn walk_template(v: &Value, at: String, depth: usize, out: &mut Vec<TemplateProb
                                 let message = if s.starts_with('$') {
                                     format!("The value for the field '{k}' must be a valid JSONPath")
                                 } else {
-                                    format!(
-                                        "The value for the field '{k}' must be a valid JSONPath or a valid intrinsic function call"
-                                    )
+                                    crate::expr::not_a_path_or_call(k)
                                 };
                                 out.push(TemplateProblem { at: here, message });
                             }
@@ -172,31 +170,34 @@ pub fn jsonata_body(s: &str) -> Option<&str> {
     }
 }
 
-/// A JSONata expression (the text between `{%` and `%}`): not empty, strings and comments
-/// closed, brackets balanced. `crate::jsonata::compile` will replace this with a real parse.
+/// A JSONata expression (the text between `{%` and `%}`): not empty, and parsed by the
+/// evaluator's own parser (JSONata 2.0.6, Step Functions' dialect), so what validates compiles.
 pub fn check_jsonata(expr: &str) -> Result<(), String> {
+    parse_jsonata(expr).map(|_| ())
+}
+
+/// The parsed expression, or why it does not parse.
+pub fn parse_jsonata(expr: &str) -> Result<crate::jsonata::Expr, String> {
     if expr.trim().is_empty() {
         return Err("The JSONata expression is empty".into());
     }
-    // The evaluator's own parser (JSONata 2.0.6, Step Functions' dialect): what validates compiles.
     crate::jsonata::compile_with(
         expr,
         crate::jsonata::Options {
             step_functions: true,
         },
     )
-    .map(|_| ())
     .map_err(|e| format!("{}: {}", e.code, e.message))
 }
 
 /// What a JSONata expression reads that Step Functions does not provide: the context item (`$`,
 /// or a bare field name such as `phone`, both of which read the missing top-level input), `$$`,
-/// and `$states.errorOutput` (which exists only in a catcher). Without a JSONata parser this sees
-/// only the plain cases: an expression that is nothing but a path, and the literal text
-/// `$states.errorOutput` outside string literals. `crate::jsonata` will walk the real tree.
-pub fn jsonata_top_level_references(expr: &str) -> Vec<String> {
+/// and `$states.errorOutput` (which exists only in a catcher). `parsed` is `expr` parsed: the
+/// tree tells whether `$states.errorOutput` is read anywhere; the top-level reads are the plain
+/// cases, an expression (`expr`) that is nothing but such a path.
+pub fn jsonata_top_level_references(expr: &str, parsed: &crate::jsonata::Expr) -> Vec<String> {
     let mut out = Vec::new();
-    if outside_strings(expr).contains("$states.errorOutput") {
+    if parsed.reads_field("states", "errorOutput") {
         out.push("$states.errorOutput".to_string());
     }
     let e = expr.trim();
@@ -227,34 +228,6 @@ pub fn jsonata_top_level_references(expr: &str) -> Vec<String> {
         .all(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_alphanumeric() || c == '_'));
     if (rest.is_empty() || rest.starts_with('.')) && plain_path {
         out.push(first);
-    }
-    out
-}
-
-/// The expression with its string literals blanked out, so that text inside quotes is not
-/// mistaken for code.
-fn outside_strings(expr: &str) -> String {
-    let mut out = String::with_capacity(expr.len());
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for c in expr.chars() {
-        match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
-                }
-                out.push(' ');
-            }
-            None if c == '"' || c == '\'' => {
-                quote = Some(c);
-                out.push(' ');
-            }
-            None => out.push(c),
-        }
     }
     out
 }

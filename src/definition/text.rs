@@ -7,18 +7,13 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::codes::*;
-use super::validate::{Diagnostic, validate};
+use super::validate::{Diagnostic, duplicate_name, not_an_object, validate};
 
 /// Parses and validates definition text: the parsed JSON (when it parses) and every diagnostic,
 /// including `DUPLICATE_STATE_NAME` for a name repeated inside one `States` object.
 pub fn validate_text(text: &str) -> (Option<Value>, Vec<Diagnostic>) {
     if text.trim().is_empty() {
-        let d = Diagnostic::error(
-            SCHEMA_VALIDATION_FAILED,
-            "",
-            "Definition must be a valid JSON object".into(),
-        );
-        return (None, vec![d]);
+        return (None, vec![not_an_object()]);
     }
     let mut duplicates = Vec::new();
     let mut de = serde_json::Deserializer::from_str(text);
@@ -45,13 +40,7 @@ pub fn validate_text(text: &str) -> (Option<Value>, Vec<Diagnostic>) {
     };
     let mut out: Vec<Diagnostic> = duplicates
         .into_iter()
-        .map(|(at, name)| {
-            Diagnostic::error(
-                DUPLICATE_STATE_NAME,
-                &at,
-                format!("Duplicate State name: {name}"),
-            )
-        })
+        .map(|(at, name)| duplicate_name(&at, &name))
         .collect();
     out.extend(validate(&raw));
     (Some(raw), out)

@@ -57,6 +57,33 @@ impl Diagnostic {
     }
 }
 
+/// A definition that is not a JSON object (or is empty text).
+pub(super) fn not_an_object() -> Diagnostic {
+    Diagnostic::error(
+        SCHEMA_VALIDATION_FAILED,
+        "",
+        "Definition must be a valid JSON object".into(),
+    )
+}
+
+/// A state name used twice in the machine, at `loc`.
+pub(super) fn duplicate_name(loc: &str, name: &str) -> Diagnostic {
+    Diagnostic::error(
+        DUPLICATE_STATE_NAME,
+        loc,
+        format!("Duplicate State name: {name}"),
+    )
+}
+
+/// A transition (`StartAt`, `Next`, `Default`) at `loc` naming `name`, which its scope lacks.
+pub(super) fn missing_target(loc: &str, name: &str) -> Diagnostic {
+    Diagnostic::error(
+        MISSING_TRANSITION_TARGET,
+        loc,
+        format!("Missing 'Next' target: {name}"),
+    )
+}
+
 /// Renders the error diagnostics as the message of CreateStateMachine's `InvalidDefinition`
 /// error, e.g. `Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next'
 /// target: Foo at /States/Bar/Next'`. Several errors are each quoted and joined with `", "`; a
@@ -90,11 +117,7 @@ pub fn invalid_definition_message(diagnostics: &[Diagnostic]) -> String {
 pub fn validate(raw: &serde_json::Value) -> Vec<Diagnostic> {
     let mut c = Checker::default();
     if !raw.is_object() {
-        c.out.push(Diagnostic::error(
-            SCHEMA_VALIDATION_FAILED,
-            "",
-            "Definition must be a valid JSON object".into(),
-        ));
+        c.out.push(not_an_object());
         return c.out;
     }
     c.definition(raw, "", Scope::Root, Lang::JsonPath, 0);
@@ -119,6 +142,14 @@ impl Lang {
         match self {
             Lang::JsonPath => "JSONPath",
             Lang::Jsonata => "JSONata",
+        }
+    }
+
+    /// The other query language.
+    pub(super) fn other(self) -> Lang {
+        match self {
+            Lang::JsonPath => Lang::Jsonata,
+            Lang::Jsonata => Lang::JsonPath,
         }
     }
 }
@@ -147,6 +178,48 @@ impl Checker {
 
     pub(super) fn schema(&mut self, loc: &str, message: impl Into<String>) {
         self.err(SCHEMA_VALIDATION_FAILED, loc, message);
+    }
+
+    /// A field the object at `loc` does not accept.
+    pub(super) fn unsupported(&mut self, loc: &str, key: &str) {
+        self.schema(loc, format!("Field '{key}' is not supported"));
+    }
+
+    /// Required fields missing from the object at `loc` (`fields` as AWS lists them, `A, B`).
+    pub(super) fn required(&mut self, loc: &str, fields: &str) {
+        self.schema(loc, format!("These fields are required: [{fields}]"));
+    }
+
+    /// A field of the other query language than `lang`, the one in force at `loc`.
+    pub(super) fn wrong_language(&mut self, loc: &str, lang: Lang, key: &str) {
+        self.schema(
+            loc,
+            format!(
+                "The QueryLanguage is set to '{}', but field '{key}' is only supported for the '{}' QueryLanguage",
+                lang.name(),
+                lang.other().name()
+            ),
+        );
+    }
+
+    /// An array or object at `loc` that must not be empty.
+    pub(super) fn empty(&mut self, loc: &str) {
+        self.schema(loc, "Value cannot be empty");
+    }
+
+    /// A value that should be a number and is not.
+    pub(super) fn not_a_number(&mut self, loc: &str) {
+        self.schema(loc, "Expected value of type Number");
+    }
+
+    /// A string that should be an RFC 3339 timestamp and is not.
+    pub(super) fn not_a_timestamp(&mut self, loc: &str) {
+        self.schema(loc, "String does not match RFC3339 timestamp");
+    }
+
+    /// A `Resource` that is not shaped like an ARN.
+    pub(super) fn not_an_arn(&mut self, loc: &str) {
+        self.schema(loc, "Value is not a valid resource ARN");
     }
 
     pub(super) fn warn(&mut self, code: &'static str, loc: &str, message: impl Into<String>) {
@@ -185,17 +258,14 @@ impl Checker {
             Scope::Processor => &["Comment", "StartAt", "States", "ProcessorConfig"],
         };
         for key in obj.keys().filter(|k| !allowed.contains(&k.as_str())) {
-            self.schema(here, format!("Field '{key}' is not supported"));
+            self.unsupported(here, key);
         }
         let missing: Vec<&str> = ["States", "StartAt"]
             .into_iter()
             .filter(|k| !obj.contains_key(*k))
             .collect();
         if !missing.is_empty() {
-            self.schema(
-                here,
-                format!("These fields are required: [{}]", missing.join(", ")),
-            );
+            self.required(here, &missing.join(", "));
         }
         let lang = match scope {
             Scope::Root => self.root_fields(obj, loc),
@@ -217,7 +287,7 @@ impl Checker {
             return;
         };
         if states.is_empty() {
-            self.schema(&format!("{loc}/States"), "Value cannot be empty");
+            self.empty(&format!("{loc}/States"));
             return;
         }
         for (name, state) in states {
@@ -228,11 +298,8 @@ impl Checker {
         if let Some(start) = start_at
             && !states.contains_key(start)
         {
-            self.err(
-                MISSING_TRANSITION_TARGET,
-                &format!("{loc}/StartAt"),
-                format!("Missing 'Next' target: {start}"),
-            );
+            self.out
+                .push(missing_target(&format!("{loc}/StartAt"), start));
         }
         if scope == Scope::Root && !states.values().any(is_terminal) {
             self.err(MISSING_END_STATE, "", "Workflow has no terminal state");
@@ -282,17 +349,17 @@ impl Checker {
         };
         let distributed = cfg.get("Mode").and_then(Value::as_str) == Some("DISTRIBUTED");
         if distributed && !cfg.contains_key("ExecutionType") {
-            self.schema(loc, "These fields are required: [ExecutionType]");
+            self.required(loc, "ExecutionType");
         }
         if !distributed && cfg.contains_key("ExecutionType") {
-            self.schema(loc, "Field 'ExecutionType' is not supported");
+            self.unsupported(loc, "ExecutionType");
         }
         for (key, val) in cfg {
             let here = format!("{loc}/{key}");
             match key.as_str() {
                 "Mode" => self.one_of(val, &here, &["INLINE", "DISTRIBUTED"]),
                 "ExecutionType" => self.one_of(val, &here, &["STANDARD", "EXPRESS"]),
-                _ => self.schema(loc, format!("Field '{key}' is not supported")),
+                _ => self.unsupported(loc, key),
             }
         }
     }
@@ -311,11 +378,7 @@ impl Checker {
             );
         }
         if !self.names.insert(name.to_string()) {
-            self.err(
-                DUPLICATE_STATE_NAME,
-                loc,
-                format!("Duplicate State name: {name}"),
-            );
+            self.out.push(duplicate_name(loc, name));
         }
     }
 
@@ -353,11 +416,7 @@ impl Checker {
         if let Some(name) = self.string(v, loc)
             && !states.contains_key(name)
         {
-            self.err(
-                MISSING_TRANSITION_TARGET,
-                loc,
-                format!("Missing 'Next' target: {name}"),
-            );
+            self.out.push(missing_target(loc, name));
         }
     }
 
@@ -415,7 +474,7 @@ impl Checker {
     /// A number field within `[min, max]`.
     pub(super) fn number_in(&mut self, v: &Value, loc: &str, min: f64, max: f64) -> Option<f64> {
         let Some(n) = v.as_f64() else {
-            self.schema(loc, "Expected value of type Number");
+            self.not_a_number(loc);
             return None;
         };
         self.in_range(n, loc, min, max)
@@ -517,11 +576,11 @@ impl Checker {
             self.schema(loc, "JSONata string must start with {% and end with %}");
             return;
         };
-        if let Err(e) = syntax::check_jsonata(body) {
-            self.err(INVALID_JSONATA_EXPRESSION, loc, e);
-            return;
-        }
-        for reference in syntax::jsonata_top_level_references(body) {
+        let parsed = match syntax::parse_jsonata(body) {
+            Ok(parsed) => parsed,
+            Err(e) => return self.err(INVALID_JSONATA_EXPRESSION, loc, e),
+        };
+        for reference in syntax::jsonata_top_level_references(body, &parsed) {
             let message = match reference.as_str() {
                 "$$" => "Reference to '$$' is not supported.".to_string(),
                 "$states.errorOutput" if self.in_catcher => continue,

@@ -28,7 +28,7 @@ use std::fmt;
 pub use intrinsic::{Intrinsic, IntrinsicFn};
 pub use path::{Path, Root};
 pub use reference::{REFERENCE_PATH_CONFLICT, ReferencePath, Undo};
-pub use template::Template;
+pub use template::{Template, not_a_path_or_call};
 
 /// Nesting bound for parsing and evaluating user-written paths, filters, templates and
 /// intrinsic calls, so hostile input yields an error instead of a stack overflow.

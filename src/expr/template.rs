@@ -192,10 +192,16 @@ fn dynamic(key: &Str, item: &Value) -> Result<Node, SyntaxError> {
             field: key.clone(),
         })
     } else {
-        Err(SyntaxError::new(format!(
-            "The value for the field '{key}' must be a valid JSONPath or a valid intrinsic function call"
-        )))
+        Err(SyntaxError::new(not_a_path_or_call(key)))
     }
+}
+
+/// Why the `"key.$"` field `key` holds neither a path nor an intrinsic call (AWS's wording;
+/// `crate::definition` reports the same problem with it).
+pub fn not_a_path_or_call(key: &str) -> String {
+    format!(
+        "The value for the field '{key}' must be a valid JSONPath or a valid intrinsic function call"
+    )
 }
 
 fn eval(node: &Node, scope: &Scope) -> Result<Value, EvalError> {

@@ -211,4 +211,59 @@ impl Node {
     pub fn is_array_cons(&self) -> bool {
         matches!(self.kind, Kind::Array(_))
     }
+
+    /// Whether `pred` holds for this node or any node below it (operands, steps, filters,
+    /// group-by pairs, lambda bodies, transform clauses, sort terms).
+    pub fn any(&self, pred: &mut dyn FnMut(&Node) -> bool) -> bool {
+        if pred(self) {
+            return true;
+        }
+        let stage = |s: &Stage, pred: &mut dyn FnMut(&Node) -> bool| match s {
+            Stage::Filter(n) => n.any(pred),
+            Stage::Index(_) => false,
+        };
+        if self.predicate.iter().any(|s| stage(s, pred))
+            || self.stages.iter().any(|s| stage(s, pred))
+            || self
+                .group
+                .iter()
+                .flat_map(|g| g.pairs.iter())
+                .any(|(k, v)| k.any(pred) || v.any(pred))
+        {
+            return true;
+        }
+        match &self.kind {
+            Kind::Path { steps: nodes, .. } | Kind::Array(nodes) | Kind::Block(nodes) => {
+                nodes.iter().any(|n| n.any(pred))
+            }
+            Kind::Binary(_, a, b) | Kind::Apply(a, b) => a.any(pred) || b.any(pred),
+            Kind::Neg(a) | Kind::Bind(_, a) => a.any(pred),
+            Kind::Object(pairs) => pairs.iter().any(|(k, v)| k.any(pred) || v.any(pred)),
+            Kind::Condition(c, t, e) => {
+                c.any(pred) || t.any(pred) || e.as_ref().is_some_and(|e| e.any(pred))
+            }
+            Kind::Function { proc, args } | Kind::Partial { proc, args } => {
+                proc.any(pred) || args.iter().any(|n| n.any(pred))
+            }
+            Kind::Lambda(l) => l.body.any(pred),
+            Kind::TailCall(n) => n.any(pred),
+            Kind::Transform(t) => {
+                t.pattern.any(pred)
+                    || t.update.any(pred)
+                    || t.delete.as_ref().is_some_and(|d| d.any(pred))
+            }
+            Kind::Sort(terms) => terms.iter().any(|t| t.expr.any(pred)),
+            Kind::Name(_)
+            | Kind::Str(_)
+            | Kind::Num(_)
+            | Kind::Bool(_)
+            | Kind::Null
+            | Kind::Regex(_)
+            | Kind::Wildcard
+            | Kind::Descendant
+            | Kind::Parent { .. }
+            | Kind::Placeholder
+            | Kind::Variable(..) => false,
+        }
+    }
 }

@@ -252,6 +252,19 @@ pub fn compile_with(src: &str, options: Options) -> Result<Expr, Error> {
 }
 
 impl Expr {
+    /// Whether the expression reads `$variable.field` anywhere (a path whose first two steps
+    /// are that variable and that field name), e.g. `$states.errorOutput`.
+    pub fn reads_field(&self, variable: &str, field: &str) -> bool {
+        self.root.any(&mut |n| match &n.kind {
+            ast::Kind::Path { steps, .. } => matches!(
+                (steps.first().map(|s| &s.kind), steps.get(1).map(|s| &s.kind)),
+                (Some(ast::Kind::Variable(v, _)), Some(ast::Kind::Name(f)))
+                    if &**v == variable && &**f == field
+            ),
+            _ => false,
+        })
+    }
+
     /// Evaluates against `input` (`None` = undefined input); `Ok(None)` is an undefined result.
     pub fn evaluate(
         &self,

@@ -4,7 +4,7 @@ use crate::jsonata;
 use crate::value::{Str, Value};
 use std::fmt;
 
-/// A compiled JSONata expression with its source text and the field it came from (AWS names
+/// A parsed JSONata expression with its source text and the field it came from (AWS names
 /// both in `States.QueryEvaluationError` causes).
 pub struct JExpr {
     pub src: Str,
@@ -63,9 +63,9 @@ pub enum JTemplate {
 }
 
 impl JTemplate {
-    /// Compiles a template; `field` is its field name (`Output`), extended with member names for
+    /// Parses a template; `field` is its field name (`Output`), extended with member names for
     /// nested expressions (`Output/FunctionResult`).
-    pub fn compile(v: &serde_json::Value, field: &str) -> Result<JTemplate, String> {
+    pub fn parse(v: &serde_json::Value, field: &str) -> Result<JTemplate, String> {
         Self::build(v, field, 0)
     }
 

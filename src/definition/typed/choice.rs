@@ -1,4 +1,4 @@
-//! Choice rules, compiled: paths parsed, operators resolved to an enum, literals typed.
+//! Choice rules, parsed: paths parsed, operators resolved to an enum, literals typed.
 
 use super::{Assign, JExpr, JTemplate, StateId};
 use crate::definition;
@@ -117,15 +117,15 @@ impl Operator {
 }
 
 impl ChoiceRule {
-    /// Compiles a top-level rule.
-    pub fn compile(
+    /// Parses a top-level rule.
+    pub fn parse(
         r: &definition::ChoiceRule,
         next: StateId,
         output: Option<JTemplate>,
         assign: Option<Assign>,
     ) -> Result<ChoiceRule, String> {
         Ok(ChoiceRule {
-            cond: Cond::compile(r, 0)?,
+            cond: Cond::parse(r, 0)?,
             next,
             output,
             assign,
@@ -134,7 +134,7 @@ impl ChoiceRule {
 }
 
 impl Cond {
-    fn compile(r: &definition::ChoiceRule, depth: usize) -> Result<Cond, String> {
+    fn parse(r: &definition::ChoiceRule, depth: usize) -> Result<Cond, String> {
         if depth > 100 {
             return Err("Choice rules nest too deeply".into());
         }
@@ -158,7 +158,7 @@ impl Cond {
         let nested = |rules: &[definition::ChoiceRule]| {
             rules
                 .iter()
-                .map(|x| Cond::compile(x, depth + 1))
+                .map(|x| Cond::parse(x, depth + 1))
                 .collect::<Result<_, _>>()
         };
         if let Some(rules) = &r.and {
@@ -168,7 +168,7 @@ impl Cond {
             return Ok(Cond::Or(nested(rules)?));
         }
         if let Some(rule) = &r.not {
-            return Ok(Cond::Not(Box::new(Cond::compile(rule, depth + 1)?)));
+            return Ok(Cond::Not(Box::new(Cond::parse(rule, depth + 1)?)));
         }
         let variable_text = r
             .variable
