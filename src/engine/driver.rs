@@ -13,8 +13,8 @@ use crate::vm::{
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 /// How the first `step()` of an execution left it. Returned once per execution and taken apart
@@ -43,7 +43,8 @@ pub(super) struct Run<'e> {
     /// Set (to the cause) when the runtime has no time driver: whatever needs a timer (a Wait, a
     /// retry's backoff, a Task's `TimeoutSeconds`) then fails the execution with this cause
     /// instead of making one, which would panic.
-    no_timer: OnceLock<&'static str>,
+    // PERF: parked executions: a byte (0: timers; 1, 2: the cause) instead of a 24-byte `OnceLock`.
+    no_timer: AtomicU8,
     /// Map iterations and Parallel branches of this execution in flight: counted against
     /// `Settings::max_children_in_flight_per_execution` by `Slot`.
     in_flight: AtomicUsize,
@@ -117,7 +118,7 @@ impl<'e> Run<'e> {
             standard,
             transitions: AtomicU64::new(0),
             entered: Default::default(),
-            no_timer: OnceLock::new(),
+            no_timer: AtomicU8::new(0),
             in_flight: AtomicUsize::new(0),
             skip_waits: false,
             deadline: None,
@@ -132,12 +133,26 @@ impl<'e> Run<'e> {
 
     /// From now on, fail what needs a timer with `cause` (see [`super::timers`]).
     pub fn without_timers(&self, cause: &'static str) {
-        let _ = self.no_timer.set(cause);
+        let code = if cause == super::timers::NO_RUNTIME {
+            2
+        } else {
+            1
+        };
+        self.no_timer.store(code, Ordering::Relaxed);
+    }
+
+    /// Why there are no timers, if there are none.
+    fn no_timer_cause(&self) -> Option<&'static str> {
+        match self.no_timer.load(Ordering::Relaxed) {
+            0 => None,
+            2 => Some(super::timers::NO_RUNTIME),
+            _ => Some(super::timers::NO_TIME_DRIVER),
+        }
     }
 
     /// The failure for something that needs a timer when there is none.
     fn timer_missing(&self) -> Option<StatesError> {
-        let cause = *self.no_timer.get()?;
+        let cause = self.no_timer_cause()?;
         Some(StatesError::new(ErrorName::RUNTIME, cause))
     }
 
@@ -356,7 +371,7 @@ impl<'e> Run<'e> {
 
     /// Gives the thread back once (a past time, the VM yielding, or no waiting).
     async fn yield_once(&self) {
-        if self.no_timer.get().is_some() {
+        if self.no_timer_cause().is_some() {
             super::timers::yield_now().await;
         } else {
             tokio::task::yield_now().await;

@@ -682,7 +682,7 @@ fn unbox<T>(b: Box<T>) -> T {
 const _: () = assert!(std::mem::size_of::<Execution>() <= 240);
 const _: () = assert!(std::mem::size_of::<Step>() <= 48);
 const _: () = assert!(std::mem::size_of::<ExecutionInfo>() <= 240);
-const _: () = assert!(std::mem::size_of::<driver::Run<'static>>() <= 168);
+const _: () = assert!(std::mem::size_of::<driver::Run<'static>>() <= 144);
 
 /// How [`Engine::begin`] left an execution: taken apart at once, never kept across an await.
 #[allow(clippy::large_enum_variant)]
