@@ -13,8 +13,8 @@ use crate::vm::{
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 /// How the first `step()` of an execution left it. Returned once per execution and taken apart
@@ -43,7 +43,8 @@ pub(super) struct Run<'e> {
     /// Set (to the cause) when the runtime has no time driver: whatever needs a timer (a Wait, a
     /// retry's backoff, a Task's `TimeoutSeconds`) then fails the execution with this cause
     /// instead of making one, which would panic.
-    no_timer: OnceLock<&'static str>,
+    // PERF: parked executions: a byte (0: timers; 1, 2: the cause) instead of a 24-byte `OnceLock`.
+    no_timer: AtomicU8,
     /// Map iterations and Parallel branches of this execution in flight: counted against
     /// `Settings::max_children_in_flight_per_execution` by `Slot`.
     in_flight: AtomicUsize,
@@ -55,6 +56,23 @@ pub(super) struct Run<'e> {
 
 /// The execution ran past its deadline.
 pub(super) struct TimedOut;
+
+/// The top scope's next effect: a sleep, or the box any other effect runs in.
+enum TopNext<'a> {
+    Sleep(SystemTime),
+    Boxed(BoxFuture<'a, Result<Resume, Stop>>),
+}
+
+/// How a sleep goes (see [`Run::sleep_plan`]).
+enum Nap {
+    /// Give the thread back once.
+    Yield,
+    /// Sleep until `at`; `timed_out` when `at` is the deadline.
+    Until {
+        at: tokio::time::Instant,
+        timed_out: bool,
+    },
+}
 
 /// Why a scope stopped before its end.
 enum Stop {
@@ -100,7 +118,7 @@ impl<'e> Run<'e> {
             standard,
             transitions: AtomicU64::new(0),
             entered: Default::default(),
-            no_timer: OnceLock::new(),
+            no_timer: AtomicU8::new(0),
             in_flight: AtomicUsize::new(0),
             skip_waits: false,
             deadline: None,
@@ -115,12 +133,26 @@ impl<'e> Run<'e> {
 
     /// From now on, fail what needs a timer with `cause` (see [`super::timers`]).
     pub fn without_timers(&self, cause: &'static str) {
-        let _ = self.no_timer.set(cause);
+        let code = if cause == super::timers::NO_RUNTIME {
+            2
+        } else {
+            1
+        };
+        self.no_timer.store(code, Ordering::Relaxed);
+    }
+
+    /// Why there are no timers, if there are none.
+    fn no_timer_cause(&self) -> Option<&'static str> {
+        match self.no_timer.load(Ordering::Relaxed) {
+            0 => None,
+            2 => Some(super::timers::NO_RUNTIME),
+            _ => Some(super::timers::NO_TIME_DRIVER),
+        }
     }
 
     /// The failure for something that needs a timer when there is none.
     fn timer_missing(&self) -> Option<StatesError> {
-        let cause = *self.no_timer.get()?;
+        let cause = self.no_timer_cause()?;
         Some(StatesError::new(ErrorName::RUNTIME, cause))
     }
 
@@ -184,17 +216,60 @@ impl<'e> Run<'e> {
 
     /// Drives a started top scope to its end; `keep_variables` returns its variables then.
     /// `Err` when it ran past the deadline.
+    // PERF: parked executions: the top scope's sleeps (Wait, a retry's backoff) are awaited
+    // here, holding a tokio `Sleep` and nothing else (`perform`'s arms box what they await). The whole execution waiting in a Wait so keeps this future, its `Run`
+    // and its top scope: 975 → ~330 bytes for the box `Engine::begin` makes (massif on
+    // `examples/parked`).
     pub async fn finish(
         &self,
         mut pending: Box<(Execution, Step)>,
         keep_variables: bool,
     ) -> Result<(Result<Value, StatesError>, Option<Map>), TimedOut> {
         let (exec, step) = &mut *pending;
-        let step = std::mem::replace(step, Step::Done(Ok(Value::Null)));
-        let result = match self.drive_in_place(exec, step, true).await {
-            Ok(v) => Ok(v),
-            Err(Stop::Failed(e)) => Err(e),
-            Err(Stop::TimedOut) => return Err(TimedOut),
+        let result = 'run: loop {
+            // Taken apart in a statement of its own: what is kept across the await below is
+            // `next` and the sleep, not the room of a whole `Step`.
+            let resume = 'effect: {
+                let next = match std::mem::replace(step, Step::Done(Ok(Value::Null))) {
+                    Step::Done(r) => {
+                        self.count(exec);
+                        break 'run r;
+                    }
+                    Step::Effect(Effect::Sleep { until }) => TopNext::Sleep(until),
+                    Step::Effect(effect) => TopNext::Boxed(self.perform_boxed(exec, effect, true)),
+                };
+                let until = match next {
+                    TopNext::Sleep(until) => until,
+                    TopNext::Boxed(fut) => break 'effect fut.await,
+                };
+                // The sleep inline, each value taken out in a statement of its own: what waits
+                // is the `Sleep`, a flag and the loop's references.
+                let nap = match self.sleep_plan(until, self.deadline) {
+                    Ok(nap) => nap,
+                    Err(stop) => break 'effect Err(stop),
+                };
+                match nap {
+                    Nap::Yield => self.yield_once().await,
+                    Nap::Until { at, timed_out } => {
+                        tokio::time::sleep_until(at).await;
+                        if timed_out {
+                            break 'effect Err(Stop::TimedOut);
+                        }
+                    }
+                }
+                Ok(Resume::Woke)
+            };
+            match resume {
+                Ok(resume) => *step = exec.resume(&self.program, resume, SystemTime::now()),
+                Err(Stop::Failed(e)) => {
+                    self.count(exec);
+                    break Err(e);
+                }
+                Err(Stop::TimedOut) => {
+                    self.count(exec);
+                    return Err(TimedOut);
+                }
+            }
         };
         let vars = keep_variables.then(|| exec.vars.local());
         Ok((result, vars))
@@ -253,53 +328,101 @@ impl<'e> Run<'e> {
         }
     }
 
+    /// How a sleep until `until` goes, stopped at `deadline`: at once when past, skipped or a
+    /// yield (the thread given back once), else until a time (the deadline's when it comes
+    /// first, and then the scope times out). `Err` when it needs a timer and there is none.
+    fn sleep_plan(
+        &self,
+        until: SystemTime,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Nap, Stop> {
+        let d = self.sleep_length(until);
+        if d.is_zero() {
+            if deadline.is_some_and(|at| tokio::time::Instant::now() >= at) {
+                return Err(Stop::TimedOut);
+            }
+            return Ok(Nap::Yield);
+        }
+        if let Some(e) = self.timer_missing() {
+            return Err(Stop::Failed(e));
+        }
+        let wake = tokio::time::Instant::now() + d;
+        Ok(match deadline {
+            Some(at) if at <= wake => Nap::Until {
+                at,
+                timed_out: true,
+            },
+            _ => Nap::Until {
+                at: wake,
+                timed_out: false,
+            },
+        })
+    }
+
     /// The effect's result; `Err` ends the execution (a timer needed and missing, or the
     /// deadline of the top scope passed).
     async fn perform(&self, exec: &Execution, effect: Effect, top: bool) -> Result<Resume, Stop> {
-        let deadline = self.deadline.filter(|_| top);
-        Ok(match effect {
-            // PERF: parked executions: every arm but the sleep is boxed, so that a scope waiting
-            // in a Wait holds a sleep and not room for the largest of them (a Map's children).
-            Effect::Invoke(inv) => {
-                Resume::Task(Box::pin(within(deadline, self.invoke(exec, *inv))).await?)
-            }
-            Effect::Sleep { until } => {
-                let d = self.sleep_length(until);
-                if d.is_zero() {
-                    if deadline.is_some_and(|at| tokio::time::Instant::now() >= at) {
-                        return Err(Stop::TimedOut);
-                    }
-                    // A past time (or the VM yielding, or no waiting): still give the thread
-                    // back once.
-                    if self.no_timer.get().is_some() {
-                        super::timers::yield_now().await;
-                    } else {
-                        tokio::task::yield_now().await;
-                    }
-                } else {
-                    if let Some(e) = self.timer_missing() {
-                        return Err(Stop::Failed(e));
-                    }
-                    let wake = tokio::time::Instant::now() + d;
-                    let (at, timed_out) = match deadline {
-                        Some(at) if at <= wake => (at, true),
-                        _ => (wake, false),
-                    };
-                    tokio::time::sleep_until(at).await;
-                    if timed_out {
-                        return Err(Stop::TimedOut);
-                    }
+        let until = match effect {
+            Effect::Sleep { until } => until,
+            effect => return self.perform_boxed(exec, effect, top).await,
+        };
+        self.sleep(until, self.deadline.filter(|_| top)).await
+    }
+
+    /// Gives the thread back once (a past time, the VM yielding, or no waiting).
+    async fn yield_once(&self) {
+        if self.no_timer_cause().is_some() {
+            super::timers::yield_now().await;
+        } else {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// A sleep until `until`, stopped at `deadline` (a child scope's: the top scope's sleeps
+    /// are awaited in [`Run::finish`]).
+    async fn sleep(
+        &self,
+        until: SystemTime,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Resume, Stop> {
+        match self.sleep_plan(until, deadline)? {
+            Nap::Yield => self.yield_once().await,
+            Nap::Until { at, timed_out } => {
+                tokio::time::sleep_until(at).await;
+                if timed_out {
+                    return Err(Stop::TimedOut);
                 }
-                Resume::Woke
             }
+        }
+        Ok(Resume::Woke)
+    }
+
+    /// Any effect but a sleep, in the box it is awaited in.
+    // PERF: parked executions: every effect but the sleep is boxed, so that a scope waiting in
+    // a Wait holds a sleep and not room for the largest of them (a Map's children). One box per
+    // effect, as before (it held the `within` future).
+    fn perform_boxed<'a>(
+        &'a self,
+        exec: &'a Execution,
+        effect: Effect,
+        top: bool,
+    ) -> BoxFuture<'a, Result<Resume, Stop>> {
+        let deadline = self.deadline.filter(|_| top);
+        match effect {
+            Effect::Invoke(inv) => Box::pin(async move {
+                within(deadline, self.invoke(exec, *inv))
+                    .await
+                    .map(Resume::Task)
+            }),
+            Effect::Sleep { until } => Box::pin(self.sleep(until, deadline)),
             Effect::Parallel { branches, input } => {
                 let children: Vec<_> = branches.iter().map(|b| (*b, input.clone(), None)).collect();
                 let source = Source::Fixed(children.into_iter());
                 let run = self.children(exec, source, 0, Tolerance::None, None);
-                Resume::Children(Box::pin(within(deadline, run)).await?)
+                Box::pin(async move { within(deadline, run).await.map(Resume::Children) })
             }
-            Effect::Map(run) => Box::pin(within(deadline, self.map(exec, *run))).await?,
-        })
+            Effect::Map(run) => Box::pin(within(deadline, self.map(exec, *run))),
+        }
     }
 
     async fn invoke(&self, exec: &Execution, inv: Invoke) -> Result<Value, StatesError> {

@@ -410,12 +410,17 @@ impl Engine {
         // PERF: this, the panic guard and the children bounds: w1_pass_chain 88.4 k → 90.1 k
         // instructions per execution (run_many under cachegrind, N = 2000 minus N = 0; most of it
         // moved inlining, the added work is a clock read and the unwind guard).
+        let machine = machine_names(
+            meta.state_machine_arn,
+            meta.state_machine_name,
+            meta.role_arn,
+        );
         let info = Arc::new(ExecutionInfo {
             execution_arn: Str::from(meta.execution_arn),
             name: Str::from(meta.name),
-            state_machine_arn: Str::from(meta.state_machine_arn),
-            state_machine_name: Str::from(meta.state_machine_name),
-            role_arn: Str::from(meta.role_arn),
+            state_machine_arn: machine.0,
+            state_machine_name: machine.1,
+            role_arn: machine.2,
             start_time: meta.start_time,
             // PERF: w1_pass_chain: its first ResultPath no longer copies the input's map,
             // which `$$.Execution.Input` shared (no state of it reads the context).
@@ -475,49 +480,42 @@ impl Engine {
 
     /// The rest of an execution that waits: everything it keeps while parked lives here, in
     /// the one box [`Engine::begin`] makes (`Run` with the program, the top scope, the timer).
-    async fn finish(
-        &self,
-        mut run: driver::Run<'_>,
+    // PERF: parked executions: an `async fn` keeps a second copy of its arguments (the `Run`
+    // among them) in its future; an `async move` block keeps the one it captured.
+    #[allow(clippy::manual_async_fn)]
+    fn finish<'a>(
+        &'a self,
+        mut run: driver::Run<'a>,
         pending: Box<(Execution, Step)>,
         keep_variables: bool,
         started: Instant,
         limit: Duration,
         recorded: Option<Arc<History>>,
-    ) -> Outcome {
-        let finished = match timers::probe() {
-            Ok(()) => {
-                let left = limit.saturating_sub(started.elapsed());
-                run.set_deadline(tokio::time::Instant::now() + left);
-                match AssertUnwindSafe(run.finish(pending, keep_variables))
-                    .catch_unwind()
-                    .await
-                {
-                    Ok(Ok(done)) => Ok(Ok(done)),
-                    Ok(Err(driver::TimedOut)) => Err(()),
-                    Err(panic) => Ok(Err(panic)),
-                }
-            }
-            // No time driver: go on as long as nothing needs one.
-            Err(cause) => {
-                run.without_timers(cause);
-                let rest = AssertUnwindSafe(run.finish(pending, keep_variables)).catch_unwind();
-                match timers::untimed(std::pin::pin!(rest), started + limit).await {
-                    timers::Untimed::Done(Ok(Ok(done))) => Ok(Ok(done)),
-                    timers::Untimed::Done(Ok(Err(driver::TimedOut))) => Err(()),
-                    timers::Untimed::Done(Err(panic)) => Ok(Err(panic)),
-                    timers::Untimed::TimedOut => Err(()),
-                    timers::Untimed::Waits => {
-                        Ok(Ok((Err(StatesError::new(ErrorName::RUNTIME, cause)), None)))
+    ) -> impl Future<Output = Outcome> + Send + 'a {
+        async move {
+            let finished: Finished = match timers::probe() {
+                Ok(()) => {
+                    let left = limit.saturating_sub(started.elapsed());
+                    run.set_deadline(tokio::time::Instant::now() + left);
+                    match AssertUnwindSafe(run.finish(pending, keep_variables))
+                        .catch_unwind()
+                        .await
+                    {
+                        Ok(Ok(done)) => Ok(Ok(done)),
+                        Ok(Err(driver::TimedOut)) => Err(()),
+                        Err(panic) => Ok(Err(panic)),
                     }
                 }
-            }
-        };
-        let result = match finished {
-            Ok(Ok(done)) => Ok(done),
-            Ok(Err(panic)) => Ok((Err(internal_error(&*panic)), None)),
-            Err(()) => Err(()),
-        };
-        self.conclude(&run, started, limit, result, recorded)
+                // No time driver: go on as long as nothing needs one.
+                Err(cause) => untimed(&run, pending, keep_variables, cause, started + limit).await,
+            };
+            let result = match finished {
+                Ok(Ok(done)) => Ok(done),
+                Ok(Err(panic)) => Ok((Err(internal_error(&*panic)), None)),
+                Err(()) => Err(()),
+            };
+            self.conclude(&run, started, limit, result, recorded)
+        }
     }
 
     /// The outcome of an execution that ended (`Err` when it timed out) and its last history
@@ -627,12 +625,79 @@ impl Engine {
     }
 }
 
+thread_local! {
+    /// The state machine's ARN and name and the role of the last execution this thread began.
+    static MACHINE_NAMES: std::cell::RefCell<Option<(Str, Str, Str)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The state machine's ARN and name and the role ARN as shared strings: those of the last
+/// execution this thread began when they are the same (most often they are), else new ones
+/// that the next execution may share.
+// PERF: parked executions: a million executions of one machine hold its names once, not a
+// million times (~190 bytes each with the allocator's overhead); and for every execution three
+// comparisons instead of three allocations and their frees. Per thread: no lock, no contention.
+fn machine_names(arn: String, name: String, role: String) -> (Str, Str, Str) {
+    MACHINE_NAMES.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((a, n, r)) = &*last
+            && **a == *arn
+            && **n == *name
+            && **r == *role
+        {
+            return (a.clone(), n.clone(), r.clone());
+        }
+        let names = (Str::from(arn), Str::from(name), Str::from(role));
+        *last = Some(names.clone());
+        names
+    })
+}
+
+/// How the rest of an execution ended: `Err` when it timed out, `Ok(Err)` when it panicked.
+type Finished = Result<
+    Result<(Result<value::Value, StatesError>, Option<Map>), Box<dyn std::any::Any + Send>>,
+    (),
+>;
+
+/// [`Engine::finish`] where the runtime has no time driver (`cause`): made in a box of its own,
+/// so that the future of every execution does not keep room for it.
+fn untimed<'a>(
+    run: &'a driver::Run<'_>,
+    pending: Box<(Execution, Step)>,
+    keep_variables: bool,
+    cause: &'static str,
+    deadline: Instant,
+) -> futures::future::BoxFuture<'a, Finished> {
+    run.without_timers(cause);
+    let rest = AssertUnwindSafe(run.finish(pending, keep_variables)).catch_unwind();
+    Box::pin(async move {
+        let rest = std::pin::pin!(rest);
+        match timers::untimed(rest, deadline).await {
+            timers::Untimed::Done(Ok(Ok(done))) => Ok(Ok(done)),
+            timers::Untimed::Done(Ok(Err(driver::TimedOut))) => Err(()),
+            timers::Untimed::Done(Err(panic)) => Ok(Err(panic)),
+            timers::Untimed::TimedOut => Err(()),
+            timers::Untimed::Waits => {
+                Ok(Ok((Err(StatesError::new(ErrorName::RUNTIME, cause)), None)))
+            }
+        }
+    })
+}
+
 /// The value of a box, freeing the box now: `*b` on a captured box leaves its allocation to the
 /// end of the future that captured it.
 #[allow(clippy::boxed_local)]
 fn unbox<T>(b: Box<T>) -> T {
     *b
 }
+
+// What an execution parked in a Wait or on a Task keeps, besides its data and the future that
+// `Engine::finish` makes (see `tests::a_parked_execution_keeps_a_small_future`): its top scope
+// and the facts `$$` shows, each in one allocation, and the driver's `Run` in that future.
+const _: () = assert!(std::mem::size_of::<Execution>() <= 240);
+const _: () = assert!(std::mem::size_of::<Step>() <= 48);
+const _: () = assert!(std::mem::size_of::<ExecutionInfo>() <= 240);
+const _: () = assert!(std::mem::size_of::<driver::Run<'static>>() <= 144);
 
 /// How [`Engine::begin`] left an execution: taken apart at once, never kept across an await.
 #[allow(clippy::large_enum_variant)]

@@ -745,3 +745,30 @@ async fn history_of_a_task_that_succeeds_and_an_execution_that_times_out() {
         ["ExecutionStarted", "WaitStateEntered", "ExecutionTimedOut"]
     );
 }
+
+/// What an execution parked in a Wait keeps besides its data: the future `Engine::begin` boxes
+/// (its `Run` and a tokio `Sleep` among it), and the top scope. Sizes of a debug build (a
+/// release build's are the same or smaller): a regression shows here before `examples/parked`.
+#[test]
+fn a_parked_execution_keeps_a_small_future() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    rt.block_on(async {
+        let engine = Engine::new(Settings::default());
+        let def = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":5,"End":true}}}"#;
+        let program = engine.compile(def).expect("the definition compiles");
+        let meta = ExecutionMeta::express(engine.settings(), "sm", "e");
+        let rest = match engine.begin(program, value::Value::Null, 4, meta) {
+            Begun::Pending(rest) => rest,
+            Begun::Done(o) => panic!("the Wait ended at once: {o:?}"),
+        };
+        // PERF: 984 bytes before the top scope's sleep was awaited in place (debug build).
+        assert!(
+            std::mem::size_of_val(&*rest) <= 440,
+            "the parked future holds {} bytes",
+            std::mem::size_of_val(&*rest)
+        );
+    });
+}
