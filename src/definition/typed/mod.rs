@@ -40,7 +40,6 @@ impl StateId {
     }
 }
 
-
 /// A whole typed state machine.
 #[derive(Debug)]
 pub struct Machine {
