@@ -8,8 +8,10 @@
 //! removed or reordered. The API is the part of `IndexMap`'s that the crate uses, with the same
 //! meaning: `insert` keeps a present key's position, `shift_remove` keeps the others' order,
 //! equality ignores order.
-// PERF: against `IndexMap<Str, Value, foldhash>` (instructions per execution, cachegrind,
-// `run_many` as in README): see the commit that introduced this file's vector layout.
+// PERF: against `IndexMap<Str, Value, foldhash>`, instructions per execution (cachegrind,
+// `run_many` as in README, both builds in one sitting, 2026-12-08, with the branches merged
+// beside it): w1_pass_chain 72.8 k → 69.4 k, w1_jsonata 125.8 k → 116.8 k, w3_map100
+// 1 313.1 k → 1 132.1 k, w5_credit 244.0 k → 220.6 k; a parked execution 2 937 → 2 042 bytes.
 
 use super::{Str, Value};
 use std::fmt;
