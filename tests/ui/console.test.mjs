@@ -67,6 +67,9 @@ test("the tutorial runs from the console, its path and output shown", { timeout:
   assert.ok(output.credit, "the output carries the credit limit: " + JSON.stringify(output));
 
   // The path taken: visited states fully drawn with the path colour, the branch not taken faded.
+  // Wait for the graph redrawn for this execution (the one shown before it has every node at
+  // opacity 1 too, so waiting on the opacity alone raced the redraw).
+  await page.locator('#graph g.node[data-state="Auto-approve limit"][opacity="0.5"]').waitFor({ timeout: 10000 });
   await page.locator('#graph g.node[data-state="Wait for human approval"][opacity="1"]').waitFor();
   const taken = await page.locator('#graph g.node[data-state="Wait for human approval"] rect').getAttribute("stroke");
   assert.equal(taken, "#16a34a");
