@@ -168,15 +168,21 @@ impl Map {
     /// As `insert`, with the member's position.
     pub fn insert_full(&mut self, key: Str, value: Value) -> (usize, Option<Value>) {
         self.memo.forget();
-        if let Some(i) = self.get_index_of(&*key) {
-            return (i, Some(std::mem::replace(&mut self.entries[i].1, value)));
-        }
         let i = self.entries.len();
         if let Some(index) = &mut self.index {
-            let entries = &self.entries;
-            index.insert_unique(hash(&key), i as u32, |&j| hash(&entries[j as usize].0));
-            self.entries.push((key, value));
+            // One hash of the key, for the search and for the insert.
+            let h = hash(&key);
+            let entries = &mut self.entries;
+            if let Some(&j) = index.find(h, |&j| *entries[j as usize].0 == *key) {
+                let j = j as usize;
+                return (j, Some(std::mem::replace(&mut entries[j].1, value)));
+            }
+            index.insert_unique(h, i as u32, |&j| hash(&entries[j as usize].0));
+            entries.push((key, value));
         } else {
+            if let Some(j) = self.get_index_of(&*key) {
+                return (j, Some(std::mem::replace(&mut self.entries[j].1, value)));
+            }
             self.entries.push((key, value));
             if self.entries.len() > SCAN_UP_TO {
                 self.reindex();
