@@ -45,27 +45,13 @@ pub struct CScope {
     pub start: StateId,
 }
 
-/// One compiled state.
-#[derive(Debug)]
-pub struct CState {
-    pub name: Str,
-    pub jsonata: bool,
-    pub op: Op,
-    pub io: Io,
-    pub next: Option<StateId>,
-    pub retry: Box<[Retrier]>,
-    pub catch: Box<[Catcher]>,
-    /// `Assign`, in either query language.
-    pub assign: Option<Assign>,
-    /// Whether anything in the state reads the context object (`$$`, `$states.context`); the
-    /// VM builds it only then.
-    pub uses_context: bool,
-}
+/// One compiled state: its nested scopes are ids into `Program::scopes`.
+pub type CState = StateNode<Op>;
 
-impl CState {
+impl StateNode<Op> {
     /// Whether `$$.State.RetryCount` exists for this state (states that can retry).
     pub fn has_retry_count(&self) -> bool {
-        matches!(self.op, Op::Task(_))
+        matches!(self.def, Op::Task(_))
     }
 }
 
@@ -113,7 +99,7 @@ pub fn compile(def: Machine) -> Program {
     program.reads_execution_input = program
         .states
         .iter()
-        .any(|s| s.uses_context || matches!(s.op, Op::Task(_) | Op::Map(_)));
+        .any(|s| s.uses_context || matches!(s.def, Op::Task(_) | Op::Map(_)));
     program
 }
 
@@ -128,7 +114,7 @@ fn scope(program: &mut Program, def: ScopeDef) -> ScopeId {
     let placeholder = || CState {
         name: Str::from(""),
         jsonata: false,
-        op: Op::Succeed,
+        def: Op::Succeed,
         io: Io::JsonAta {
             arguments: None,
             output: None,
@@ -212,7 +198,7 @@ fn state(program: &mut Program, node: StateNode, base: u32) -> CState {
     CState {
         name,
         jsonata,
-        op,
+        def: op,
         io,
         next: next.map(|n| rebase(n, base)),
         retry,
@@ -249,11 +235,11 @@ mod tests {
         assert_eq!(names, ["P", "E", "C", "Y", "N"]);
         assert_eq!(program.states[0].next, Some(StateId(1)));
         assert_eq!(program.scopes[1].start, StateId(2));
-        let Op::Parallel { branches } = &program.states[0].op else {
+        let Op::Parallel { branches } = &program.states[0].def else {
             panic!("P is a Parallel state");
         };
         assert_eq!(&branches[..], [ScopeId(1)]);
-        let Op::Choice { rules, default } = &program.states[2].op else {
+        let Op::Choice { rules, default } = &program.states[2].def else {
             panic!("C is a Choice state");
         };
         assert_eq!((rules[0].next, *default), (StateId(3), Some(StateId(4))));

@@ -499,7 +499,7 @@ impl Execution {
 
     /// The history event of a Task's, a Parallel's or a Map's result.
     fn record_result(&mut self, program: &Program, resume: &Resume, now: SystemTime) {
-        let op = &program.states[self.pc.0 as usize].op;
+        let op = &program.states[self.pc.0 as usize].def;
         let (ok, err) = match resume {
             Resume::Task(Ok(v)) => (Some(v), None),
             // A Parallel's or Map's result shows in its Exited event.
@@ -562,7 +562,7 @@ impl Execution {
             self.transitions += 1;
             // PERF: counting states by type (for /metrics): w1_pass_chain 89.9 k → 91.0 k
             // instructions per execution (run_many under cachegrind, N = 2000 minus N = 0).
-            let kind = history::type_index(&program.states[self.pc.0 as usize].op);
+            let kind = history::type_index(&program.states[self.pc.0 as usize].def);
             self.entered[kind] = self.entered[kind].saturating_add(1);
             if self.has_history() {
                 let state = &program.states[self.pc.0 as usize];
@@ -572,7 +572,7 @@ impl Execution {
                     ("input", input.clone()),
                     ("inputDetails", history::not_truncated()),
                 ]);
-                self.record(history::entered(&state.op), now, || details);
+                self.record(history::entered(&state.def), now, || details);
             }
             let flow = self.enter(program, now);
             match self.after_inner(program, flow, now) {
@@ -618,7 +618,7 @@ impl Execution {
                 ("output", output.clone()),
                 ("outputDetails", history::not_truncated()),
             ]);
-            self.record(history::exited(&state.op), now, || details);
+            self.record(history::exited(&state.def), now, || details);
         }
         match flow {
             Flow::Next(next, output) => {
@@ -646,7 +646,7 @@ impl Execution {
         let state = &program.states[self.pc.0 as usize];
         self.task_token = None;
         let f = Frame::new(state);
-        match &state.op {
+        match &state.def {
             // Pass: Result (or the effective input) is the result.
             Op::Pass { result } => {
                 let (effective, bound) = match f.effective_input(self) {
@@ -918,7 +918,7 @@ impl Execution {
         if let Some(size) = self.measure(result, self.info.limits.payload_bytes) {
             return Ok(size);
         }
-        match &program.states[self.pc.0 as usize].op {
+        match &program.states[self.pc.0 as usize].def {
             Op::Task(task) => Err(limits::too_big(limits::resource_label(&task.resource))),
             _ => Err(limits::too_big(self.state_name(program))),
         }

@@ -195,7 +195,7 @@ impl Execution {
         item: Value,
     ) -> Result<Value, StatesError> {
         let state = &program.states[self.pc.0 as usize];
-        let crate::compile::Op::Map(m) = &state.op else {
+        let crate::compile::Op::Map(m) = &state.def else {
             return Ok(item);
         };
         Frame::new(state).select_one(self, m, effective, index, item)

@@ -58,13 +58,14 @@ pub struct ScopeDef {
     pub states: Vec<StateNode>,
 }
 
-/// One state: the fields every type shares, and its type's own (`def`).
+/// One state: the fields every type shares, and its type's own (`def`). In a `Machine`, `def`
+/// holds its nested scopes; `compile::CState` is the same state with them laid out as ids.
 #[derive(Debug)]
-pub struct StateNode {
+pub struct StateNode<D = StateDef> {
     pub name: Str,
     /// Whether the state's effective query language is JSONata.
     pub jsonata: bool,
-    pub def: StateDef,
+    pub def: D,
     pub io: Io,
     /// `Next`, as a position in the state's scope.
     pub next: Option<StateId>,
